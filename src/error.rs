@@ -1,0 +1,84 @@
+//! Typed errors of the engine and the exit codes they map to (one place for all codes).
+
+use std::path::PathBuf;
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: runtime failure (a worker failed or panicked).
+pub const EXIT_RUNTIME: i32 = 1;
+/// Exit code: usage error or invalid pipeline.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: bad input data with `--on-error fail`.
+pub const EXIT_DATA: i32 = 65;
+/// Exit code: I/O error (missing input, unwritable sink).
+pub const EXIT_IO: i32 = 74;
+/// Exit code: checkpoint unusable (corrupt, incompatible, locked).
+pub const EXIT_CHECKPOINT: i32 = 78;
+
+/// Result alias of the engine.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every error the engine reports, by domain.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The pipeline file or a flag is invalid; each entry names the field path.
+    #[error("invalid pipeline:\n{}", .0.join("\n"))]
+    Config(Vec<String>),
+    /// An I/O operation on a path failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A malformed input record with `--on-error fail`.
+    #[error("bad record in {source_name} line {line}: {reason}")]
+    Data {
+        /// Name of the source (file path, `stdin`, ...).
+        source_name: String,
+        /// 1-based line number in that source.
+        line: u64,
+        /// Why the record was rejected.
+        reason: String,
+    },
+    /// A checkpoint cannot be used.
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint {
+        /// The checkpoint file or directory.
+        path: PathBuf,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A worker failed or panicked; the job stopped.
+    #[error("worker {worker} failed: {cause}")]
+    Worker {
+        /// Index of the worker.
+        worker: usize,
+        /// The cause.
+        cause: String,
+    },
+    /// Any other runtime failure.
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) => EXIT_USAGE,
+            Error::Io { .. } => EXIT_IO,
+            Error::Data { .. } => EXIT_DATA,
+            Error::Checkpoint { .. } => EXIT_CHECKPOINT,
+            Error::Worker { cause, .. } if cause.starts_with("bad record") => EXIT_DATA,
+            Error::Worker { .. } | Error::Runtime(_) => EXIT_RUNTIME,
+        }
+    }
+}

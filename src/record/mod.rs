@@ -1,0 +1,113 @@
+//! Rows of a declared schema, as the CLI's pipelines carry them.
+//!
+//! A [`Row`] holds up to 8 [`Value`]s inline (no allocation); strings are
+//! [`compact_str::CompactString`], inline up to 24 bytes, so short string fields cost no
+//! allocation either. Codecs for CSV and JSON lines live in submodules.
+
+pub mod schema;
+
+pub use schema::{Field, FieldType, Schema};
+
+use compact_str::CompactString;
+use smallvec::SmallVec;
+
+/// One field value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Missing value (e.g. an empty aggregate).
+    Null,
+    /// A 64-bit signed integer.
+    I64(i64),
+    /// A 64-bit float.
+    F64(f64),
+    /// A UTF-8 string.
+    Str(CompactString),
+    /// A timestamp in milliseconds since the Unix epoch.
+    Ts(i64),
+}
+
+/// A row: the values of a schema's fields, in order.
+pub type Row = SmallVec<[Value; 8]>;
+
+/// The key of a keyed row: the values of the key fields, in order.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct RowKey(pub SmallVec<[Value; 2]>);
+
+impl Eq for RowKey {}
+
+impl std::hash::Hash for RowKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for v in &self.0 {
+            v.hash_into(state);
+        }
+    }
+}
+
+impl Value {
+    /// Feeds a hasher (floats by bit pattern, so that `Hash` agrees with bitwise equality).
+    fn hash_into<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hash;
+        match self {
+            Value::Null => 0u8.hash(state),
+            Value::I64(v) => (1u8, v).hash(state),
+            Value::F64(v) => (2u8, v.to_bits()).hash(state),
+            Value::Str(s) => (3u8, s.as_str()).hash(state),
+            Value::Ts(v) => (4u8, v).hash(state),
+        }
+    }
+
+    /// Appends the canonical bytes of the value (tag + little-endian payload), the input of the
+    /// stable key-group hash.
+    pub fn canonical_bytes(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::Null => out.push(0),
+            Value::I64(v) => {
+                out.push(1);
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            Value::F64(v) => {
+                out.push(2);
+                out.extend_from_slice(&v.to_bits().to_le_bytes());
+            }
+            Value::Str(s) => {
+                out.push(3);
+                out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                out.extend_from_slice(s.as_bytes());
+            }
+            Value::Ts(v) => {
+                out.push(4);
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+
+    /// The value as f64 for arithmetic (i64, f64, ts), `None` for strings and null.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::I64(v) | Value::Ts(v) => Some(*v as f64),
+            Value::F64(v) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => Ok(()),
+            Value::I64(v) | Value::Ts(v) => write!(f, "{v}"),
+            Value::F64(v) => write!(f, "{v}"),
+            Value::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+impl crate::state::StableKey for RowKey {
+    fn stable_hash(&self) -> u64 {
+        let mut buf = Vec::with_capacity(32);
+        for v in &self.0 {
+            v.canonical_bytes(&mut buf);
+        }
+        crate::state::key_group::stable_hash_bytes(&buf)
+    }
+}

@@ -1,0 +1,107 @@
+//! Run configuration and the report of a finished run.
+
+use crate::sink::SinkStats;
+use crate::source::dead_letter::OnError;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which checkpoint to restore from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RestoreFrom {
+    /// Start fresh (default).
+    None,
+    /// The newest valid checkpoint in the checkpoint directory; fresh start if there is none.
+    Latest,
+    /// A given checkpoint directory (`ckpt/chk-0000000042`).
+    Path(PathBuf),
+}
+
+/// Checkpointing settings.
+#[derive(Clone, Debug)]
+pub struct CheckpointConfig {
+    /// Directory holding `chk-*` checkpoint directories.
+    pub dir: PathBuf,
+    /// Time between checkpoint triggers.
+    pub interval: Duration,
+    /// Complete checkpoints to keep.
+    pub retain: usize,
+    /// What to restore from.
+    pub restore: RestoreFrom,
+    /// With `restore`, fail when there is no checkpoint to restore.
+    pub restore_required: bool,
+    /// Allow restoring a pipeline whose source cannot rewind (output is then at-least-once).
+    pub allow_at_least_once: bool,
+}
+
+/// How a job runs.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Worker threads (default: number of cores).
+    pub workers: usize,
+    /// Number of key groups (power of two, fixed for a checkpoint lineage).
+    pub max_parallelism: u16,
+    /// Records per batch on the rings.
+    pub batch_size: usize,
+    /// Capacity of each ring, in messages (batches).
+    pub ring_capacity: usize,
+    /// Pin worker `w` to core `w` (failure is a warning).
+    pub pin: bool,
+    /// Where malformed input goes.
+    pub dead_letter_path: PathBuf,
+    /// What to do with malformed input.
+    pub on_error: OnError,
+    /// Checkpointing, when enabled.
+    pub checkpoint: Option<CheckpointConfig>,
+    /// A fingerprint of the pipeline (checkpoints of another pipeline are refused).
+    pub fingerprint: u64,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            max_parallelism: crate::state::DEFAULT_MAX_PARALLELISM,
+            batch_size: 1024,
+            ring_capacity: 64,
+            pin: true,
+            dead_letter_path: PathBuf::from("weir-dead-letters.jsonl"),
+            on_error: OnError::DeadLetter,
+            checkpoint: None,
+            fingerprint: 0,
+        }
+    }
+}
+
+/// Figures of one checkpoint.
+#[derive(Clone, Debug, Default)]
+pub struct CheckpointStat {
+    /// Checkpoint id.
+    pub id: u64,
+    /// From trigger to committed MANIFEST.
+    pub duration: Duration,
+    /// Bytes of state files.
+    pub bytes: u64,
+    /// Longest time any worker was paused taking its snapshot.
+    pub max_pause: Duration,
+}
+
+/// What a finished run reports.
+#[derive(Clone, Debug, Default)]
+pub struct JobReport {
+    /// Records read from sources (well-formed).
+    pub records_in: u64,
+    /// Records written by the sink, and their checksum.
+    pub sink: SinkStats,
+    /// Malformed records sent to the dead-letter output.
+    pub dead_lettered: u64,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// Completed checkpoints.
+    pub checkpoints: Vec<CheckpointStat>,
+    /// Checkpoints that failed (logged; the job went on).
+    pub failed_checkpoints: u64,
+    /// The checkpoint the run restored from, if any.
+    pub restored_from: Option<u64>,
+    /// True when the restored checkpoint was the final one of a completed job.
+    pub already_complete: bool,
+}

@@ -1,0 +1,29 @@
+//! What travels on a ring between workers.
+
+/// A record with its key and the key's stable hash (routing needs the hash, the keyed stage
+/// needs the key group: computed once at the sender).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Keyed<K, T> {
+    /// Stable hash of `key` ([`crate::state::StableKey`]); [`LOCAL`] for unkeyed streams.
+    pub hash: u64,
+    /// The key.
+    pub key: K,
+    /// The record.
+    pub value: T,
+}
+
+/// Hash marker of records of unkeyed streams: they stay on the worker that read them.
+pub const LOCAL: u64 = u64::MAX;
+
+/// A message on a ring.
+#[derive(Debug)]
+pub enum Msg<T> {
+    /// A batch of records.
+    Data(Vec<T>),
+    /// Event-time watermark of the sender, in milliseconds.
+    Watermark(i64),
+    /// Checkpoint barrier `k`: everything before belongs to checkpoint `k`.
+    Barrier(u64),
+    /// The sender's source is exhausted; nothing follows.
+    End,
+}

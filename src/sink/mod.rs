@@ -1,0 +1,94 @@
+//! Sinks: where results go, one partition per worker.
+//!
+//! Transactional sinks (the file sink) take part in checkpoints: at barrier `k` a partition
+//! makes what it wrote durable as *pending* epoch `k` ([`SinkPartition::pre_commit`]); once
+//! the checkpoint's MANIFEST is committed the coordinator publishes pending epochs `≤ k`
+//! ([`Sink::commit`]). On restore, [`Sink::recover`] publishes pending epochs of the restored
+//! checkpoint and deletes the rest.
+
+use serde::{Deserialize, Serialize};
+
+/// Counts and an order-independent checksum of what a partition wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SinkStats {
+    /// Records written.
+    pub records: u64,
+    /// Wrapping sum of a per-record hash (order independent).
+    pub checksum: u64,
+}
+
+impl SinkStats {
+    /// Adds another partition's figures.
+    pub fn merge(&mut self, other: SinkStats) {
+        self.records += other.records;
+        self.checksum = self.checksum.wrapping_add(other.checksum);
+    }
+}
+
+/// One worker's share of a sink.
+pub trait SinkPartition<T>: Send {
+    /// Writes a batch of records.
+    ///
+    /// # Errors
+    /// I/O errors.
+    fn write_batch(&mut self, batch: &[T]) -> crate::Result<()>;
+
+    /// Barrier `epoch`: make everything written so far durable as pending epoch `epoch`.
+    ///
+    /// # Errors
+    /// I/O errors (the checkpoint then fails).
+    fn pre_commit(&mut self, epoch: u64) -> crate::Result<()> {
+        let _ = epoch;
+        Ok(())
+    }
+
+    /// End of stream: flush, close and publish what is left (when not checkpointing) and
+    /// return the partition's figures.
+    ///
+    /// # Errors
+    /// I/O errors.
+    fn finish(&mut self) -> crate::Result<SinkStats>;
+}
+
+/// A sink of records of type `T`.
+pub trait Sink<T>: Send + Sync {
+    /// Checks that the sink can be written (e.g. the directory is creatable) before work starts.
+    ///
+    /// # Errors
+    /// A clear error naming the unwritable path.
+    fn check(&self) -> crate::Result<()> {
+        Ok(())
+    }
+
+    /// Opens the partition of `worker` of `workers`. `transactional` is true when the job
+    /// checkpoints (output must then wait for [`Sink::commit`]).
+    ///
+    /// # Errors
+    /// I/O errors.
+    fn open_partition(&self, worker: usize, workers: usize, transactional: bool) -> crate::Result<Box<dyn SinkPartition<T>>>;
+
+    /// Publishes every pending epoch `≤ epoch` (called by the coordinator after the MANIFEST
+    /// of checkpoint `epoch` is durable).
+    ///
+    /// # Errors
+    /// I/O errors.
+    fn commit(&self, epoch: u64) -> crate::Result<()> {
+        let _ = epoch;
+        Ok(())
+    }
+
+    /// On restore from checkpoint `epoch` (or a fresh start with `None`): publish pending
+    /// epochs `≤ epoch`, delete in-progress files and pending epochs above it.
+    ///
+    /// # Errors
+    /// I/O errors.
+    fn recover(&self, epoch: Option<u64>) -> crate::Result<()> {
+        let _ = epoch;
+        Ok(())
+    }
+
+    /// Whether the sink is exactly-once under checkpoints (stdout is not).
+    fn exactly_once(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,81 @@
+//! Sources: where records come from, split across workers, replayable from a position.
+//!
+//! A [`Source`] is shared by all workers; each worker opens its own [`SourceSplit`]. A split's
+//! work is a list of ranges ([`RangePosition`]: a file byte range, or a generator sequence
+//! range). The split reports its position after every batch so that a checkpoint can record
+//! it, and a restore (with the same or another worker count) can hand the remaining ranges out.
+
+pub mod dead_letter;
+
+pub use dead_letter::DeadLetters;
+
+use serde::{Deserialize, Serialize};
+
+/// One range of a split's work and how far it has been read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RangePosition {
+    /// The resource: a file path, or `""` for a generator / stdin.
+    pub resource: String,
+    /// Next byte offset (file) or sequence number (generator) to read.
+    pub next: u64,
+    /// End of the range (exclusive); `u64::MAX` for unbounded.
+    pub end: u64,
+    /// Number of lines before `next` in the resource (for 1-based line numbers of dead letters).
+    pub line: u64,
+}
+
+/// What a poll of a split produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Poll {
+    /// Zero or more records were appended; more may follow at once.
+    Ready,
+    /// Nothing is available now (stdin, TCP, rate limit); poll again later.
+    Idle,
+    /// The split is exhausted.
+    End,
+}
+
+/// Errors of sources.
+pub type SourceResult<T> = crate::Result<T>;
+
+/// One worker's share of a source.
+pub trait SourceSplit<T>: Send {
+    /// Appends up to `max` records to `out`. Malformed input goes to `dead` (or becomes an
+    /// [`crate::Error::Data`] when the dead-letter policy is fail-fast).
+    ///
+    /// # Errors
+    /// I/O errors, or a data error in fail-fast mode.
+    fn poll_batch(&mut self, out: &mut Vec<T>, max: usize, dead: &mut DeadLetters) -> SourceResult<Poll>;
+
+    /// The replay position after the last record returned: every range of this split.
+    fn position(&self) -> Vec<RangePosition>;
+}
+
+/// A source of records of type `T`.
+pub trait Source<T>: Send + Sync {
+    /// A name for logs and dead letters (`file:path`, `stdin`, `generator`).
+    fn name(&self) -> String;
+
+    /// Whether the source can rewind to a recorded position (stdin cannot).
+    fn replayable(&self) -> bool;
+
+    /// Checks that the source can be read (e.g. the input file exists) before work starts.
+    ///
+    /// # Errors
+    /// A clear error naming the missing or unreadable resource.
+    fn check(&self) -> SourceResult<()> {
+        Ok(())
+    }
+
+    /// Opens the split of `worker` of `workers`. With `resume`, the split reads exactly these
+    /// ranges from their recorded positions instead of computing its own share.
+    ///
+    /// # Errors
+    /// I/O errors opening the resources.
+    fn open_split(
+        &self,
+        worker: usize,
+        workers: usize,
+        resume: Option<Vec<RangePosition>>,
+    ) -> SourceResult<Box<dyn SourceSplit<T>>>;
+}

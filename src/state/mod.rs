@@ -1,0 +1,56 @@
+//! Keyed state, scoped to the current key and stored per key group.
+//!
+//! An operator owns its state objects (e.g. [`ValueState`]) as fields. The runtime sets the
+//! current key in a [`KeyContext`] before the operator sees a record; every state call takes
+//! that context. Each state object keeps one map per owned key group so that checkpoints can
+//! write, and a restore with another worker count can read, one section per key group
+//! ([`KeyedStateStore`]).
+
+pub mod codec;
+pub mod key_group;
+pub mod value;
+
+pub use codec::{CodecError, StateCodec};
+pub use key_group::{KeyGroupRouter, StableKey, DEFAULT_MAX_PARALLELISM};
+pub use value::ValueState;
+
+use std::ops::Range;
+
+/// The key the runtime is processing now, with its key group and the processing time.
+#[derive(Debug)]
+pub struct KeyContext<'a, K> {
+    /// The current key.
+    pub key: &'a K,
+    /// Index of the key's group *within the worker's range* (`kg - range.start`).
+    pub local_group: usize,
+    /// Processing time in milliseconds since the epoch, read once per batch (for TTL).
+    pub now_ms: u64,
+}
+
+/// Time-to-live of state entries (processing time, Flink's semantics: an expired entry reads
+/// as absent and is dropped lazily and at snapshot time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ttl {
+    /// Lifetime of an entry in milliseconds.
+    pub millis: u64,
+    /// Whether reads also refresh the entry's timestamp (otherwise only writes do).
+    pub refresh_on_read: bool,
+}
+
+/// A keyed state object as the runtime sees it: per key-group snapshot and restore.
+pub trait KeyedStateStore: Send {
+    /// The state's name, unique within its operator (part of the checkpoint format).
+    fn name(&self) -> &str;
+    /// Sets the key groups this worker owns; drops all content. Called before restore/processing.
+    fn set_key_groups(&mut self, range: Range<u16>);
+    /// Appends the encoded entries of key group `kg` to `out`; returns the number of entries.
+    /// Expired TTL entries (relative to `now_ms`) are skipped.
+    fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize;
+    /// Adds the entries of an encoded section of key group `kg` (which must be in range).
+    ///
+    /// # Errors
+    /// [`CodecError`] when the bytes do not decode.
+    fn restore_group(&mut self, kg: u16, bytes: &[u8]) -> Result<(), CodecError>;
+    /// Number of live entries in key group `kg`.
+    fn entries_in_group(&self, kg: u16) -> usize;
+}
