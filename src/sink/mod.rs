@@ -92,3 +92,14 @@ pub trait Sink<T>: Send + Sync {
         false
     }
 }
+
+/// Turns records into output bytes (CSV, JSON lines, ...).
+pub trait Encoder<T>: Send + Sync {
+    /// Appends the encoding of `record`, including its line terminator, to `out`.
+    fn encode(&self, record: &T, out: &mut Vec<u8>);
+
+    /// A header line to write at the start of each output file, if any.
+    fn header(&self) -> Option<Vec<u8>> {
+        None
+    }
+}

@@ -79,3 +79,27 @@ pub trait Source<T>: Send + Sync {
         resume: Option<Vec<RangePosition>>,
     ) -> SourceResult<Box<dyn SourceSplit<T>>>;
 }
+
+/// Turns input lines into records (CSV, JSON lines, ...). One instance per split.
+pub trait LineDecoder<T>: Send {
+    /// Whether the first line of each file is a header (skipped, and checked by
+    /// [`LineDecoder::check_header`]).
+    fn has_header(&self) -> bool {
+        false
+    }
+
+    /// Checks a file's header line.
+    ///
+    /// # Errors
+    /// The reason the header does not match the schema.
+    fn check_header(&mut self, line: &[u8]) -> Result<(), String> {
+        let _ = line;
+        Ok(())
+    }
+
+    /// Decodes one line (without its line terminator) and appends the record to `out`.
+    ///
+    /// # Errors
+    /// The reason the line is malformed (it then goes to the dead letters).
+    fn decode(&mut self, line: &[u8], out: &mut Vec<T>) -> Result<(), String>;
+}
