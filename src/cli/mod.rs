@@ -1,1 +1,45 @@
-//! cli (in progress).
+//! The command line: `weir run | validate | bench | inspect | gen`.
+//!
+//! Exit codes are mapped in one place ([`crate::error::Error::exit_code`]).
+
+pub mod args;
+pub mod bench;
+pub mod gen;
+
+use crate::error::{Error, EXIT_OK, EXIT_USAGE};
+use args::{Cli, Command};
+use clap::Parser;
+
+/// Parses the process arguments, runs the command, returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    init_logging();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("weir: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn dispatch(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Bench(args) => bench::run(&args),
+        Command::Gen(args) => gen::run(&args),
+        other => Err(Error::Runtime(format!("{other:?}: not available yet"))),
+    }
+}

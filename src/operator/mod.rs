@@ -72,3 +72,7 @@ where
         out.extend(self.scratch.drain(..).filter_map(&mut self.f));
     }
 }
+
+pub mod dedup;
+pub mod rolling;
+pub mod zscore;

@@ -5,6 +5,7 @@
 //! allocation either. Codecs for CSV and JSON lines live in submodules.
 
 pub mod schema;
+pub mod state_codec;
 
 pub use schema::{Field, FieldType, Schema};
 

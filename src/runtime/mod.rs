@@ -1,8 +1,13 @@
 //! The runtime: workers, rings, routing, barrier alignment, the coordinator.
 
 pub mod config;
+mod coordinator;
+mod job;
 pub mod message;
 pub mod ring;
+pub mod stream;
+pub mod worker;
 
 pub use config::{CheckpointConfig, JobReport, RestoreFrom, RunConfig};
 pub use message::{Keyed, Msg};
+pub use stream::{Job, KeyedStream, ProcessedStream, Stream};

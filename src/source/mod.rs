@@ -49,6 +49,12 @@ pub trait SourceSplit<T>: Send {
 
     /// The replay position after the last record returned: every range of this split.
     fn position(&self) -> Vec<RangePosition>;
+
+    /// Well-formed records this split has read so far (before any stateless filtering).
+    /// Splits that do not count return 0 and wrappers count for them.
+    fn records_read(&self) -> u64 {
+        0
+    }
 }
 
 /// A source of records of type `T`.

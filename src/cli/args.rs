@@ -1,0 +1,165 @@
+//! Command-line arguments (clap derive).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// weir: a single-node, thread-per-core stateful stream processor.
+#[derive(Debug, Parser)]
+#[command(name = "weir", version, about)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a pipeline file.
+    Run(RunArgs),
+    /// Check a pipeline file; report every error with its field path (exit 2).
+    Validate(ValidateArgs),
+    /// Run a benchmark workload (WORKLOADS.md) and print events/s.
+    Bench(BenchArgs),
+    /// List the checkpoints of a directory, or describe one checkpoint.
+    Inspect(InspectArgs),
+    /// Generate the deterministic benchmark events as a file.
+    Gen(GenArgs),
+}
+
+/// `weir run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The pipeline file (TOML).
+    pub pipeline: PathBuf,
+    /// Override a pipeline field: `--set source.path=ev.csv` (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// Worker threads (default: the pipeline's `runtime.workers`, else the number of cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// What to do with a malformed input record.
+    #[arg(long, value_enum)]
+    pub on_error: Option<OnErrorArg>,
+    /// Where malformed input records go (JSON lines).
+    #[arg(long)]
+    pub dead_letter: Option<PathBuf>,
+    /// Checkpoint directory (enables checkpoints).
+    #[arg(long)]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Time between checkpoints, e.g. `500ms`, `2s`.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub checkpoint_interval: Option<std::time::Duration>,
+    /// Complete checkpoints to keep.
+    #[arg(long)]
+    pub checkpoint_retain: Option<usize>,
+    /// Restore from `latest` or a checkpoint directory.
+    #[arg(long, value_name = "latest|PATH")]
+    pub restore: Option<String>,
+    /// With `--restore`: fail when there is no checkpoint.
+    #[arg(long)]
+    pub restore_required: bool,
+    /// Allow restoring a pipeline whose source cannot rewind (stdin): at-least-once.
+    #[arg(long)]
+    pub allow_at_least_once: bool,
+    /// Records per ring batch.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Do not pin workers to cores.
+    #[arg(long)]
+    pub no_pin: bool,
+}
+
+/// `--on-error` values.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OnErrorArg {
+    /// Malformed records go to the dead-letter file (default).
+    DeadLetter,
+    /// The first malformed record stops the run (exit 65).
+    Fail,
+}
+
+/// `weir validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The pipeline file (TOML).
+    pub pipeline: PathBuf,
+    /// Override a pipeline field (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+}
+
+/// Benchmark workloads.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Workload {
+    /// Keyed rolling sum.
+    W1,
+}
+
+/// `weir bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The workload.
+    #[arg(long, value_enum, default_value = "w1")]
+    pub workload: Workload,
+    /// Number of events.
+    #[arg(long, default_value_t = 50_000_000)]
+    pub events: u64,
+    /// Number of distinct keys.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub keys: u64,
+    /// Worker threads.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Also run the single-threaded baseline loop and print the ratio.
+    #[arg(long)]
+    pub baseline: bool,
+    /// Repetitions; the median is reported.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+    /// Take checkpoints at this interval (and report them), e.g. `1s`.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub checkpoint_interval: Option<std::time::Duration>,
+    /// Checkpoint directory for `--checkpoint-interval` (default: a temporary directory).
+    #[arg(long)]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Write the figures as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// `weir inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A checkpoint directory (lists checkpoints) or one checkpoint (`ckpt/chk-0000000042`).
+    pub path: PathBuf,
+}
+
+/// Output formats of `weir gen`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GenFormat {
+    /// `key,value,ts` with a header line.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// `weir gen`.
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Number of events.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+    /// Number of distinct keys.
+    #[arg(long, default_value_t = 10_000)]
+    pub keys: u64,
+    /// Events per millisecond of event time.
+    #[arg(long, default_value_t = 1000)]
+    pub events_per_ms: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: GenFormat,
+    /// Output file (`-` for stdout).
+    #[arg(long)]
+    pub out: PathBuf,
+}

@@ -1,0 +1,251 @@
+//! The coordinator: restores at start, triggers checkpoints on a timer, collects the workers'
+//! acknowledgements, commits the MANIFEST, then lets the sink publish the epoch.
+
+use super::config::{CheckpointConfig, CheckpointStat, RestoreFrom};
+use super::worker::{Ack, Shared, SnapshotWriter, StateRestore};
+use crate::checkpoint::{CheckpointStore, FileEntry, Manifest, Restored, WorkerSnapshot};
+use crate::error::Error;
+use crate::source::RangePosition;
+use std::ops::Range;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+impl SnapshotWriter for CheckpointStore {
+    fn write(&self, id: u64, snapshot: &WorkerSnapshot) -> crate::Result<FileEntry> {
+        self.write_worker_state(id, snapshot)
+    }
+}
+
+impl StateRestore for Restored {
+    fn sections(
+        &self,
+        range: Range<u16>,
+        f: &mut dyn FnMut(u16, &str, &[u8]) -> crate::Result<()>,
+    ) -> crate::Result<()> {
+        Restored::sections(self, range, f)
+    }
+}
+
+/// What the run starts from.
+pub(crate) struct Start {
+    /// The open checkpoint store (checkpointing on).
+    pub store: Option<Arc<CheckpointStore>>,
+    /// The restored checkpoint.
+    pub restored: Option<Arc<Restored>>,
+    /// Id of the restored checkpoint, or of the newest existing one on a fresh start (ids
+    /// continue after it); 0 when there is none.
+    pub last_id: u64,
+}
+
+/// Opens the checkpoint store and finds the checkpoint to restore.
+///
+/// # Errors
+/// A locked or unusable checkpoint directory; `--restore-required` without a checkpoint; a
+/// checkpoint of another pipeline; an unrewindable source without `--allow-at-least-once`.
+pub(crate) fn start(cc: &CheckpointConfig, fingerprint: u64, replayable: bool) -> crate::Result<Start> {
+    let store = CheckpointStore::open(&cc.dir)?;
+    for removed in store.clean_incomplete()? {
+        tracing::info!(path = %removed.display(), "removed incomplete checkpoint");
+    }
+    let restored = match &cc.restore {
+        RestoreFrom::None => None,
+        RestoreFrom::Latest => store.load_latest(fingerprint)?,
+        RestoreFrom::Path(p) => Some(store.load(p, fingerprint)?),
+    };
+    let mut last_id = newest_id(&cc.dir);
+    match &restored {
+        None if cc.restore != RestoreFrom::None => {
+            if cc.restore_required {
+                return Err(Error::Checkpoint {
+                    path: cc.dir.clone(),
+                    reason: "no checkpoint to restore (--restore-required)".into(),
+                });
+            }
+            tracing::warn!(dir = %cc.dir.display(), "no checkpoint to restore; starting fresh");
+        }
+        Some(r) => {
+            if !replayable && !cc.allow_at_least_once {
+                return Err(Error::Checkpoint {
+                    path: r.path.clone(),
+                    reason: "the source cannot rewind (stdin): restoring would lose or repeat records; \
+                             pass --allow-at-least-once to accept that"
+                        .into(),
+                });
+            }
+            tracing::info!(checkpoint = r.manifest.id, path = %r.path.display(), "restoring");
+            last_id = r.manifest.id;
+        }
+        None => {}
+    }
+    Ok(Start { store: Some(Arc::new(store)), restored: restored.map(Arc::new), last_id })
+}
+
+/// The newest checkpoint id present in `dir` (complete or not), 0 when none.
+fn newest_id(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| crate::checkpoint::parse_checkpoint_dir_name(&e.file_name().to_string_lossy()))
+                .max()
+                .unwrap_or(0)
+        })
+        .unwrap_or(0)
+}
+
+/// Source positions for the new workers: old split `i` goes to new worker `i % workers`.
+pub(crate) fn redistribute(sources: &[Vec<RangePosition>], workers: usize) -> Vec<Vec<RangePosition>> {
+    let mut out = vec![Vec::new(); workers];
+    for (i, ranges) in sources.iter().enumerate() {
+        out[i % workers].extend(ranges.iter().cloned());
+    }
+    out
+}
+
+struct InFlight {
+    id: u64,
+    started: Instant,
+    acks: Vec<Ack>,
+}
+
+/// The checkpoint timer and the commit protocol (runs on the job's calling thread).
+pub(crate) struct Coordinator {
+    store: Arc<CheckpointStore>,
+    config: CheckpointConfig,
+    fingerprint: u64,
+    max_parallelism: u16,
+    workers: usize,
+    next_id: u64,
+    next_trigger: Instant,
+    in_flight: Option<InFlight>,
+    /// Completed checkpoints.
+    pub stats: Vec<CheckpointStat>,
+    /// Checkpoints that failed.
+    pub failed: u64,
+}
+
+impl Coordinator {
+    /// A coordinator whose first checkpoint is `last_id + 1`.
+    pub fn new(
+        store: Arc<CheckpointStore>,
+        config: CheckpointConfig,
+        fingerprint: u64,
+        max_parallelism: u16,
+        workers: usize,
+        last_id: u64,
+    ) -> Self {
+        let next_trigger = Instant::now() + config.interval;
+        Coordinator {
+            store,
+            config,
+            fingerprint,
+            max_parallelism,
+            workers,
+            next_id: last_id + 1,
+            next_trigger,
+            in_flight: None,
+            stats: Vec::new(),
+            failed: 0,
+        }
+    }
+
+    /// How long the caller may wait for events before [`Coordinator::tick`] is due.
+    pub fn timeout(&self) -> Duration {
+        if self.in_flight.is_some() {
+            Duration::from_millis(50)
+        } else {
+            self.next_trigger.saturating_duration_since(Instant::now()).max(Duration::from_millis(1))
+        }
+    }
+
+    /// Triggers the next checkpoint when due and none is in flight. `may_trigger` is false once a
+    /// worker has finished (a new barrier could no longer be aligned everywhere).
+    pub fn tick(&mut self, shared: &Shared, may_trigger: bool) {
+        let now = Instant::now();
+        if !may_trigger || self.in_flight.is_some() || now < self.next_trigger {
+            return;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.next_trigger = now + self.config.interval;
+        self.in_flight = Some(InFlight { id, started: now, acks: Vec::with_capacity(self.workers) });
+        shared.trigger.store(id, Ordering::Release);
+        tracing::debug!(checkpoint = id, "triggered");
+    }
+
+    /// Records an acknowledgement; commits the checkpoint when every worker acknowledged.
+    ///
+    /// # Errors
+    /// Publishing the sink's output failed (fatal: output would be lost).
+    pub fn on_ack(&mut self, ack: Ack, sink_commit: &dyn Fn(u64) -> crate::Result<()>) -> crate::Result<()> {
+        let Some(flight) = self.in_flight.as_mut() else {
+            tracing::warn!(checkpoint = ack.id, "unexpected acknowledgement");
+            return Ok(());
+        };
+        if flight.id != ack.id {
+            tracing::warn!(checkpoint = ack.id, expected = flight.id, "acknowledgement of another checkpoint");
+            return Ok(());
+        }
+        flight.acks.push(ack);
+        if flight.acks.len() < self.workers {
+            return Ok(());
+        }
+        let flight = self.in_flight.take().expect("checked above");
+        self.complete(flight, sink_commit)
+    }
+
+    fn complete(&mut self, mut flight: InFlight, sink_commit: &dyn Fn(u64) -> crate::Result<()>) -> crate::Result<()> {
+        let id = flight.id;
+        flight.acks.sort_by_key(|a| a.worker);
+        let max_pause = flight.acks.iter().map(|a| a.pause).max().unwrap_or_default();
+        let mut manifest = Manifest::new(id, self.fingerprint, self.max_parallelism, self.workers as u32);
+        manifest.sink_epoch = id;
+        for ack in flight.acks {
+            match ack.file {
+                Ok(file) => manifest.files.push(file),
+                Err(e) => {
+                    self.failed += 1;
+                    tracing::warn!(checkpoint = id, worker = ack.worker, error = %e, "checkpoint failed; the job goes on");
+                    return Ok(());
+                }
+            }
+            manifest.sources.push(ack.positions);
+        }
+        if let Err(e) = self.store.commit(&manifest) {
+            self.failed += 1;
+            tracing::warn!(checkpoint = id, error = %e, "checkpoint commit failed; the job goes on");
+            return Ok(());
+        }
+        sink_commit(id)?;
+        if let Err(e) = self.store.retain(self.config.retain.max(1)) {
+            tracing::warn!(error = %e, "could not remove old checkpoints");
+        }
+        let bytes = manifest.files.iter().map(|f| f.len).sum();
+        self.stats.push(CheckpointStat { id, duration: flight.started.elapsed(), bytes, max_pause });
+        tracing::info!(checkpoint = id, bytes, "checkpoint committed");
+        Ok(())
+    }
+
+    /// After every worker finished: commits the final, `finished` checkpoint of epoch
+    /// `final_epoch` (no state: the job is complete) and publishes the sink's last epoch.
+    ///
+    /// # Errors
+    /// The MANIFEST or the sink's publication failed.
+    pub fn finish(
+        &mut self,
+        final_epoch: u64,
+        positions: Vec<Vec<RangePosition>>,
+        sink_commit: &dyn Fn(u64) -> crate::Result<()>,
+    ) -> crate::Result<()> {
+        let mut manifest = Manifest::new(final_epoch, self.fingerprint, self.max_parallelism, self.workers as u32);
+        manifest.sink_epoch = final_epoch;
+        manifest.finished = true;
+        manifest.sources = positions;
+        self.store.commit(&manifest)?;
+        sink_commit(final_epoch)?;
+        if let Err(e) = self.store.retain(self.config.retain.max(1)) {
+            tracing::warn!(error = %e, "could not remove old checkpoints");
+        }
+        Ok(())
+    }
+}

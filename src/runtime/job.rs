@@ -1,0 +1,272 @@
+//! Running a job: open splits and partitions, build the N×N rings, spawn pinned workers, run
+//! the coordinator on the calling thread, join, report.
+
+use super::message::{Keyed, Msg};
+use super::ring::{ring, Consumer, Producer};
+use super::coordinator::{self, Coordinator};
+use super::worker::{run_worker, Event, Shared, SnapshotWriter, StateRestore, WorkerEnv, WorkerStats};
+use crate::source::RangePosition;
+use crossbeam::channel::RecvTimeoutError;
+use std::time::Duration;
+use super::{JobReport, RunConfig};
+use crate::error::Error;
+use crate::operator::KeyedOperator;
+use crate::sink::Sink;
+use crate::source::{DeadLetters, Source};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The type-erased pieces of a job, as the builder assembled them.
+pub(crate) struct JobParts<K, T, O, Op> {
+    pub source: Arc<dyn Source<Keyed<K, T>>>,
+    pub factory: Arc<dyn Fn() -> Op + Send + Sync>,
+    pub sink: Arc<dyn Sink<O>>,
+    pub local: bool,
+}
+
+/// Checks a run configuration.
+fn check_config(config: &RunConfig) -> crate::Result<()> {
+    let mut errors = Vec::new();
+    if config.workers == 0 {
+        errors.push("workers: must be at least 1".to_string());
+    }
+    if !config.max_parallelism.is_power_of_two() {
+        errors.push(format!("max_parallelism: {} is not a power of two", config.max_parallelism));
+    } else if config.workers > config.max_parallelism as usize {
+        errors.push(format!(
+            "workers: {} is more than max_parallelism {}",
+            config.workers, config.max_parallelism
+        ));
+    }
+    if config.batch_size == 0 {
+        errors.push("batch_size: must be at least 1".to_string());
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Config(errors))
+    }
+}
+
+/// Pins the current thread to core `worker` (modulo the core count); failure is a warning.
+fn pin(worker: usize) {
+    match core_affinity::get_core_ids() {
+        Some(cores) if !cores.is_empty() => {
+            let core = cores[worker % cores.len()];
+            if !core_affinity::set_for_current(core) {
+                tracing::warn!(worker, core = core.id, "could not pin worker to core");
+            }
+        }
+        _ => tracing::warn!(worker, "could not list cores; worker not pinned"),
+    }
+}
+
+/// Runs a job to completion.
+pub(crate) fn run_job<K, T, O, Op>(parts: JobParts<K, T, O, Op>, config: &RunConfig) -> crate::Result<JobReport>
+where
+    K: Clone + Send + 'static,
+    T: Send + 'static,
+    O: Send + 'static,
+    Op: KeyedOperator<K, T, O> + 'static,
+{
+    check_config(config)?;
+    let started = Instant::now();
+    parts.source.check()?;
+    parts.sink.check()?;
+    let n = config.workers;
+    let mut max_parallelism = config.max_parallelism;
+    let mut report = JobReport::default();
+
+    // Checkpoints: open the store, pick what to restore, settle the sink's files.
+    let start = match &config.checkpoint {
+        Some(cc) => coordinator::start(cc, config.fingerprint, parts.source.replayable())?,
+        None => coordinator::Start { store: None, restored: None, last_id: 0 },
+    };
+    let mut resume: Vec<Option<Vec<RangePosition>>> = vec![None; n];
+    match &start.restored {
+        Some(r) => {
+            let m = &r.manifest;
+            if m.max_parallelism != max_parallelism {
+                tracing::info!(
+                    checkpoint = m.max_parallelism,
+                    configured = max_parallelism,
+                    "using the checkpoint's max_parallelism"
+                );
+                max_parallelism = m.max_parallelism;
+                if n > max_parallelism as usize {
+                    return Err(Error::Config(vec![format!(
+                        "workers: {n} is more than the checkpoint's max_parallelism {max_parallelism}"
+                    )]));
+                }
+            }
+            parts.sink.recover(Some(m.sink_epoch))?;
+            report.restored_from = Some(m.id);
+            if m.finished {
+                report.already_complete = true;
+                report.elapsed = started.elapsed();
+                return Ok(report);
+            }
+            for (w, ranges) in coordinator::redistribute(&m.sources, n).into_iter().enumerate() {
+                resume[w] = Some(ranges);
+            }
+        }
+        None => parts.sink.recover(None)?,
+    }
+    let transactional = start.store.is_some();
+
+    // Rings: producer of ring i→j lives on worker i, consumer on worker j.
+    let mut producers: Vec<Vec<Option<Producer<Msg<Keyed<K, T>>>>>> = (0..n).map(|_| Vec::new()).collect();
+    let mut consumers: Vec<Vec<Option<Consumer<Msg<Keyed<K, T>>>>>> =
+        (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
+    for (i, row) in producers.iter_mut().enumerate() {
+        for consumer_row in consumers.iter_mut() {
+            let (p, c) = ring(config.ring_capacity.max(2));
+            row.push(Some(p));
+            consumer_row[i] = Some(c);
+        }
+    }
+
+    let (tx, rx) = crossbeam::channel::unbounded::<Event>();
+    let shared = Arc::new(Shared { stop: AtomicBool::new(false), trigger: AtomicU64::new(0), events: tx });
+    let dead = DeadLetters::new(config.dead_letter_path.clone(), config.on_error);
+
+    let mut envs = Vec::with_capacity(n);
+    for w in 0..n {
+        let split = parts.source.open_split(w, n, resume[w].take())?;
+        let sink = parts.sink.open_partition(w, n, transactional)?;
+        envs.push(WorkerEnv {
+            id: w,
+            workers: n,
+            max_parallelism,
+            batch_size: config.batch_size,
+            local: parts.local,
+            split,
+            outs: producers[w].iter_mut().map(|p| p.take().expect("one producer per ring")).collect(),
+            ins: consumers[w].iter_mut().map(|c| c.take().expect("one consumer per ring")).collect(),
+            sink,
+            dead: dead.clone(),
+            shared: shared.clone(),
+            snapshots: start.store.clone().map(|s| s as Arc<dyn SnapshotWriter>),
+            restore: start.restored.clone().map(|r| r as Arc<dyn StateRestore>),
+            last_checkpoint: start.last_id,
+        });
+    }
+
+    let mut handles = Vec::with_capacity(n);
+    for env in envs {
+        let factory = parts.factory.clone();
+        let shared = shared.clone();
+        let pin_it = config.pin;
+        let w = env.id;
+        let handle = std::thread::Builder::new()
+            .name(format!("weir-w{w}"))
+            .spawn(move || {
+                if pin_it {
+                    pin(w);
+                }
+                let events = shared.events.clone();
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_worker(env, factory())))
+                    .unwrap_or_else(|panic| {
+                        let msg = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "unknown panic".into());
+                        Err(Error::Runtime(format!("panicked: {msg}")))
+                    });
+                if result.is_err() {
+                    shared.stop.store(true, Ordering::Relaxed);
+                }
+                let _ = events.send(Event::Done { worker: w, result });
+            })
+            .map_err(|e| Error::Runtime(format!("cannot spawn worker {w}: {e}")))?;
+        handles.push(handle);
+    }
+    let mut coordinator = match (&start.store, &config.checkpoint) {
+        (Some(store), Some(cc)) => Some(Coordinator::new(
+            store.clone(),
+            cc.clone(),
+            config.fingerprint,
+            max_parallelism,
+            n,
+            start.last_id,
+        )),
+        _ => None,
+    };
+    let sink = parts.sink.clone();
+    let sink_commit = move |epoch: u64| sink.commit(epoch);
+
+    // Coordinator loop: checkpoint triggers and acks, worker ends.
+    let mut stats: Vec<Option<WorkerStats>> = vec![None; n];
+    let mut first_error: Option<Error> = None;
+    let mut done = 0;
+    while done < n {
+        let timeout = coordinator.as_ref().map_or(Duration::from_millis(200), |c| c.timeout());
+        let event = rx.recv_timeout(timeout);
+        if let Some(c) = coordinator.as_mut() {
+            c.tick(&shared, done == 0 && first_error.is_none());
+        }
+        match event {
+            Ok(Event::Ack(ack)) => {
+                if let Some(c) = coordinator.as_mut() {
+                    if let Err(e) = c.on_ack(ack, &sink_commit) {
+                        shared.stop.store(true, Ordering::Relaxed);
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            Ok(Event::Done { worker, result }) => {
+                done += 1;
+                match result {
+                    Ok(s) => stats[worker] = Some(s),
+                    Err(e) => {
+                        let stopped = matches!(&e, Error::Runtime(m) if m.starts_with("stopped:"));
+                        if first_error.is_none() && !stopped {
+                            first_error = Some(worker_error(worker, e));
+                        }
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    // Acknowledgements that raced with the last worker's end.
+    while let Ok(event) = rx.try_recv() {
+        if let (Event::Ack(ack), Some(c)) = (event, coordinator.as_mut()) {
+            if let Err(e) = c.on_ack(ack, &sink_commit) {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    let stats: Vec<WorkerStats> = stats.into_iter().flatten().collect();
+    if let Some(c) = coordinator.as_mut() {
+        let final_epoch = stats.iter().map(|s| s.final_epoch).max().unwrap_or(start.last_id + 1);
+        let positions = stats.iter().map(|s| s.positions.clone()).collect();
+        c.finish(final_epoch, positions, &sink_commit)?;
+        report.checkpoints = std::mem::take(&mut c.stats);
+        report.failed_checkpoints = c.failed;
+    }
+    report.elapsed = started.elapsed();
+    for s in stats {
+        report.records_in += s.records_in;
+        report.dead_lettered += s.dead_lettered;
+        report.sink.merge(s.sink);
+    }
+    Ok(report)
+}
+
+/// Names the worker in its error, keeping data and I/O errors' own exit codes.
+fn worker_error(worker: usize, e: Error) -> Error {
+    match e {
+        Error::Data { .. } | Error::Io { .. } | Error::Checkpoint { .. } | Error::Config(_) => e,
+        other => Error::Worker { worker, cause: other.to_string() },
+    }
+}
