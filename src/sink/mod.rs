@@ -6,6 +6,14 @@
 //! ([`Sink::commit`]). On restore, [`Sink::recover`] publishes pending epochs of the restored
 //! checkpoint and deletes the rest.
 
+pub mod file;
+pub mod null;
+pub mod stdout;
+
+pub use file::FileSink;
+pub use null::NullSink;
+pub use stdout::StdoutSink;
+
 use serde::{Deserialize, Serialize};
 
 /// Counts and an order-independent checksum of what a partition wrote.
