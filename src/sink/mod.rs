@@ -6,6 +6,14 @@
 //! ([`Sink::commit`]). On restore, [`Sink::recover`] publishes pending epochs of the restored
 //! checkpoint and deletes the rest.
 
+pub mod file;
+pub mod null;
+pub mod stdout;
+
+pub use file::FileSink;
+pub use null::NullSink;
+pub use stdout::StdoutSink;
+
 use serde::{Deserialize, Serialize};
 
 /// Counts and an order-independent checksum of what a partition wrote.
@@ -65,7 +73,12 @@ pub trait Sink<T>: Send + Sync {
     ///
     /// # Errors
     /// I/O errors.
-    fn open_partition(&self, worker: usize, workers: usize, transactional: bool) -> crate::Result<Box<dyn SinkPartition<T>>>;
+    fn open_partition(
+        &self,
+        worker: usize,
+        workers: usize,
+        transactional: bool,
+    ) -> crate::Result<Box<dyn SinkPartition<T>>>;
 
     /// Publishes every pending epoch `≤ epoch` (called by the coordinator after the MANIFEST
     /// of checkpoint `epoch` is durable).

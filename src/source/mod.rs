@@ -6,8 +6,15 @@
 //! it, and a restore (with the same or another worker count) can hand the remaining ranges out.
 
 pub mod dead_letter;
+pub mod file;
+pub mod generator;
+mod lines;
+pub mod stdin;
 
 pub use dead_letter::DeadLetters;
+pub use file::{DecoderFactory, FileSource};
+pub use generator::{splitmix64, GeneratorSource};
+pub use stdin::StdinSource;
 
 use serde::{Deserialize, Serialize};
 
@@ -45,7 +52,12 @@ pub trait SourceSplit<T>: Send {
     ///
     /// # Errors
     /// I/O errors, or a data error in fail-fast mode.
-    fn poll_batch(&mut self, out: &mut Vec<T>, max: usize, dead: &mut DeadLetters) -> SourceResult<Poll>;
+    fn poll_batch(
+        &mut self,
+        out: &mut Vec<T>,
+        max: usize,
+        dead: &mut DeadLetters,
+    ) -> SourceResult<Poll>;
 
     /// The replay position after the last record returned: every range of this split.
     fn position(&self) -> Vec<RangePosition>;
