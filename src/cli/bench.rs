@@ -75,7 +75,7 @@ pub struct W1Outcome {
 pub fn run_w1(events: u64, keys: u64, config: &RunConfig) -> crate::Result<W1Outcome> {
     let state_checksum = Arc::new(AtomicU64::new(0));
     let sc = state_checksum.clone();
-    let source = GeneratorSource::new(events, keys, EVENTS_PER_MS, 0, |k: u64, v: i64, _ts: i64| (k, v));
+    let source = GeneratorSource::new(events, keys, |k: u64, v: i64, _ts: i64| (k, v)).events_per_ms(EVENTS_PER_MS);
     let job = Stream::from_source(source)
         .key_by(|e: &(u64, i64)| e.0)
         .process(move || W1Sum::new(sc.clone()))
