@@ -45,7 +45,8 @@ impl StateHeader {
         if bytes[0..8] != STATE_MAGIC {
             return Err("not a weir state file (bad magic)".into());
         }
-        let u32_at = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let u32_at =
+            |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
         let version = u32_at(8);
         check_version(version)?;
         let header_len = u32_at(12);
@@ -54,7 +55,10 @@ impl StateHeader {
         }
         let mut len = [0u8; 8];
         len.copy_from_slice(&bytes[16..24]);
-        Ok(StateHeader { version, archive_len: u64::from_le_bytes(len) })
+        Ok(StateHeader {
+            version,
+            archive_len: u64::from_le_bytes(len),
+        })
     }
 }
 
@@ -65,10 +69,12 @@ impl StateHeader {
 pub(crate) fn check_version(version: u32) -> Result<(), String> {
     match version {
         FORMAT_VERSION => Ok(()),
-        v if v > FORMAT_VERSION => {
-            Err(format!("format version {v} is newer than this weir's {FORMAT_VERSION}"))
-        }
-        v => Err(format!("format version {v} is older than this weir's {FORMAT_VERSION} and not supported")),
+        v if v > FORMAT_VERSION => Err(format!(
+            "format version {v} is newer than this weir's {FORMAT_VERSION}"
+        )),
+        v => Err(format!(
+            "format version {v} is older than this weir's {FORMAT_VERSION} and not supported"
+        )),
     }
 }
 
@@ -93,7 +99,9 @@ struct VersionProbe {
 /// JSON serialization errors (not expected for this type).
 pub(crate) fn encode_manifest(manifest: &Manifest) -> Result<Vec<u8>, String> {
     let mut out = serde_json::to_vec_pretty(manifest).map_err(|e| e.to_string())?;
-    let trailer = Trailer { crc32: crc32fast::hash(&out) };
+    let trailer = Trailer {
+        crc32: crc32fast::hash(&out),
+    };
     out.push(b'\n');
     serde_json::to_writer(&mut out, &trailer).map_err(|e| e.to_string())?;
     out.push(b'\n');

@@ -44,7 +44,10 @@ pub fn list(dir: &Path) -> Result<Vec<CheckpointSummary>> {
         let mut state_files = 0u32;
         for entry in fs::read_dir(&path).map_err(|e| Error::io(&path, e))? {
             let entry = entry.map_err(|e| Error::io(&path, e))?;
-            total_bytes += entry.metadata().map_err(|e| Error::io(entry.path(), e))?.len();
+            total_bytes += entry
+                .metadata()
+                .map_err(|e| Error::io(entry.path(), e))?
+                .len();
             state_files += u32::from(entry.path().extension().is_some_and(|x| x == "state"));
         }
         let mut summary = CheckpointSummary {
@@ -105,8 +108,10 @@ impl fmt::Display for CheckpointTable<'_> {
                 .iter()
                 .enumerate()
                 .map(|(i, ranges)| {
-                    let r: Vec<String> =
-                        ranges.iter().map(|r| format!("{}/{}", r.next, end_text(r.end))).collect();
+                    let r: Vec<String> = ranges
+                        .iter()
+                        .map(|r| format!("{}/{}", r.next, end_text(r.end)))
+                        .collect();
                     format!("{i}: {}", r.join(","))
                 })
                 .collect();
@@ -122,7 +127,11 @@ impl fmt::Display for CheckpointTable<'_> {
                 sources.join("  ")
             )?;
             if let Some(problem) = &s.problem {
-                writeln!(f, "            {}: {problem}", s.path.join(MANIFEST).display())?;
+                writeln!(
+                    f,
+                    "            {}: {problem}",
+                    s.path.join(MANIFEST).display()
+                )?;
             }
         }
         Ok(())
@@ -198,7 +207,11 @@ pub fn describe(chk: &Path) -> Result<CheckpointDetail> {
                     bytes: s.bytes.len() as u64,
                 })
                 .collect();
-            groups.push(GroupDetail { key_group: g.key_group.to_native(), file: file.entry.name.clone(), states });
+            groups.push(GroupDetail {
+                key_group: g.key_group.to_native(),
+                file: file.entry.name.clone(),
+                states,
+            });
         }
     }
     let m = restored.manifest;
@@ -236,12 +249,24 @@ impl fmt::Display for CheckpointDetail {
             self.sink_epoch,
             if self.finished { "yes" } else { "no" }
         )?;
-        writeln!(f, "\n{:<12}  {:>12}  {:<10}  CRC32", "FILE", "BYTES", "KEY GROUPS")?;
+        writeln!(
+            f,
+            "\n{:<12}  {:>12}  {:<10}  CRC32",
+            "FILE", "BYTES", "KEY GROUPS"
+        )?;
         for e in &self.files {
             let kg = format!("{}..{}", e.key_groups.start, e.key_groups.end);
-            writeln!(f, "{:<12}  {:>12}  {:<10}  {:08x}", e.name, e.len, kg, e.checksum)?;
+            writeln!(
+                f,
+                "{:<12}  {:>12}  {:<10}  {:08x}",
+                e.name, e.len, kg, e.checksum
+            )?;
         }
-        writeln!(f, "\n{:>9}  {:<12}  {:<20}  {:>12}  {:>12}", "KEY GROUP", "FILE", "STATE", "ENTRIES", "BYTES")?;
+        writeln!(
+            f,
+            "\n{:>9}  {:<12}  {:<20}  {:>12}  {:>12}",
+            "KEY GROUP", "FILE", "STATE", "ENTRIES", "BYTES"
+        )?;
         for g in &self.groups {
             for s in &g.states {
                 writeln!(
@@ -251,10 +276,18 @@ impl fmt::Display for CheckpointDetail {
                 )?;
             }
         }
-        writeln!(f, "\n{:>5}  {:<30}  {:>14}  {:>14}  {:>10}", "SPLIT", "RESOURCE", "NEXT", "END", "LINE")?;
+        writeln!(
+            f,
+            "\n{:>5}  {:<30}  {:>14}  {:>14}  {:>10}",
+            "SPLIT", "RESOURCE", "NEXT", "END", "LINE"
+        )?;
         for (split, ranges) in self.sources.iter().enumerate() {
             for r in ranges {
-                let resource = if r.resource.is_empty() { "(generator/stdin)" } else { &r.resource };
+                let resource = if r.resource.is_empty() {
+                    "(generator/stdin)"
+                } else {
+                    &r.resource
+                };
                 writeln!(
                     f,
                     "{split:>5}  {resource:<30}  {:>14}  {:>14}  {:>10}",
@@ -291,8 +324,12 @@ fn format_utc_ms(ms: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s, milli) =
-        (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
+    let (h, m, s, milli) = (
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000,
+    );
     format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{milli:03}")
 }
 

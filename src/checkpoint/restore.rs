@@ -66,9 +66,16 @@ impl Restored {
             }
             let groups = file.archive()?.groups.as_slice();
             let first = groups.partition_point(|g| g.key_group.to_native() < range.start);
-            for group in groups[first..].iter().take_while(|g| g.key_group.to_native() < range.end) {
+            for group in groups[first..]
+                .iter()
+                .take_while(|g| g.key_group.to_native() < range.end)
+            {
                 for state in group.states.iter() {
-                    f(group.key_group.to_native(), state.name.as_str(), state.bytes.as_slice())?;
+                    f(
+                        group.key_group.to_native(),
+                        state.name.as_str(),
+                        state.bytes.as_slice(),
+                    )?;
                 }
             }
         }
@@ -88,7 +95,10 @@ impl Restored {
 
 /// A [`Error::Checkpoint`] for `path`.
 fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Checkpoint { path: path.to_path_buf(), reason: reason.into() }
+    Error::Checkpoint {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
 }
 
 /// Reads and decodes a checkpoint's MANIFEST (no fingerprint check, state files unchecked).
@@ -103,9 +113,15 @@ pub(crate) fn read_manifest(chk: &Path) -> Result<Manifest> {
         _ => corrupt(&path, format!("cannot read: {e}")),
     })?;
     let manifest = decode_manifest(&bytes).map_err(|reason| corrupt(&path, reason))?;
-    let dir_id = chk.file_name().and_then(|n| n.to_str()).and_then(parse_checkpoint_dir_name);
+    let dir_id = chk
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(parse_checkpoint_dir_name);
     if dir_id.is_some_and(|id| id != manifest.id) {
-        return Err(corrupt(&path, format!("lists checkpoint id {}, not this directory's", manifest.id)));
+        return Err(corrupt(
+            &path,
+            format!("lists checkpoint id {}, not this directory's", manifest.id),
+        ));
     }
     Ok(manifest)
 }
@@ -133,7 +149,11 @@ pub(crate) fn load(chk: &Path, fingerprint: Option<u64>) -> Result<Restored> {
         .into_iter()
         .map(|entry| map_file(chk, entry))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Restored { manifest, path: chk.to_path_buf(), files })
+    Ok(Restored {
+        manifest,
+        path: chk.to_path_buf(),
+        files,
+    })
 }
 
 /// Checks that the files' key-group ranges (sorted) tile `0..max_parallelism` and that their
@@ -141,7 +161,9 @@ pub(crate) fn load(chk: &Path, fingerprint: Option<u64>) -> Result<Restored> {
 fn check_tiling(entries: &[FileEntry], max_parallelism: u16) -> Result<(), String> {
     let mut next = 0u16;
     for e in entries {
-        let plain = Path::new(&e.name).file_name().is_some_and(|n| n == e.name.as_str());
+        let plain = Path::new(&e.name)
+            .file_name()
+            .is_some_and(|n| n == e.name.as_str());
         if !plain || e.name.starts_with('.') {
             return Err(format!("bad state file name {:?}", e.name));
         }
@@ -154,7 +176,9 @@ fn check_tiling(entries: &[FileEntry], max_parallelism: u16) -> Result<(), Strin
         next = e.key_groups.end;
     }
     if next != max_parallelism {
-        return Err(format!("state files cover key groups 0..{next}, not 0..{max_parallelism}"));
+        return Err(format!(
+            "state files cover key groups 0..{next}, not 0..{max_parallelism}"
+        ));
     }
     Ok(())
 }
@@ -166,36 +190,65 @@ fn map_file(chk: &Path, entry: FileEntry) -> Result<MappedFile> {
         io::ErrorKind::NotFound => corrupt(&path, "missing: listed in MANIFEST but not on disk"),
         _ => corrupt(&path, format!("cannot open: {e}")),
     })?;
-    let len = file.metadata().map_err(|e| corrupt(&path, format!("cannot stat: {e}")))?.len();
+    let len = file
+        .metadata()
+        .map_err(|e| corrupt(&path, format!("cannot stat: {e}")))?
+        .len();
     if len != entry.len {
-        return Err(corrupt(&path, format!("truncated or resized: {len} bytes, MANIFEST lists {}", entry.len)));
+        return Err(corrupt(
+            &path,
+            format!(
+                "truncated or resized: {len} bytes, MANIFEST lists {}",
+                entry.len
+            ),
+        ));
     }
     if len < HEADER_LEN as u64 {
-        return Err(corrupt(&path, format!("{len} bytes: shorter than the header")));
+        return Err(corrupt(
+            &path,
+            format!("{len} bytes: shorter than the header"),
+        ));
     }
     let map = mmap::map_for_read(&file).map_err(|e| corrupt(&path, format!("cannot map: {e}")))?;
     let actual = crc32fast::hash(&map);
     if actual != entry.checksum {
         return Err(corrupt(
             &path,
-            format!("checksum mismatch (crc32 {actual:08x}, MANIFEST lists {:08x}): corrupt", entry.checksum),
+            format!(
+                "checksum mismatch (crc32 {actual:08x}, MANIFEST lists {:08x}): corrupt",
+                entry.checksum
+            ),
         ));
     }
     let header = StateHeader::decode(&map).map_err(|r| corrupt(&path, r))?;
     if header.archive_len != len - HEADER_LEN as u64 {
-        return Err(corrupt(&path, format!("header archive length {} does not fit the file", header.archive_len)));
+        return Err(corrupt(
+            &path,
+            format!(
+                "header archive length {} does not fit the file",
+                header.archive_len
+            ),
+        ));
     }
     let mapped = MappedFile { path, entry, map };
     let root = mapped.archive()?;
     let held = mapped.entry.key_groups.clone();
-    if root.key_groups.start.to_native() != held.start || root.key_groups.end.to_native() != held.end {
-        return Err(corrupt(&mapped.path, format!("holds key groups other than the MANIFEST's {held:?}")));
+    if root.key_groups.start.to_native() != held.start
+        || root.key_groups.end.to_native() != held.end
+    {
+        return Err(corrupt(
+            &mapped.path,
+            format!("holds key groups other than the MANIFEST's {held:?}"),
+        ));
     }
     let mut previous: Option<u16> = None;
     for g in root.groups.iter() {
         let kg = g.key_group.to_native();
         if !held.contains(&kg) || previous.is_some_and(|p| p >= kg) {
-            return Err(corrupt(&mapped.path, format!("section index out of order at key group {kg}")));
+            return Err(corrupt(
+                &mapped.path,
+                format!("section index out of order at key group {kg}"),
+            ));
         }
         previous = Some(kg);
     }

@@ -47,7 +47,11 @@ impl CheckpointStore {
             .write(true)
             .open(&lock_path)
             .map_err(|e| Error::io(&lock_path, e))?;
-        match lock.try_lock() {
+        // `File::try_lock` (flock LOCK_EX|LOCK_NB on Unix) is stable since Rust 1.89, newer than
+        // the crate's declared rust-version 1.80; the toolchain here is 1.95.
+        #[allow(clippy::incompatible_msrv)]
+        let locked = lock.try_lock();
+        match locked {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 return Err(Error::Checkpoint {
@@ -77,20 +81,25 @@ impl CheckpointStore {
     /// Failure injection for tests: after `bytes` more bytes of state files and manifests,
     /// every write fails like on a full disk (`ErrorKind::StorageFull`); `None` turns it off.
     pub fn set_fail_writes_after(&self, bytes: Option<u64>) {
-        self.write_budget.store(bytes.unwrap_or(UNLIMITED), Ordering::SeqCst);
+        self.write_budget
+            .store(bytes.unwrap_or(UNLIMITED), Ordering::SeqCst);
     }
 
     /// Takes `len` bytes from the write budget, or fails as a full disk would.
     fn charge(&self, len: u64) -> io::Result<()> {
-        let taken = self.write_budget.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
-            if left == UNLIMITED {
-                Some(left)
-            } else {
-                Some(left.saturating_sub(len))
-            }
-        });
+        let taken = self
+            .write_budget
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                if left == UNLIMITED {
+                    Some(left)
+                } else {
+                    Some(left.saturating_sub(len))
+                }
+            });
         match taken {
             Ok(left) if left == UNLIMITED || left >= len => Ok(()),
+            // `StorageFull` is stable since Rust 1.83 (see `open` on the MSRV).
+            #[allow(clippy::incompatible_msrv)]
             _ => Err(io::Error::new(
                 io::ErrorKind::StorageFull,
                 "no space left on device (injected write failure)",
@@ -110,14 +119,21 @@ impl CheckpointStore {
         let chk = self.checkpoint_path(id);
         let name = state_file_name(snapshot.worker);
         let path = chk.join(&name);
-        let bad = |reason: String| Error::Checkpoint { path: path.clone(), reason };
+        let bad = |reason: String| Error::Checkpoint {
+            path: path.clone(),
+            reason,
+        };
         check_snapshot(snapshot).map_err(bad)?;
         if chk.join(MANIFEST).exists() {
             return Err(bad(format!("checkpoint {id} is already committed")));
         }
         let archive = rkyv::to_bytes::<rkyv::rancor::Error>(snapshot)
             .map_err(|e| bad(format!("cannot archive the snapshot: {e}")))?;
-        let header = StateHeader { version: FORMAT_VERSION, archive_len: archive.len() as u64 }.encode();
+        let header = StateHeader {
+            version: FORMAT_VERSION,
+            archive_len: archive.len() as u64,
+        }
+        .encode();
         let len = (HEADER_LEN + archive.len()) as u64;
 
         fs::create_dir_all(&chk).map_err(|e| Error::io(&chk, e))?;
@@ -141,7 +157,12 @@ impl CheckpointStore {
         let mut checksum = crc32fast::Hasher::new();
         checksum.update(&header);
         checksum.update(&archive);
-        Ok(FileEntry { name, len, checksum: checksum.finalize(), key_groups: snapshot.key_groups.clone() })
+        Ok(FileEntry {
+            name,
+            len,
+            checksum: checksum.finalize(),
+            key_groups: snapshot.key_groups.clone(),
+        })
     }
 
     /// Commits checkpoint `manifest.id`: checks that the listed files are there with their
@@ -162,10 +183,12 @@ impl CheckpointStore {
         }
         for entry in &manifest.files {
             let path = chk.join(&entry.name);
-            let len = fs::metadata(&path).map(|m| m.len()).map_err(|e| Error::Checkpoint {
-                path: path.clone(),
-                reason: format!("listed state file is not there: {e}"),
-            })?;
+            let len = fs::metadata(&path)
+                .map(|m| m.len())
+                .map_err(|e| Error::Checkpoint {
+                    path: path.clone(),
+                    reason: format!("listed state file is not there: {e}"),
+                })?;
             if len != entry.len {
                 return Err(Error::Checkpoint {
                     path,
@@ -173,8 +196,10 @@ impl CheckpointStore {
                 });
             }
         }
-        let bytes = encode_manifest(manifest)
-            .map_err(|reason| Error::Checkpoint { path: final_path.clone(), reason })?;
+        let bytes = encode_manifest(manifest).map_err(|reason| Error::Checkpoint {
+            path: final_path.clone(),
+            reason,
+        })?;
         let tmp = chk.join(MANIFEST_TMP);
         let write_tmp = || -> io::Result<()> {
             let mut file = File::create(&tmp)?;
@@ -198,14 +223,23 @@ impl CheckpointStore {
     /// [`Error::Io`] when the directory cannot be read or a checkpoint cannot be deleted.
     pub fn retain(&self, keep: usize) -> Result<Vec<u64>> {
         let all = scan(&self.dir)?;
-        let complete: Vec<u64> =
-            all.iter().filter(|(_, p)| p.join(MANIFEST).exists()).map(|(id, _)| *id).collect();
-        let Some(&newest) = complete.last() else { return Ok(Vec::new()) };
+        let complete: Vec<u64> = all
+            .iter()
+            .filter(|(_, p)| p.join(MANIFEST).exists())
+            .map(|(id, _)| *id)
+            .collect();
+        let Some(&newest) = complete.last() else {
+            return Ok(Vec::new());
+        };
         let doomed = &complete[..complete.len().saturating_sub(keep)];
         let mut deleted = Vec::new();
         for (id, path) in all {
             let is_complete = complete.binary_search(&id).is_ok();
-            let drop_it = if is_complete { doomed.binary_search(&id).is_ok() } else { id < newest };
+            let drop_it = if is_complete {
+                doomed.binary_search(&id).is_ok()
+            } else {
+                id < newest
+            };
             if drop_it {
                 remove_checkpoint(&path)?;
                 deleted.push(id);
@@ -276,15 +310,24 @@ impl CheckpointStore {
 /// Checks the invariants the section index relies on.
 fn check_snapshot(s: &WorkerSnapshot) -> Result<(), String> {
     if s.key_groups.start > s.key_groups.end {
-        return Err(format!("empty-backwards key-group range {:?}", s.key_groups));
+        return Err(format!(
+            "empty-backwards key-group range {:?}",
+            s.key_groups
+        ));
     }
     let mut previous: Option<u16> = None;
     for g in &s.groups {
         if !s.key_groups.contains(&g.key_group) {
-            return Err(format!("key group {} outside the worker's {:?}", g.key_group, s.key_groups));
+            return Err(format!(
+                "key group {} outside the worker's {:?}",
+                g.key_group, s.key_groups
+            ));
         }
         if previous.is_some_and(|p| p >= g.key_group) {
-            return Err(format!("key groups not strictly ascending at {}", g.key_group));
+            return Err(format!(
+                "key groups not strictly ascending at {}",
+                g.key_group
+            ));
         }
         previous = Some(g.key_group);
     }
@@ -299,9 +342,16 @@ pub(crate) fn scan(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
-        let id = entry.file_name().to_str().and_then(parse_checkpoint_dir_name);
+        let id = entry
+            .file_name()
+            .to_str()
+            .and_then(parse_checkpoint_dir_name);
         if let Some(id) = id {
-            if entry.file_type().map_err(|e| Error::io(entry.path(), e))?.is_dir() {
+            if entry
+                .file_type()
+                .map_err(|e| Error::io(entry.path(), e))?
+                .is_dir()
+            {
                 out.push((id, entry.path()));
             }
         }
@@ -336,5 +386,7 @@ fn remove_tmp_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// fsyncs a directory so that renames and new entries in it are durable.
 fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(dir, e))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
 }
