@@ -1,18 +1,53 @@
 //! Checkpoints: per-worker rkyv snapshots in memory-mapped files, an atomically committed
 //! MANIFEST, restore with validation and fallback, retention, inspection.
 //!
-//! (Interface skeleton; the storage is being implemented.)
+//! ```text
+//! DIR/
+//!   LOCK                        flock'ed by the one weir process using DIR
+//!   chk-0000000042/ MANIFEST  w0.state  w1.state  ...
+//!   chk-0000000043/ w0.state    (no MANIFEST: incomplete, does not exist, cleaned up)
+//! ```
+//!
+//! * A **state file** (`w{worker}.state`, [`CheckpointStore::write_worker_state`]) is a 32-byte
+//!   header (magic `WEIRSTAT`, [`FORMAT_VERSION`], header length, archive length, reserved)
+//!   followed by the rkyv archive of a [`WorkerSnapshot`], 16-byte aligned. The
+//!   archived `groups` vector is the file's index of key-group sections: fixed-size entries
+//!   sorted by key group, each pointing at its states' bytes, found by binary search.
+//! * The **MANIFEST** ([`CheckpointStore::commit`]) is pretty JSON of a [`Manifest`], then one
+//!   line `{"crc32":N}` holding the CRC32 of the JSON body's bytes (a JSON stream: `jq` reads
+//!   it). It is written to `MANIFEST.tmp`, fsynced, renamed, and the directories fsynced.
+//! * **Restore** ([`CheckpointStore::load_latest`], [`Restored::sections`]) checks the
+//!   MANIFEST checksum, format version and pipeline fingerprint, each file's length and
+//!   checksum, maps the files and reads them through validating `rkyv::access` only.
+//!
+//! Checksums are CRC32 (IEEE polynomial, the `crc32fast` crate), not CRC32C.
+
+mod format;
+mod inspect;
+mod mmap;
+mod restore;
+mod store;
+#[cfg(test)]
+mod tests;
+
+pub use inspect::{
+    describe, list, CheckpointDetail, CheckpointSummary, CheckpointTable, GroupDetail, StateDetail,
+};
+pub use restore::Restored;
+pub use store::CheckpointStore;
 
 use crate::source::RangePosition;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
 
 /// Version of the on-disk format (MANIFEST and state files). Bump on any change.
 pub const FORMAT_VERSION: u32 = 1;
 
 /// One state's entries in one key group, encoded with [`crate::state::StateCodec`].
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Persisted (archived in state files): changing fields changes the format: bump
+/// [`FORMAT_VERSION`]. Do not reorder fields.
+#[derive(Clone, Debug, Default, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct StateSnapshot {
     /// The state's name.
     pub name: String,
@@ -23,7 +58,10 @@ pub struct StateSnapshot {
 }
 
 /// All states of one key group.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Persisted (archived in state files): changing fields changes the format: bump
+/// [`FORMAT_VERSION`]. Do not reorder fields.
+#[derive(Clone, Debug, Default, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct GroupSnapshot {
     /// The key group.
     pub key_group: u16,
@@ -31,29 +69,39 @@ pub struct GroupSnapshot {
     pub states: Vec<StateSnapshot>,
 }
 
-/// Everything one worker snapshots at a barrier.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Everything one worker snapshots at a barrier: the root of a state file's archive.
+///
+/// Persisted (archived in state files): changing fields changes the format: bump
+/// [`FORMAT_VERSION`]. Do not reorder fields.
+#[derive(Clone, Debug, Default, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct WorkerSnapshot {
-    /// The worker index.
+    /// The worker index (the file is `w{worker}.state`).
     pub worker: u32,
-    /// Its key groups, ascending.
+    /// The key groups the worker owns (`[w*M/N, (w+1)*M/N)`), whether or not they hold state.
+    pub key_groups: Range<u16>,
+    /// Its key groups that hold state, strictly ascending, all inside `key_groups`. This
+    /// vector is the file's section index.
     pub groups: Vec<GroupSnapshot>,
 }
 
 /// A state file as listed in the MANIFEST.
+///
+/// Persisted (in MANIFEST): changing fields changes the format: bump [`FORMAT_VERSION`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEntry {
     /// File name inside the checkpoint directory (`w0.state`).
     pub name: String,
     /// Length in bytes.
     pub len: u64,
-    /// CRC32C of the whole file.
+    /// CRC32 (IEEE, `crc32fast`) of the whole file, header included.
     pub checksum: u32,
     /// The key groups whose sections the file holds.
     pub key_groups: Range<u16>,
 }
 
 /// The MANIFEST of a checkpoint: it exists only once the checkpoint is complete.
+///
+/// Persisted (as JSON): changing fields changes the format: bump [`FORMAT_VERSION`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     /// On-disk format version ([`FORMAT_VERSION`]).
@@ -68,7 +116,7 @@ pub struct Manifest {
     pub max_parallelism: u16,
     /// Worker count of the run that wrote it.
     pub workers: u32,
-    /// State files.
+    /// State files; their key-group ranges must tile `0..max_parallelism`.
     pub files: Vec<FileEntry>,
     /// Replay positions, per source split (index = worker of the writing run).
     pub sources: Vec<Vec<RangePosition>>,
@@ -78,25 +126,39 @@ pub struct Manifest {
     pub finished: bool,
 }
 
-/// A directory of checkpoints.
-pub struct CheckpointStore {
-    dir: PathBuf,
+impl Manifest {
+    /// A manifest of this format version, created now, with no files, sources or epochs yet.
+    pub fn new(id: u64, fingerprint: u64, max_parallelism: u16, workers: u32) -> Self {
+        let created_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        Manifest {
+            format_version: FORMAT_VERSION,
+            id,
+            created_ms,
+            fingerprint,
+            max_parallelism,
+            workers,
+            ..Manifest::default()
+        }
+    }
 }
 
-impl CheckpointStore {
-    /// Opens (creating) the checkpoint directory.
-    ///
-    /// # Errors
-    /// I/O errors, or the directory is locked by another process.
-    pub fn open(dir: &Path) -> crate::Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
-        Ok(CheckpointStore {
-            dir: dir.to_path_buf(),
-        })
-    }
+/// The directory name of checkpoint `id` (`chk-0000000042`).
+pub fn checkpoint_dir_name(id: u64) -> String {
+    format!("chk-{id:010}")
+}
 
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+/// The id of a checkpoint directory name, if it is one.
+pub fn parse_checkpoint_dir_name(name: &str) -> Option<u64> {
+    let digits = name.strip_prefix("chk-")?;
+    if digits.len() < 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    digits.parse().ok()
+}
+
+/// The file name of worker `worker`'s state file (`w3.state`).
+pub fn state_file_name(worker: u32) -> String {
+    format!("w{worker}.state")
 }

@@ -1,0 +1,135 @@
+//! Byte layouts: the state-file header and the MANIFEST envelope (JSON body + checksum line).
+
+use super::{Manifest, FORMAT_VERSION};
+use serde::{Deserialize, Serialize};
+
+/// Magic bytes opening every state file.
+pub(crate) const STATE_MAGIC: [u8; 8] = *b"WEIRSTAT";
+/// Length of the state-file header; a multiple of 16 so that the archive after it stays
+/// 16-byte aligned in a page-aligned map.
+pub(crate) const HEADER_LEN: usize = 32;
+
+/// The fixed header before a state file's archive.
+///
+/// Layout (little endian): magic `[u8; 8]`, format version `u32`, header length `u32`,
+/// archive length `u64`, 8 reserved zero bytes. Changing it changes the format: bump
+/// [`FORMAT_VERSION`]. (The file's checksum is in the MANIFEST.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StateHeader {
+    /// Format version of the file.
+    pub version: u32,
+    /// Length of the archive after the header.
+    pub archive_len: u64,
+}
+
+impl StateHeader {
+    /// The header's bytes.
+    pub fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut out = [0u8; HEADER_LEN];
+        out[0..8].copy_from_slice(&STATE_MAGIC);
+        out[8..12].copy_from_slice(&self.version.to_le_bytes());
+        out[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
+        out[16..24].copy_from_slice(&self.archive_len.to_le_bytes());
+        out
+    }
+
+    /// Parses and checks a header: magic, version (exactly ours), header length.
+    ///
+    /// # Errors
+    /// The reason the header is unusable.
+    pub fn decode(bytes: &[u8]) -> Result<Self, String> {
+        let bytes: &[u8; HEADER_LEN] = bytes
+            .get(..HEADER_LEN)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| format!("shorter than its {HEADER_LEN}-byte header"))?;
+        if bytes[0..8] != STATE_MAGIC {
+            return Err("not a weir state file (bad magic)".into());
+        }
+        let u32_at =
+            |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let version = u32_at(8);
+        check_version(version)?;
+        let header_len = u32_at(12);
+        if header_len as usize != HEADER_LEN {
+            return Err(format!("header length {header_len}, expected {HEADER_LEN}"));
+        }
+        let mut len = [0u8; 8];
+        len.copy_from_slice(&bytes[16..24]);
+        Ok(StateHeader {
+            version,
+            archive_len: u64::from_le_bytes(len),
+        })
+    }
+}
+
+/// Accepts only [`FORMAT_VERSION`], with a reason naming the mismatch otherwise.
+///
+/// # Errors
+/// "format version N is newer than this weir's M", or older/unsupported.
+pub(crate) fn check_version(version: u32) -> Result<(), String> {
+    match version {
+        FORMAT_VERSION => Ok(()),
+        v if v > FORMAT_VERSION => Err(format!(
+            "format version {v} is newer than this weir's {FORMAT_VERSION}"
+        )),
+        v => Err(format!(
+            "format version {v} is older than this weir's {FORMAT_VERSION} and not supported"
+        )),
+    }
+}
+
+/// The checksum line after the MANIFEST's JSON body.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Trailer {
+    /// CRC32 of the body's bytes (everything before the newline that precedes this line).
+    crc32: u32,
+}
+
+/// Just the version of a MANIFEST body, parsed before the rest so that a newer format with
+/// other fields is reported as newer rather than as malformed.
+#[derive(Deserialize)]
+struct VersionProbe {
+    format_version: u32,
+}
+
+/// The bytes of a MANIFEST file: pretty JSON, `\n`, `{"crc32":N}`, `\n`.
+///
+/// # Errors
+/// JSON serialization errors (not expected for this type).
+pub(crate) fn encode_manifest(manifest: &Manifest) -> Result<Vec<u8>, String> {
+    let mut out = serde_json::to_vec_pretty(manifest).map_err(|e| e.to_string())?;
+    let trailer = Trailer {
+        crc32: crc32fast::hash(&out),
+    };
+    out.push(b'\n');
+    serde_json::to_writer(&mut out, &trailer).map_err(|e| e.to_string())?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Parses a MANIFEST file: checksum first, then the format version, then the fields.
+///
+/// # Errors
+/// The reason: no checksum line, checksum mismatch, other format version, malformed JSON.
+pub(crate) fn decode_manifest(bytes: &[u8]) -> Result<Manifest, String> {
+    let content = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let split = content
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .ok_or("no checksum line (truncated or not a weir MANIFEST)")?;
+    let (body, trailer) = (&content[..split], &content[split + 1..]);
+    let trailer: Trailer = serde_json::from_slice(trailer)
+        .map_err(|e| format!("bad checksum line (truncated or corrupt): {e}"))?;
+    let actual = crc32fast::hash(body);
+    if actual != trailer.crc32 {
+        return Err(format!(
+            "checksum mismatch (crc32 {actual:08x}, recorded {:08x}): corrupt",
+            trailer.crc32
+        ));
+    }
+    let probe: VersionProbe =
+        serde_json::from_slice(body).map_err(|e| format!("malformed JSON: {e}"))?;
+    check_version(probe.format_version)?;
+    serde_json::from_slice(body).map_err(|e| format!("malformed JSON: {e}"))
+}
