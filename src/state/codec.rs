@@ -141,3 +141,127 @@ impl StateCodec for () {
         Ok(())
     }
 }
+
+/// Encodes a map as `len u32` then `len` pairs (in the map's iteration order).
+fn encode_map<'a, K: StateCodec + 'a, V: StateCodec + 'a>(
+    len: usize,
+    pairs: impl Iterator<Item = (&'a K, &'a V)>,
+    out: &mut Vec<u8>,
+) {
+    (len as u32).encode(out);
+    for (k, v) in pairs {
+        k.encode(out);
+        v.encode(out);
+    }
+}
+
+/// Decodes `len u32` pairs through `insert`, which returns whether the key was new.
+fn decode_map<K: StateCodec, V: StateCodec>(
+    input: &mut &[u8],
+    mut insert: impl FnMut(K, V) -> bool,
+) -> Result<(), CodecError> {
+    let n = u32::decode(input)?;
+    for _ in 0..n {
+        let k = K::decode(input)?;
+        let v = V::decode(input)?;
+        if !insert(k, v) {
+            return Err(CodecError::Invalid("duplicate map key"));
+        }
+    }
+    Ok(())
+}
+
+impl<K, V, S> StateCodec for hashbrown::HashMap<K, V, S>
+where
+    K: StateCodec + std::hash::Hash + Eq,
+    V: StateCodec,
+    S: std::hash::BuildHasher + Default,
+{
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_map(self.len(), self.iter(), out);
+    }
+    fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
+        let mut m = Self::default();
+        decode_map(input, |k, v| m.insert(k, v).is_none())?;
+        Ok(m)
+    }
+}
+
+impl<K, V> StateCodec for ahash::AHashMap<K, V>
+where
+    K: StateCodec + std::hash::Hash + Eq,
+    V: StateCodec,
+{
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_map(self.len(), self.iter(), out);
+    }
+    fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
+        let mut m = Self::default();
+        decode_map(input, |k, v| m.insert(k, v).is_none())?;
+        Ok(m)
+    }
+}
+
+impl<K: StateCodec + Ord, V: StateCodec> StateCodec for std::collections::BTreeMap<K, V> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_map(self.len(), self.iter(), out);
+    }
+    fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
+        let mut m = Self::new();
+        decode_map(input, |k, v| m.insert(k, v).is_none())?;
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip<T: StateCodec + PartialEq + std::fmt::Debug>(v: T) {
+        let mut out = Vec::new();
+        v.encode(&mut out);
+        let mut input = out.as_slice();
+        assert_eq!(T::decode(&mut input).unwrap(), v);
+        assert!(input.is_empty());
+        // Every strict prefix fails cleanly.
+        for cut in 0..out.len() {
+            let mut p = &out[..cut];
+            assert!(T::decode(&mut p).is_err(), "prefix {cut} of {v:?} decoded");
+        }
+    }
+
+    #[test]
+    fn maps_roundtrip_and_reject_truncation() {
+        let mut m = ahash::AHashMap::new();
+        m.insert(1u64, "one".to_string());
+        m.insert(2, String::new());
+        roundtrip(m);
+        let b: std::collections::BTreeMap<i32, Vec<u8>> = [(1, vec![1, 2]), (-5, vec![])].into();
+        roundtrip(b);
+        let mut h: hashbrown::HashMap<u8, i64, ahash::RandomState> = Default::default();
+        h.insert(7, -7);
+        roundtrip(h);
+    }
+
+    #[test]
+    fn duplicate_map_keys_are_invalid() {
+        let mut out = Vec::new();
+        2u32.encode(&mut out);
+        for _ in 0..2 {
+            1u8.encode(&mut out);
+            9u8.encode(&mut out);
+        }
+        let r = std::collections::BTreeMap::<u8, u8>::decode(&mut out.as_slice());
+        assert_eq!(r, Err(CodecError::Invalid("duplicate map key")));
+    }
+
+    #[test]
+    fn invalid_tags_are_rejected() {
+        assert_eq!(
+            bool::decode(&mut &[2u8][..]),
+            Err(CodecError::Invalid("bool"))
+        );
+        assert!(Option::<u8>::decode(&mut &[3u8, 0][..]).is_err());
+        assert!(String::decode(&mut &[1u8, 0, 0, 0, 0xff][..]).is_err());
+    }
+}

@@ -6,12 +6,25 @@
 //! write, and a restore with another worker count can read, one section per key group
 //! ([`KeyedStateStore`]).
 
+pub mod aggregating;
 pub mod codec;
+mod groups;
 pub mod key_group;
+pub mod list;
+pub mod map;
+pub mod reducing;
+#[cfg(test)]
+mod test_util;
+#[cfg(test)]
+mod tests;
 pub mod value;
 
+pub use aggregating::{AggregatingState, Aggregator};
 pub use codec::{CodecError, StateCodec};
 pub use key_group::{KeyGroupRouter, StableKey, DEFAULT_MAX_PARALLELISM};
+pub use list::ListState;
+pub use map::MapState;
+pub use reducing::ReducingState;
 pub use value::ValueState;
 
 use std::ops::Range;
@@ -29,12 +42,34 @@ pub struct KeyContext<'a, K> {
 
 /// Time-to-live of state entries (processing time, Flink's semantics: an expired entry reads
 /// as absent and is dropped lazily and at snapshot time).
+///
+/// An entry written (or, with `refresh_on_read`, read) at `t` is expired from
+/// `t + millis` on. The unit of expiry is one key's whole entry: a key's list
+/// ([`ListState`]) or map ([`MapState`]) expires as a whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ttl {
     /// Lifetime of an entry in milliseconds.
     pub millis: u64,
     /// Whether reads also refresh the entry's timestamp (otherwise only writes do).
     pub refresh_on_read: bool,
+}
+
+impl Ttl {
+    /// A TTL of `millis` refreshed by writes only.
+    pub const fn after_write(millis: u64) -> Self {
+        Ttl {
+            millis,
+            refresh_on_read: false,
+        }
+    }
+
+    /// A TTL of `millis` refreshed by reads and writes.
+    pub const fn after_access(millis: u64) -> Self {
+        Ttl {
+            millis,
+            refresh_on_read: true,
+        }
+    }
 }
 
 /// A keyed state object as the runtime sees it: per key-group snapshot and restore.
@@ -51,6 +86,6 @@ pub trait KeyedStateStore: Send {
     /// # Errors
     /// [`CodecError`] when the bytes do not decode.
     fn restore_group(&mut self, kg: u16, bytes: &[u8]) -> Result<(), CodecError>;
-    /// Number of live entries in key group `kg`.
+    /// Number of entries in key group `kg` (with TTL, expired entries not yet removed count).
     fn entries_in_group(&self, kg: u16) -> usize;
 }
