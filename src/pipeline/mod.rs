@@ -122,6 +122,27 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Plan, Error> {
 
 /// Parses, overrides and validates pipeline text; the default name is `pipeline`.
 ///
+/// ```
+/// let text = r#"
+///     [source]
+///     type = "generator"
+///     [[ops]]
+///     type = "key_by"
+///     key = "key"
+///     [[ops]]
+///     type = "rolling"
+///     aggregates = [ { fn = "sum", field = "value" } ]
+///     [sink]
+///     type = "null"
+/// "#;
+/// let plan = weir::pipeline::parse_str(text, &["runtime.workers=1".into()]).unwrap();
+/// assert_eq!(plan.output_schema.names(), ["key", "sum_value"]);
+///
+/// let err = weir::pipeline::parse_str(text, &["ops[0].key=k".into()]).unwrap_err();
+/// assert!(matches!(err, weir::Error::Config(m)
+///     if m == ["ops[0].key: unknown field \"k\" (fields: key, value, ts)"]));
+/// ```
+///
 /// # Errors
 /// [`Error::Config`] with every problem, as for [`load`].
 pub fn parse_str(text: &str, sets: &[String]) -> Result<Plan, Error> {
