@@ -1,0 +1,153 @@
+//! Running the compiled stateless ops on rows.
+
+use super::spec::{Cmp, StatelessOp};
+use crate::record::{Row, Value};
+use std::cmp::Ordering;
+
+impl Cmp {
+    /// Whether `ord` (left compared with right) satisfies the comparison.
+    pub fn holds(self, ord: Ordering) -> bool {
+        match self {
+            Cmp::Eq => ord == Ordering::Equal,
+            Cmp::Ne => ord != Ordering::Equal,
+            Cmp::Lt => ord == Ordering::Less,
+            Cmp::Le => ord != Ordering::Greater,
+            Cmp::Gt => ord == Ordering::Greater,
+            Cmp::Ge => ord != Ordering::Less,
+        }
+    }
+}
+
+/// Orders two values of the same type: i64 with i64, f64 with f64, strings lexicographically
+/// (by bytes), timestamps as milliseconds. `None` for null, NaN or mismatched types.
+pub fn compare(left: &Value, right: &Value) -> Option<Ordering> {
+    match (left, right) {
+        (Value::I64(a), Value::I64(b)) | (Value::Ts(a), Value::Ts(b)) => Some(a.cmp(b)),
+        (Value::F64(a), Value::F64(b)) => a.partial_cmp(b),
+        (Value::Str(a), Value::Str(b)) => Some(a.as_str().cmp(b.as_str())),
+        _ => None,
+    }
+}
+
+impl StatelessOp {
+    /// Runs the op on one row: `Some(row)` to pass it on (projected for `Select`), `None` to
+    /// drop it. A filter drops rows whose field is null, NaN or of another type than the
+    /// constant (the comparison is then undefined, SQL-style).
+    pub fn apply(&self, row: Row) -> Option<Row> {
+        match self {
+            StatelessOp::Filter {
+                index,
+                cmp,
+                constant,
+            } => {
+                let ord = compare(row.get(*index)?, constant)?;
+                cmp.holds(ord).then_some(row)
+            }
+            StatelessOp::Select { indices } => Some(
+                indices
+                    .iter()
+                    .map(|&i| row.get(i).cloned().unwrap_or(Value::Null))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Row;
+
+    fn row(values: &[Value]) -> Row {
+        values.iter().cloned().collect()
+    }
+
+    fn filter(index: usize, cmp: Cmp, constant: Value) -> StatelessOp {
+        StatelessOp::Filter {
+            index,
+            cmp,
+            constant,
+        }
+    }
+
+    fn s(v: &str) -> Value {
+        Value::Str(v.into())
+    }
+
+    #[test]
+    fn filter_i64_every_comparison() {
+        let r = row(&[s("a"), Value::I64(10)]);
+        let cases = [
+            (Cmp::Eq, 10, true),
+            (Cmp::Eq, 11, false),
+            (Cmp::Ne, 11, true),
+            (Cmp::Ne, 10, false),
+            (Cmp::Lt, 11, true),
+            (Cmp::Lt, 10, false),
+            (Cmp::Le, 10, true),
+            (Cmp::Le, 9, false),
+            (Cmp::Gt, 9, true),
+            (Cmp::Gt, 10, false),
+            (Cmp::Ge, 10, true),
+            (Cmp::Ge, 11, false),
+        ];
+        for (cmp, c, keep) in cases {
+            let out = filter(1, cmp, Value::I64(c)).apply(r.clone());
+            assert_eq!(out.is_some(), keep, "10 {cmp:?} {c}");
+            if keep {
+                assert_eq!(out.unwrap(), r);
+            }
+        }
+    }
+
+    #[test]
+    fn filter_f64_string_and_timestamp() {
+        let r = row(&[s("bob"), Value::F64(2.5), Value::Ts(1_000)]);
+        assert!(filter(1, Cmp::Gt, Value::F64(2.0))
+            .apply(r.clone())
+            .is_some());
+        assert!(filter(1, Cmp::Lt, Value::F64(2.0))
+            .apply(r.clone())
+            .is_none());
+        // Lexicographic: "bob" > "alice", "bob" < "bobby".
+        assert!(filter(0, Cmp::Gt, s("alice")).apply(r.clone()).is_some());
+        assert!(filter(0, Cmp::Lt, s("bobby")).apply(r.clone()).is_some());
+        assert!(filter(0, Cmp::Eq, s("Bob")).apply(r.clone()).is_none());
+        assert!(filter(2, Cmp::Ge, Value::Ts(1_000))
+            .apply(r.clone())
+            .is_some());
+        assert!(filter(2, Cmp::Gt, Value::Ts(1_000)).apply(r).is_none());
+    }
+
+    #[test]
+    fn filter_drops_null_nan_and_mismatched_types() {
+        let null = row(&[Value::Null]);
+        assert!(filter(0, Cmp::Ne, Value::I64(1)).apply(null).is_none());
+        let nan = row(&[Value::F64(f64::NAN)]);
+        assert!(filter(0, Cmp::Ne, Value::F64(1.0)).apply(nan).is_none());
+        let int = row(&[Value::I64(1)]);
+        assert!(filter(0, Cmp::Eq, Value::F64(1.0))
+            .apply(int.clone())
+            .is_none());
+        // Out-of-range index: dropped, not a panic.
+        assert!(filter(5, Cmp::Eq, Value::I64(1)).apply(int).is_none());
+    }
+
+    #[test]
+    fn select_projects_reorders_and_duplicates() {
+        let r = row(&[s("k"), Value::I64(7), Value::Ts(3)]);
+        let op = StatelessOp::Select {
+            indices: vec![2, 0, 1, 1],
+        };
+        let out = op.apply(r).unwrap();
+        assert_eq!(
+            out.as_slice(),
+            &[Value::Ts(3), s("k"), Value::I64(7), Value::I64(7)]
+        );
+        let op = StatelessOp::Select { indices: vec![1] };
+        assert_eq!(
+            op.apply(row(&[s("k"), Value::I64(7)])).unwrap().as_slice(),
+            &[Value::I64(7)]
+        );
+    }
+}

@@ -1,0 +1,358 @@
+//! Validation of a whole document: `name`, `[source]`, `[sink]`, `[checkpoint]`, `[runtime]`
+//! here, `[[ops]]` in [`super::ops`]. Every error is collected; a plan is built only when
+//! there is none.
+
+use super::fingerprint::fingerprint;
+use super::ops;
+use super::spec::{
+    CheckpointSpec, DecodeSpec, Format, GeneratorSpec, Plan, RuntimeSpec, SinkSpec, SourceSpec,
+    DEFAULT_MAX_LINE_BYTES,
+};
+use super::walk::{index, Errors, Section};
+use crate::record::{Field, FieldType, Schema};
+use crate::source::dead_letter::OnError;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const FORMATS: &[(&str, Format)] = &[("csv", Format::Csv), ("jsonl", Format::Jsonl)];
+
+const FIELD_TYPES: &[(&str, FieldType)] = &[
+    ("i64", FieldType::I64),
+    ("f64", FieldType::F64),
+    ("string", FieldType::String),
+    ("timestamp", FieldType::Timestamp),
+];
+
+/// Validates `doc` (overrides already applied) into a plan, or returns every error.
+pub(crate) fn build(doc: &toml::Value, default_name: &str) -> Result<Plan, Vec<String>> {
+    let mut errs = Errors::default();
+    let Some(table) = doc.as_table() else {
+        return Err(vec!["the pipeline must be a TOML table".to_string()]);
+    };
+    let mut root = Section::new(String::new(), table);
+    let name = root
+        .name("name", &mut errs)
+        .unwrap_or(default_name)
+        .to_string();
+    let (source, input_schema) = source(&mut root, &mut errs);
+    let ops = ops::compile(&mut root, input_schema.as_ref(), &mut errs);
+    let sink = sink(&mut root, &mut errs);
+    let checkpoint = checkpoint(&mut root, &mut errs);
+    let runtime = runtime(&mut root, &mut errs);
+    root.finish(&mut errs);
+    match (source, input_schema, ops, sink, checkpoint, runtime) {
+        (
+            Some(source),
+            Some(input_schema),
+            Some(ops),
+            Some(sink),
+            Some(checkpoint),
+            Some(runtime),
+        ) if errs.is_empty() => {
+            let mut plan = Plan {
+                name,
+                source,
+                pre: ops.pre,
+                key: ops.key,
+                keyed: ops.keyed,
+                post: ops.post,
+                sink,
+                checkpoint,
+                runtime,
+                input_schema,
+                keyed_input_schema: ops.keyed_input_schema,
+                keyed_output_schema: ops.keyed_output_schema,
+                output_schema: ops.output_schema,
+                fingerprint: 0,
+            };
+            plan.fingerprint = fingerprint(&plan);
+            Ok(plan)
+        }
+        _ if errs.is_empty() => Err(vec!["invalid pipeline".to_string()]),
+        _ => Err(errs.0),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum SourceKind {
+    File,
+    Stdin,
+    Generator,
+}
+
+/// The source, and its schema when that alone is valid (so ops are checked against it even
+/// when, say, the source's path is missing).
+fn source(root: &mut Section, errs: &mut Errors) -> (Option<SourceSpec>, Option<Schema>) {
+    let Some(mut s) = root.req("source", errs, Section::table) else {
+        return (None, None);
+    };
+    let kinds = [
+        ("file", SourceKind::File),
+        ("stdin", SourceKind::Stdin),
+        ("generator", SourceKind::Generator),
+    ];
+    let Some(kind) = s.req("type", errs, |s, k, e| {
+        s.choice(k, e, "source type", &kinds)
+    }) else {
+        return (None, None);
+    };
+    let (spec, schema) = match kind {
+        SourceKind::File => {
+            let path = s.req("path", errs, Section::name);
+            let (decode, schema) = decode(&mut s, errs, true);
+            let spec = path.zip(decode).map(|(p, decode)| SourceSpec::File {
+                path: PathBuf::from(p),
+                decode,
+            });
+            (spec, schema)
+        }
+        SourceKind::Stdin => {
+            let (decode, schema) = decode(&mut s, errs, false);
+            (decode.map(|decode| SourceSpec::Stdin { decode }), schema)
+        }
+        SourceKind::Generator => (
+            generator(&mut s, errs).map(SourceSpec::Generator),
+            Some(GeneratorSpec::schema()),
+        ),
+    };
+    s.finish(errs);
+    (spec, schema)
+}
+
+fn decode(
+    s: &mut Section,
+    errs: &mut Errors,
+    header_default: bool,
+) -> (Option<DecodeSpec>, Option<Schema>) {
+    let format = if s.has("format") {
+        s.choice("format", errs, "format", FORMATS)
+    } else {
+        Some(Format::Csv)
+    };
+    let header = csv_header(s, errs, format, header_default);
+    let max_line_bytes = match s.has("max_line_bytes") {
+        true => s
+            .int("max_line_bytes", errs, 1..=i64::MAX)
+            .map(|v| v as usize),
+        false => Some(DEFAULT_MAX_LINE_BYTES),
+    };
+    let schema = s.req("schema", errs, |s, k, e| schema(s, k, e));
+    let spec = match (format, header, max_line_bytes, &schema) {
+        (Some(format), Some(header), Some(max_line_bytes), Some(schema)) => Some(DecodeSpec {
+            format,
+            header,
+            max_line_bytes,
+            schema: schema.clone(),
+        }),
+        _ => None,
+    };
+    (spec, schema)
+}
+
+/// `header`, an error when given with a format other than CSV.
+fn csv_header(
+    s: &mut Section,
+    errs: &mut Errors,
+    format: Option<Format>,
+    default: bool,
+) -> Option<bool> {
+    if !s.has("header") {
+        return Some(default);
+    }
+    let header = s.bool("header", errs)?;
+    if format == Some(Format::Jsonl) {
+        errs.push(&s.at("header"), "only valid with format = \"csv\"");
+        return None;
+    }
+    Some(header)
+}
+
+fn schema(s: &mut Section, key: &str, errs: &mut Errors) -> Option<Schema> {
+    let items = s.array(key, errs)?;
+    let path = s.at(key);
+    if items.is_empty() {
+        errs.push(&path, "must declare at least one field");
+        return None;
+    }
+    let mut fields: Vec<Field> = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        let item_path = index(&path, i);
+        let Some(t) = item.as_table() else {
+            errs.push(&item_path, "expected a table { name = ..., type = ... }");
+            ok = false;
+            continue;
+        };
+        let mut f = Section::new(item_path, t);
+        let name = f.req("name", errs, Section::name);
+        let ty = f.req("type", errs, |f, k, e| {
+            f.choice(k, e, "field type", FIELD_TYPES)
+        });
+        if let Some(name) = name {
+            if fields.iter().any(|x| x.name == name) {
+                errs.push(&f.at("name"), format_args!("duplicate field {name:?}"));
+                ok = false;
+            }
+        }
+        f.finish(errs);
+        match (name, ty) {
+            (Some(name), Some(ty)) => fields.push(Field {
+                name: name.to_string(),
+                ty,
+            }),
+            _ => ok = false,
+        }
+    }
+    ok.then_some(Schema { fields })
+}
+
+fn generator(s: &mut Section, errs: &mut Errors) -> Option<GeneratorSpec> {
+    let mut num = |key: &str, min: i64, default: u64| match s.has(key) {
+        true => s.int(key, errs, min..=i64::MAX).map(|v| v as u64),
+        false => Some(default),
+    };
+    let events = num("events", 0, 1_000_000);
+    let keys = num("keys", 1, 10_000);
+    let events_per_ms = num("events_per_ms", 1, 1000);
+    let rate = num("rate", 0, 0);
+    if s.get("schema").is_some() {
+        errs.push(
+            &s.at("schema"),
+            "a generator's schema is fixed (key i64, value i64, ts timestamp); remove it",
+        );
+    }
+    Some(GeneratorSpec {
+        events: events?,
+        keys: keys?,
+        events_per_ms: events_per_ms?,
+        rate: rate?,
+    })
+}
+
+#[derive(Clone, Copy)]
+enum SinkKind {
+    File,
+    Stdout,
+    Null,
+}
+
+fn sink(root: &mut Section, errs: &mut Errors) -> Option<SinkSpec> {
+    let mut s = root.req("sink", errs, Section::table)?;
+    let kinds = [
+        ("file", SinkKind::File),
+        ("stdout", SinkKind::Stdout),
+        ("null", SinkKind::Null),
+    ];
+    let kind = s.req("type", errs, |s, k, e| s.choice(k, e, "sink type", &kinds))?;
+    let path = match kind {
+        SinkKind::File => s.req("path", errs, Section::name).map(Some),
+        _ => Some(None),
+    };
+    let spec = match kind {
+        SinkKind::Null => Some(SinkSpec::Null),
+        SinkKind::File | SinkKind::Stdout => {
+            let format = if s.has("format") {
+                s.choice("format", errs, "format", FORMATS)
+            } else {
+                Some(Format::Csv)
+            };
+            let header = csv_header(&mut s, errs, format, false);
+            match (path?, format?, header?) {
+                (Some(p), format, header) => Some(SinkSpec::File {
+                    path: PathBuf::from(p),
+                    format,
+                    header,
+                }),
+                (None, format, header) => Some(SinkSpec::Stdout { format, header }),
+            }
+        }
+    };
+    s.finish(errs);
+    spec
+}
+
+/// `Some(None)` when there is no `[checkpoint]`, `None` on errors.
+fn checkpoint(root: &mut Section, errs: &mut Errors) -> Option<Option<CheckpointSpec>> {
+    if !root.has("checkpoint") {
+        return Some(None);
+    }
+    let mut s = root.table("checkpoint", errs)?;
+    let dir = s.req("dir", errs, Section::name);
+    let interval = match s.has("interval") {
+        true => s.duration("interval", errs),
+        false => Some(Duration::from_secs(1)),
+    };
+    let retain = match s.has("retain") {
+        true => s.int("retain", errs, 1..=i64::MAX).map(|v| v as usize),
+        false => Some(3),
+    };
+    s.finish(errs);
+    Some(Some(CheckpointSpec {
+        dir: PathBuf::from(dir?),
+        interval: interval?,
+        retain: retain?,
+    }))
+}
+
+fn runtime(root: &mut Section, errs: &mut Errors) -> Option<RuntimeSpec> {
+    let d = RuntimeSpec::default();
+    if !root.has("runtime") {
+        return Some(d);
+    }
+    let mut s = root.table("runtime", errs)?;
+    let workers = match s.has("workers") {
+        true => s.int("workers", errs, 1..=4096).map(|v| Some(v as usize)),
+        false => Some(None),
+    };
+    let batch_size = match s.has("batch_size") {
+        true => s.int("batch_size", errs, 1..=1 << 20).map(|v| v as usize),
+        false => Some(d.batch_size),
+    };
+    let max_parallelism = match s.has("max_parallelism") {
+        true => max_parallelism(&mut s, errs),
+        false => Some(d.max_parallelism),
+    };
+    let on_error = match s.has("on_error") {
+        true => {
+            let options = [
+                ("dead_letter", OnError::DeadLetter),
+                ("fail", OnError::Fail),
+            ];
+            s.choice("on_error", errs, "on_error value", &options)
+        }
+        false => Some(d.on_error),
+    };
+    let dead_letter_path = match s.has("dead_letter_path") {
+        true => s.name("dead_letter_path", errs).map(PathBuf::from),
+        false => Some(d.dead_letter_path),
+    };
+    if let (Some(Some(w)), Some(m)) = (workers, max_parallelism) {
+        if w > usize::from(m) {
+            errs.push(
+                &s.at("workers"),
+                format_args!("{w} is more than runtime.max_parallelism ({m})"),
+            );
+        }
+    }
+    s.finish(errs);
+    Some(RuntimeSpec {
+        workers: workers?,
+        batch_size: batch_size?,
+        max_parallelism: max_parallelism?,
+        on_error: on_error?,
+        dead_letter_path: dead_letter_path?,
+    })
+}
+
+fn max_parallelism(s: &mut Section, errs: &mut Errors) -> Option<u16> {
+    let v = s.int("max_parallelism", errs, 1..=32768)?;
+    if (v as u64).is_power_of_two() {
+        Some(v as u16)
+    } else {
+        errs.push(
+            &s.at("max_parallelism"),
+            format_args!("{v} is not a power of two"),
+        );
+        None
+    }
+}
