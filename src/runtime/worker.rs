@@ -375,11 +375,15 @@ where
                 for s in &states {
                     let mut bytes = Vec::new();
                     let entries = s.snapshot_group(kg, now, &mut bytes) as u64;
-                    group.states.push(StateSnapshot { name: s.name().to_string(), entries, bytes });
+                    if entries > 0 {
+                        group.states.push(StateSnapshot { name: s.name().to_string(), entries, bytes });
+                    }
                 }
-                groups.push(group);
+                if !group.states.is_empty() {
+                    groups.push(group);
+                }
             }
-            let snap = WorkerSnapshot { worker: env.id as u32, groups };
+            let snap = WorkerSnapshot { worker: env.id as u32, key_groups: range.clone(), groups };
             writer.write(k, &snap)
         }
         None => Err(Error::Runtime("checkpointing is off".into())),
