@@ -403,3 +403,67 @@ fn header_of_encoder_passes_decoder_check() {
     let mut dec = CsvDecoder::new(sch, true);
     assert_eq!(dec.check_header(&header[..header.len() - 1]), Ok(()));
 }
+
+#[test]
+fn short_strings_stay_inline() {
+    let sch = schema(&[("a", FieldType::String), ("b", FieldType::String)]);
+    let mut dec = CsvDecoder::new(sch, false);
+    let long = "x".repeat(25);
+    let r = decode(&mut dec, &format!("\"{}\",{long}", "y".repeat(24))).unwrap();
+    match (&r[0], &r[1]) {
+        (Value::Str(short), Value::Str(long)) => {
+            assert_eq!(short.len(), 24);
+            assert!(!short.is_heap_allocated());
+            assert!(long.is_heap_allocated());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!r.spilled());
+}
+
+/// Throughput of the CSV decoder (run with `--release -- --ignored --nocapture`).
+#[test]
+#[ignore = "timing, for release builds"]
+fn csv_decode_throughput() {
+    let mut dec = CsvDecoder::new(kvt(), false);
+    let lines: Vec<String> = (0..1000)
+        .map(|i| {
+            format!(
+                "user-{},{},{}",
+                i % 97,
+                i * 31 - 500,
+                1_714_564_800_000i64 + i
+            )
+        })
+        .collect();
+    let mut out = Vec::with_capacity(1000);
+    let start = std::time::Instant::now();
+    let rounds = 2000;
+    for _ in 0..rounds {
+        out.clear();
+        for line in &lines {
+            dec.decode(line.as_bytes(), &mut out).unwrap();
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "csv decode: {:.1} M lines/s",
+        (rounds * lines.len()) as f64 / secs / 1e6
+    );
+    let mut dec = CsvDecoder::new(kvt(), false);
+    let lines: Vec<String> = (0..1000)
+        .map(|i| format!("user-{},{},2024-05-01T12:00:{:02}.5Z", i % 97, i, i % 60))
+        .collect();
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        out.clear();
+        for line in &lines {
+            dec.decode(line.as_bytes(), &mut out).unwrap();
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "csv decode (RFC 3339): {:.1} M lines/s",
+        (rounds * lines.len()) as f64 / secs / 1e6
+    );
+}

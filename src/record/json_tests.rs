@@ -314,3 +314,20 @@ fn encoder_output_is_valid_json() {
     assert_eq!(parsed["s"], "\u{7f}\u{2028}\t");
     assert_eq!(parsed["f"], -1e-300);
 }
+
+#[test]
+fn short_strings_stay_inline() {
+    let mut dec = JsonLinesDecoder::new(kvt());
+    let r = decode(
+        &mut dec,
+        r#"{"key": "abcdefghijklmnopqrstuvwx", "value": 1, "ts": 1}"#,
+    )
+    .unwrap();
+    match &r[0] {
+        Value::Str(k) => {
+            assert_eq!(k.len(), 24);
+            assert!(!k.is_heap_allocated());
+        }
+        other => panic!("{other:?}"),
+    }
+}
