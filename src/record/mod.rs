@@ -4,10 +4,24 @@
 //! [`compact_str::CompactString`], inline up to 24 bytes, so short string fields cost no
 //! allocation either. Codecs for CSV and JSON lines live in submodules.
 
+pub mod csv;
+mod format;
+pub mod json;
 pub mod schema;
 pub mod state_codec;
+pub mod timestamp;
 
+pub use csv::{CsvDecoder, CsvEncoder};
+pub use json::{JsonLinesDecoder, JsonLinesEncoder};
 pub use schema::{Field, FieldType, Schema};
+pub use timestamp::parse_timestamp;
+
+#[cfg(test)]
+mod csv_tests;
+#[cfg(test)]
+mod json_tests;
+#[cfg(test)]
+mod roundtrip_tests;
 
 use compact_str::CompactString;
 use smallvec::SmallVec;

@@ -126,6 +126,17 @@ where
             consumer_row[i] = Some(c);
         }
     }
+    // Return rings of empty batch buffers: receiver j → sender i.
+    let mut returns: Vec<Vec<Option<Producer<Vec<Keyed<K, T>>>>>> = (0..n).map(|_| Vec::new()).collect();
+    let mut returned: Vec<Vec<Option<Consumer<Vec<Keyed<K, T>>>>>> =
+        (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
+    for (j, row) in returns.iter_mut().enumerate() {
+        for returned_row in returned.iter_mut() {
+            let (p, c) = ring(config.ring_capacity.max(2) + 2);
+            row.push(Some(p));
+            returned_row[j] = Some(c);
+        }
+    }
 
     let (tx, rx) = crossbeam::channel::unbounded::<Event>();
     let shared = Arc::new(Shared { stop: AtomicBool::new(false), trigger: AtomicU64::new(0), events: tx });
@@ -144,6 +155,8 @@ where
             split,
             outs: producers[w].iter_mut().map(|p| p.take().expect("one producer per ring")).collect(),
             ins: consumers[w].iter_mut().map(|c| c.take().expect("one consumer per ring")).collect(),
+            returns: returns[w].iter_mut().map(|p| p.take().expect("one producer per ring")).collect(),
+            returned: returned[w].iter_mut().map(|c| c.take().expect("one consumer per ring")).collect(),
             sink,
             dead: dead.clone(),
             shared: shared.clone(),

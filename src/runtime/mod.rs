@@ -4,6 +4,7 @@ pub mod config;
 mod coordinator;
 mod job;
 pub mod message;
+mod outbox;
 pub mod ring;
 pub mod stream;
 pub mod worker;

@@ -5,6 +5,7 @@
 //! (which only feed the local sink), so N workers sending to each other cannot deadlock.
 
 use super::message::{Keyed, Msg};
+use super::outbox::Outbox;
 use super::ring::{Consumer, Producer};
 use crate::checkpoint::{FileEntry, GroupSnapshot, StateSnapshot, WorkerSnapshot};
 use crate::error::Error;
@@ -107,6 +108,10 @@ pub struct WorkerEnv<K, T, O> {
     pub outs: Vec<Producer<Msg<Keyed<K, T>>>>,
     /// Rings from every worker (index = sender).
     pub ins: Vec<Consumer<Msg<Keyed<K, T>>>>,
+    /// Return rings of drained batch buffers to every sender (index = sender).
+    pub returns: Vec<Producer<Vec<Keyed<K, T>>>>,
+    /// Return rings of drained batch buffers from every destination (index = destination).
+    pub returned: Vec<Consumer<Vec<Keyed<K, T>>>>,
     /// The sink partition.
     pub sink: Box<dyn SinkPartition<O>>,
     /// Dead-letter output.
@@ -156,8 +161,7 @@ where
     let kg_mask = env.max_parallelism as u64 - 1;
     let batch = env.batch_size.max(1);
     let mut src_buf: Vec<Keyed<K, T>> = Vec::with_capacity(batch);
-    let mut out_bufs: Vec<Vec<Keyed<K, T>>> = (0..n).map(|_| Vec::with_capacity(batch)).collect();
-    let mut pending: Vec<VecDeque<Msg<Keyed<K, T>>>> = (0..n).map(|_| VecDeque::new()).collect();
+    let mut outbox = Outbox::new(batch, std::mem::take(&mut env.outs), std::mem::take(&mut env.returned));
     let mut inputs = vec![Input::Open; n];
     let mut source_running = true;
     let mut injected = env.last_checkpoint;
@@ -195,6 +199,8 @@ where
                             env.sink.write_batch(&outputs)?;
                             outputs.clear();
                         }
+                        // Hand the empty buffer back to its sender; drop it if that ring is full.
+                        let _ = env.returns[i].push(records);
                     }
                     Msg::Barrier(k) => *input = Input::Barrier(k),
                     Msg::End => *input = Input::Ended,
@@ -223,21 +229,13 @@ where
         }
 
         // 3. Hand queued messages to the rings.
-        for (j, queue) in pending.iter_mut().enumerate() {
-            while let Some(msg) = queue.pop_front() {
-                if let Err(msg) = env.outs[j].push(msg) {
-                    queue.push_front(msg);
-                    break;
-                }
-                progress = true;
-            }
-        }
+        progress |= outbox.send();
 
         // 4. Source side: read and route one batch when nothing is queued (backpressure).
-        if source_running && pending.iter().all(|q| q.is_empty()) {
+        if source_running && outbox.idle() {
             let trigger = env.shared.trigger.load(Ordering::Acquire);
             if trigger > injected {
-                inject_barrier(trigger, &mut out_bufs, &mut pending, batch);
+                outbox.broadcast(|| Msg::Barrier(trigger));
                 injected_positions.push_back((trigger, env.split.position()));
                 injected = trigger;
                 progress = true;
@@ -247,30 +245,22 @@ where
                 let got = src_buf.len();
                 for rec in src_buf.drain(..) {
                     let dest = if env.local { env.id } else { router.worker(router.key_group(rec.hash)) };
-                    let buf = &mut out_bufs[dest];
-                    buf.push(rec);
-                    if buf.len() >= batch {
-                        let full = std::mem::replace(buf, Vec::with_capacity(batch));
-                        pending[dest].push_back(Msg::Data(full));
-                    }
+                    outbox.push(dest, rec);
                 }
                 if got > 0 {
                     progress = true;
                 }
                 match poll {
                     Poll::Ready if got >= batch => {}
-                    Poll::Ready | Poll::Idle => flush_partial(&mut out_bufs, &mut pending, batch),
+                    Poll::Ready | Poll::Idle => outbox.flush_partial(),
                     Poll::End => {
-                        flush_partial(&mut out_bufs, &mut pending, batch);
                         let trigger = env.shared.trigger.load(Ordering::Acquire);
                         if trigger > injected {
-                            inject_barrier(trigger, &mut out_bufs, &mut pending, batch);
+                            outbox.broadcast(|| Msg::Barrier(trigger));
                             injected_positions.push_back((trigger, env.split.position()));
                             injected = trigger;
                         }
-                        for q in pending.iter_mut() {
-                            q.push_back(Msg::End);
-                        }
+                        outbox.broadcast(|| Msg::End);
                         source_running = false;
                         progress = true;
                     }
@@ -322,21 +312,6 @@ fn aligned_barrier(inputs: &[Input]) -> Option<u64> {
         }
     }
     k
-}
-
-fn flush_partial<R>(out_bufs: &mut [Vec<R>], pending: &mut [VecDeque<Msg<R>>], batch: usize) {
-    for (buf, queue) in out_bufs.iter_mut().zip(pending.iter_mut()) {
-        if !buf.is_empty() {
-            queue.push_back(Msg::Data(std::mem::replace(buf, Vec::with_capacity(batch))));
-        }
-    }
-}
-
-fn inject_barrier<R>(id: u64, out_bufs: &mut [Vec<R>], pending: &mut [VecDeque<Msg<R>>], batch: usize) {
-    flush_partial(out_bufs, pending, batch);
-    for queue in pending.iter_mut() {
-        queue.push_back(Msg::Barrier(id));
-    }
 }
 
 /// Waits a little when a round made no progress: spin, then yield, then sleep briefly.

@@ -88,8 +88,8 @@ pub fn key_group_range(worker: usize, workers: usize, max_parallelism: u16) -> R
 /// The worker owning a key group: the inverse of [`key_group_range`].
 #[inline]
 pub fn worker_for_key_group(kg: u16, workers: usize, max_parallelism: u16) -> usize {
-    // Smallest w with (w+1)*M/N > kg, i.e. floor(kg*N/M) adjusted; Flink's formula.
-    kg as usize * workers / max_parallelism as usize
+    // kg ∈ [⌊w·M/N⌋, ⌊(w+1)·M/N⌋) ⟺ w·M < (kg+1)·N ≤ (w+1)·M, so w = ⌊((kg+1)·N − 1) / M⌋.
+    ((kg as usize + 1) * workers - 1) / max_parallelism as usize
 }
 
 /// A precomputed routing table from key group to worker.

@@ -1,0 +1,101 @@
+//! The sending side of a worker: one batch being filled per destination, a short queue of
+//! messages waiting for ring space, and recycled batch buffers coming back from receivers.
+//!
+//! Batches travel as `Vec`s; a receiver hands each drained `Vec` back on a return ring, so
+//! in steady state no batch is allocated (and the allocator does not have to hand out and
+//! zero fresh pages for every batch).
+
+use super::message::Msg;
+use super::ring::{Consumer, Producer};
+use std::collections::VecDeque;
+
+/// Per-destination batching and queuing.
+pub struct Outbox<R> {
+    batch: usize,
+    /// Batch being filled, per destination.
+    bufs: Vec<Vec<R>>,
+    /// Messages that found their ring full, per destination (bounded: at most one batch
+    /// plus control messages, since the source stops reading while any is queued).
+    pending: Vec<VecDeque<Msg<R>>>,
+    /// Data rings, per destination.
+    rings: Vec<Producer<Msg<R>>>,
+    /// Empty buffers returned by each destination.
+    returned: Vec<Consumer<Vec<R>>>,
+}
+
+impl<R> Outbox<R> {
+    /// An outbox over `rings` (index = destination) with their return rings.
+    pub fn new(batch: usize, rings: Vec<Producer<Msg<R>>>, returned: Vec<Consumer<Vec<R>>>) -> Self {
+        let n = rings.len();
+        Outbox {
+            batch,
+            bufs: (0..n).map(|_| Vec::with_capacity(batch)).collect(),
+            pending: (0..n).map(|_| VecDeque::new()).collect(),
+            rings,
+            returned,
+        }
+    }
+
+    /// A buffer for destination `dest`: a returned one if any, else a new one.
+    #[inline]
+    fn fresh(&mut self, dest: usize) -> Vec<R> {
+        match self.returned[dest].pop() {
+            Some(mut v) => {
+                v.clear();
+                v
+            }
+            None => Vec::with_capacity(self.batch),
+        }
+    }
+
+    /// Adds a record for `dest`; a full batch is queued for sending.
+    #[inline]
+    pub fn push(&mut self, dest: usize, record: R) {
+        let buf = &mut self.bufs[dest];
+        buf.push(record);
+        if buf.len() >= self.batch {
+            let fresh = self.fresh(dest);
+            let full = std::mem::replace(&mut self.bufs[dest], fresh);
+            self.pending[dest].push_back(Msg::Data(full));
+        }
+    }
+
+    /// Queues every non-empty partial batch.
+    pub fn flush_partial(&mut self) {
+        for dest in 0..self.bufs.len() {
+            if !self.bufs[dest].is_empty() {
+                let fresh = self.fresh(dest);
+                let part = std::mem::replace(&mut self.bufs[dest], fresh);
+                self.pending[dest].push_back(Msg::Data(part));
+            }
+        }
+    }
+
+    /// Queues partial batches, then a control message (barrier, end) for every destination.
+    pub fn broadcast(&mut self, make: impl Fn() -> Msg<R>) {
+        self.flush_partial();
+        for queue in &mut self.pending {
+            queue.push_back(make());
+        }
+    }
+
+    /// Moves queued messages into the rings while they have space; true if any moved.
+    pub fn send(&mut self) -> bool {
+        let mut moved = false;
+        for (queue, ring) in self.pending.iter_mut().zip(self.rings.iter_mut()) {
+            while let Some(msg) = queue.pop_front() {
+                if let Err(msg) = ring.push(msg) {
+                    queue.push_front(msg);
+                    break;
+                }
+                moved = true;
+            }
+        }
+        moved
+    }
+
+    /// Whether nothing waits for ring space (the source may read more).
+    pub fn idle(&self) -> bool {
+        self.pending.iter().all(VecDeque::is_empty)
+    }
+}
