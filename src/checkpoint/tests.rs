@@ -597,3 +597,10 @@ mod model_based {
         }
     }
 }
+
+#[test]
+fn store_and_restored_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<CheckpointStore>();
+    shared::<Restored>();
+}
