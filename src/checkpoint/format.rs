@@ -133,3 +133,51 @@ pub(crate) fn decode_manifest(bytes: &[u8]) -> Result<Manifest, String> {
     check_version(probe.format_version)?;
     serde_json::from_slice(body).map_err(|e| format!("malformed JSON: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_round_trips_and_rejects_bad_magic_and_versions() {
+        let h = StateHeader {
+            version: FORMAT_VERSION,
+            archive_len: 1234,
+        };
+        let bytes = h.encode();
+        assert_eq!(StateHeader::decode(&bytes), Ok(h));
+        assert!(StateHeader::decode(&bytes[..20])
+            .unwrap_err()
+            .contains("header"));
+        let mut bad = bytes;
+        bad[0] = b'X';
+        assert!(StateHeader::decode(&bad).unwrap_err().contains("magic"));
+        let mut newer = bytes;
+        newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+        let reason = StateHeader::decode(&newer).unwrap_err();
+        assert_eq!(
+            reason,
+            format!(
+                "format version {} is newer than this weir's {FORMAT_VERSION}",
+                FORMAT_VERSION + 1
+            )
+        );
+    }
+
+    #[test]
+    fn manifest_envelope_round_trips_and_detects_damage() {
+        let m = Manifest {
+            format_version: FORMAT_VERSION,
+            id: 9,
+            fingerprint: 7,
+            ..Manifest::default()
+        };
+        let bytes = encode_manifest(&m).unwrap();
+        assert_eq!(decode_manifest(&bytes), Ok(m));
+        assert!(bytes.ends_with(b"}\n"));
+        let cut = &bytes[..bytes.len() / 2];
+        assert!(decode_manifest(cut).is_err());
+        let no_trailer = &bytes[..bytes.iter().rposition(|&b| b == b'{').unwrap()];
+        assert!(decode_manifest(no_trailer).is_err());
+    }
+}

@@ -21,6 +21,33 @@
 //!   checksum, maps the files and reads them through validating `rkyv::access` only.
 //!
 //! Checksums are CRC32 (IEEE polynomial, the `crc32fast` crate), not CRC32C.
+//!
+//! ```
+//! use weir::checkpoint::{CheckpointStore, GroupSnapshot, Manifest, StateSnapshot, WorkerSnapshot};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = CheckpointStore::open(dir.path())?;
+//! store.clean_incomplete()?;
+//! // Each worker, at barrier 1 (concurrently for different workers):
+//! let state = StateSnapshot { name: "sum".into(), entries: 1, bytes: vec![1, 2, 3] };
+//! let group = GroupSnapshot { key_group: 5, states: vec![state] };
+//! let snapshot = WorkerSnapshot { worker: 0, key_groups: 0..128, groups: vec![group] };
+//! let entry = store.write_worker_state(1, &snapshot)?;
+//! // The coordinator, once every worker acknowledged:
+//! let mut manifest = Manifest::new(1, 0xfeed, 128, 1);
+//! manifest.files.push(entry);
+//! store.commit(&manifest)?;
+//! store.retain(3)?;
+//! // A restore with two workers: the one owning key groups 0..64.
+//! let restored = store.load_latest(0xfeed)?.expect("a checkpoint");
+//! let mut seen = Vec::new();
+//! restored.sections(0..64, |kg, name, bytes| {
+//!     seen.push((kg, name.to_string(), bytes.to_vec()));
+//!     Ok(())
+//! })?;
+//! assert_eq!(seen, vec![(5, "sum".to_string(), vec![1, 2, 3])]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod format;
 mod inspect;

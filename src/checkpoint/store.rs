@@ -167,7 +167,8 @@ impl CheckpointStore {
 
     /// Commits checkpoint `manifest.id`: checks that the listed files are there with their
     /// lengths, writes `MANIFEST.tmp`, fsyncs it, renames it to `MANIFEST` and fsyncs the
-    /// checkpoint directory and `DIR`. Returns the checkpoint's directory.
+    /// checkpoint directory and `DIR`. Returns the checkpoint's directory. The manifest is
+    /// written as given: build it with [`Manifest::new`] (current format version).
     ///
     /// # Errors
     /// [`Error::Checkpoint`] when the checkpoint is already committed or a listed file is
