@@ -55,6 +55,7 @@ fn value_state(ttl: Option<Ttl>, keys: &[(u64, usize)]) -> ValueState<u64, i64> 
             &KeyContext {
                 key: k,
                 local_group: *g,
+                hash: weir::state::StableKey::stable_hash(k),
                 now_ms: 0,
             },
             0,
@@ -103,6 +104,7 @@ fn update(c: &mut Criterion) {
                     let ctx = KeyContext {
                         key: black_box(k),
                         local_group: *g,
+                        hash: weir::state::StableKey::stable_hash(k),
                         now_ms: 1,
                     };
                     *s.get_or_insert_with(&ctx, || 0) += 1;

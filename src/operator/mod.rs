@@ -9,6 +9,14 @@ pub trait KeyedOperator<K, I, O>: Send {
     /// Processes one record of the current key (`ctx.key`), appending outputs to `out`.
     fn process(&mut self, ctx: &KeyContext<'_, K>, input: I, out: &mut Vec<O>);
 
+    /// A hint that a record of key hash `hash` in local key group `local_group` will be
+    /// processed soon: the operator may prefetch that key's state (the runtime calls it a few
+    /// records ahead so that cache misses of consecutive records overlap).
+    #[inline]
+    fn prefetch(&self, local_group: usize, hash: u64) {
+        let _ = (local_group, hash);
+    }
+
     /// The operator's keyed state objects, for key-group assignment, snapshots and restore.
     fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
         Vec::new()
@@ -60,6 +68,11 @@ where
 
     fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
         self.inner.states()
+    }
+
+    #[inline]
+    fn prefetch(&self, local_group: usize, hash: u64) {
+        self.inner.prefetch(local_group, hash);
     }
 
     fn on_watermark(&mut self, watermark_ms: i64, out: &mut Vec<O2>) {

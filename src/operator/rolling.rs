@@ -187,7 +187,7 @@ mod tests {
         let rows = [("a", 5, 1.5), ("b", 1, 0.5), ("a", -2, 3.0), ("a", 3, 2.0)];
         for (k, v, f) in rows {
             let key = key(k);
-            let ctx = KeyContext { key: &key, local_group: 0, now_ms: 0 };
+            let ctx = KeyContext { key: &key, local_group: 0, hash: crate::state::StableKey::stable_hash(&key), now_ms: 0 };
             let row: Row = [Value::Str(k.into()), Value::I64(v), Value::F64(f)].into_iter().collect();
             op.process(&ctx, row, &mut out);
         }

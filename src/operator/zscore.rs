@@ -76,7 +76,7 @@ mod tests {
         let mut op = ZScore::new(1, None, 2);
         op.states()[0].set_key_groups(0..1);
         let key = RowKey([Value::I64(1)].into_iter().collect());
-        let ctx = KeyContext { key: &key, local_group: 0, now_ms: 0 };
+        let ctx = KeyContext { key: &key, local_group: 0, hash: crate::state::StableKey::stable_hash(&key), now_ms: 0 };
         let mut out = Vec::new();
         for v in [10, 12, 14, 30] {
             op.process(&ctx, [Value::I64(1), Value::I64(v)].into_iter().collect(), &mut out);

@@ -134,6 +134,9 @@ enum Input {
     Ended,
 }
 
+/// How many records ahead the keyed loop prefetches state.
+const PREFETCH_DISTANCE: usize = 16;
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
@@ -186,15 +189,21 @@ where
                 budget -= 1;
                 match msg {
                     Msg::Data(mut records) => {
-                        for rec in records.drain(..) {
-                            let kg = (rec.hash & kg_mask) as u16;
-                            let ctx = KeyContext {
-                                key: &rec.key,
-                                local_group: kg.wrapping_sub(range.start) as usize,
-                                now_ms: now,
-                            };
+                        let local = |hash: u64| ((hash & kg_mask) as u16).wrapping_sub(range.start) as usize;
+                        // Prefetch the state of the record PREFETCH_DISTANCE ahead so that the
+                        // cache misses of consecutive records overlap.
+                        for r in records.iter().take(PREFETCH_DISTANCE) {
+                            op.prefetch(local(r.hash), r.hash);
+                        }
+                        let mut drain = records.drain(..);
+                        while let Some(rec) = drain.next() {
+                            if let Some(ahead) = drain.as_slice().get(PREFETCH_DISTANCE - 1) {
+                                op.prefetch(local(ahead.hash), ahead.hash);
+                            }
+                            let ctx = KeyContext { key: &rec.key, local_group: local(rec.hash), hash: rec.hash, now_ms: now };
                             op.process(&ctx, rec.value, &mut outputs);
                         }
+                        drop(drain);
                         if !outputs.is_empty() {
                             env.sink.write_batch(&outputs)?;
                             outputs.clear();

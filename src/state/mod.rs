@@ -36,6 +36,9 @@ pub struct KeyContext<'a, K> {
     pub key: &'a K,
     /// Index of the key's group *within the worker's range* (`kg - range.start`).
     pub local_group: usize,
+    /// The key's stable hash ([`StableKey::stable_hash`]), computed once at the source; state
+    /// tables may use it instead of hashing the key again.
+    pub hash: u64,
     /// Processing time in milliseconds since the epoch, read once per batch (for TTL).
     pub now_ms: u64,
 }

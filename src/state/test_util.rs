@@ -34,6 +34,7 @@ pub(crate) fn ctx<'a, K: StableKey>(
     KeyContext {
         key,
         local_group: (g - range.start) as usize,
+        hash: key.stable_hash(),
         now_ms,
     }
 }

@@ -12,7 +12,7 @@ use std::ops::Range;
 ///
 /// let mut counts = ValueState::<u64, i64>::new("count").with_ttl(Ttl::after_write(60_000));
 /// counts.set_key_groups(0..128); // done by the runtime
-/// let ctx = KeyContext { key: &7, local_group: 5, now_ms: 1_000 };
+/// let ctx = KeyContext { key: &7, local_group: 5, hash: 7, now_ms: 1_000 };
 /// *counts.get_or_insert_with(&ctx, || 0) += 1;
 /// assert_eq!(counts.get(&ctx), Some(&1));
 /// let later = KeyContext { now_ms: 61_000, ..ctx };
