@@ -90,7 +90,9 @@ impl CheckpointStore {
     /// I/O errors, or the directory is locked by another process.
     pub fn open(dir: &Path) -> crate::Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
-        Ok(CheckpointStore { dir: dir.to_path_buf() })
+        Ok(CheckpointStore {
+            dir: dir.to_path_buf(),
+        })
     }
 
     /// The directory.

@@ -59,7 +59,9 @@ pub struct RunConfig {
 impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
-            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             max_parallelism: crate::state::DEFAULT_MAX_PARALLELISM,
             batch_size: 1024,
             ring_capacity: 64,

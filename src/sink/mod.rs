@@ -65,7 +65,12 @@ pub trait Sink<T>: Send + Sync {
     ///
     /// # Errors
     /// I/O errors.
-    fn open_partition(&self, worker: usize, workers: usize, transactional: bool) -> crate::Result<Box<dyn SinkPartition<T>>>;
+    fn open_partition(
+        &self,
+        worker: usize,
+        workers: usize,
+        transactional: bool,
+    ) -> crate::Result<Box<dyn SinkPartition<T>>>;
 
     /// Publishes every pending epoch `≤ epoch` (called by the coordinator after the MANIFEST
     /// of checkpoint `epoch` is durable).

@@ -33,7 +33,14 @@ pub struct DeadLetters {
 impl DeadLetters {
     /// A dead-letter output writing to `path` with the given policy.
     pub fn new(path: PathBuf, policy: OnError) -> Self {
-        DeadLetters { shared: Arc::new(Shared { path, file: Mutex::new(None) }), policy, count: 0 }
+        DeadLetters {
+            shared: Arc::new(Shared {
+                path,
+                file: Mutex::new(None),
+            }),
+            policy,
+            count: 0,
+        }
     }
 
     /// The dead-letter file path.
@@ -50,9 +57,19 @@ impl DeadLetters {
     ///
     /// # Errors
     /// [`Error::Data`] in fail-fast mode; [`Error::Io`] if the dead-letter file cannot be written.
-    pub fn report(&mut self, source: &str, line: u64, reason: &str, raw: &[u8]) -> crate::Result<()> {
+    pub fn report(
+        &mut self,
+        source: &str,
+        line: u64,
+        reason: &str,
+        raw: &[u8],
+    ) -> crate::Result<()> {
         if self.policy == OnError::Fail {
-            return Err(Error::Data { source_name: source.to_string(), line, reason: reason.to_string() });
+            return Err(Error::Data {
+                source_name: source.to_string(),
+                line,
+                reason: reason.to_string(),
+            });
         }
         self.count += 1;
         let entry = serde_json::json!({

@@ -45,7 +45,12 @@ pub trait SourceSplit<T>: Send {
     ///
     /// # Errors
     /// I/O errors, or a data error in fail-fast mode.
-    fn poll_batch(&mut self, out: &mut Vec<T>, max: usize, dead: &mut DeadLetters) -> SourceResult<Poll>;
+    fn poll_batch(
+        &mut self,
+        out: &mut Vec<T>,
+        max: usize,
+        dead: &mut DeadLetters,
+    ) -> SourceResult<Poll>;
 
     /// The replay position after the last record returned: every range of this split.
     fn position(&self) -> Vec<RangePosition>;

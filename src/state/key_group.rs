@@ -105,7 +105,10 @@ impl KeyGroupRouter {
         let owner = (0..max_parallelism)
             .map(|kg| worker_for_key_group(kg, workers, max_parallelism) as u16)
             .collect();
-        KeyGroupRouter { mask: max_parallelism as u64 - 1, owner }
+        KeyGroupRouter {
+            mask: max_parallelism as u64 - 1,
+            owner,
+        }
     }
 
     /// Key group of a stable hash.
@@ -153,6 +156,9 @@ mod tests {
         assert_eq!(42i64.stable_hash(), 42u64.stable_hash());
         assert_eq!("abc".stable_hash(), String::from("abc").stable_hash());
         let frozen = stable_hash_bytes(b"weir");
-        assert_eq!(frozen, xxhash_rust::xxh3::xxh3_64_with_seed(b"weir", KEY_GROUP_SEED));
+        assert_eq!(
+            frozen,
+            xxhash_rust::xxh3::xxh3_64_with_seed(b"weir", KEY_GROUP_SEED)
+        );
     }
 }

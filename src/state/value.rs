@@ -17,7 +17,12 @@ pub struct ValueState<K, V> {
 impl<K: Hash + Eq + Clone, V> ValueState<K, V> {
     /// An empty state named `name` (unique within its operator).
     pub fn new(name: &str) -> Self {
-        ValueState { name: name.to_string(), range: 0..0, groups: Vec::new(), ttl: None }
+        ValueState {
+            name: name.to_string(),
+            range: 0..0,
+            groups: Vec::new(),
+            ttl: None,
+        }
     }
 
     /// The value of the current key, if any.
@@ -28,7 +33,11 @@ impl<K: Hash + Eq + Clone, V> ValueState<K, V> {
 
     /// The value of the current key, inserted with `init` when absent.
     #[inline]
-    pub fn get_or_insert_with(&mut self, ctx: &KeyContext<'_, K>, init: impl FnOnce() -> V) -> &mut V {
+    pub fn get_or_insert_with(
+        &mut self,
+        ctx: &KeyContext<'_, K>,
+        init: impl FnOnce() -> V,
+    ) -> &mut V {
         let map = &mut self.groups[ctx.local_group];
         map.entry(ctx.key.clone()).or_insert_with(init)
     }
