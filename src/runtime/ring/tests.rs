@@ -106,7 +106,7 @@ fn full_and_empty_through_wraparound() {
             tx.push(next_in).unwrap();
             next_in += 1;
         }
-        assert_eq!(rx.len(), fill as usize);
+        assert_eq!(rx.len(), fill);
         assert_eq!(tx.is_full(), fill == 3);
         if tx.is_full() {
             assert_eq!(tx.push(99), Err(99));
