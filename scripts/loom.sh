@@ -7,6 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUSTFLAGS="--cfg loom ${RUSTFLAGS:-}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target/loom}"
-# Bound the search: preemptions beyond 3 add little for a 2-thread ring and cost a lot.
-export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}"
 exec cargo test --release --lib runtime::ring "$@"
