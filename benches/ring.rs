@@ -22,9 +22,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Records per batch in the batch cases.
 const BATCH: usize = 1024;
 /// Single `u64` items moved per criterion iteration.
-const ITEMS_PER_ITER: u64 = 100_000;
+const ITEMS_PER_ITER: u64 = 20_000;
 /// Batches moved per criterion iteration.
-const BATCHES_PER_ITER: u64 = 200;
+const BATCHES_PER_ITER: u64 = 20;
 
 /// A bounded SPSC queue under test.
 trait Spsc<T> {
@@ -103,7 +103,8 @@ fn pin(index: usize) {
 }
 
 /// Moves `n` items made by `make` from a producer thread to a consumer thread that folds
-/// them with `consume`; returns the time from both threads being ready to the last pop.
+/// them with `consume`; returns the consumer's time from both threads being ready to the
+/// last pop.
 fn transfer<Q, T>(
     capacity: usize,
     n: u64,
@@ -115,7 +116,10 @@ where
     T: Send,
 {
     let (mut tx, mut rx) = Q::new(capacity);
-    let ready = Barrier::new(3);
+    // Only the two workers meet here, and the consumer times itself: a main thread that
+    // took the start time could be descheduled on a busy machine until after the last pop.
+    // The producer can run ahead of the consumer's start by at most `capacity` items.
+    let ready = Barrier::new(2);
     std::thread::scope(|s| {
         let ready = &ready;
         let make = &make;
@@ -134,6 +138,7 @@ where
         let consumer = s.spawn(move || {
             pin(1);
             ready.wait();
+            let start = Instant::now();
             let mut acc = 0u64;
             for _ in 0..n {
                 loop {
@@ -145,12 +150,9 @@ where
                 }
             }
             black_box(acc);
-            Instant::now()
+            start.elapsed()
         });
-        ready.wait();
-        let start = Instant::now();
-        let end = consumer.join().expect("consumer panicked");
-        end - start
+        consumer.join().expect("consumer panicked")
     })
 }
 
@@ -200,7 +202,7 @@ fn rings(c: &mut Criterion) {
 
 /// Criterion settings for a 2-core machine shared with other jobs: the whole bench (12
 /// cases) must stay under ~60 s, so
-/// - `sample_size(10)`: criterion's minimum; each sample already moves >= 100k items, so
+/// - `sample_size(10)`: criterion's minimum; each sample is one `transfer` of >= 20k items, so
 ///   per-sample noise is averaged inside the sample;
 /// - `warm_up_time(1 s)`: enough to fault in the buffers and let the cores clock up;
 /// - `measurement_time(3 s)`: 12 cases x (1 + 3) s ~ 50 s in all;
