@@ -4,6 +4,9 @@
 
 pub mod args;
 pub mod bench;
+pub mod build;
+pub mod inspect;
+pub mod run;
 pub mod gen;
 
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
@@ -40,6 +43,8 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Bench(args) => bench::run(&args),
         Command::Gen(args) => gen::run(&args),
-        other => Err(Error::Runtime(format!("{other:?}: not available yet"))),
+        Command::Run(args) => run::run(&args),
+        Command::Validate(args) => Ok(run::validate(&args)),
+        Command::Inspect(args) => inspect::run(&args),
     }
 }

@@ -89,3 +89,23 @@ where
 pub mod dedup;
 pub mod rolling;
 pub mod zscore;
+
+impl<K, I, O> KeyedOperator<K, I, O> for Box<dyn KeyedOperator<K, I, O>> {
+    #[inline]
+    fn process(&mut self, ctx: &KeyContext<'_, K>, input: I, out: &mut Vec<O>) {
+        (**self).process(ctx, input, out)
+    }
+    #[inline]
+    fn prefetch(&self, local_group: usize, hash: u64) {
+        (**self).prefetch(local_group, hash)
+    }
+    fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
+        (**self).states()
+    }
+    fn on_watermark(&mut self, watermark_ms: i64, out: &mut Vec<O>) {
+        (**self).on_watermark(watermark_ms, out)
+    }
+    fn close(&mut self, out: &mut Vec<O>) {
+        (**self).close(out)
+    }
+}

@@ -255,20 +255,7 @@ pub enum StatelessOp {
     },
 }
 
-/// An aggregate function of a rolling op.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AggFn {
-    /// Sum: i64 → i64, f64 → f64.
-    Sum,
-    /// Count of records → i64.
-    Count,
-    /// Minimum (keeps the type).
-    Min,
-    /// Maximum (keeps the type).
-    Max,
-    /// Mean → f64.
-    Avg,
-}
+pub use crate::operator::rolling::AggFn;
 
 impl AggFn {
     /// Name as written in pipeline files.

@@ -241,6 +241,9 @@ impl Coordinator {
         manifest.sink_epoch = final_epoch;
         manifest.finished = true;
         manifest.sources = positions;
+        // No worker wrote state for this epoch, so its directory may not exist yet.
+        let dir = self.store.checkpoint_path(final_epoch);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         self.store.commit(&manifest)?;
         sink_commit(final_epoch)?;
         if let Err(e) = self.store.retain(self.config.retain.max(1)) {

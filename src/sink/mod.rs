@@ -116,3 +116,21 @@ pub trait Encoder<T>: Send + Sync {
         None
     }
 }
+
+impl<T> Sink<T> for Box<dyn Sink<T>> {
+    fn check(&self) -> crate::Result<()> {
+        (**self).check()
+    }
+    fn open_partition(&self, worker: usize, workers: usize, transactional: bool) -> crate::Result<Box<dyn SinkPartition<T>>> {
+        (**self).open_partition(worker, workers, transactional)
+    }
+    fn commit(&self, epoch: u64) -> crate::Result<()> {
+        (**self).commit(epoch)
+    }
+    fn recover(&self, epoch: Option<u64>) -> crate::Result<()> {
+        (**self).recover(epoch)
+    }
+    fn exactly_once(&self) -> bool {
+        (**self).exactly_once()
+    }
+}

@@ -121,3 +121,23 @@ pub trait LineDecoder<T>: Send {
     /// The reason the line is malformed (it then goes to the dead letters).
     fn decode(&mut self, line: &[u8], out: &mut Vec<T>) -> Result<(), String>;
 }
+
+impl<T> Source<T> for Box<dyn Source<T>> {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+    fn replayable(&self) -> bool {
+        (**self).replayable()
+    }
+    fn check(&self) -> SourceResult<()> {
+        (**self).check()
+    }
+    fn open_split(
+        &self,
+        worker: usize,
+        workers: usize,
+        resume: Option<Vec<RangePosition>>,
+    ) -> SourceResult<Box<dyn SourceSplit<T>>> {
+        (**self).open_split(worker, workers, resume)
+    }
+}

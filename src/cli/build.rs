@@ -1,0 +1,115 @@
+//! Turns a validated pipeline [`Plan`] into a runnable [`Job`] over rows.
+
+use crate::operator::dedup::Dedup;
+use crate::operator::rolling::{Aggregate, Rolling};
+use crate::operator::zscore::ZScore;
+use crate::operator::KeyedOperator;
+use crate::pipeline::spec::{DecodeSpec, Format, KeyedOp, Plan, SinkSpec, SourceSpec, StatelessOp};
+use crate::record::{CsvDecoder, CsvEncoder, JsonLinesDecoder, JsonLinesEncoder, Row, RowKey, Schema, Value};
+use crate::runtime::{Job, Stream};
+use crate::sink::file::FileSink;
+use crate::sink::null::NullSink;
+use crate::sink::stdout::StdoutSink;
+use crate::sink::{Encoder, Sink};
+use crate::source::file::{DecoderFactory, FileSource};
+use crate::source::generator::GeneratorSource;
+use crate::source::stdin::StdinSource;
+use crate::source::{LineDecoder, Source};
+use std::sync::Arc;
+
+/// The keyed operator of a plan, boxed (the CLI's operators are chosen at run time).
+pub type RowOperator = Box<dyn KeyedOperator<RowKey, Row, Row>>;
+
+fn decoder(spec: &DecodeSpec) -> DecoderFactory<Row> {
+    let (schema, header, format) = (spec.schema.clone(), spec.header, spec.format);
+    Arc::new(move || -> Box<dyn LineDecoder<Row>> {
+        match format {
+            Format::Csv => Box::new(CsvDecoder::new(schema.clone(), header)),
+            Format::Jsonl => Box::new(JsonLinesDecoder::new(schema.clone())),
+        }
+    })
+}
+
+fn generator_row(key: u64, value: i64, ts: i64) -> Row {
+    [Value::I64(key as i64), Value::I64(value), Value::Ts(ts)].into_iter().collect()
+}
+
+/// The plan's source.
+pub fn source(plan: &Plan) -> Box<dyn Source<Row>> {
+    match &plan.source {
+        SourceSpec::File { path, decode } => Box::new(FileSource::new(path.clone(), decoder(decode), decode.max_line_bytes)),
+        SourceSpec::Stdin { decode } => Box::new(StdinSource::new(decoder(decode), decode.max_line_bytes)),
+        SourceSpec::Generator(g) => {
+            let mut gen = GeneratorSource::new(g.events, g.keys, generator_row).events_per_ms(g.events_per_ms);
+            if g.rate > 0 {
+                gen = gen.rate_limit(g.rate as f64);
+            }
+            Box::new(gen)
+        }
+    }
+}
+
+fn encoder(schema: &Schema, format: Format, header: bool) -> Arc<dyn Encoder<Row>> {
+    match format {
+        Format::Csv => Arc::new(CsvEncoder::new(schema.clone(), header)),
+        Format::Jsonl => Arc::new(JsonLinesEncoder::new(schema.clone())),
+    }
+}
+
+/// Order-independent checksum of one row for the null sink: the stable hash of its values.
+pub fn row_hash(row: &Row) -> u64 {
+    let mut buf = Vec::with_capacity(64);
+    for v in row {
+        v.canonical_bytes(&mut buf);
+    }
+    crate::state::key_group::stable_hash_bytes(&buf)
+}
+
+/// The plan's sink.
+pub fn sink(plan: &Plan) -> Box<dyn Sink<Row>> {
+    match &plan.sink {
+        // `path = "-"` writes to standard output (at-least-once), as Unix tools do.
+        SinkSpec::File { path, format, header } if path.as_os_str() == "-" => {
+            Box::new(StdoutSink::new(encoder(&plan.output_schema, *format, *header)))
+        }
+        SinkSpec::File { path, format, header } => {
+            Box::new(FileSink::new(path.clone(), encoder(&plan.output_schema, *format, *header)))
+        }
+        SinkSpec::Stdout { format, header } => Box::new(StdoutSink::new(encoder(&plan.output_schema, *format, *header))),
+        SinkSpec::Null => Box::new(NullSink::new(row_hash)),
+    }
+}
+
+/// The plan's keyed operator.
+pub fn operator(op: &KeyedOp) -> RowOperator {
+    match op {
+        KeyedOp::Rolling(aggs) => {
+            Box::new(Rolling::new(aggs.iter().map(|a| Aggregate { func: a.func, field: a.index }).collect()))
+        }
+        KeyedOp::Dedup { ttl } => Box::new(Dedup::new(*ttl)),
+        KeyedOp::ZScore { index, threshold, min_count, .. } => Box::new(ZScore::new(*index, *threshold, *min_count)),
+    }
+}
+
+/// Applies stateless ops in order; `None` when a filter drops the row.
+fn apply_all(ops: &[StatelessOp], row: Row) -> Option<Row> {
+    ops.iter().try_fold(row, |row, op| op.apply(row))
+}
+
+/// Builds the job of a plan.
+pub fn job(plan: &Plan) -> Job {
+    let pre = Arc::new(plan.pre.clone());
+    let stream = Stream::from_source(source(plan));
+    let stream = if pre.is_empty() { stream } else { stream.filter_map(move |row| apply_all(&pre, row)) };
+    let (Some(key), Some(keyed)) = (plan.key.clone(), plan.keyed.clone()) else {
+        return stream.sink(sink(plan));
+    };
+    let keyed_stream = stream.key_by(move |row: &Row| RowKey(key.iter().map(|&i| row[i].clone()).collect()));
+    let processed = keyed_stream.process(move || operator(&keyed));
+    if plan.post.is_empty() {
+        processed.sink(sink(plan))
+    } else {
+        let post = Arc::new(plan.post.clone());
+        processed.filter_map(move |row| apply_all(&post, row)).sink(sink(plan))
+    }
+}

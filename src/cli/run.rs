@@ -1,0 +1,153 @@
+//! `weir run` and `weir validate`.
+
+use super::args::{OnErrorArg, RunArgs, ValidateArgs};
+use super::build;
+use crate::error::{Error, EXIT_OK, EXIT_USAGE};
+use crate::pipeline::spec::{Plan, SourceSpec};
+use crate::runtime::{CheckpointConfig, RestoreFrom, RunConfig};
+use crate::source::dead_letter::OnError;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The run configuration of a plan with the command-line flags applied.
+///
+/// # Errors
+/// Flags that contradict each other (e.g. `--restore` without a checkpoint directory).
+pub fn run_config(plan: &Plan, args: &RunArgs) -> crate::Result<RunConfig> {
+    let mut config = plan.run_config();
+    if let Some(w) = args.workers {
+        config.workers = w;
+    }
+    if let Some(b) = args.batch_size {
+        config.batch_size = b;
+    }
+    if let Some(e) = args.on_error {
+        config.on_error = match e {
+            OnErrorArg::DeadLetter => OnError::DeadLetter,
+            OnErrorArg::Fail => OnError::Fail,
+        };
+    }
+    if let Some(p) = &args.dead_letter {
+        config.dead_letter_path = p.clone();
+    }
+    config.pin = !args.no_pin;
+    let mut errors = Vec::new();
+    if let Some(dir) = &args.checkpoint_dir {
+        let cc = config.checkpoint.get_or_insert_with(|| CheckpointConfig {
+            dir: dir.clone(),
+            interval: Duration::from_secs(1),
+            retain: 3,
+            restore: RestoreFrom::None,
+            restore_required: false,
+            allow_at_least_once: false,
+        });
+        cc.dir = dir.clone();
+    }
+    if let Some(cc) = config.checkpoint.as_mut() {
+        if let Some(i) = args.checkpoint_interval {
+            if i.is_zero() {
+                errors.push("--checkpoint-interval: must be more than zero".to_string());
+            }
+            cc.interval = i;
+        }
+        if let Some(r) = args.checkpoint_retain {
+            if r == 0 {
+                errors.push("--checkpoint-retain: must be at least 1".to_string());
+            }
+            cc.retain = r;
+        }
+        cc.restore = match args.restore.as_deref() {
+            None => RestoreFrom::None,
+            Some("latest") => RestoreFrom::Latest,
+            Some(path) => RestoreFrom::Path(PathBuf::from(path)),
+        };
+        cc.restore_required = args.restore_required;
+        cc.allow_at_least_once = args.allow_at_least_once;
+    } else {
+        for (given, flag) in [
+            (args.checkpoint_interval.is_some(), "--checkpoint-interval"),
+            (args.checkpoint_retain.is_some(), "--checkpoint-retain"),
+            (args.restore.is_some(), "--restore"),
+            (args.restore_required, "--restore-required"),
+        ] {
+            if given {
+                errors.push(format!("{flag}: needs --checkpoint-dir (or a [checkpoint] table in the pipeline)"));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(Error::Config(errors))
+    }
+}
+
+/// Runs `weir run`: prints a one-line summary to stderr at the end.
+///
+/// # Errors
+/// Invalid pipeline or flags, missing input, unwritable sink, checkpoint and runtime failures.
+pub fn run(args: &RunArgs) -> crate::Result<i32> {
+    let plan = crate::pipeline::load(&args.pipeline, &args.sets)?;
+    let config = run_config(&plan, args)?;
+    let job = build::job(&plan);
+    tracing::info!(pipeline = %plan.name, workers = config.workers, "starting");
+    let report = job.run(&config)?;
+    if report.already_complete {
+        eprintln!(
+            "weir: {}: checkpoint {} is the final checkpoint of a completed run; nothing to do",
+            plan.name,
+            report.restored_from.unwrap_or(0)
+        );
+        return Ok(EXIT_OK);
+    }
+    let secs = report.elapsed.as_secs_f64();
+    let rate = if secs > 0.0 { report.records_in as f64 / secs } else { 0.0 };
+    let restored = report.restored_from.map(|id| format!(" restored_from={id}")).unwrap_or_default();
+    let ckpt = if config.checkpoint.is_some() {
+        format!(" checkpoints={} failed_checkpoints={}", report.checkpoints.len(), report.failed_checkpoints)
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "weir: {} in={} out={} dead_lettered={} elapsed={:.3}s rate={:.0} records/s{}{}",
+        plan.name, report.records_in, report.sink.records, report.dead_lettered, secs, rate, restored, ckpt
+    );
+    if report.dead_lettered > 0 {
+        eprintln!("weir: malformed records were written to {}", config.dead_letter_path.display());
+    }
+    Ok(EXIT_OK)
+}
+
+/// Runs `weir validate`: every error with its field path on stderr, exit 2; a summary on
+/// stdout and exit 0 when the pipeline is valid.
+pub fn validate(args: &ValidateArgs) -> i32 {
+    let plan = match crate::pipeline::load(&args.pipeline, &args.sets) {
+        Ok(plan) => plan,
+        Err(Error::Config(errors)) => {
+            for e in &errors {
+                eprintln!("{}: {e}", args.pipeline.display());
+            }
+            eprintln!("weir: {} error(s) in {}", errors.len(), args.pipeline.display());
+            return EXIT_USAGE;
+        }
+        Err(e) => {
+            eprintln!("weir: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if let SourceSpec::File { path, .. } = &plan.source {
+        if !path.exists() {
+            eprintln!("{}: source.path: {} does not exist", args.pipeline.display(), path.display());
+            return EXIT_USAGE;
+        }
+    }
+    let ops = plan.pre.len() + plan.post.len() + usize::from(plan.key.is_some()) + usize::from(plan.keyed.is_some());
+    println!(
+        "ok: pipeline {} ({} op(s); output fields: {}), fingerprint {:016x}",
+        plan.name,
+        ops,
+        plan.output_schema.names().join(", "),
+        plan.fingerprint
+    );
+    EXIT_OK
+}
