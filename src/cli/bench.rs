@@ -25,7 +25,10 @@ pub struct W1Sum {
 impl W1Sum {
     /// A W1 operator adding its final-state checksum to `state_checksum`.
     pub fn new(state_checksum: Arc<AtomicU64>) -> Self {
-        W1Sum { sum: ValueState::new("sum"), state_checksum }
+        W1Sum {
+            sum: ValueState::new("sum"),
+            state_checksum,
+        }
     }
 }
 
@@ -42,7 +45,9 @@ impl KeyedOperator<u64, (u64, i64), (u64, i64)> for W1Sum {
     }
 
     fn close(&mut self, _out: &mut Vec<(u64, i64)>) {
-        let c = self.sum.iter().fold(0u64, |acc, (k, s)| acc.wrapping_add(splitmix64(*k) ^ *s as u64));
+        let c = self.sum.iter().fold(0u64, |acc, (k, s)| {
+            acc.wrapping_add(splitmix64(*k) ^ *s as u64)
+        });
         self.state_checksum.fetch_add(c, Ordering::Relaxed);
     }
 }
@@ -75,7 +80,8 @@ pub struct W1Outcome {
 pub fn run_w1(events: u64, keys: u64, config: &RunConfig) -> crate::Result<W1Outcome> {
     let state_checksum = Arc::new(AtomicU64::new(0));
     let sc = state_checksum.clone();
-    let source = GeneratorSource::new(events, keys, |k: u64, v: i64, _ts: i64| (k, v)).events_per_ms(EVENTS_PER_MS);
+    let source = GeneratorSource::new(events, keys, |k: u64, v: i64, _ts: i64| (k, v))
+        .events_per_ms(EVENTS_PER_MS);
     let job = Stream::from_source(source)
         .key_by(|e: &(u64, i64)| e.0)
         .process(move || W1Sum::new(sc.clone()))
@@ -111,8 +117,16 @@ pub fn baseline_w1(events: u64, keys: u64) -> W1Outcome {
         }
         i = end;
     }
-    let state_checksum = map.iter().fold(0u64, |acc, (k, s)| acc.wrapping_add(splitmix64(*k) ^ *s as u64));
-    W1Outcome { elapsed: started.elapsed(), outputs: events, output_checksum, state_checksum, report: None }
+    let state_checksum = map.iter().fold(0u64, |acc, (k, s)| {
+        acc.wrapping_add(splitmix64(*k) ^ *s as u64)
+    });
+    W1Outcome {
+        elapsed: started.elapsed(),
+        outputs: events,
+        output_checksum,
+        state_checksum,
+        report: None,
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -160,12 +174,22 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     for run in 0..runs {
         let out = run_w1(args.events, args.keys, &config)?;
         let rate = args.events as f64 / out.elapsed.as_secs_f64();
-        eprintln!("run {}: engine {:.2} M events/s ({:.3} s)", run + 1, rate / 1e6, out.elapsed.as_secs_f64());
+        eprintln!(
+            "run {}: engine {:.2} M events/s ({:.3} s)",
+            run + 1,
+            rate / 1e6,
+            out.elapsed.as_secs_f64()
+        );
         engine_rates.push(rate);
         if args.baseline {
             let base = baseline_w1(args.events, args.keys);
             let brate = args.events as f64 / base.elapsed.as_secs_f64();
-            eprintln!("run {}: baseline {:.2} M events/s ({:.3} s)", run + 1, brate / 1e6, base.elapsed.as_secs_f64());
+            eprintln!(
+                "run {}: baseline {:.2} M events/s ({:.3} s)",
+                run + 1,
+                brate / 1e6,
+                base.elapsed.as_secs_f64()
+            );
             // Per-key order across source splits is not defined (as in any parallel engine), so
             // intermediate sums may differ; the output count and the final per-key sums may not.
             if (base.outputs, base.state_checksum) != (out.outputs, out.state_checksum) {
@@ -184,7 +208,11 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
         "workload=w1 events={} keys={} workers={} runs={} elapsed_s={:.3} events_per_s={:.0} checksum={:#018x}",
         args.events, args.keys, config.workers, runs, elapsed, rate, last.state_checksum
     );
-    let base_rate = if args.baseline { Some(median(base_rates)) } else { None };
+    let base_rate = if args.baseline {
+        Some(median(base_rates))
+    } else {
+        None
+    };
     if let Some(b) = base_rate {
         println!("baseline_events_per_s={:.0} ratio={:.2}", b, rate / b);
     }
@@ -193,7 +221,10 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     if config.checkpoint.is_some() {
         let mut durs: Vec<f64> = ck.iter().map(|c| c.duration.as_secs_f64() * 1e3).collect();
         let max_dur = durs.iter().cloned().fold(0.0, f64::max);
-        let max_pause = ck.iter().map(|c| c.max_pause.as_secs_f64() * 1e3).fold(0.0, f64::max);
+        let max_pause = ck
+            .iter()
+            .map(|c| c.max_pause.as_secs_f64() * 1e3)
+            .fold(0.0, f64::max);
         let bytes: u64 = ck.iter().map(|c| c.bytes).sum();
         durs.sort_by(|a, b| a.total_cmp(b));
         println!(

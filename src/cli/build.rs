@@ -5,7 +5,9 @@ use crate::operator::rolling::{Aggregate, Rolling};
 use crate::operator::zscore::ZScore;
 use crate::operator::KeyedOperator;
 use crate::pipeline::spec::{DecodeSpec, Format, KeyedOp, Plan, SinkSpec, SourceSpec, StatelessOp};
-use crate::record::{CsvDecoder, CsvEncoder, JsonLinesDecoder, JsonLinesEncoder, Row, RowKey, Schema, Value};
+use crate::record::{
+    CsvDecoder, CsvEncoder, JsonLinesDecoder, JsonLinesEncoder, Row, RowKey, Schema, Value,
+};
 use crate::runtime::{Job, Stream};
 use crate::sink::file::FileSink;
 use crate::sink::null::NullSink;
@@ -31,16 +33,25 @@ fn decoder(spec: &DecodeSpec) -> DecoderFactory<Row> {
 }
 
 fn generator_row(key: u64, value: i64, ts: i64) -> Row {
-    [Value::I64(key as i64), Value::I64(value), Value::Ts(ts)].into_iter().collect()
+    [Value::I64(key as i64), Value::I64(value), Value::Ts(ts)]
+        .into_iter()
+        .collect()
 }
 
 /// The plan's source.
 pub fn source(plan: &Plan) -> Box<dyn Source<Row>> {
     match &plan.source {
-        SourceSpec::File { path, decode } => Box::new(FileSource::new(path.clone(), decoder(decode), decode.max_line_bytes)),
-        SourceSpec::Stdin { decode } => Box::new(StdinSource::new(decoder(decode), decode.max_line_bytes)),
+        SourceSpec::File { path, decode } => Box::new(FileSource::new(
+            path.clone(),
+            decoder(decode),
+            decode.max_line_bytes,
+        )),
+        SourceSpec::Stdin { decode } => {
+            Box::new(StdinSource::new(decoder(decode), decode.max_line_bytes))
+        }
         SourceSpec::Generator(g) => {
-            let mut gen = GeneratorSource::new(g.events, g.keys, generator_row).events_per_ms(g.events_per_ms);
+            let mut gen = GeneratorSource::new(g.events, g.keys, generator_row)
+                .events_per_ms(g.events_per_ms);
             if g.rate > 0 {
                 gen = gen.rate_limit(g.rate as f64);
             }
@@ -69,13 +80,28 @@ pub fn row_hash(row: &Row) -> u64 {
 pub fn sink(plan: &Plan) -> Box<dyn Sink<Row>> {
     match &plan.sink {
         // `path = "-"` writes to standard output (at-least-once), as Unix tools do.
-        SinkSpec::File { path, format, header } if path.as_os_str() == "-" => {
-            Box::new(StdoutSink::new(encoder(&plan.output_schema, *format, *header)))
-        }
-        SinkSpec::File { path, format, header } => {
-            Box::new(FileSink::new(path.clone(), encoder(&plan.output_schema, *format, *header)))
-        }
-        SinkSpec::Stdout { format, header } => Box::new(StdoutSink::new(encoder(&plan.output_schema, *format, *header))),
+        SinkSpec::File {
+            path,
+            format,
+            header,
+        } if path.as_os_str() == "-" => Box::new(StdoutSink::new(encoder(
+            &plan.output_schema,
+            *format,
+            *header,
+        ))),
+        SinkSpec::File {
+            path,
+            format,
+            header,
+        } => Box::new(FileSink::new(
+            path.clone(),
+            encoder(&plan.output_schema, *format, *header),
+        )),
+        SinkSpec::Stdout { format, header } => Box::new(StdoutSink::new(encoder(
+            &plan.output_schema,
+            *format,
+            *header,
+        ))),
         SinkSpec::Null => Box::new(NullSink::new(row_hash)),
     }
 }
@@ -83,11 +109,21 @@ pub fn sink(plan: &Plan) -> Box<dyn Sink<Row>> {
 /// The plan's keyed operator.
 pub fn operator(op: &KeyedOp) -> RowOperator {
     match op {
-        KeyedOp::Rolling(aggs) => {
-            Box::new(Rolling::new(aggs.iter().map(|a| Aggregate { func: a.func, field: a.index }).collect()))
-        }
+        KeyedOp::Rolling(aggs) => Box::new(Rolling::new(
+            aggs.iter()
+                .map(|a| Aggregate {
+                    func: a.func,
+                    field: a.index,
+                })
+                .collect(),
+        )),
         KeyedOp::Dedup { ttl } => Box::new(Dedup::new(*ttl)),
-        KeyedOp::ZScore { index, threshold, min_count, .. } => Box::new(ZScore::new(*index, *threshold, *min_count)),
+        KeyedOp::ZScore {
+            index,
+            threshold,
+            min_count,
+            ..
+        } => Box::new(ZScore::new(*index, *threshold, *min_count)),
     }
 }
 
@@ -100,16 +136,23 @@ fn apply_all(ops: &[StatelessOp], row: Row) -> Option<Row> {
 pub fn job(plan: &Plan) -> Job {
     let pre = Arc::new(plan.pre.clone());
     let stream = Stream::from_source(source(plan));
-    let stream = if pre.is_empty() { stream } else { stream.filter_map(move |row| apply_all(&pre, row)) };
+    let stream = if pre.is_empty() {
+        stream
+    } else {
+        stream.filter_map(move |row| apply_all(&pre, row))
+    };
     let (Some(key), Some(keyed)) = (plan.key.clone(), plan.keyed.clone()) else {
         return stream.sink(sink(plan));
     };
-    let keyed_stream = stream.key_by(move |row: &Row| RowKey(key.iter().map(|&i| row[i].clone()).collect()));
+    let keyed_stream =
+        stream.key_by(move |row: &Row| RowKey(key.iter().map(|&i| row[i].clone()).collect()));
     let processed = keyed_stream.process(move || operator(&keyed));
     if plan.post.is_empty() {
         processed.sink(sink(plan))
     } else {
         let post = Arc::new(plan.post.clone());
-        processed.filter_map(move |row| apply_all(&post, row)).sink(sink(plan))
+        processed
+            .filter_map(move |row| apply_all(&post, row))
+            .sink(sink(plan))
     }
 }

@@ -11,7 +11,9 @@ use std::io::Write;
 /// I/O errors naming the output path; `--keys 0` or `--events-per-ms 0`.
 pub fn run(args: &GenArgs) -> crate::Result<i32> {
     if args.keys == 0 || args.events_per_ms == 0 {
-        return Err(Error::Config(vec!["--keys and --events-per-ms: must be at least 1".into()]));
+        return Err(Error::Config(vec![
+            "--keys and --events-per-ms: must be at least 1".into(),
+        ]));
     }
     let path = &args.out;
     let sink: Box<dyn Write> = if path.as_os_str() == "-" {

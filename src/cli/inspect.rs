@@ -11,7 +11,10 @@ use crate::error::{Error, EXIT_OK};
 pub fn run(args: &InspectArgs) -> crate::Result<i32> {
     let path = &args.path;
     if !path.is_dir() {
-        return Err(Error::io(path, std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory")));
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
+        ));
     }
     let is_checkpoint = path
         .file_name()

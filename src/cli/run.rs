@@ -71,7 +71,9 @@ pub fn run_config(plan: &Plan, args: &RunArgs) -> crate::Result<RunConfig> {
             (args.restore_required, "--restore-required"),
         ] {
             if given {
-                errors.push(format!("{flag}: needs --checkpoint-dir (or a [checkpoint] table in the pipeline)"));
+                errors.push(format!(
+                    "{flag}: needs --checkpoint-dir (or a [checkpoint] table in the pipeline)"
+                ));
             }
         }
     }
@@ -101,19 +103,40 @@ pub fn run(args: &RunArgs) -> crate::Result<i32> {
         return Ok(EXIT_OK);
     }
     let secs = report.elapsed.as_secs_f64();
-    let rate = if secs > 0.0 { report.records_in as f64 / secs } else { 0.0 };
-    let restored = report.restored_from.map(|id| format!(" restored_from={id}")).unwrap_or_default();
+    let rate = if secs > 0.0 {
+        report.records_in as f64 / secs
+    } else {
+        0.0
+    };
+    let restored = report
+        .restored_from
+        .map(|id| format!(" restored_from={id}"))
+        .unwrap_or_default();
     let ckpt = if config.checkpoint.is_some() {
-        format!(" checkpoints={} failed_checkpoints={}", report.checkpoints.len(), report.failed_checkpoints)
+        format!(
+            " checkpoints={} failed_checkpoints={}",
+            report.checkpoints.len(),
+            report.failed_checkpoints
+        )
     } else {
         String::new()
     };
     eprintln!(
         "weir: {} in={} out={} dead_lettered={} elapsed={:.3}s rate={:.0} records/s{}{}",
-        plan.name, report.records_in, report.sink.records, report.dead_lettered, secs, rate, restored, ckpt
+        plan.name,
+        report.records_in,
+        report.sink.records,
+        report.dead_lettered,
+        secs,
+        rate,
+        restored,
+        ckpt
     );
     if report.dead_lettered > 0 {
-        eprintln!("weir: malformed records were written to {}", config.dead_letter_path.display());
+        eprintln!(
+            "weir: malformed records were written to {}",
+            config.dead_letter_path.display()
+        );
     }
     Ok(EXIT_OK)
 }
@@ -127,7 +150,11 @@ pub fn validate(args: &ValidateArgs) -> i32 {
             for e in &errors {
                 eprintln!("{}: {e}", args.pipeline.display());
             }
-            eprintln!("weir: {} error(s) in {}", errors.len(), args.pipeline.display());
+            eprintln!(
+                "weir: {} error(s) in {}",
+                errors.len(),
+                args.pipeline.display()
+            );
             return EXIT_USAGE;
         }
         Err(e) => {
@@ -137,11 +164,18 @@ pub fn validate(args: &ValidateArgs) -> i32 {
     };
     if let SourceSpec::File { path, .. } = &plan.source {
         if !path.exists() {
-            eprintln!("{}: source.path: {} does not exist", args.pipeline.display(), path.display());
+            eprintln!(
+                "{}: source.path: {} does not exist",
+                args.pipeline.display(),
+                path.display()
+            );
             return EXIT_USAGE;
         }
     }
-    let ops = plan.pre.len() + plan.post.len() + usize::from(plan.key.is_some()) + usize::from(plan.keyed.is_some());
+    let ops = plan.pre.len()
+        + plan.post.len()
+        + usize::from(plan.key.is_some())
+        + usize::from(plan.keyed.is_some());
     println!(
         "ok: pipeline {} ({} op(s); output fields: {}), fingerprint {:016x}",
         plan.name,

@@ -14,7 +14,10 @@ impl Dedup {
     pub fn new(ttl: Option<std::time::Duration>) -> Self {
         let seen = ValueState::new("dedup");
         let seen = match ttl {
-            Some(d) => seen.with_ttl(Ttl { millis: d.as_millis() as u64, refresh_on_read: false }),
+            Some(d) => seen.with_ttl(Ttl {
+                millis: d.as_millis() as u64,
+                refresh_on_read: false,
+            }),
             None => seen,
         };
         Dedup { seen }

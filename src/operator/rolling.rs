@@ -36,10 +36,16 @@ enum Acc {
     Empty,
     Count(i64),
     /// Sum, min or max of an i64 or timestamp field (`ts` keeps the output type).
-    Int { v: i64, ts: bool },
+    Int {
+        v: i64,
+        ts: bool,
+    },
     /// Sum, min or max of an f64 field.
     Float(f64),
-    Avg { sum: f64, n: i64 },
+    Avg {
+        sum: f64,
+        n: i64,
+    },
 }
 
 type Accs = SmallVec<[Acc; 4]>;
@@ -57,7 +63,10 @@ pub struct AccState(Accs);
 impl Rolling {
     /// A rolling operator computing `aggs` per key.
     pub fn new(aggs: Vec<Aggregate>) -> Self {
-        Rolling { aggs, state: ValueState::new("rolling") }
+        Rolling {
+            aggs,
+            state: ValueState::new("rolling"),
+        }
     }
 
     /// Folds the aggregate's input value of `row` into `acc`.
@@ -66,8 +75,14 @@ impl Rolling {
         *acc = match (agg.func, &*acc, value) {
             (AggFn::Count, Acc::Count(n), _) => Acc::Count(n + 1),
             (AggFn::Count, _, _) => Acc::Count(1),
-            (AggFn::Avg, Acc::Avg { sum, n }, v) => Acc::Avg { sum: sum + v.and_then(Value::as_f64).unwrap_or(0.0), n: n + 1 },
-            (AggFn::Avg, _, v) => Acc::Avg { sum: v.and_then(Value::as_f64).unwrap_or(0.0), n: 1 },
+            (AggFn::Avg, Acc::Avg { sum, n }, v) => Acc::Avg {
+                sum: sum + v.and_then(Value::as_f64).unwrap_or(0.0),
+                n: n + 1,
+            },
+            (AggFn::Avg, _, v) => Acc::Avg {
+                sum: v.and_then(Value::as_f64).unwrap_or(0.0),
+                n: 1,
+            },
             (func, cur, Some(Value::I64(x) | Value::Ts(x))) => {
                 let ts = matches!(value, Some(Value::Ts(_)));
                 let v = match (func, cur) {
@@ -103,7 +118,9 @@ impl Rolling {
 impl KeyedOperator<RowKey, Row, Row> for Rolling {
     fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
         let aggs = &self.aggs;
-        let state = self.state.get_or_insert_with(ctx, || AccState(aggs.iter().map(|_| Acc::Empty).collect()));
+        let state = self
+            .state
+            .get_or_insert_with(ctx, || AccState(aggs.iter().map(|_| Acc::Empty).collect()));
         let mut row: Row = ctx.key.0.iter().cloned().collect();
         for (agg, acc) in aggs.iter().zip(state.0.iter_mut()) {
             Rolling::fold(agg, acc, &input);
@@ -151,10 +168,16 @@ impl StateCodec for AccState {
         for _ in 0..n {
             accs.push(match u8::decode(input)? {
                 0 => Acc::Count(i64::decode(input)?),
-                1 => Acc::Int { v: i64::decode(input)?, ts: bool::decode(input)? },
+                1 => Acc::Int {
+                    v: i64::decode(input)?,
+                    ts: bool::decode(input)?,
+                },
                 2 => Acc::Float(f64::decode(input)?),
                 4 => Acc::Empty,
-                3 => Acc::Avg { sum: f64::decode(input)?, n: i64::decode(input)? },
+                3 => Acc::Avg {
+                    sum: f64::decode(input)?,
+                    n: i64::decode(input)?,
+                },
                 _ => return Err(CodecError::Invalid("accumulator tag")),
             });
         }
@@ -174,11 +197,26 @@ mod tests {
     #[test]
     fn sums_counts_min_max_avg_per_key() {
         let mut op = Rolling::new(vec![
-            Aggregate { func: AggFn::Sum, field: Some(1) },
-            Aggregate { func: AggFn::Count, field: None },
-            Aggregate { func: AggFn::Min, field: Some(1) },
-            Aggregate { func: AggFn::Max, field: Some(2) },
-            Aggregate { func: AggFn::Avg, field: Some(1) },
+            Aggregate {
+                func: AggFn::Sum,
+                field: Some(1),
+            },
+            Aggregate {
+                func: AggFn::Count,
+                field: None,
+            },
+            Aggregate {
+                func: AggFn::Min,
+                field: Some(1),
+            },
+            Aggregate {
+                func: AggFn::Max,
+                field: Some(2),
+            },
+            Aggregate {
+                func: AggFn::Avg,
+                field: Some(1),
+            },
         ]);
         for s in op.states() {
             s.set_key_groups(key_group_range(0, 1, 1));
@@ -187,14 +225,28 @@ mod tests {
         let rows = [("a", 5, 1.5), ("b", 1, 0.5), ("a", -2, 3.0), ("a", 3, 2.0)];
         for (k, v, f) in rows {
             let key = key(k);
-            let ctx = KeyContext { key: &key, local_group: 0, hash: crate::state::StableKey::stable_hash(&key), now_ms: 0 };
-            let row: Row = [Value::Str(k.into()), Value::I64(v), Value::F64(f)].into_iter().collect();
+            let ctx = KeyContext {
+                key: &key,
+                local_group: 0,
+                hash: crate::state::StableKey::stable_hash(&key),
+                now_ms: 0,
+            };
+            let row: Row = [Value::Str(k.into()), Value::I64(v), Value::F64(f)]
+                .into_iter()
+                .collect();
             op.process(&ctx, row, &mut out);
         }
         let last = out.last().unwrap();
         assert_eq!(
             last.as_slice(),
-            &[Value::Str("a".into()), Value::I64(6), Value::I64(3), Value::I64(-2), Value::F64(3.0), Value::F64(2.0)]
+            &[
+                Value::Str("a".into()),
+                Value::I64(6),
+                Value::I64(3),
+                Value::I64(-2),
+                Value::F64(3.0),
+                Value::F64(2.0)
+            ]
         );
         assert_eq!(out[1].as_slice()[1..3], [Value::I64(1), Value::I64(1)]);
         // Snapshot/restore round trip keeps the accumulators.

@@ -21,7 +21,12 @@ impl ZScore {
     /// Scores field `field`; with `threshold`, emits only records with |score| ≥ threshold;
     /// a key needs `min_count` (≥ 2) earlier records before it is scored (score null before).
     pub fn new(field: usize, threshold: Option<f64>, min_count: u64) -> Self {
-        ZScore { field, threshold, min_count: min_count.max(2), state: ValueState::new("zscore") }
+        ZScore {
+            field,
+            threshold,
+            min_count: min_count.max(2),
+            state: ValueState::new("zscore"),
+        }
     }
 }
 
@@ -76,15 +81,26 @@ mod tests {
         let mut op = ZScore::new(1, None, 2);
         op.states()[0].set_key_groups(0..1);
         let key = RowKey([Value::I64(1)].into_iter().collect());
-        let ctx = KeyContext { key: &key, local_group: 0, hash: crate::state::StableKey::stable_hash(&key), now_ms: 0 };
+        let ctx = KeyContext {
+            key: &key,
+            local_group: 0,
+            hash: crate::state::StableKey::stable_hash(&key),
+            now_ms: 0,
+        };
         let mut out = Vec::new();
         for v in [10, 12, 14, 30] {
-            op.process(&ctx, [Value::I64(1), Value::I64(v)].into_iter().collect(), &mut out);
+            op.process(
+                &ctx,
+                [Value::I64(1), Value::I64(v)].into_iter().collect(),
+                &mut out,
+            );
         }
         assert_eq!(out[0][2], Value::Null);
         assert_eq!(out[1][2], Value::Null); // one earlier value: no deviation yet
-        // Before 14: values 10, 12 → mean 11, sample std sqrt(2) → (14-11)/1.41421356
-        let Value::F64(s) = out[2][2] else { panic!("score expected") };
+                                            // Before 14: values 10, 12 → mean 11, sample std sqrt(2) → (14-11)/1.41421356
+        let Value::F64(s) = out[2][2] else {
+            panic!("score expected")
+        };
         assert!((s - 3.0 / 2f64.sqrt()).abs() < 1e-12);
         // Before 30: 10, 12, 14 → mean 12, std 2 → 9
         assert_eq!(out[3][2], Value::F64(9.0));

@@ -103,9 +103,15 @@ mod tests {
     #[test]
     fn round_trip_and_truncation() {
         let key = RowKey(
-            [Value::I64(-3), Value::F64(1.5), Value::Str("héllo".into()), Value::Ts(7), Value::Null]
-                .into_iter()
-                .collect(),
+            [
+                Value::I64(-3),
+                Value::F64(1.5),
+                Value::Str("héllo".into()),
+                Value::Ts(7),
+                Value::Null,
+            ]
+            .into_iter()
+            .collect(),
         );
         let mut buf = Vec::new();
         key.encode(&mut buf);
@@ -114,9 +120,15 @@ mod tests {
         assert!(input.is_empty());
         for cut in 0..buf.len() {
             let mut input = &buf[..cut];
-            assert!(RowKey::decode(&mut input).is_err(), "cut at {cut} must fail");
+            assert!(
+                RowKey::decode(&mut input).is_err(),
+                "cut at {cut} must fail"
+            );
         }
         let mut bad = &[9u8][..];
-        assert_eq!(Value::decode(&mut bad), Err(CodecError::Invalid("value tag")));
+        assert_eq!(
+            Value::decode(&mut bad),
+            Err(CodecError::Invalid("value tag"))
+        );
     }
 }

@@ -21,7 +21,7 @@ impl StateRestore for Restored {
     fn sections(
         &self,
         range: Range<u16>,
-        f: &mut dyn FnMut(u16, &str, &[u8]) -> crate::Result<()>,
+        f: &mut super::worker::SectionVisitor<'_>,
     ) -> crate::Result<()> {
         Restored::sections(self, range, f)
     }
@@ -43,7 +43,11 @@ pub(crate) struct Start {
 /// # Errors
 /// A locked or unusable checkpoint directory; `--restore-required` without a checkpoint; a
 /// checkpoint of another pipeline; an unrewindable source without `--allow-at-least-once`.
-pub(crate) fn start(cc: &CheckpointConfig, fingerprint: u64, replayable: bool) -> crate::Result<Start> {
+pub(crate) fn start(
+    cc: &CheckpointConfig,
+    fingerprint: u64,
+    replayable: bool,
+) -> crate::Result<Start> {
     let store = CheckpointStore::open(&cc.dir)?;
     for removed in store.clean_incomplete()? {
         tracing::info!(path = %removed.display(), "removed incomplete checkpoint");
@@ -68,9 +72,10 @@ pub(crate) fn start(cc: &CheckpointConfig, fingerprint: u64, replayable: bool) -
             if !replayable && !cc.allow_at_least_once {
                 return Err(Error::Checkpoint {
                     path: r.path.clone(),
-                    reason: "the source cannot rewind (stdin): restoring would lose or repeat records; \
+                    reason:
+                        "the source cannot rewind (stdin): restoring would lose or repeat records; \
                              pass --allow-at-least-once to accept that"
-                        .into(),
+                            .into(),
                 });
             }
             tracing::info!(checkpoint = r.manifest.id, path = %r.path.display(), "restoring");
@@ -78,7 +83,11 @@ pub(crate) fn start(cc: &CheckpointConfig, fingerprint: u64, replayable: bool) -
         }
         None => {}
     }
-    Ok(Start { store: Some(Arc::new(store)), restored: restored.map(Arc::new), last_id })
+    Ok(Start {
+        store: Some(Arc::new(store)),
+        restored: restored.map(Arc::new),
+        last_id,
+    })
 }
 
 /// The newest checkpoint id present in `dir` (complete or not), 0 when none.
@@ -86,7 +95,9 @@ fn newest_id(dir: &std::path::Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
-                .filter_map(|e| crate::checkpoint::parse_checkpoint_dir_name(&e.file_name().to_string_lossy()))
+                .filter_map(|e| {
+                    crate::checkpoint::parse_checkpoint_dir_name(&e.file_name().to_string_lossy())
+                })
                 .max()
                 .unwrap_or(0)
         })
@@ -94,7 +105,10 @@ fn newest_id(dir: &std::path::Path) -> u64 {
 }
 
 /// Source positions for the new workers: old split `i` goes to new worker `i % workers`.
-pub(crate) fn redistribute(sources: &[Vec<RangePosition>], workers: usize) -> Vec<Vec<RangePosition>> {
+pub(crate) fn redistribute(
+    sources: &[Vec<RangePosition>],
+    workers: usize,
+) -> Vec<Vec<RangePosition>> {
     let mut out = vec![Vec::new(); workers];
     for (i, ranges) in sources.iter().enumerate() {
         out[i % workers].extend(ranges.iter().cloned());
@@ -154,7 +168,9 @@ impl Coordinator {
         if self.in_flight.is_some() {
             Duration::from_millis(50)
         } else {
-            self.next_trigger.saturating_duration_since(Instant::now()).max(Duration::from_millis(1))
+            self.next_trigger
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
         }
     }
 
@@ -168,7 +184,11 @@ impl Coordinator {
         let id = self.next_id;
         self.next_id += 1;
         self.next_trigger = now + self.config.interval;
-        self.in_flight = Some(InFlight { id, started: now, acks: Vec::with_capacity(self.workers) });
+        self.in_flight = Some(InFlight {
+            id,
+            started: now,
+            acks: Vec::with_capacity(self.workers),
+        });
         shared.trigger.store(id, Ordering::Release);
         tracing::debug!(checkpoint = id, "triggered");
     }
@@ -177,13 +197,21 @@ impl Coordinator {
     ///
     /// # Errors
     /// Publishing the sink's output failed (fatal: output would be lost).
-    pub fn on_ack(&mut self, ack: Ack, sink_commit: &dyn Fn(u64) -> crate::Result<()>) -> crate::Result<()> {
+    pub fn on_ack(
+        &mut self,
+        ack: Ack,
+        sink_commit: &dyn Fn(u64) -> crate::Result<()>,
+    ) -> crate::Result<()> {
         let Some(flight) = self.in_flight.as_mut() else {
             tracing::warn!(checkpoint = ack.id, "unexpected acknowledgement");
             return Ok(());
         };
         if flight.id != ack.id {
-            tracing::warn!(checkpoint = ack.id, expected = flight.id, "acknowledgement of another checkpoint");
+            tracing::warn!(
+                checkpoint = ack.id,
+                expected = flight.id,
+                "acknowledgement of another checkpoint"
+            );
             return Ok(());
         }
         flight.acks.push(ack);
@@ -194,11 +222,25 @@ impl Coordinator {
         self.complete(flight, sink_commit)
     }
 
-    fn complete(&mut self, mut flight: InFlight, sink_commit: &dyn Fn(u64) -> crate::Result<()>) -> crate::Result<()> {
+    fn complete(
+        &mut self,
+        mut flight: InFlight,
+        sink_commit: &dyn Fn(u64) -> crate::Result<()>,
+    ) -> crate::Result<()> {
         let id = flight.id;
         flight.acks.sort_by_key(|a| a.worker);
-        let max_pause = flight.acks.iter().map(|a| a.pause).max().unwrap_or_default();
-        let mut manifest = Manifest::new(id, self.fingerprint, self.max_parallelism, self.workers as u32);
+        let max_pause = flight
+            .acks
+            .iter()
+            .map(|a| a.pause)
+            .max()
+            .unwrap_or_default();
+        let mut manifest = Manifest::new(
+            id,
+            self.fingerprint,
+            self.max_parallelism,
+            self.workers as u32,
+        );
         manifest.sink_epoch = id;
         for ack in flight.acks {
             match ack.file {
@@ -221,7 +263,12 @@ impl Coordinator {
             tracing::warn!(error = %e, "could not remove old checkpoints");
         }
         let bytes = manifest.files.iter().map(|f| f.len).sum();
-        self.stats.push(CheckpointStat { id, duration: flight.started.elapsed(), bytes, max_pause });
+        self.stats.push(CheckpointStat {
+            id,
+            duration: flight.started.elapsed(),
+            bytes,
+            max_pause,
+        });
         tracing::info!(checkpoint = id, bytes, "checkpoint committed");
         Ok(())
     }
@@ -237,7 +284,12 @@ impl Coordinator {
         positions: Vec<Vec<RangePosition>>,
         sink_commit: &dyn Fn(u64) -> crate::Result<()>,
     ) -> crate::Result<()> {
-        let mut manifest = Manifest::new(final_epoch, self.fingerprint, self.max_parallelism, self.workers as u32);
+        let mut manifest = Manifest::new(
+            final_epoch,
+            self.fingerprint,
+            self.max_parallelism,
+            self.workers as u32,
+        );
         manifest.sink_epoch = final_epoch;
         manifest.finished = true;
         manifest.sources = positions;

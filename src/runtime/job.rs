@@ -1,20 +1,22 @@
 //! Running a job: open splits and partitions, build the N×N rings, spawn pinned workers, run
 //! the coordinator on the calling thread, join, report.
 
+use super::coordinator::{self, Coordinator};
 use super::message::{Keyed, Msg};
 use super::ring::{ring, Consumer, Producer};
-use super::coordinator::{self, Coordinator};
-use super::worker::{run_worker, Event, Shared, SnapshotWriter, StateRestore, WorkerEnv, WorkerStats};
-use crate::source::RangePosition;
-use crossbeam::channel::RecvTimeoutError;
-use std::time::Duration;
+use super::worker::{
+    run_worker, Event, Shared, SnapshotWriter, StateRestore, WorkerEnv, WorkerStats,
+};
 use super::{JobReport, RunConfig};
 use crate::error::Error;
 use crate::operator::KeyedOperator;
 use crate::sink::Sink;
+use crate::source::RangePosition;
 use crate::source::{DeadLetters, Source};
+use crossbeam::channel::RecvTimeoutError;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use std::time::Instant;
 
 /// The type-erased pieces of a job, as the builder assembled them.
@@ -25,6 +27,33 @@ pub(crate) struct JobParts<K, T, O, Op> {
     pub local: bool,
 }
 
+/// Per-worker ring ends of an all-to-all mesh: `producers[a][b]` (held by worker `a`) feeds
+/// `consumers[b][a]` (held by worker `b`).
+type Mesh<M> = (Vec<Vec<Producer<M>>>, Vec<Vec<Consumer<M>>>);
+
+/// Builds the N×N rings of a mesh.
+fn mesh<M>(n: usize, capacity: usize) -> Mesh<M> {
+    let mut producers: Vec<Vec<Producer<M>>> = (0..n).map(|_| Vec::with_capacity(n)).collect();
+    let mut consumers: Vec<Vec<Option<Consumer<M>>>> =
+        (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
+    for (a, row) in producers.iter_mut().enumerate() {
+        for consumer_row in consumers.iter_mut() {
+            let (p, c) = ring(capacity);
+            row.push(p);
+            consumer_row[a] = Some(c);
+        }
+    }
+    let consumers = consumers
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|c| c.expect("every ring built"))
+                .collect()
+        })
+        .collect();
+    (producers, consumers)
+}
+
 /// Checks a run configuration.
 fn check_config(config: &RunConfig) -> crate::Result<()> {
     let mut errors = Vec::new();
@@ -32,7 +61,10 @@ fn check_config(config: &RunConfig) -> crate::Result<()> {
         errors.push("workers: must be at least 1".to_string());
     }
     if !config.max_parallelism.is_power_of_two() {
-        errors.push(format!("max_parallelism: {} is not a power of two", config.max_parallelism));
+        errors.push(format!(
+            "max_parallelism: {} is not a power of two",
+            config.max_parallelism
+        ));
     } else if config.workers > config.max_parallelism as usize {
         errors.push(format!(
             "workers: {} is more than max_parallelism {}",
@@ -63,7 +95,10 @@ fn pin(worker: usize) {
 }
 
 /// Runs a job to completion.
-pub(crate) fn run_job<K, T, O, Op>(parts: JobParts<K, T, O, Op>, config: &RunConfig) -> crate::Result<JobReport>
+pub(crate) fn run_job<K, T, O, Op>(
+    parts: JobParts<K, T, O, Op>,
+    config: &RunConfig,
+) -> crate::Result<JobReport>
 where
     K: Clone + Send + 'static,
     T: Send + 'static,
@@ -81,7 +116,11 @@ where
     // Checkpoints: open the store, pick what to restore, settle the sink's files.
     let start = match &config.checkpoint {
         Some(cc) => coordinator::start(cc, config.fingerprint, parts.source.replayable())?,
-        None => coordinator::Start { store: None, restored: None, last_id: 0 },
+        None => coordinator::Start {
+            store: None,
+            restored: None,
+            last_id: 0,
+        },
     };
     let mut resume: Vec<Option<Vec<RangePosition>>> = vec![None; n];
     match &start.restored {
@@ -107,7 +146,10 @@ where
                 report.elapsed = started.elapsed();
                 return Ok(report);
             }
-            for (w, ranges) in coordinator::redistribute(&m.sources, n).into_iter().enumerate() {
+            for (w, ranges) in coordinator::redistribute(&m.sources, n)
+                .into_iter()
+                .enumerate()
+            {
                 resume[w] = Some(ranges);
             }
         }
@@ -115,36 +157,28 @@ where
     }
     let transactional = start.store.is_some();
 
-    // Rings: producer of ring i→j lives on worker i, consumer on worker j.
-    let mut producers: Vec<Vec<Option<Producer<Msg<Keyed<K, T>>>>>> = (0..n).map(|_| Vec::new()).collect();
-    let mut consumers: Vec<Vec<Option<Consumer<Msg<Keyed<K, T>>>>>> =
-        (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
-    for (i, row) in producers.iter_mut().enumerate() {
-        for consumer_row in consumers.iter_mut() {
-            let (p, c) = ring(config.ring_capacity.max(2));
-            row.push(Some(p));
-            consumer_row[i] = Some(c);
-        }
-    }
-    // Return rings of empty batch buffers: receiver j → sender i.
-    let mut returns: Vec<Vec<Option<Producer<Vec<Keyed<K, T>>>>>> = (0..n).map(|_| Vec::new()).collect();
-    let mut returned: Vec<Vec<Option<Consumer<Vec<Keyed<K, T>>>>>> =
-        (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
-    for (j, row) in returns.iter_mut().enumerate() {
-        for returned_row in returned.iter_mut() {
-            let (p, c) = ring(config.ring_capacity.max(2) + 2);
-            row.push(Some(p));
-            returned_row[j] = Some(c);
-        }
-    }
+    // Data rings w→d and return rings of empty batch buffers d→w: both meshes give worker w
+    // its producers indexed by the other end and its consumers indexed by the other end.
+    let cap = config.ring_capacity.max(2);
+    let (data_out, data_in) = mesh::<Msg<Keyed<K, T>>>(n, cap);
+    let (back_out, back_in) = mesh::<Vec<Keyed<K, T>>>(n, cap + 2);
+    let mut rows = data_out
+        .into_iter()
+        .zip(data_in)
+        .zip(back_out.into_iter().zip(back_in));
 
     let (tx, rx) = crossbeam::channel::unbounded::<Event>();
-    let shared = Arc::new(Shared { stop: AtomicBool::new(false), trigger: AtomicU64::new(0), events: tx });
+    let shared = Arc::new(Shared {
+        stop: AtomicBool::new(false),
+        trigger: AtomicU64::new(0),
+        events: tx,
+    });
     let dead = DeadLetters::new(config.dead_letter_path.clone(), config.on_error);
 
     let mut envs = Vec::with_capacity(n);
-    for w in 0..n {
-        let split = parts.source.open_split(w, n, resume[w].take())?;
+    for (w, resume) in resume.into_iter().enumerate() {
+        let ((outs, ins), (returns, returned)) = rows.next().expect("one row of rings per worker");
+        let split = parts.source.open_split(w, n, resume)?;
         let sink = parts.sink.open_partition(w, n, transactional)?;
         envs.push(WorkerEnv {
             id: w,
@@ -153,10 +187,10 @@ where
             batch_size: config.batch_size,
             local: parts.local,
             split,
-            outs: producers[w].iter_mut().map(|p| p.take().expect("one producer per ring")).collect(),
-            ins: consumers[w].iter_mut().map(|c| c.take().expect("one consumer per ring")).collect(),
-            returns: returns[w].iter_mut().map(|p| p.take().expect("one producer per ring")).collect(),
-            returned: returned[w].iter_mut().map(|c| c.take().expect("one consumer per ring")).collect(),
+            outs,
+            ins,
+            returns,
+            returned,
             sink,
             dead: dead.clone(),
             shared: shared.clone(),
@@ -179,15 +213,17 @@ where
                     pin(w);
                 }
                 let events = shared.events.clone();
-                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_worker(env, factory())))
-                    .unwrap_or_else(|panic| {
-                        let msg = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "unknown panic".into());
-                        Err(Error::Runtime(format!("panicked: {msg}")))
-                    });
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run_worker(env, factory())
+                }))
+                .unwrap_or_else(|panic| {
+                    let msg = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    Err(Error::Runtime(format!("panicked: {msg}")))
+                });
                 if result.is_err() {
                     shared.stop.store(true, Ordering::Relaxed);
                 }
@@ -215,7 +251,9 @@ where
     let mut first_error: Option<Error> = None;
     let mut done = 0;
     while done < n {
-        let timeout = coordinator.as_ref().map_or(Duration::from_millis(200), |c| c.timeout());
+        let timeout = coordinator
+            .as_ref()
+            .map_or(Duration::from_millis(200), |c| c.timeout());
         let event = rx.recv_timeout(timeout);
         if let Some(c) = coordinator.as_mut() {
             c.tick(&shared, done == 0 && first_error.is_none());
@@ -261,7 +299,11 @@ where
     }
     let stats: Vec<WorkerStats> = stats.into_iter().flatten().collect();
     if let Some(c) = coordinator.as_mut() {
-        let final_epoch = stats.iter().map(|s| s.final_epoch).max().unwrap_or(start.last_id + 1);
+        let final_epoch = stats
+            .iter()
+            .map(|s| s.final_epoch)
+            .max()
+            .unwrap_or(start.last_id + 1);
         let positions = stats.iter().map(|s| s.positions.clone()).collect();
         c.finish(final_epoch, positions, &sink_commit)?;
         report.checkpoints = std::mem::take(&mut c.stats);
@@ -280,6 +322,9 @@ where
 fn worker_error(worker: usize, e: Error) -> Error {
     match e {
         Error::Data { .. } | Error::Io { .. } | Error::Checkpoint { .. } | Error::Config(_) => e,
-        other => Error::Worker { worker, cause: other.to_string() },
+        other => Error::Worker {
+            worker,
+            cause: other.to_string(),
+        },
     }
 }

@@ -25,7 +25,11 @@ pub struct Outbox<R> {
 
 impl<R> Outbox<R> {
     /// An outbox over `rings` (index = destination) with their return rings.
-    pub fn new(batch: usize, rings: Vec<Producer<Msg<R>>>, returned: Vec<Consumer<Vec<R>>>) -> Self {
+    pub fn new(
+        batch: usize,
+        rings: Vec<Producer<Msg<R>>>,
+        returned: Vec<Consumer<Vec<R>>>,
+    ) -> Self {
         let n = rings.len();
         Outbox {
             batch,

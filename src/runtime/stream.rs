@@ -42,9 +42,12 @@ pub struct ProcessedStream<K, T, O, Op> {
     _out: PhantomData<fn() -> O>,
 }
 
+/// The body of a job, run once with its configuration.
+type JobBody = Box<dyn FnOnce(&RunConfig) -> crate::Result<JobReport> + Send>;
+
 /// A runnable job.
 pub struct Job {
-    run: Box<dyn FnOnce(&RunConfig) -> crate::Result<JobReport> + Send>,
+    run: JobBody,
 }
 
 impl Job {
@@ -61,7 +64,9 @@ impl Job {
 impl<T: Send + 'static> Stream<T> {
     /// A stream reading `source`.
     pub fn from_source(source: impl Source<T> + 'static) -> Self {
-        Stream { source: Arc::new(source) }
+        Stream {
+            source: Arc::new(source),
+        }
     }
 
     /// Applies `f` to every record; `None` drops it.
@@ -69,7 +74,13 @@ impl<T: Send + 'static> Stream<T> {
     where
         F: Fn(T) -> Option<U> + Send + Sync + Clone + 'static,
     {
-        Stream { source: Arc::new(MapSource { inner: self.source, f, _t: PhantomData }) }
+        Stream {
+            source: Arc::new(MapSource {
+                inner: self.source,
+                f,
+                _t: PhantomData,
+            }),
+        }
     }
 
     /// Applies `f` to every record.
@@ -96,18 +107,44 @@ impl<T: Send + 'static> Stream<T> {
     {
         let keyed = move |t: T| {
             let key = f(&t);
-            Some(Keyed { hash: key.stable_hash(), key, value: t })
+            Some(Keyed {
+                hash: key.stable_hash(),
+                key,
+                value: t,
+            })
         };
-        KeyedStream { source: Arc::new(MapSource { inner: self.source, f: keyed, _t: PhantomData }) }
+        KeyedStream {
+            source: Arc::new(MapSource {
+                inner: self.source,
+                f: keyed,
+                _t: PhantomData,
+            }),
+        }
     }
 
     /// Writes the stream to `sink` without a keyed stage (records stay on their worker).
     pub fn sink(self, sink: impl Sink<T> + 'static) -> Job {
-        let local = |t: T| Some(Keyed { hash: LOCAL, key: (), value: t });
-        let source: Arc<dyn Source<Keyed<(), T>>> =
-            Arc::new(MapSource { inner: self.source, f: local, _t: PhantomData });
-        let parts = JobParts { source, factory: Arc::new(|| Passthrough), sink: Arc::new(sink), local: true };
-        Job { run: Box::new(move |config: &RunConfig| run_job(parts, config)) }
+        let local = |t: T| {
+            Some(Keyed {
+                hash: LOCAL,
+                key: (),
+                value: t,
+            })
+        };
+        let source: Arc<dyn Source<Keyed<(), T>>> = Arc::new(MapSource {
+            inner: self.source,
+            f: local,
+            _t: PhantomData,
+        });
+        let parts = JobParts {
+            source,
+            factory: Arc::new(|| Passthrough),
+            sink: Arc::new(sink),
+            local: true,
+        };
+        Job {
+            run: Box::new(move |config: &RunConfig| run_job(parts, config)),
+        }
     }
 }
 
@@ -123,7 +160,11 @@ where
         Op: KeyedOperator<K, T, O> + 'static,
         F: Fn() -> Op + Send + Sync + 'static,
     {
-        ProcessedStream { source: self.source, factory: Arc::new(factory), _out: PhantomData }
+        ProcessedStream {
+            source: self.source,
+            factory: Arc::new(factory),
+            _out: PhantomData,
+        }
     }
 }
 
@@ -143,15 +184,26 @@ where
         let factory = self.factory;
         ProcessedStream {
             source: self.source,
-            factory: Arc::new(move || MapOutput { inner: factory(), f: f.clone(), scratch: Vec::new() }),
+            factory: Arc::new(move || MapOutput {
+                inner: factory(),
+                f: f.clone(),
+                scratch: Vec::new(),
+            }),
             _out: PhantomData,
         }
     }
 
     /// Writes the operator's outputs to `sink`.
     pub fn sink(self, sink: impl Sink<O> + 'static) -> Job {
-        let parts = JobParts { source: self.source, factory: self.factory, sink: Arc::new(sink), local: false };
-        Job { run: Box::new(move |config: &RunConfig| run_job(parts, config)) }
+        let parts = JobParts {
+            source: self.source,
+            factory: self.factory,
+            sink: Arc::new(sink),
+            local: false,
+        };
+        Job {
+            run: Box::new(move |config: &RunConfig| run_job(parts, config)),
+        }
     }
 }
 
@@ -187,7 +239,13 @@ where
         resume: Option<Vec<RangePosition>>,
     ) -> crate::Result<Box<dyn SourceSplit<U>>> {
         let inner = self.inner.open_split(worker, workers, resume)?;
-        Ok(Box::new(MapSplit { inner, f: self.f.clone(), buf: Vec::new(), read: 0, _u: PhantomData }))
+        Ok(Box::new(MapSplit {
+            inner,
+            f: self.f.clone(),
+            buf: Vec::new(),
+            read: 0,
+            _u: PhantomData,
+        }))
     }
 }
 
@@ -207,7 +265,12 @@ where
     F: Fn(T) -> Option<U> + Send,
 {
     #[inline]
-    fn poll_batch(&mut self, out: &mut Vec<U>, max: usize, dead: &mut DeadLetters) -> crate::Result<Poll> {
+    fn poll_batch(
+        &mut self,
+        out: &mut Vec<U>,
+        max: usize,
+        dead: &mut DeadLetters,
+    ) -> crate::Result<Poll> {
         self.buf.clear();
         let poll = self.inner.poll_batch(&mut self.buf, max, dead)?;
         self.read += self.buf.len() as u64;

@@ -29,13 +29,16 @@ pub trait SnapshotWriter: Send + Sync {
     fn write(&self, id: u64, snapshot: &WorkerSnapshot) -> crate::Result<FileEntry>;
 }
 
+/// A callback over `(key_group, state_name, bytes)` sections of a checkpoint.
+pub type SectionVisitor<'a> = dyn FnMut(u16, &str, &[u8]) -> crate::Result<()> + 'a;
+
 /// Reads the state sections of a restored checkpoint.
 pub trait StateRestore: Send + Sync {
     /// Calls `f(kg, state_name, bytes)` for every section of the key groups in `range`.
     ///
     /// # Errors
     /// A checkpoint error when the archive is invalid, or what `f` returns.
-    fn sections(&self, range: Range<u16>, f: &mut dyn FnMut(u16, &str, &[u8]) -> crate::Result<()>) -> crate::Result<()>;
+    fn sections(&self, range: Range<u16>, f: &mut SectionVisitor<'_>) -> crate::Result<()>;
 }
 
 /// State shared by the workers and the coordinator.
@@ -138,14 +141,20 @@ enum Input {
 const PREFETCH_DISTANCE: usize = 16;
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Runs a worker to the end of its inputs.
 ///
 /// # Errors
 /// Source, sink and state failures; [`Error::Runtime`] when stopped because another worker failed.
-pub fn run_worker<K, T, O, Op>(mut env: WorkerEnv<K, T, O>, mut op: Op) -> crate::Result<WorkerStats>
+pub fn run_worker<K, T, O, Op>(
+    mut env: WorkerEnv<K, T, O>,
+    mut op: Op,
+) -> crate::Result<WorkerStats>
 where
     K: Clone + Send,
     T: Send,
@@ -164,7 +173,11 @@ where
     let kg_mask = env.max_parallelism as u64 - 1;
     let batch = env.batch_size.max(1);
     let mut src_buf: Vec<Keyed<K, T>> = Vec::with_capacity(batch);
-    let mut outbox = Outbox::new(batch, std::mem::take(&mut env.outs), std::mem::take(&mut env.returned));
+    let mut outbox = Outbox::new(
+        batch,
+        std::mem::take(&mut env.outs),
+        std::mem::take(&mut env.returned),
+    );
     let mut inputs = vec![Input::Open; n];
     let mut source_running = true;
     let mut injected = env.last_checkpoint;
@@ -189,7 +202,9 @@ where
                 budget -= 1;
                 match msg {
                     Msg::Data(mut records) => {
-                        let local = |hash: u64| ((hash & kg_mask) as u16).wrapping_sub(range.start) as usize;
+                        let local = |hash: u64| {
+                            ((hash & kg_mask) as u16).wrapping_sub(range.start) as usize
+                        };
                         // Prefetch the state of the record PREFETCH_DISTANCE ahead so that the
                         // cache misses of consecutive records overlap.
                         for r in records.iter().take(PREFETCH_DISTANCE) {
@@ -200,7 +215,12 @@ where
                             if let Some(ahead) = drain.as_slice().get(PREFETCH_DISTANCE - 1) {
                                 op.prefetch(local(ahead.hash), ahead.hash);
                             }
-                            let ctx = KeyContext { key: &rec.key, local_group: local(rec.hash), hash: rec.hash, now_ms: now };
+                            let ctx = KeyContext {
+                                key: &rec.key,
+                                local_group: local(rec.hash),
+                                hash: rec.hash,
+                                now_ms: now,
+                            };
                             op.process(&ctx, rec.value, &mut outputs);
                         }
                         drop(drain);
@@ -221,7 +241,10 @@ where
         // 2. Alignment: every input delivered barrier k or ended.
         if let Some(k) = aligned_barrier(&inputs) {
             let positions = match injected_positions.iter().position(|(id, _)| *id == k) {
-                Some(at) => injected_positions.remove(at).map(|(_, p)| p).unwrap_or_default(),
+                Some(at) => injected_positions
+                    .remove(at)
+                    .map(|(_, p)| p)
+                    .unwrap_or_default(),
                 None => env.split.position(),
             };
             snapshot(&mut env, &mut op, k, range.clone(), now, positions)?;
@@ -253,7 +276,11 @@ where
                 let poll = env.split.poll_batch(&mut src_buf, batch, &mut env.dead)?;
                 let got = src_buf.len();
                 for rec in src_buf.drain(..) {
-                    let dest = if env.local { env.id } else { router.worker(router.key_group(rec.hash)) };
+                    let dest = if env.local {
+                        env.id
+                    } else {
+                        router.worker(router.key_group(rec.hash))
+                    };
                     outbox.push(dest, rec);
                 }
                 if got > 0 {
@@ -355,37 +382,63 @@ where
             let states = op.states();
             let mut groups = Vec::with_capacity(range.len());
             for kg in range.clone() {
-                let mut group = GroupSnapshot { key_group: kg, states: Vec::with_capacity(states.len()) };
+                let mut group = GroupSnapshot {
+                    key_group: kg,
+                    states: Vec::with_capacity(states.len()),
+                };
                 for s in &states {
                     let mut bytes = Vec::new();
                     let entries = s.snapshot_group(kg, now, &mut bytes) as u64;
                     if entries > 0 {
-                        group.states.push(StateSnapshot { name: s.name().to_string(), entries, bytes });
+                        group.states.push(StateSnapshot {
+                            name: s.name().to_string(),
+                            entries,
+                            bytes,
+                        });
                     }
                 }
                 if !group.states.is_empty() {
                     groups.push(group);
                 }
             }
-            let snap = WorkerSnapshot { worker: env.id as u32, key_groups: range.clone(), groups };
+            let snap = WorkerSnapshot {
+                worker: env.id as u32,
+                key_groups: range.clone(),
+                groups,
+            };
             writer.write(k, &snap)
         }
         None => Err(Error::Runtime("checkpointing is off".into())),
     };
-    let ack = Ack { id: k, worker: env.id, file, positions, pause: started.elapsed() };
+    let ack = Ack {
+        id: k,
+        worker: env.id,
+        file,
+        positions,
+        pause: started.elapsed(),
+    };
     let _ = env.shared.events.send(Event::Ack(ack));
     Ok(())
 }
 
-fn restore_states<K, T, O, Op>(op: &mut Op, restore: &dyn StateRestore, range: Range<u16>) -> crate::Result<()>
+fn restore_states<K, T, O, Op>(
+    op: &mut Op,
+    restore: &dyn StateRestore,
+    range: Range<u16>,
+) -> crate::Result<()>
 where
     Op: KeyedOperator<K, T, O>,
 {
     let mut states = op.states();
     restore.sections(range, &mut |kg, name, bytes| {
-        let state = states.iter_mut().find(|s| s.name() == name).ok_or_else(|| {
-            Error::Runtime(format!("checkpoint holds state {name:?} that this pipeline does not have"))
-        })?;
+        let state = states
+            .iter_mut()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| {
+                Error::Runtime(format!(
+                    "checkpoint holds state {name:?} that this pipeline does not have"
+                ))
+            })?;
         state
             .restore_group(kg, bytes)
             .map_err(|e| Error::Runtime(format!("state {name:?} key group {kg}: {e}")))

@@ -121,7 +121,12 @@ impl<T> Sink<T> for Box<dyn Sink<T>> {
     fn check(&self) -> crate::Result<()> {
         (**self).check()
     }
-    fn open_partition(&self, worker: usize, workers: usize, transactional: bool) -> crate::Result<Box<dyn SinkPartition<T>>> {
+    fn open_partition(
+        &self,
+        worker: usize,
+        workers: usize,
+        transactional: bool,
+    ) -> crate::Result<Box<dyn SinkPartition<T>>> {
         (**self).open_partition(worker, workers, transactional)
     }
     fn commit(&self, epoch: u64) -> crate::Result<()> {
