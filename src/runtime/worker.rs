@@ -377,47 +377,58 @@ where
     // The sink's epoch boundary is the barrier, whether or not the state write succeeds: a
     // failed checkpoint's pending output is published by the next committed one.
     env.sink.pre_commit(k)?;
-    let file = match &env.snapshots {
-        Some(writer) => {
-            let states = op.states();
-            let mut groups = Vec::with_capacity(range.len());
-            for kg in range.clone() {
-                let mut group = GroupSnapshot {
-                    key_group: kg,
-                    states: Vec::with_capacity(states.len()),
-                };
-                for s in &states {
-                    let mut bytes = Vec::new();
-                    let entries = s.snapshot_group(kg, now, &mut bytes) as u64;
-                    if entries > 0 {
-                        group.states.push(StateSnapshot {
-                            name: s.name().to_string(),
-                            entries,
-                            bytes,
-                        });
-                    }
-                }
-                if !group.states.is_empty() {
-                    groups.push(group);
-                }
+    let Some(writer) = env.snapshots.clone() else {
+        return Err(Error::Runtime(
+            "barrier received but checkpointing is off".into(),
+        ));
+    };
+    // Synchronous part (the worker's pause): encode every key group's state into buffers.
+    let states = op.states();
+    let mut groups = Vec::with_capacity(range.len());
+    for kg in range.clone() {
+        let mut group = GroupSnapshot {
+            key_group: kg,
+            states: Vec::new(),
+        };
+        for s in &states {
+            let mut bytes = Vec::new();
+            let entries = s.snapshot_group(kg, now, &mut bytes) as u64;
+            if entries > 0 {
+                group.states.push(StateSnapshot {
+                    name: s.name().to_string(),
+                    entries,
+                    bytes,
+                });
             }
-            let snap = WorkerSnapshot {
-                worker: env.id as u32,
-                key_groups: range.clone(),
-                groups,
-            };
-            writer.write(k, &snap)
         }
-        None => Err(Error::Runtime("checkpointing is off".into())),
+        if !group.states.is_empty() {
+            groups.push(group);
+        }
+    }
+    let snap = WorkerSnapshot {
+        worker: env.id as u32,
+        key_groups: range,
+        groups,
     };
-    let ack = Ack {
-        id: k,
-        worker: env.id,
-        file,
-        positions,
-        pause: started.elapsed(),
+    let pause = started.elapsed();
+    // Asynchronous part: archive, write through the map, msync, fsync, acknowledge — on a
+    // helper thread, while the worker goes on processing. At most one per worker is in flight
+    // (the coordinator triggers the next checkpoint only after this one is acknowledged).
+    let (events, worker) = (env.shared.events.clone(), env.id);
+    let write = move || {
+        let file = writer.write(k, &snap);
+        let _ = events.send(Event::Ack(Ack {
+            id: k,
+            worker,
+            file,
+            positions,
+            pause,
+        }));
     };
-    let _ = env.shared.events.send(Event::Ack(ack));
+    std::thread::Builder::new()
+        .name(format!("weir-snap-w{worker}"))
+        .spawn(write)
+        .map_err(|e| Error::Runtime(format!("cannot start the snapshot writer: {e}")))?;
     Ok(())
 }
 
