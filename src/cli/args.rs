@@ -94,6 +94,8 @@ pub struct ValidateArgs {
 pub enum Workload {
     /// Keyed rolling sum.
     W1,
+    /// Restore time: write a checkpoint of `--keys` W1 keys, then restore it (`--workers`).
+    Restore,
 }
 
 /// `weir bench`.

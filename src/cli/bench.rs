@@ -1,7 +1,7 @@
 //! `weir bench`: the WORKLOADS.md workloads from the in-memory generator to the null sink,
 //! with the single-threaded "COST" baseline measured in the same process and run.
 
-use super::args::BenchArgs;
+use super::args::{BenchArgs, Workload};
 use crate::error::{Error, EXIT_OK};
 use crate::operator::KeyedOperator;
 use crate::runtime::{CheckpointConfig, JobReport, RestoreFrom, RunConfig, Stream};
@@ -138,10 +138,51 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
+/// Figures of one configuration over several runs.
+#[derive(Default)]
+struct Series {
+    rates: Vec<f64>,
+    last: W1Outcome,
+}
+
+impl Series {
+    fn push(&mut self, label: &str, run: usize, events: u64, out: W1Outcome) {
+        let rate = events as f64 / out.elapsed.as_secs_f64();
+        eprintln!(
+            "run {run}: {label} {:.2} M events/s ({:.3} s)",
+            rate / 1e6,
+            out.elapsed.as_secs_f64()
+        );
+        self.rates.push(rate);
+        self.last = out;
+    }
+
+    fn median(&self) -> f64 {
+        median(self.rates.clone())
+    }
+}
+
+/// Checks the engine's W1 result against the baseline's. Per-key order across source splits is
+/// not defined (as in any parallel engine), so intermediate sums may differ; the output count
+/// and the final per-key sums may not.
+fn check(engine: &W1Outcome, base: &W1Outcome) -> crate::Result<()> {
+    if (base.outputs, base.state_checksum) != (engine.outputs, engine.state_checksum) {
+        return Err(Error::Runtime(format!(
+            "result mismatch: engine outputs={} state checksum={:#x}, baseline outputs={} state checksum={:#x}",
+            engine.outputs, engine.state_checksum, base.outputs, base.state_checksum
+        )));
+    }
+    Ok(())
+}
+
 /// Runs `weir bench`.
 ///
+/// With `--baseline` the single-threaded loop runs in the same process, interleaved with the
+/// engine runs; with `--checkpoint-interval` the engine runs both with and without checkpoints.
+/// Medians over `--runs` are printed, and the ratios.
+///
 /// # Errors
-/// Engine failures, or a checksum that differs from the baseline's.
+/// Engine failures, or a result that differs from the baseline's.
 pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     if args.keys == 0 {
         return Err(Error::Config(vec!["--keys: must be at least 1".into()]));
@@ -150,92 +191,99 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     if let Some(w) = args.workers {
         config.workers = w;
     }
-    let tmp;
-    if let Some(interval) = args.checkpoint_interval {
-        let dir = match &args.checkpoint_dir {
-            Some(d) => d.clone(),
-            None => {
-                tmp = std::env::temp_dir().join(format!("weir-bench-ckpt-{}", std::process::id()));
-                tmp.clone()
-            }
-        };
-        config.checkpoint = Some(CheckpointConfig {
-            dir,
+    if args.workload == Workload::Restore {
+        return super::bench_restore::run(
+            args.keys,
+            config.workers,
+            args.runs.max(1),
+            args.json.as_deref(),
+        );
+    }
+    let ckpt_dir = args.checkpoint_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("weir-bench-ckpt-{}", std::process::id()))
+    });
+    let ckpt_config = args.checkpoint_interval.map(|interval| RunConfig {
+        checkpoint: Some(CheckpointConfig {
+            dir: ckpt_dir.clone(),
             interval,
             retain: 3,
             restore: RestoreFrom::None,
             restore_required: false,
             allow_at_least_once: false,
-        });
-    }
+        }),
+        ..config.clone()
+    });
     let runs = args.runs.max(1);
-    let (mut engine_rates, mut base_rates) = (Vec::new(), Vec::new());
-    let mut last = W1Outcome::default();
-    for run in 0..runs {
-        let out = run_w1(args.events, args.keys, &config)?;
-        let rate = args.events as f64 / out.elapsed.as_secs_f64();
-        eprintln!(
-            "run {}: engine {:.2} M events/s ({:.3} s)",
-            run + 1,
-            rate / 1e6,
-            out.elapsed.as_secs_f64()
+    let (mut engine, mut with_ckpt, mut base) =
+        (Series::default(), Series::default(), Series::default());
+    for run in 1..=runs {
+        engine.push(
+            "engine",
+            run,
+            args.events,
+            run_w1(args.events, args.keys, &config)?,
         );
-        engine_rates.push(rate);
-        if args.baseline {
-            let base = baseline_w1(args.events, args.keys);
-            let brate = args.events as f64 / base.elapsed.as_secs_f64();
-            eprintln!(
-                "run {}: baseline {:.2} M events/s ({:.3} s)",
-                run + 1,
-                brate / 1e6,
-                base.elapsed.as_secs_f64()
+        if let Some(cc) = &ckpt_config {
+            let _ = std::fs::remove_dir_all(&ckpt_dir);
+            with_ckpt.push(
+                "engine+checkpoints",
+                run,
+                args.events,
+                run_w1(args.events, args.keys, cc)?,
             );
-            // Per-key order across source splits is not defined (as in any parallel engine), so
-            // intermediate sums may differ; the output count and the final per-key sums may not.
-            if (base.outputs, base.state_checksum) != (out.outputs, out.state_checksum) {
-                return Err(Error::Runtime(format!(
-                    "result mismatch: engine outputs={} state checksum={:#x}, baseline outputs={} state checksum={:#x}",
-                    out.outputs, out.state_checksum, base.outputs, base.state_checksum
-                )));
-            }
-            base_rates.push(brate);
+            check(&with_ckpt.last, &engine.last)?;
         }
-        last = out;
+        if args.baseline {
+            base.push(
+                "baseline",
+                run,
+                args.events,
+                baseline_w1(args.events, args.keys),
+            );
+            check(&engine.last, &base.last)?;
+        }
     }
-    let rate = median(engine_rates);
+    if args.checkpoint_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&ckpt_dir);
+    }
+    let rate = engine.median();
     let elapsed = args.events as f64 / rate;
     println!(
         "workload=w1 events={} keys={} workers={} runs={} elapsed_s={:.3} events_per_s={:.0} checksum={:#018x}",
-        args.events, args.keys, config.workers, runs, elapsed, rate, last.state_checksum
+        args.events, args.keys, config.workers, runs, elapsed, rate, engine.last.state_checksum
     );
-    let base_rate = if args.baseline {
-        Some(median(base_rates))
-    } else {
-        None
-    };
+    let base_rate = args.baseline.then(|| base.median());
     if let Some(b) = base_rate {
         println!("baseline_events_per_s={:.0} ratio={:.2}", b, rate / b);
     }
-    let report = last.report.unwrap_or_default();
-    let ck = &report.checkpoints;
-    if config.checkpoint.is_some() {
-        let mut durs: Vec<f64> = ck.iter().map(|c| c.duration.as_secs_f64() * 1e3).collect();
+    let mut ckpt_json = serde_json::Value::Null;
+    if ckpt_config.is_some() {
+        let report = with_ckpt.last.report.clone().unwrap_or_default();
+        let ck = &report.checkpoints;
+        let durs: Vec<f64> = ck.iter().map(|c| c.duration.as_secs_f64() * 1e3).collect();
         let max_dur = durs.iter().cloned().fold(0.0, f64::max);
-        let max_pause = ck
-            .iter()
-            .map(|c| c.max_pause.as_secs_f64() * 1e3)
-            .fold(0.0, f64::max);
+        let pauses: Vec<f64> = ck.iter().map(|c| c.max_pause.as_secs_f64() * 1e3).collect();
+        let max_pause = pauses.iter().cloned().fold(0.0, f64::max);
         let bytes: u64 = ck.iter().map(|c| c.bytes).sum();
-        durs.sort_by(|a, b| a.total_cmp(b));
+        let ck_rate = with_ckpt.median();
         println!(
-            "checkpoints={} failed={} duration_ms_median={:.1} duration_ms_max={:.1} bytes_total={} max_pause_ms={:.1}",
+            "checkpoints_events_per_s={:.0} ratio_on_off={:.2} checkpoints={} failed={} duration_ms_median={:.1} \
+             duration_ms_max={:.1} bytes_total={} pause_ms_median={:.1} pause_ms_max={:.1}",
+            ck_rate,
+            ck_rate / rate,
             ck.len(),
             report.failed_checkpoints,
-            median(durs),
+            median(durs.clone()),
             max_dur,
             bytes,
+            median(pauses),
             max_pause
         );
+        ckpt_json = serde_json::json!({
+            "events_per_s": ck_rate, "ratio_on_off": ck_rate / rate, "count": ck.len(),
+            "failed": report.failed_checkpoints, "duration_ms_median": median(durs), "duration_ms_max": max_dur,
+            "bytes_total": bytes, "pause_ms_max": max_pause,
+        });
     }
     if let Some(path) = &args.json {
         let json = serde_json::json!({
@@ -248,8 +296,8 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
             "events_per_s": rate,
             "baseline_events_per_s": base_rate,
             "ratio": base_rate.map(|b| rate / b),
-            "checksum": format!("{:#018x}", last.state_checksum),
-            "checkpoints": ck.len(),
+            "checksum": format!("{:#018x}", engine.last.state_checksum),
+            "checkpoints": ckpt_json,
         });
         std::fs::write(path, serde_json::to_vec_pretty(&json).unwrap_or_default())
             .map_err(|e| Error::io(path, e))?;

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod bench;
+mod bench_restore;
 pub mod build;
 pub mod gen;
 pub mod inspect;
