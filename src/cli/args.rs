@@ -65,6 +65,10 @@ pub struct RunArgs {
     /// Records per ring batch.
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// Capacity of each ring between workers, in batches (default 64; small values test
+    /// backpressure).
+    #[arg(long)]
+    pub ring_capacity: Option<usize>,
     /// Do not pin workers to cores.
     #[arg(long)]
     pub no_pin: bool,

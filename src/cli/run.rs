@@ -21,6 +21,9 @@ pub fn run_config(plan: &Plan, args: &RunArgs) -> crate::Result<RunConfig> {
     if let Some(b) = args.batch_size {
         config.batch_size = b;
     }
+    if let Some(c) = args.ring_capacity {
+        config.ring_capacity = c;
+    }
     if let Some(e) = args.on_error {
         config.on_error = match e {
             OnErrorArg::DeadLetter => OnError::DeadLetter,
