@@ -163,6 +163,11 @@ impl Coordinator {
         }
     }
 
+    /// The checkpoint being taken, if any.
+    pub fn in_flight_id(&self) -> Option<u64> {
+        self.in_flight.as_ref().map(|f| f.id)
+    }
+
     /// How long the caller may wait for events before [`Coordinator::tick`] is due.
     pub fn timeout(&self) -> Duration {
         if self.in_flight.is_some() {

@@ -286,6 +286,32 @@ where
     for h in handles {
         let _ = h.join();
     }
+    // The last checkpoint every worker snapshotted may still be being written by the workers'
+    // snapshot threads: wait for its acknowledgements (it is aligned everywhere, so they come).
+    let last_snapshot = stats
+        .iter()
+        .flatten()
+        .map(|s| s.final_epoch.saturating_sub(1))
+        .max();
+    while first_error.is_none()
+        && coordinator
+            .as_ref()
+            .and_then(|c| c.in_flight_id())
+            .is_some_and(|id| Some(id) == last_snapshot)
+    {
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(Event::Ack(ack)) => {
+                if let Some(Err(e)) = coordinator.as_mut().map(|c| c.on_ack(ack, &sink_commit)) {
+                    first_error = Some(e);
+                }
+            }
+            Ok(Event::Done { .. }) => {}
+            Err(_) => {
+                tracing::warn!("gave up waiting for the last checkpoint's state files");
+                break;
+            }
+        }
+    }
     // Acknowledgements that raced with the last worker's end.
     while let Ok(event) = rx.try_recv() {
         if let (Event::Ack(ack), Some(c)) = (event, coordinator.as_mut()) {
