@@ -3,7 +3,9 @@
 
 mod cli_support;
 
-use cli_support::{assert_dead_letters, by_key, column, expected, run_fixture, sorted, stderr, Run};
+use cli_support::{
+    assert_dead_letters, assert_same_multiset, by_key, column, expected, run_fixture, stderr, Run,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The expected output file of a fixture pipeline.
@@ -34,15 +36,25 @@ fn check_single_worker(name: &str) {
     run.assert_ok();
     let want = expected(&expected_file(name));
     let got = run.lines();
-    assert_eq!(sorted(got.clone()), sorted(want.clone()), "{name}: output as a multiset");
+    assert_same_multiset(name, &got, &want);
     let key = |l: &str| key_of(name, l);
-    assert_eq!(by_key(&got, key), by_key(&want, key), "{name}: per-key order");
+    assert_eq!(
+        by_key(&got, key),
+        by_key(&want, key),
+        "{name}: per-key order"
+    );
     assert_dead_letters(name, &run.dead, false);
     let dead_count = expected(&format!("{name}.dead.jsonl")).len();
     let err = stderr(&run.output);
-    assert!(err.contains(&format!(" out={} dead_lettered={dead_count} ", want.len())), "{name}: summary {err}");
+    assert!(
+        err.contains(&format!(" out={} dead_lettered={dead_count} ", want.len())),
+        "{name}: summary {err}"
+    );
     if dead_count > 0 {
-        assert!(err.contains("malformed records were written to"), "{name}: {err}");
+        assert!(
+            err.contains("malformed records were written to"),
+            "{name}: {err}"
+        );
     }
 }
 
@@ -104,7 +116,7 @@ fn run_two(name: &str) -> Run {
 fn two_workers_stateless_outputs_are_the_expected_multisets() {
     for name in ["filter", "select", "jsonl", "generator"] {
         let run = run_two(name);
-        assert_eq!(sorted(run.lines()), sorted(expected(&expected_file(name))), "{name}");
+        assert_same_multiset(name, &run.lines(), &expected(&expected_file(name)));
     }
 }
 
@@ -128,11 +140,17 @@ fn check_final_rows(name: &str, count_col: usize) {
     let got = keys_on_one_worker(name, &run);
     let want = by_key(&expected(&expected_file(name)), |l| key_of(name, l));
     let last = |m: &BTreeMap<String, Vec<String>>| -> BTreeMap<String, String> {
-        m.iter().map(|(k, v)| (k.clone(), v.last().expect("a row").clone())).collect()
+        m.iter()
+            .map(|(k, v)| (k.clone(), v.last().expect("a row").clone()))
+            .collect()
     };
     assert_eq!(last(&got), last(&want), "{name}: final row per key");
     let counts = |m: &BTreeMap<String, Vec<String>>| -> Vec<(String, String)> {
-        let mut c: Vec<_> = m.values().flatten().map(|l| (key_of(name, l), column(l, count_col))).collect();
+        let mut c: Vec<_> = m
+            .values()
+            .flatten()
+            .map(|l| (key_of(name, l), column(l, count_col)))
+            .collect();
         c.sort();
         c
     };
@@ -159,7 +177,11 @@ fn two_workers_dedup_keeps_one_first_record_per_key() {
     let candidates: BTreeSet<String> = expected("dedup.w2-candidates.csv").into_iter().collect();
     for (key, rows) in got {
         assert_eq!(rows.len(), 1, "{key}: {rows:?}");
-        assert!(candidates.contains(&rows[0]), "{key}: {} is not the first record of a split", rows[0]);
+        assert!(
+            candidates.contains(&rows[0]),
+            "{key}: {} is not the first record of a split",
+            rows[0]
+        );
     }
 }
 
@@ -169,18 +191,27 @@ fn two_workers_zscore_emits_only_genuine_outliers() {
     // hold for every interleaving are checked: each row is an input record that passed the
     // filters (key, ts, value as in `select`'s expected output), with |z| >= threshold.
     let run = run_two("zscore");
-    let records: BTreeSet<(String, String, String)> =
-        expected("select.csv").iter().map(|l| (column(l, 0), column(l, 2), column(l, 1))).collect();
+    let records: BTreeSet<(String, String, String)> = expected("select.csv")
+        .iter()
+        .map(|l| (column(l, 0), column(l, 2), column(l, 1)))
+        .collect();
     let per_key = keys_on_one_worker("zscore", &run);
     let total = |key: &str| records.iter().filter(|r| r.0 == key).count();
     for (key, rows) in &per_key {
         assert_ne!(key, "user-03", "filtered out after the keyed op");
-        assert!(rows.len() + 5 <= total(key), "{key}: {} rows, at most n - min_count", rows.len());
+        assert!(
+            rows.len() + 5 <= total(key),
+            "{key}: {} rows, at most n - min_count",
+            rows.len()
+        );
         for row in rows {
             let record = (column(row, 0), column(row, 1), column(row, 2));
             assert!(records.contains(&record), "{row:?} is not an input record");
             let ts: i64 = column(row, 1).parse().expect("ts");
-            assert!(ts >= 1_714_564_801_000, "{row:?} is before the pre filter's cutoff");
+            assert!(
+                ts >= 1_714_564_801_000,
+                "{row:?} is before the pre filter's cutoff"
+            );
             let z: f64 = column(row, 3).parse().expect("a score");
             assert!(z.abs() >= 1.5, "{row:?} below the threshold");
         }

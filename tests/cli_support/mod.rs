@@ -16,7 +16,9 @@ pub fn root() -> &'static Path {
 /// `weir` with the repository root as working directory and quiet logging.
 pub fn weir() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_weir"));
-    cmd.current_dir(root()).env("RUST_LOG", "warn").stdin(Stdio::null());
+    cmd.current_dir(root())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
     cmd
 }
 
@@ -50,7 +52,11 @@ impl Run {
 
     /// Asserts exit 0, printing stderr otherwise.
     pub fn assert_ok(&self) {
-        assert!(self.output.status.success(), "weir failed: {}", stderr(&self.output));
+        assert!(
+            self.output.status.success(),
+            "weir failed: {}",
+            stderr(&self.output)
+        );
     }
 }
 
@@ -72,7 +78,12 @@ pub fn run_fixture(name: &str, workers: usize, extra: &[&str]) -> Run {
     );
     let parts = read_parts(&sink);
     let dead = read_dead(&dead);
-    Run { output, parts, dead, dir }
+    Run {
+        output,
+        parts,
+        dead,
+        dir,
+    }
 }
 
 /// The lines of each `part-*` file of `dir` (none when `dir` does not exist).
@@ -82,10 +93,17 @@ pub fn read_parts(dir: &Path) -> Vec<Vec<String>> {
     };
     let mut files: Vec<PathBuf> = entries
         .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("part-")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("part-"))
+        })
         .collect();
     files.sort();
-    files.iter().map(|f| lines_of(&std::fs::read_to_string(f).expect("part file"))).collect()
+    files
+        .iter()
+        .map(|f| lines_of(&std::fs::read_to_string(f).expect("part file")))
+        .collect()
 }
 
 /// JSON lines of a dead-letter file (empty when it does not exist).
@@ -93,7 +111,9 @@ pub fn read_dead(path: &Path) -> Vec<serde_json::Value> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
     };
-    text.lines().map(|l| serde_json::from_str(l).expect("dead letter is JSON")).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("dead letter is JSON"))
+        .collect()
 }
 
 /// The lines of a text.
@@ -107,10 +127,33 @@ pub fn expected(file: &str) -> Vec<String> {
     lines_of(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
-/// The lines, sorted: comparing sorted vectors compares multisets.
-pub fn sorted(mut lines: Vec<String>) -> Vec<String> {
-    lines.sort();
-    lines
+/// Asserts that `got` and `want` are equal as multisets, showing only the differences.
+pub fn assert_same_multiset(what: &str, got: &[String], want: &[String]) {
+    let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
+    for l in got {
+        *counts.entry(l).or_default() += 1;
+    }
+    for l in want {
+        *counts.entry(l).or_default() -= 1;
+    }
+    let extra: Vec<_> = counts
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(l, n)| format!("{l} (x{n})"))
+        .collect();
+    let missing: Vec<_> = counts
+        .iter()
+        .filter(|(_, &n)| n < 0)
+        .map(|(l, n)| format!("{l} (x{})", -n))
+        .collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "{what}: {} lines, {} expected\nunexpected: {:?}\nmissing: {:?}",
+        got.len(),
+        want.len(),
+        &extra[..extra.len().min(10)],
+        &missing[..missing.len().min(10)]
+    );
 }
 
 /// Groups lines by key, keeping their order within each key.
@@ -124,7 +167,10 @@ pub fn by_key(lines: &[String], key: impl Fn(&str) -> String) -> BTreeMap<String
 
 /// Column `i` of a CSV line without quoted fields (the fixture outputs have none).
 pub fn column(line: &str, i: usize) -> String {
-    line.split(',').nth(i).unwrap_or_else(|| panic!("no column {i} in {line:?}")).to_owned()
+    line.split(',')
+        .nth(i)
+        .unwrap_or_else(|| panic!("no column {i} in {line:?}"))
+        .to_owned()
 }
 
 /// Asserts that the dead letters are the expected ones (`fixtures/expected/<name>.dead.jsonl`,
@@ -138,12 +184,32 @@ pub fn assert_dead_letters(name: &str, dead: &[serde_json::Value], sort: bool) {
     if sort {
         got.sort_by_key(|d| d["line"].as_u64());
     }
-    let lines = |v: &[serde_json::Value]| v.iter().map(|d| d["line"].as_u64().expect("line")).collect::<Vec<_>>();
-    assert_eq!(lines(&got), lines(&want), "{name}: dead-letter line numbers");
+    let lines = |v: &[serde_json::Value]| {
+        v.iter()
+            .map(|d| d["line"].as_u64().expect("line"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lines(&got),
+        lines(&want),
+        "{name}: dead-letter line numbers"
+    );
     for (g, w) in got.iter().zip(&want) {
-        let (reason, prefix) = (g["reason"].as_str().expect("reason"), w["reason_prefix"].as_str().expect("prefix"));
-        assert!(reason.starts_with(prefix), "{name} line {}: reason {reason:?}, expected {prefix:?}…", w["line"]);
-        assert!(g["source"].as_str().is_some_and(|s| s.starts_with("fixtures/events.")), "{name}: source {g}");
+        let (reason, prefix) = (
+            g["reason"].as_str().expect("reason"),
+            w["reason_prefix"].as_str().expect("prefix"),
+        );
+        assert!(
+            reason.starts_with(prefix),
+            "{name} line {}: reason {reason:?}, expected {prefix:?}…",
+            w["line"]
+        );
+        assert!(
+            g["source"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("fixtures/events.")),
+            "{name}: source {g}"
+        );
         assert!(g["raw"].is_string(), "{name}: raw line kept: {g}");
     }
 }
