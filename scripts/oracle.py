@@ -225,14 +225,17 @@ def encode(row, names, fmt):
 # ---------------------------------------------------------------- pipelines
 
 
+GENERATOR_SCHEMA = [
+    {"name": "key", "type": "i64"},
+    {"name": "value", "type": "i64"},
+    {"name": "ts", "type": "timestamp"},
+]
+
+
 def run_pipeline(spec):
     """(output lines, output format, dead letters, dedup split candidates or None)."""
     src = spec["source"]
-    schema = src.get("schema") or [
-        {"name": "key", "type": "i64"},
-        {"name": "value", "type": "i64"},
-        {"name": "ts", "type": "timestamp"},
-    ]
+    schema = src.get("schema") or GENERATOR_SCHEMA
     dead = []
     records = list(source_records(src, dead))
     ops = spec.get("ops", [])
@@ -243,6 +246,7 @@ def run_pipeline(spec):
     if kb is not None:
         keyed, key_op = ops[kb + 1], ops[kb]
         if keyed.get("function") == "dedup":
+            assert not post and src["type"] == "file", "candidates are computed for file → dedup → sink"
             candidates = dedup_split_candidates(spec, records, pre, schema, key_op)
         rows, schema = apply_keyed(key_op, keyed, rows, schema)
         rows, schema = apply_stateless(post, rows, schema)
