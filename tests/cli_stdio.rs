@@ -131,7 +131,6 @@ fn stdin_source_matches_the_file_source() {
 /// Engine bug (reported): the stdin source ignores `header = true` and dead-letters the
 /// header line as a record (`field "value": invalid i64 "value"`). Un-ignore when fixed.
 #[test]
-#[ignore = "engine bug: the stdin source does not skip its CSV header"]
 fn stdin_source_skips_its_header() {
     let events =
         std::fs::read(cli_support::root().join("fixtures/events.csv")).expect("events.csv");

@@ -153,7 +153,16 @@ where
                 resume[w] = Some(ranges);
             }
         }
-        None => parts.sink.recover(None)?,
+        None => {
+            parts.sink.recover(None)?;
+            // A fresh run's dead letters are its own (a restored run appends to them).
+            match std::fs::remove_file(&config.dead_letter_path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io(&config.dead_letter_path, e));
+                }
+                _ => {}
+            }
+        }
     }
     let transactional = start.store.is_some();
 

@@ -80,6 +80,14 @@ impl DeadLetters {
         });
         let mut guard = self.shared.file.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
+            if let Some(parent) = self
+                .shared
+                .path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
             let f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)

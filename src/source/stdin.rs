@@ -210,7 +210,16 @@ impl<T> SourceSplit<T> for StdinSplit<T> {
                 let (end, number, too_long) = lines.batch.lines[lines.next];
                 lines.next += 1;
                 let raw = &lines.batch.data[start..end];
-                if too_long {
+                if number == 1 && self.decoder.has_header() {
+                    // The first line is the header: checked against the schema, not a record.
+                    self.decoder
+                        .check_header(raw)
+                        .map_err(|reason| Error::Data {
+                            source_name: NAME.into(),
+                            line: 1,
+                            reason: format!("header: {reason}"),
+                        })?;
+                } else if too_long {
                     dead.report(NAME, number, &self.too_long, raw)?;
                 } else if let Err(reason) = self.decoder.decode(raw, out) {
                     dead.report(NAME, number, &reason, raw)?;
