@@ -245,26 +245,28 @@ pub fn chk(ckpt: &Path, id: u64) -> PathBuf {
     ckpt.join(format!("chk-{id:010}"))
 }
 
-/// The number of complete checkpoints `weir inspect ckpt` lists.
-pub fn inspect_complete(ckpt: &Path) -> usize {
+/// The ids of the complete checkpoints `weir inspect ckpt` lists.
+pub fn inspect_complete(ckpt: &Path) -> Vec<u64> {
     if !ckpt.is_dir() {
-        return 0;
+        return Vec::new();
     }
     let out = output(weir().arg("inspect").arg(ckpt));
     if !out.status.success() {
-        return 0;
+        return Vec::new();
     }
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| l.split_whitespace().nth(3) == Some("complete"))
-        .count()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
 }
 
-/// Spawns `cmd` (stderr captured), waits until `weir inspect` lists at least `min`
-/// complete checkpoints, then kills it with SIGKILL. Panics when the run ends first (the
-/// input is then too small to be killed mid-run) and when a finished checkpoint exists
-/// after the kill. Returns the captured stderr.
+/// Spawns `cmd` (stderr captured), waits until `weir inspect` lists at least `min` complete
+/// checkpoints newer than those present before, then kills it with SIGKILL. Panics when the
+/// run ends first (the input is then too small to be killed mid-run) and when a finished
+/// checkpoint exists after the kill. Returns the captured stderr.
 pub fn kill_after_checkpoints(cmd: &mut Command, ckpt: &Path, min: usize) -> String {
+    let before = complete_ids(ckpt).last().copied().unwrap_or(0);
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -275,11 +277,11 @@ pub fn kill_after_checkpoints(cmd: &mut Command, ckpt: &Path, min: usize) -> Str
     loop {
         if let Some(status) = child.try_wait().expect("try_wait") {
             panic!(
-                "weir ended ({status}) before {min} checkpoint(s) could be seen; stderr:\n{}",
+                "weir ended ({status}) before {min} new checkpoint(s) could be seen; stderr:\n{}",
                 err.join().unwrap_or_default()
             );
         }
-        if inspect_complete(ckpt) >= min {
+        if inspect_complete(ckpt).iter().filter(|&&id| id > before).count() >= min {
             break;
         }
         thread::sleep(Duration::from_millis(2));
@@ -385,4 +387,29 @@ pub fn copy_dir(from: &Path, to: &Path) {
             fs::copy(entry.path(), &target).expect("copy");
         }
     }
+}
+
+/// Spawns `cmd` (stderr captured), waits until its sink has an in-progress file in `out`
+/// (it restored or started and is writing), lets it run `extra` longer, then kills it with
+/// SIGKILL. Panics when it ended on its own first. Returns the captured stderr.
+pub fn kill_while_writing(cmd: &mut Command, out: &Path, extra: Duration) -> String {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn weir");
+    let err = drain_stderr(&mut child);
+    while !hidden(out).iter().any(|n| n.ends_with(".inprogress")) {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            panic!("weir ended ({status}) before it wrote; stderr:\n{}", err.join().unwrap_or_default());
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+    thread::sleep(extra);
+    child.kill().expect("kill -9");
+    let status = child.wait().expect("wait");
+    let text = err.join().unwrap_or_default();
+    assert!(!status.success(), "weir finished before it was killed: {text}");
+    text
 }
