@@ -48,7 +48,13 @@ fn base() -> &'static Base {
             &other_ckpt,
             1,
         );
-        Base { scenario, want, out, ckpt, other_ckpt }
+        Base {
+            scenario,
+            want,
+            out,
+            ckpt,
+            other_ckpt,
+        }
     })
 }
 
@@ -66,7 +72,11 @@ impl Case {
         let (out, ckpt) = (tmp.path().join("out"), tmp.path().join("ckpt"));
         copy_dir(&b.out, &out);
         copy_dir(&b.ckpt, &ckpt);
-        Case { _tmp: tmp, out, ckpt }
+        Case {
+            _tmp: tmp,
+            out,
+            ckpt,
+        }
     }
 
     /// Deletes every complete checkpoint but the newest; returns the newest's directory.
@@ -109,7 +119,11 @@ fn check_damage(reason: &str, damage: impl Fn(&Path) -> PathBuf) {
     let done = only.restore("latest");
     assert_exit(&done, EXIT_CHECKPOINT);
     let err = stderr(&done);
-    assert!(err.contains(&file.display().to_string()), "names {}: {err}", file.display());
+    assert!(
+        err.contains(&file.display().to_string()),
+        "names {}: {err}",
+        file.display()
+    );
     assert!(err.contains(reason), "says {reason:?}: {err}");
 
     let by_path = Case::new();
@@ -118,7 +132,10 @@ fn check_damage(reason: &str, damage: impl Fn(&Path) -> PathBuf) {
     let done = by_path.restore(&newest.display().to_string());
     assert_exit(&done, EXIT_CHECKPOINT);
     let err = stderr(&done);
-    assert!(err.contains(&file.display().to_string()) && err.contains(reason), "{err}");
+    assert!(
+        err.contains(&file.display().to_string()) && err.contains(reason),
+        "{err}"
+    );
 
     let fallback = Case::new();
     let (newest, older) = fallback.newest_two();
@@ -127,8 +144,14 @@ fn check_damage(reason: &str, damage: impl Fn(&Path) -> PathBuf) {
     assert_exit(&done, 0);
     let err = stderr(&done);
     assert!(err.contains("skipping unusable checkpoint"), "{err}");
-    assert!(err.contains(&file.display().to_string()) && err.contains(reason), "{err}");
-    assert!(err.contains(&format!("restored_from={older}")), "falls back to {older}: {err}");
+    assert!(
+        err.contains(&file.display().to_string()) && err.contains(reason),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("restored_from={older}")),
+        "falls back to {older}: {err}"
+    );
     assert_same_output(&committed(&fallback.out), &b.want, "after falling back");
     assert_eq!(hidden(&fallback.out), Vec::<String>::new());
 }
@@ -200,7 +223,9 @@ fn newer_format_version_with_stale_checksum() {
 fn checkpoint_of_another_pipeline() {
     check_damage("checkpoint of another pipeline", |chk| {
         let b = base();
-        let other = *complete_ids(&b.other_ckpt).last().expect("a max checkpoint");
+        let other = *complete_ids(&b.other_ckpt)
+            .last()
+            .expect("a max checkpoint");
         let id: u64 = chk
             .file_name()
             .and_then(|n| n.to_str())

@@ -14,11 +14,25 @@ fn rescale(pipeline: &str, from: usize, to: usize) {
     kill_after_checkpoints(&mut s.ckpt_cmd(&out, &ckpt, "20ms", from), &ckpt, 2);
     let newest = *complete_ids(&ckpt).last().expect("a checkpoint");
     let manifest = read_manifest(&chk(&ckpt, newest));
-    assert_eq!(manifest["workers"], from as u64, "written by {from} worker(s)");
-    let done = output(s.ckpt_cmd(&out, &ckpt, "20ms", to).args(["--restore", "latest"]));
+    assert_eq!(
+        manifest["workers"], from as u64,
+        "written by {from} worker(s)"
+    );
+    let done = output(
+        s.ckpt_cmd(&out, &ckpt, "20ms", to)
+            .args(["--restore", "latest"]),
+    );
     assert_exit(&done, 0);
-    assert!(stderr(&done).contains("restored_from="), "{}", stderr(&done));
-    assert_same_output(&committed(&out), &want, &format!("{pipeline} {from} -> {to} workers"));
+    assert!(
+        stderr(&done).contains("restored_from="),
+        "{}",
+        stderr(&done)
+    );
+    assert_same_output(
+        &committed(&out),
+        &want,
+        &format!("{pipeline} {from} -> {to} workers"),
+    );
     assert_eq!(hidden(&out), Vec::<String>::new());
 }
 
@@ -47,13 +61,17 @@ fn two_one_two() {
     kill_after_checkpoints(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2), &ckpt, 1);
     // The second run (1 worker) writes a checkpoint of its own before it is killed.
     kill_after_checkpoints(
-        s.ckpt_cmd(&out, &ckpt, "20ms", 1).args(["--restore", "latest"]),
+        s.ckpt_cmd(&out, &ckpt, "20ms", 1)
+            .args(["--restore", "latest"]),
         &ckpt,
         1,
     );
     let newest = *complete_ids(&ckpt).last().expect("a checkpoint");
     assert_eq!(read_manifest(&chk(&ckpt, newest))["workers"], 1);
-    let done = output(s.ckpt_cmd(&out, &ckpt, "20ms", 2).args(["--restore", "latest"]));
+    let done = output(
+        s.ckpt_cmd(&out, &ckpt, "20ms", 2)
+            .args(["--restore", "latest"]),
+    );
     assert_exit(&done, 0);
     assert_same_output(&committed(&out), &want, "2 -> 1 -> 2 workers");
 }

@@ -16,12 +16,26 @@ fn kill_then_restore_latest_is_exactly_once() {
     assert_sub_multiset(&before, &want, "committed before the restore");
     assert!(before.len() < want.len(), "the run was killed mid-run");
 
-    let done = output(s.ckpt_cmd(&out, &ckpt, "20ms", 2).args(["--restore", "latest"]));
+    let done = output(
+        s.ckpt_cmd(&out, &ckpt, "20ms", 2)
+            .args(["--restore", "latest"]),
+    );
     assert_exit(&done, 0);
-    assert!(stderr(&done).contains("restored_from="), "{}", stderr(&done));
+    assert!(
+        stderr(&done).contains("restored_from="),
+        "{}",
+        stderr(&done)
+    );
     assert_same_output(&committed(&out), &want, "restore latest");
-    assert_eq!(hidden(&out), Vec::<String>::new(), "no in-progress or pending file is left");
-    assert!(finished_exists(&ckpt), "the restored run ends with a finished checkpoint");
+    assert_eq!(
+        hidden(&out),
+        Vec::<String>::new(),
+        "no in-progress or pending file is left"
+    );
+    assert!(
+        finished_exists(&ckpt),
+        "the restored run ends with a finished checkpoint"
+    );
 }
 
 /// Running sums are order dependent: with one worker (one split) the restored run must
@@ -32,7 +46,10 @@ fn kill_then_restore_reproduces_running_sums_with_one_worker() {
     let want = s.reference(1);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     kill_after_checkpoints(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 1), &ckpt, 2);
-    let done = output(s.ckpt_cmd(&out, &ckpt, "20ms", 1).args(["--restore", "latest"]));
+    let done = output(
+        s.ckpt_cmd(&out, &ckpt, "20ms", 1)
+            .args(["--restore", "latest"]),
+    );
     assert_exit(&done, 0);
     assert_same_output(&committed(&out), &want, "running sums after restore");
 }
@@ -45,7 +62,8 @@ fn restore_of_an_older_checkpoint_by_path_is_exactly_once() {
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     kill_after_checkpoints(
-        &mut s.ckpt_cmd(&out, &ckpt, "20ms", 2).args(["--checkpoint-retain", "10"]),
+        s.ckpt_cmd(&out, &ckpt, "20ms", 2)
+            .args(["--checkpoint-retain", "10"]),
         &ckpt,
         3,
     );
@@ -72,10 +90,16 @@ fn restore_without_checkpoint_starts_fresh() {
     let s = Scenario::new("count", 5_000, 100);
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
-    let done = output(s.ckpt_cmd(&out, &ckpt, "100ms", 2).args(["--restore", "latest"]));
+    let done = output(
+        s.ckpt_cmd(&out, &ckpt, "100ms", 2)
+            .args(["--restore", "latest"]),
+    );
     assert_exit(&done, 0);
     let err = stderr(&done);
-    assert!(err.contains("no checkpoint to restore; starting fresh"), "{err}");
+    assert!(
+        err.contains("no checkpoint to restore; starting fresh"),
+        "{err}"
+    );
     assert!(!err.contains("restored_from="), "{err}");
     assert_same_output(&committed(&out), &want, "fresh start");
 }
@@ -85,14 +109,21 @@ fn restore_without_checkpoint_starts_fresh() {
 fn restore_required_without_checkpoint_exits_78() {
     let s = Scenario::new("count", 1_000, 100);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
-    let done = output(
-        s.ckpt_cmd(&out, &ckpt, "100ms", 2)
-            .args(["--restore", "latest", "--restore-required"]),
-    );
+    let done = output(s.ckpt_cmd(&out, &ckpt, "100ms", 2).args([
+        "--restore",
+        "latest",
+        "--restore-required",
+    ]));
     assert_exit(&done, EXIT_CHECKPOINT);
     let err = stderr(&done);
-    assert!(err.contains("no checkpoint to restore (--restore-required)"), "{err}");
-    assert!(err.contains(&ckpt.display().to_string()), "names the directory: {err}");
+    assert!(
+        err.contains("no checkpoint to restore (--restore-required)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&ckpt.display().to_string()),
+        "names the directory: {err}"
+    );
     assert!(committed(&out).is_empty());
 }
 
@@ -104,8 +135,15 @@ fn restore_of_a_finished_run_does_nothing() {
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     assert_exit(&output(&mut s.ckpt_cmd(&out, &ckpt, "100ms", 2)), 0);
     assert!(finished_exists(&ckpt));
-    let again = output(s.ckpt_cmd(&out, &ckpt, "100ms", 2).args(["--restore", "latest"]));
+    let again = output(
+        s.ckpt_cmd(&out, &ckpt, "100ms", 2)
+            .args(["--restore", "latest"]),
+    );
     assert_exit(&again, 0);
-    assert!(stderr(&again).contains("nothing to do"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("nothing to do"),
+        "{}",
+        stderr(&again)
+    );
     assert_same_output(&committed(&out), &want, "after restoring a finished run");
 }

@@ -26,10 +26,21 @@ fn fallback_then_no_barrier_before_the_end_completes() {
     let newest = *complete_ids(&ckpt).last().expect("a checkpoint");
     flip_byte(&chk(&ckpt, newest).join("w0.state"), 40);
     // A long interval: no barrier in the restored run, only its final checkpoint.
-    let done = output(s.ckpt_cmd(&out, &ckpt, "1h", 2).args(["--restore", "latest"]));
-    assert!(stderr(&done).contains("skipping unusable checkpoint"), "{}", stderr(&done));
+    let done = output(
+        s.ckpt_cmd(&out, &ckpt, "1h", 2)
+            .args(["--restore", "latest"]),
+    );
+    assert!(
+        stderr(&done).contains("skipping unusable checkpoint"),
+        "{}",
+        stderr(&done)
+    );
     assert_exit(&done, 0);
-    assert_same_output(&committed(&out), &want, "fallback, then the final checkpoint");
+    assert_same_output(
+        &committed(&out),
+        &want,
+        "fallback, then the final checkpoint",
+    );
 }
 
 /// Bug 2: `--restore chk-1` (an older checkpoint, newer ones present) withdraws the output
@@ -43,17 +54,23 @@ fn restore_older_by_path_crash_then_latest_is_exactly_once() {
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     kill_after_checkpoints(
-        s.ckpt_cmd(&out, &ckpt, "20ms", 2).args(["--checkpoint-retain", "10"]),
+        s.ckpt_cmd(&out, &ckpt, "20ms", 2)
+            .args(["--checkpoint-retain", "10"]),
         &ckpt,
         3,
     );
     let oldest = chk(&ckpt, complete_ids(&ckpt)[0]);
     kill_while_writing(
-        s.ckpt_cmd(&out, &ckpt, "1h", 2).arg("--restore").arg(&oldest),
+        s.ckpt_cmd(&out, &ckpt, "1h", 2)
+            .arg("--restore")
+            .arg(&oldest),
         &out,
         Duration::from_millis(50),
     );
-    let done = output(s.ckpt_cmd(&out, &ckpt, "20ms", 2).args(["--restore", "latest"]));
+    let done = output(
+        s.ckpt_cmd(&out, &ckpt, "20ms", 2)
+            .args(["--restore", "latest"]),
+    );
     assert_exit(&done, 0);
     assert_same_output(&committed(&out), &want, "older checkpoint, crash, latest");
 }
@@ -68,8 +85,19 @@ fn fresh_start_over_old_checkpoints_crash_then_latest_is_exactly_once() {
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     assert_exit(&output(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2)), 0);
-    kill_while_writing(&mut s.ckpt_cmd(&out, &ckpt, "1h", 2), &out, Duration::from_millis(50));
-    let done = output(s.ckpt_cmd(&out, &ckpt, "20ms", 2).args(["--restore", "latest"]));
+    kill_while_writing(
+        &mut s.ckpt_cmd(&out, &ckpt, "1h", 2),
+        &out,
+        Duration::from_millis(50),
+    );
+    let done = output(
+        s.ckpt_cmd(&out, &ckpt, "20ms", 2)
+            .args(["--restore", "latest"]),
+    );
     assert_exit(&done, 0);
-    assert_same_output(&committed(&out), &want, "fresh start over old checkpoints, crash, latest");
+    assert_same_output(
+        &committed(&out),
+        &want,
+        "fresh start over old checkpoints, crash, latest",
+    );
 }

@@ -87,11 +87,12 @@ impl Scenario {
 
     /// Writes the input with `weir gen`.
     pub fn generate(&self, events: u64, keys: u64) {
-        let out = output(weir().args(["gen", "--events", &events.to_string()]).args([
-            "--keys",
-            &keys.to_string(),
-            "--out",
-        ]).arg(&self.input));
+        let out = output(
+            weir()
+                .args(["gen", "--events", &events.to_string()])
+                .args(["--keys", &keys.to_string(), "--out"])
+                .arg(&self.input),
+        );
         assert_exit(&out, 0);
     }
 
@@ -127,10 +128,7 @@ impl Scenario {
     /// The sorted output of a clean run without checkpoints.
     pub fn reference(&self, workers: usize) -> Vec<String> {
         let out = self.path(&format!("reference-{workers}"));
-        let done = output(
-            self.run_cmd(&out)
-                .args(["--workers", &workers.to_string()]),
-        );
+        let done = output(self.run_cmd(&out).args(["--workers", &workers.to_string()]));
         assert_exit(&done, 0);
         committed(&out)
     }
@@ -281,7 +279,12 @@ pub fn kill_after_checkpoints(cmd: &mut Command, ckpt: &Path, min: usize) -> Str
                 err.join().unwrap_or_default()
             );
         }
-        if inspect_complete(ckpt).iter().filter(|&&id| id > before).count() >= min {
+        if inspect_complete(ckpt)
+            .iter()
+            .filter(|&&id| id > before)
+            .count()
+            >= min
+        {
             break;
         }
         thread::sleep(Duration::from_millis(2));
@@ -289,7 +292,10 @@ pub fn kill_after_checkpoints(cmd: &mut Command, ckpt: &Path, min: usize) -> Str
     child.kill().expect("kill -9");
     let status = child.wait().expect("wait");
     let text = err.join().unwrap_or_default();
-    assert!(!status.success(), "weir finished before it was killed: {text}");
+    assert!(
+        !status.success(),
+        "weir finished before it was killed: {text}"
+    );
     assert!(
         !finished_exists(ckpt),
         "weir wrote its final checkpoint before it was killed; use more input"
@@ -370,7 +376,11 @@ pub fn edit_manifest(chk: &Path, fix_checksum: bool, edit: impl FnOnce(&mut serd
 /// Flips every bit of the byte at `at` (from the end when negative) of `file`.
 pub fn flip_byte(file: &Path, at: i64) {
     let mut bytes = fs::read(file).expect("read");
-    let i = if at < 0 { bytes.len() - at.unsigned_abs() as usize } else { at as usize };
+    let i = if at < 0 {
+        bytes.len() - at.unsigned_abs() as usize
+    } else {
+        at as usize
+    };
     bytes[i] ^= 0xff;
     fs::write(file, bytes).expect("write");
 }
@@ -402,7 +412,10 @@ pub fn kill_while_writing(cmd: &mut Command, out: &Path, extra: Duration) -> Str
     let err = drain_stderr(&mut child);
     while !hidden(out).iter().any(|n| n.ends_with(".inprogress")) {
         if let Some(status) = child.try_wait().expect("try_wait") {
-            panic!("weir ended ({status}) before it wrote; stderr:\n{}", err.join().unwrap_or_default());
+            panic!(
+                "weir ended ({status}) before it wrote; stderr:\n{}",
+                err.join().unwrap_or_default()
+            );
         }
         thread::sleep(Duration::from_millis(2));
     }
@@ -410,6 +423,9 @@ pub fn kill_while_writing(cmd: &mut Command, out: &Path, extra: Duration) -> Str
     child.kill().expect("kill -9");
     let status = child.wait().expect("wait");
     let text = err.join().unwrap_or_default();
-    assert!(!status.success(), "weir finished before it was killed: {text}");
+    assert!(
+        !status.success(),
+        "weir finished before it was killed: {text}"
+    );
     text
 }
