@@ -2,7 +2,8 @@
 # Crash test of weir's exactly-once checkpoints, with the real binary and kill -9.
 #
 #   scripts/crash_test.sh [--cycles N] [--seeds S] [--events E] [--workers W] [--keys K]
-#                         [--pipeline count|sum|filter] [--first-seed F] [--keep]
+#                         [--pipeline count|sum|filter] [--first-seed F] [--corrupt PCT]
+#                         [--keep]
 #
 # Generates input with `weir gen`, runs a clean reference (no checkpoints), then for every
 # seed: starts weir with --checkpoint-dir and --checkpoint-interval 100ms (fresh the first
@@ -12,7 +13,9 @@
 # committed output (`sort DIR/part-*`) must equal the reference's exactly: lines missing
 # from it are "lost", extra lines "duplicated" (by `comm`). Odd seeds rescale between
 # restarts (W → 1 → W → ...). Also checks that a finished run leaves no hidden
-# `.part-*` file and that its newest checkpoint is `finished`.
+# `.part-*` file and that its newest checkpoint is `finished`. With --corrupt PCT, after a
+# kill the newest complete checkpoint is damaged (a byte of a state file or of the MANIFEST
+# flipped) with probability PCT%, so that the restart must fall back to an older one.
 #
 # Prints per seed a line and at the end
 #   cycles=…, kills=…, lost=…, duplicated=…
@@ -31,6 +34,7 @@ workers=2
 keys=2000
 pipeline=count
 first_seed=1
+corrupt=0
 keep=0
 
 usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -43,12 +47,13 @@ while [ $# -gt 0 ]; do
         --keys) keys=$2; shift 2 ;;
         --pipeline) pipeline=$2; shift 2 ;;
         --first-seed) first_seed=$2; shift 2 ;;
+        --corrupt) corrupt=$2; shift 2 ;;
         --keep) keep=1; shift ;;
         -h|--help) usage ;;
         *) echo "crash_test: unknown argument $1" >&2; usage ;;
     esac
 done
-for n in "$cycles" "$seeds" "$events" "$workers" "$keys" "$first_seed"; do
+for n in "$cycles" "$seeds" "$events" "$workers" "$keys" "$first_seed" "$corrupt"; do
     case "$n" in ''|*[!0-9]*) echo "crash_test: not a number: $n" >&2; exit 2 ;; esac
 done
 [ "$workers" -ge 1 ] || { echo "crash_test: --workers must be at least 1" >&2; exit 2; }
@@ -163,7 +168,37 @@ kill_delay() {
     esac
 }
 
+# Flips one byte in the middle of a file (bash RANDOM picks nothing here: deterministic).
+flip_byte() {
+    local file=$1 size at byte
+    size=$(wc -c <"$file")
+    at=$(( size / 2 ))
+    byte=$(od -An -tu1 -j "$at" -N1 "$file" | tr -d ' ')
+    printf "$(printf '\\%03o' $(( byte ^ 255 )))" |
+        dd of="$file" bs=1 seek="$at" count=1 conv=notrunc 2>/dev/null
+}
+
+# Damages the newest complete checkpoint of $1, if there are at least two (one to fall back
+# to) and it is not damaged already (a second flip of the same byte would repair it). Prints
+# what it damaged.
+corrupt_newest() {
+    local complete newest target
+    complete=$(ls -d "$1"/chk-*/MANIFEST 2>/dev/null | sort)
+    [ "$(printf '%s\n' "$complete" | grep -c MANIFEST)" -ge 2 ] || return 0
+    newest=$(dirname "$(printf '%s\n' "$complete" | tail -n 1)")
+    [ -e "$newest/.damaged" ] && return 0
+    : >"$newest/.damaged"
+    if [ $(( RANDOM % 2 )) -eq 0 ] && [ -f "$newest/w0.state" ]; then
+        target=$newest/w0.state
+    else
+        target=$newest/MANIFEST
+    fi
+    flip_byte "$target"
+    echo "$(basename "$newest")/$(basename "$target")"
+}
+
 total_cycles=0
+total_corrupted=0
 total_kills=0
 total_lost=0
 total_dup=0
@@ -207,6 +242,13 @@ for (( seed = first_seed; seed < first_seed + seeds; seed++ )); do
         elif [ "$rc" = 137 ]; then
             kills=$(( kills + 1 ))
             trail+=" w$w:kill@${delay}ms"
+            if [ "$corrupt" -gt 0 ] && [ $(( RANDOM % 100 )) -lt "$corrupt" ]; then
+                damaged=$(corrupt_newest "$ckpt")
+                if [ -n "$damaged" ]; then
+                    trail+=" corrupt:$damaged"
+                    total_corrupted=$(( total_corrupted + 1 ))
+                fi
+            fi
         else
             failed=1
             echo "crash_test: seed $seed run $runs (workers $w) exited $rc on its own:"
@@ -225,7 +267,8 @@ for (( seed = first_seed; seed < first_seed + seeds; seed++ )); do
         total_lost=$(( total_lost + lost ))
         total_dup=$(( total_dup + dup ))
         failed=1
-        echo "cycles=$total_cycles, kills=$total_kills, lost=$total_lost, duplicated=$total_dup"
+        [ "$corrupt" -gt 0 ] && echo "crash_test: $total_corrupted checkpoint(s) damaged on purpose"
+echo "cycles=$total_cycles, kills=$total_kills, lost=$total_lost, duplicated=$total_dup"
         exit 1
     fi
     hidden=$(find "$out" -name '.part-*' | head -n 3)
@@ -243,4 +286,5 @@ for (( seed = first_seed; seed < first_seed + seeds; seed++ )); do
     echo "seed $seed: runs=$runs kills=$kills rescale=$rescale ok;$trail"
     rm -rf "$out"
 done
+[ "$corrupt" -gt 0 ] && echo "crash_test: $total_corrupted checkpoint(s) damaged on purpose"
 echo "cycles=$total_cycles, kills=$total_kills, lost=$total_lost, duplicated=$total_dup"
