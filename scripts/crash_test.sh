@@ -27,9 +27,9 @@
 set -euo pipefail
 export LC_ALL=C
 
-cycles=6
-seeds=3
-events=600000
+cycles=10
+seeds=20
+events=2000000
 workers=2
 keys=2000
 pipeline=count
