@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# Crash test of weir's exactly-once checkpoints, with the real binary and kill -9.
+#
+#   scripts/crash_test.sh [--cycles N] [--seeds S] [--events E] [--workers W] [--keys K]
+#                         [--pipeline count|sum|filter] [--first-seed F] [--corrupt PCT]
+#                         [--keep]
+#
+# Generates input with `weir gen`, runs a clean reference (no checkpoints), then for every
+# seed: starts weir with --checkpoint-dir and --checkpoint-interval 100ms (fresh the first
+# time, `--restore latest` after), kills it with SIGKILL after a random delay (bash RANDOM
+# seeded with the seed; delays spread over the run: very early, anywhere, very late) until a
+# run exits 0 on its own or N kills were made (then one last run without a kill). The
+# committed output (`sort DIR/part-*`) must equal the reference's exactly: lines missing
+# from it are "lost", extra lines "duplicated" (by `comm`). Odd seeds rescale between
+# restarts (W → 1 → W → ...). Also checks that a finished run leaves no hidden
+# `.part-*` file and that its newest checkpoint is `finished`. With --corrupt PCT, after a
+# kill the newest complete checkpoint is damaged (a byte of a state file or of the MANIFEST
+# flipped) with probability PCT%, so that the restart must fall back to an older one.
+#
+# Prints per seed a line and at the end
+#   cycles=…, kills=…, lost=…, duplicated=…
+# Exits 1 on any difference (after printing the first one), 2 on usage errors.
+#
+# Environment: WEIR=path/to/weir uses that binary (default target/release/weir, built with
+# `cargo build --release` when missing or older than the sources). CRASH_TMP=dir sets the
+# work directory (default: a new mktemp -d, deleted at the end unless --keep or failure).
+set -euo pipefail
+export LC_ALL=C
+
+cycles=10
+seeds=20
+events=2000000
+workers=2
+keys=2000
+pipeline=count
+first_seed=1
+corrupt=0
+keep=0
+
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --cycles) cycles=$2; shift 2 ;;
+        --seeds) seeds=$2; shift 2 ;;
+        --events) events=$2; shift 2 ;;
+        --workers) workers=$2; shift 2 ;;
+        --keys) keys=$2; shift 2 ;;
+        --pipeline) pipeline=$2; shift 2 ;;
+        --first-seed) first_seed=$2; shift 2 ;;
+        --corrupt) corrupt=$2; shift 2 ;;
+        --keep) keep=1; shift ;;
+        -h|--help) usage ;;
+        *) echo "crash_test: unknown argument $1" >&2; usage ;;
+    esac
+done
+for n in "$cycles" "$seeds" "$events" "$workers" "$keys" "$first_seed" "$corrupt"; do
+    case "$n" in ''|*[!0-9]*) echo "crash_test: not a number: $n" >&2; exit 2 ;; esac
+done
+[ "$workers" -ge 1 ] || { echo "crash_test: --workers must be at least 1" >&2; exit 2; }
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+pipe_file="$root/fixtures/crash/$pipeline.toml"
+[ -f "$pipe_file" ] || { echo "crash_test: no pipeline $pipe_file" >&2; exit 2; }
+if [ "$pipeline" = sum ] && [ "$workers" -ne 1 ]; then
+    # A running sum's intermediate outputs depend on the per-key order of records, which is
+    # defined only with one worker (one split).
+    echo "crash_test: --pipeline sum compares exactly only with --workers 1; using 1" >&2
+    workers=1
+fi
+
+weir=${WEIR:-$root/target/release/weir}
+if [ -z "${WEIR:-}" ]; then
+    stale=""
+    [ -x "$weir" ] && stale=$(find "$root/src" "$root/Cargo.toml" -newer "$weir" -print -quit)
+    if [ ! -x "$weir" ] || [ -n "$stale" ]; then
+        echo "crash_test: building $weir" >&2
+        (cd "$root" && cargo build --release --quiet)
+    fi
+fi
+[ -x "$weir" ] || { echo "crash_test: no binary $weir" >&2; exit 2; }
+
+work=${CRASH_TMP:-$(mktemp -d /tmp/weir-crash.XXXXXX)}
+mkdir -p "$work"
+failed=0
+cleanup() {
+    if [ "$keep" = 0 ] && [ "$failed" = 0 ] && [ -z "${CRASH_TMP:-}" ]; then
+        rm -rf "$work"
+    else
+        echo "crash_test: work directory kept: $work" >&2
+    fi
+}
+trap cleanup EXIT
+
+now_ms() { date +%s%3N; }
+
+input="$work/events.csv"
+"$weir" gen --events "$events" --keys "$keys" --out "$input"
+
+# Runs the pipeline; extra arguments follow. Output directory $1. (`exec`: when run in the
+# background, $! is weir's own pid, so that kill -9 hits weir and not a subshell.)
+run_weir() {
+    local out=$1; shift
+    exec "$weir" run "$pipe_file" --set "source.path=$input" --set "sink.path=$out" --no-pin "$@"
+}
+
+# The clean reference: no checkpoints (the non-transactional sink path).
+ref="$work/reference.sorted"
+(run_weir "$work/ref-out" --workers "$workers" 2>"$work/ref.log") \
+    || { failed=1; echo "crash_test: reference run failed:"; cat "$work/ref.log"; exit 1; }
+sort "$work"/ref-out/part-* >"$ref"
+ref_lines=$(wc -l <"$ref")
+
+# A timing run with checkpoints, uninterrupted: its duration spreads the kill delays. Its
+# output must equal the reference too.
+t0=$(now_ms)
+(run_weir "$work/timing-out" --workers "$workers" --checkpoint-dir "$work/timing-ckpt" \
+    --checkpoint-interval 100ms 2>"$work/timing.log") \
+    || { failed=1; echo "crash_test: uninterrupted checkpointed run failed:"; cat "$work/timing.log"; exit 1; }
+run_ms=$(( $(now_ms) - t0 ))
+[ "$run_ms" -ge 20 ] || run_ms=20
+
+# Compares a sorted output with the reference; sets lost/dup; prints the first difference.
+compare() {
+    local got=$1 label=$2
+    lost=$(comm -23 "$ref" "$got" | wc -l)
+    dup=$(comm -13 "$ref" "$got" | wc -l)
+    if [ "$lost" -ne 0 ] || [ "$dup" -ne 0 ]; then
+        echo "crash_test: $label: output differs from the reference (lost=$lost duplicated=$dup);" \
+             "first difference (< reference, > crash run):"
+        diff "$ref" "$got" | head -n 8 || true
+        return 1
+    fi
+}
+sort "$work"/timing-out/part-* >"$work/timing.sorted"
+compare "$work/timing.sorted" "uninterrupted run" || { failed=1; exit 1; }
+
+echo "crash_test: $pipeline, $events events, $keys keys, $workers worker(s), reference" \
+     "$ref_lines lines, uninterrupted checkpointed run ${run_ms} ms, binary $weir"
+
+# Milliseconds of work left after a restore of the newest complete checkpoint in $1: the
+# uninterrupted run's time scaled by the unread share of the input (from `weir inspect`:
+# per range "next/end"; a split's ranges together cover the file), plus a little startup.
+remaining_ms() {
+    local size left
+    size=$(wc -c <"$input")
+    left=$("$weir" inspect "$1" 2>/dev/null | awk '
+        $3 == "complete" { line = $0 }
+        END {
+            n = split(line, f, /[ ,]+/); left = -1
+            for (i = 1; i <= n; i++) if (f[i] ~ /^[0-9]+\/[0-9]+$/) {
+                split(f[i], p, "/"); if (left < 0) left = 0
+                if (p[2] > p[1]) left += p[2] - p[1]
+            }
+            print left
+        }')
+    if [ "${left:--1}" -lt 0 ]; then echo "$run_ms"; else echo $(( run_ms * left / size + 10 )); fi
+}
+
+# A kill delay in ms (uses RANDOM) for a run with about $1 ms of work: a quarter very early
+# (start-up, restore, first checkpoint), a quarter near or after the end (last barrier,
+# final checkpoint), half anywhere.
+kill_delay() {
+    local ms=$1 r=$(( RANDOM % 4 ))
+    case $r in
+        0) echo $(( RANDOM % (ms / 10 + 5) )) ;;
+        1) echo $(( ms * 3 / 4 + RANDOM % (ms / 3 + 1) )) ;;
+        *) echo $(( RANDOM % (ms + 1) )) ;;
+    esac
+}
+
+# Flips one byte in the middle of a file (bash RANDOM picks nothing here: deterministic).
+flip_byte() {
+    local file=$1 size at byte
+    size=$(wc -c <"$file")
+    at=$(( size / 2 ))
+    byte=$(od -An -tu1 -j "$at" -N1 "$file" | tr -d ' ')
+    printf "$(printf '\\%03o' $(( byte ^ 255 )))" |
+        dd of="$file" bs=1 seek="$at" count=1 conv=notrunc 2>/dev/null
+}
+
+# Damages the newest complete checkpoint of $1, if there are at least two (one to fall back
+# to) and it is not damaged already (a second flip of the same byte would repair it). Prints
+# what it damaged.
+corrupt_newest() {
+    local complete newest target
+    complete=$(ls -d "$1"/chk-*/MANIFEST 2>/dev/null | sort)
+    [ "$(printf '%s\n' "$complete" | grep -c MANIFEST)" -ge 2 ] || return 0
+    newest=$(dirname "$(printf '%s\n' "$complete" | tail -n 1)")
+    [ -e "$newest/.damaged" ] && return 0
+    : >"$newest/.damaged"
+    if [ $(( RANDOM % 2 )) -eq 0 ] && [ -f "$newest/w0.state" ]; then
+        target=$newest/w0.state
+    else
+        target=$newest/MANIFEST
+    fi
+    flip_byte "$target"
+    echo "$(basename "$newest")/$(basename "$target")"
+}
+
+total_cycles=0
+total_corrupted=0
+total_kills=0
+total_lost=0
+total_dup=0
+for (( seed = first_seed; seed < first_seed + seeds; seed++ )); do
+    RANDOM=$seed
+    dir="$work/seed-$seed"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    out="$dir/out"
+    ckpt="$dir/ckpt"
+    rescale=0
+    if [ $(( seed % 2 )) -eq 1 ] && [ "$workers" -ge 2 ] && [ "$pipeline" != sum ]; then
+        rescale=1
+    fi
+    kills=0
+    delay=0
+    runs=0
+    trail=""
+    while :; do
+        runs=$(( runs + 1 ))
+        w=$workers
+        if [ "$rescale" = 1 ] && [ $(( runs % 2 )) -eq 0 ]; then w=1; fi
+        args=(--workers "$w" --checkpoint-dir "$ckpt" --checkpoint-interval 100ms)
+        [ "$runs" -gt 1 ] && args+=(--restore latest)
+        log="$dir/run-$runs.log"
+        final=0
+        [ "$kills" -ge "$cycles" ] && final=1
+        (run_weir "$out" "${args[@]}" 2>"$log") &
+        pid=$!
+        if [ "$final" = 0 ]; then
+            if [ "$runs" -gt 1 ]; then left=$(remaining_ms "$ckpt"); else left=$run_ms; fi
+            delay=$(kill_delay "$left")
+            sleep "$(printf '%d.%03d' $(( delay / 1000 )) $(( delay % 1000 )))"
+            kill -9 "$pid" 2>/dev/null || true
+        fi
+        rc=0
+        wait "$pid" 2>/dev/null || rc=$?
+        if [ "$rc" = 0 ]; then
+            trail+=" w$w:done"
+            break
+        elif [ "$rc" = 137 ]; then
+            kills=$(( kills + 1 ))
+            trail+=" w$w:kill@${delay}ms"
+            if [ "$corrupt" -gt 0 ] && [ $(( RANDOM % 100 )) -lt "$corrupt" ]; then
+                damaged=$(corrupt_newest "$ckpt")
+                if [ -n "$damaged" ]; then
+                    trail+=" corrupt:$damaged"
+                    total_corrupted=$(( total_corrupted + 1 ))
+                fi
+            fi
+        else
+            failed=1
+            echo "crash_test: seed $seed run $runs (workers $w) exited $rc on its own:"
+            tail -n 20 "$log"
+            exit 1
+        fi
+    done
+    if ! ls "$out"/part-* >/dev/null 2>&1; then
+        : >"$dir/got.sorted"
+    else
+        sort "$out"/part-* >"$dir/got.sorted"
+    fi
+    total_cycles=$(( total_cycles + runs ))
+    total_kills=$(( total_kills + kills ))
+    if ! compare "$dir/got.sorted" "seed $seed (runs:$trail)"; then
+        total_lost=$(( total_lost + lost ))
+        total_dup=$(( total_dup + dup ))
+        failed=1
+        [ "$corrupt" -gt 0 ] && echo "crash_test: $total_corrupted checkpoint(s) damaged on purpose"
+echo "cycles=$total_cycles, kills=$total_kills, lost=$total_lost, duplicated=$total_dup"
+        exit 1
+    fi
+    hidden=$(find "$out" -name '.part-*' | head -n 3)
+    if [ -n "$hidden" ]; then
+        failed=1
+        echo "crash_test: seed $seed: hidden files left after a finished run: $hidden"
+        exit 1
+    fi
+    if ! "$weir" inspect "$ckpt" | grep -q ' yes '; then
+        failed=1
+        echo "crash_test: seed $seed: no finished checkpoint after the run:"
+        "$weir" inspect "$ckpt"
+        exit 1
+    fi
+    echo "seed $seed: runs=$runs kills=$kills rescale=$rescale ok;$trail"
+    rm -rf "$out"
+done
+[ "$corrupt" -gt 0 ] && echo "crash_test: $total_corrupted checkpoint(s) damaged on purpose"
+echo "cycles=$total_cycles, kills=$total_kills, lost=$total_lost, duplicated=$total_dup"
