@@ -11,7 +11,6 @@ use checkpoint_support::*;
 use std::fs;
 
 #[test]
-#[ignore = "finding 4: dead letters are lost/duplicated/torn across a kill and restore"]
 fn dead_letters_are_exactly_once_across_a_restore() {
     let s = Scenario::new("count", 100_000, 1_000);
     // Every 500th record malformed.

@@ -17,7 +17,6 @@ use std::time::Duration;
 /// still taken by the corrupt directory ("checkpoint N is already committed", exit 78, the
 /// output never published; every retry repeats it).
 #[test]
-#[ignore = "engine bug 1: final checkpoint id collides with a skipped newer checkpoint"]
 fn fallback_then_no_barrier_before_the_end_completes() {
     let s = Scenario::new("count", 60_000, 1_000);
     let want = s.reference(2);
@@ -48,7 +47,6 @@ fn fallback_then_no_barrier_before_the_end_completes() {
 /// restores the newest checkpoint of the abandoned timeline, whose output is gone: records
 /// are lost.
 #[test]
-#[ignore = "engine bug 2: newer checkpoints survive the restore of an older one"]
 fn restore_older_by_path_crash_then_latest_is_exactly_once() {
     let s = Scenario::new("count", 100_000, 1_000);
     let want = s.reference(2);
@@ -79,7 +77,6 @@ fn restore_older_by_path_crash_then_latest_is_exactly_once() {
 /// deletes that run's output; killed before its first checkpoint, a `--restore latest`
 /// restores the old finished checkpoint: "nothing to do", exit 0, and the output is empty.
 #[test]
-#[ignore = "engine bug 3: a fresh start keeps the old checkpoints but deletes their output"]
 fn fresh_start_over_old_checkpoints_crash_then_latest_is_exactly_once() {
     let s = Scenario::new("count", 100_000, 1_000);
     let want = s.reference(2);

@@ -151,6 +151,9 @@ pub struct Manifest {
     pub sink_epoch: u64,
     /// True for the final checkpoint of a job that ran to completion.
     pub finished: bool,
+    /// Length of the dead-letter file at this checkpoint (a restore truncates it back).
+    #[serde(default)]
+    pub dead_letter_len: Option<u64>,
 }
 
 impl Manifest {

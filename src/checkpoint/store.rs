@@ -252,6 +252,27 @@ impl CheckpointStore {
         Ok(deleted)
     }
 
+    /// Deletes every checkpoint newer than `id` (all of them for `id == 0`), MANIFEST first.
+    /// A run that restores checkpoint `id` (or starts fresh) discards the sink output of later
+    /// epochs, so later checkpoints no longer describe any output and must never be restored.
+    /// Returns the deleted ids, ascending.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the directory cannot be read or a checkpoint cannot be deleted.
+    pub fn discard_after(&self, id: u64) -> Result<Vec<u64>> {
+        let mut deleted = Vec::new();
+        for (other, path) in scan(&self.dir)? {
+            if other > id {
+                remove_checkpoint(&path)?;
+                deleted.push(other);
+            }
+        }
+        if !deleted.is_empty() {
+            sync_dir(&self.dir)?;
+        }
+        Ok(deleted)
+    }
+
     /// Removes checkpoint directories without MANIFEST and leftover `*.tmp` files. Call it
     /// before a run starts writing checkpoints (not concurrently with writes). Returns the
     /// removed paths.

@@ -57,7 +57,6 @@ pub(crate) fn start(
         RestoreFrom::Latest => store.load_latest(fingerprint)?,
         RestoreFrom::Path(p) => Some(store.load(p, fingerprint)?),
     };
-    let mut last_id = newest_id(&cc.dir);
     match &restored {
         None if cc.restore != RestoreFrom::None => {
             if cc.restore_required {
@@ -79,10 +78,20 @@ pub(crate) fn start(
                 });
             }
             tracing::info!(checkpoint = r.manifest.id, path = %r.path.display(), "restoring");
-            last_id = r.manifest.id;
         }
         None => {}
     }
+    // The run continues the lineage of the restored checkpoint (or starts a new one): later
+    // checkpoints describe sink output that the restore discards, so they go too.
+    let restored_id = restored.as_ref().map_or(0, |r| r.manifest.id);
+    for id in store.discard_after(restored_id)? {
+        tracing::info!(
+            checkpoint = id,
+            "discarded a checkpoint newer than the restore point"
+        );
+    }
+    // Ids continue after any checkpoint still present.
+    let last_id = restored_id.max(newest_id(&cc.dir));
     Ok(Start {
         store: Some(Arc::new(store)),
         restored: restored.map(Arc::new),
@@ -257,6 +266,7 @@ impl Coordinator {
                 }
             }
             manifest.sources.push(ack.positions);
+            manifest.dead_letter_len = manifest.dead_letter_len.max(Some(ack.dead_letter_len));
         }
         if let Err(e) = self.store.commit(&manifest) {
             self.failed += 1;
@@ -287,6 +297,7 @@ impl Coordinator {
         &mut self,
         final_epoch: u64,
         positions: Vec<Vec<RangePosition>>,
+        dead_letter_len: u64,
         sink_commit: &dyn Fn(u64) -> crate::Result<()>,
     ) -> crate::Result<()> {
         let mut manifest = Manifest::new(
@@ -298,6 +309,7 @@ impl Coordinator {
         manifest.sink_epoch = final_epoch;
         manifest.finished = true;
         manifest.sources = positions;
+        manifest.dead_letter_len = Some(dead_letter_len);
         // No worker wrote state for this epoch, so its directory may not exist yet.
         let dir = self.store.checkpoint_path(final_epoch);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;

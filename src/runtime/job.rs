@@ -140,6 +140,9 @@ where
                 }
             }
             parts.sink.recover(Some(m.sink_epoch))?;
+            if let Some(len) = m.dead_letter_len {
+                crate::source::dead_letter::truncate_to(&config.dead_letter_path, len)?;
+            }
             report.restored_from = Some(m.id);
             if m.finished {
                 report.already_complete = true;
@@ -340,7 +343,8 @@ where
             .max()
             .unwrap_or(start.last_id + 1);
         let positions = stats.iter().map(|s| s.positions.clone()).collect();
-        c.finish(final_epoch, positions, &sink_commit)?;
+        let dead_len = std::fs::metadata(&config.dead_letter_path).map_or(0, |m| m.len());
+        c.finish(final_epoch, positions, dead_len, &sink_commit)?;
         report.checkpoints = std::mem::take(&mut c.stats);
         report.failed_checkpoints = c.failed;
     }

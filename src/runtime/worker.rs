@@ -61,6 +61,8 @@ pub struct Ack {
     pub file: crate::Result<FileEntry>,
     /// The worker's source split position at the barrier.
     pub positions: Vec<RangePosition>,
+    /// The dead-letter file length after the split's dead letters before the barrier.
+    pub dead_letter_len: u64,
     /// How long the worker paused processing for the snapshot.
     pub pause: Duration,
 }
@@ -181,7 +183,9 @@ where
     let mut inputs = vec![Input::Open; n];
     let mut source_running = true;
     let mut injected = env.last_checkpoint;
-    let mut injected_positions: VecDeque<(u64, Vec<RangePosition>)> = VecDeque::new();
+    // Per injected barrier: the split's position and the dead-letter file length after this
+    // split's dead letters up to the barrier were appended.
+    let mut injected_positions: VecDeque<(u64, Vec<RangePosition>, u64)> = VecDeque::new();
     let mut epoch = env.last_checkpoint + 1;
     let mut outputs: Vec<O> = Vec::with_capacity(batch);
     let mut idle = 0u32;
@@ -240,14 +244,24 @@ where
 
         // 2. Alignment: every input delivered barrier k or ended.
         if let Some(k) = aligned_barrier(&inputs) {
-            let positions = match injected_positions.iter().position(|(id, _)| *id == k) {
-                Some(at) => injected_positions
-                    .remove(at)
-                    .map(|(_, p)| p)
-                    .unwrap_or_default(),
-                None => env.split.position(),
-            };
-            snapshot(&mut env, &mut op, k, range.clone(), now, positions)?;
+            let (positions, dead_len) =
+                match injected_positions.iter().position(|(id, ..)| *id == k) {
+                    Some(at) => injected_positions
+                        .remove(at)
+                        .map(|(_, p, d)| (p, d))
+                        .unwrap_or_default(),
+                    // This split ended before barrier k: its position is final.
+                    None => (env.split.position(), env.dead.append(true)?),
+                };
+            snapshot(
+                &mut env,
+                &mut op,
+                k,
+                range.clone(),
+                now,
+                positions,
+                dead_len,
+            )?;
             for input in inputs.iter_mut() {
                 if let Input::Barrier(_) = input {
                     *input = Input::Open;
@@ -268,7 +282,8 @@ where
             let trigger = env.shared.trigger.load(Ordering::Acquire);
             if trigger > injected {
                 outbox.broadcast(|| Msg::Barrier(trigger));
-                injected_positions.push_back((trigger, env.split.position()));
+                let dead_len = env.dead.append(true)?;
+                injected_positions.push_back((trigger, env.split.position(), dead_len));
                 injected = trigger;
                 progress = true;
             } else {
@@ -293,9 +308,11 @@ where
                         let trigger = env.shared.trigger.load(Ordering::Acquire);
                         if trigger > injected {
                             outbox.broadcast(|| Msg::Barrier(trigger));
-                            injected_positions.push_back((trigger, env.split.position()));
+                            let dead_len = env.dead.append(true)?;
+                            injected_positions.push_back((trigger, env.split.position(), dead_len));
                             injected = trigger;
                         }
+                        env.dead.append(true)?;
                         outbox.broadcast(|| Msg::End);
                         source_running = false;
                         progress = true;
@@ -369,6 +386,7 @@ fn snapshot<K, T, O, Op>(
     range: Range<u16>,
     now: u64,
     positions: Vec<RangePosition>,
+    dead_letter_len: u64,
 ) -> crate::Result<()>
 where
     Op: KeyedOperator<K, T, O>,
@@ -422,6 +440,7 @@ where
             worker,
             file,
             positions,
+            dead_letter_len,
             pause,
         }));
     };

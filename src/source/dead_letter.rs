@@ -1,8 +1,15 @@
 //! Dead letters: malformed input lines, kept with their source, line number and reason.
+//!
+//! Each worker buffers the dead letters of its source split and appends them to the shared
+//! file at every barrier it injects (and at the end of its input). Under checkpoints this makes
+//! the file exactly-once: the appends for checkpoint *k* all happen before any for *k+1* (the
+//! coordinator triggers *k+1* only after *k* completed), so the file length after the appends
+//! of *k* is recorded in the MANIFEST, and a restore truncates the file to it — lines of
+//! records that will be replayed are dropped, and a line torn by a crash is cut off.
 
 use crate::error::Error;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// What to do with a malformed record.
@@ -15,19 +22,25 @@ pub enum OnError {
     Fail,
 }
 
+/// Above this many buffered bytes a worker appends its dead letters at once (bounded memory;
+/// the file is then exactly-once only up to the records of the current epoch).
+const MAX_BUFFERED: usize = 16 << 20;
+
 struct Shared {
     path: PathBuf,
-    file: Mutex<Option<std::io::BufWriter<std::fs::File>>>,
+    /// The open file, created on the first append.
+    file: Mutex<Option<std::fs::File>>,
 }
 
-/// A worker's handle on the job's dead-letter output. Bad records are rare, so writes take a
-/// lock; the file is created on the first bad record. Lines are JSON:
+/// A worker's handle on the job's dead-letter output. Lines are JSON:
 /// `{"source":…,"line":…,"reason":…,"raw":…}`.
 #[derive(Clone)]
 pub struct DeadLetters {
     shared: Arc<Shared>,
     policy: OnError,
     count: u64,
+    /// Lines not yet appended to the file.
+    buffer: Vec<u8>,
 }
 
 impl DeadLetters {
@@ -40,11 +53,12 @@ impl DeadLetters {
             }),
             policy,
             count: 0,
+            buffer: Vec::new(),
         }
     }
 
     /// The dead-letter file path.
-    pub fn path(&self) -> &std::path::Path {
+    pub fn path(&self) -> &Path {
         &self.shared.path
     }
 
@@ -78,36 +92,109 @@ impl DeadLetters {
             "reason": reason,
             "raw": String::from_utf8_lossy(&raw[..raw.len().min(4096)]),
         });
+        // Writing JSON into a Vec cannot fail.
+        let _ = writeln!(self.buffer, "{entry}");
+        if self.buffer.len() >= MAX_BUFFERED {
+            self.append(false)?;
+        }
+        Ok(())
+    }
+
+    /// Appends the buffered lines to the file (made durable with `sync`), and returns the file's
+    /// length after the append (0 when it was never created).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be created or written.
+    pub fn append(&mut self, sync: bool) -> crate::Result<u64> {
+        let path = &self.shared.path;
         let mut guard = self.shared.file.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() && self.buffer.is_empty() {
+            return Ok(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0));
+        }
         if guard.is_none() {
-            if let Some(parent) = self
-                .shared
-                .path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
             }
             let f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(&self.shared.path)
-                .map_err(|e| Error::io(&self.shared.path, e))?;
-            *guard = Some(std::io::BufWriter::new(f));
+                .open(path)
+                .map_err(|e| Error::io(path, e))?;
+            *guard = Some(f);
         }
-        let w = guard.as_mut().expect("opened above");
-        writeln!(w, "{entry}").map_err(|e| Error::io(&self.shared.path, e))
+        let f = guard.as_mut().expect("opened above");
+        f.write_all(&self.buffer).map_err(|e| Error::io(path, e))?;
+        self.buffer.clear();
+        if sync {
+            f.sync_data().map_err(|e| Error::io(path, e))?;
+        }
+        f.metadata()
+            .map(|m| m.len())
+            .map_err(|e| Error::io(path, e))
     }
 
-    /// Flushes the file if it was opened.
+    /// Appends what is buffered (end of input).
     ///
     /// # Errors
-    /// [`Error::Io`] when the flush fails.
-    pub fn flush(&self) -> crate::Result<()> {
-        let mut guard = self.shared.file.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(w) = guard.as_mut() {
-            w.flush().map_err(|e| Error::io(&self.shared.path, e))?;
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn flush(&mut self) -> crate::Result<()> {
+        self.append(false).map(|_| ())
+    }
+}
+
+/// On restore: cuts the dead-letter file at `path` back to `len` bytes, the length the restored
+/// checkpoint recorded (dead letters of replayed records, and any torn line, go).
+///
+/// # Errors
+/// [`Error::Io`] when the file exists but cannot be truncated.
+pub fn truncate_to(path: &Path, len: u64) -> crate::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > len => {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::io(path, e))?;
+            f.set_len(len).map_err(|e| Error::io(path, e))?;
+            f.sync_all().map_err(|e| Error::io(path, e))
         }
-        Ok(())
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_until_append_then_truncates_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/dead.jsonl");
+        let mut a = DeadLetters::new(path.clone(), OnError::DeadLetter);
+        let mut b = a.clone();
+        a.report("f", 3, "bad", b"x").unwrap();
+        assert!(!path.exists(), "nothing is written before an append");
+        let after_a = a.append(true).unwrap();
+        b.report("f", 9, "worse", b"y").unwrap();
+        let after_b = b.append(true).unwrap();
+        assert!(after_b > after_a);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        truncate_to(&path, after_a).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.contains("\"line\":3"));
+        assert_eq!((a.count(), b.count()), (1, 1));
+    }
+
+    #[test]
+    fn fail_fast_returns_the_record_error() {
+        let mut d = DeadLetters::new(PathBuf::from("/nonexistent/x"), OnError::Fail);
+        let err = d
+            .report("in.csv", 7, "expected 3 fields, found 2", b"a,b")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bad record in in.csv line 7: expected 3 fields, found 2"
+        );
     }
 }

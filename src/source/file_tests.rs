@@ -44,7 +44,7 @@ fn dead_letters(dir: &Path, name: &str, policy: OnError) -> DeadLetters {
     DeadLetters::new(dir.join(name), policy)
 }
 
-fn read_dead(d: &DeadLetters) -> Dead {
+fn read_dead(d: &mut DeadLetters) -> Dead {
     d.flush().unwrap();
     let mut m = Dead::new();
     for l in std::fs::read_to_string(d.path())
@@ -137,7 +137,7 @@ proptest! {
             got.extend(drain(split.as_mut(), &mut dead, max, usize::MAX));
         }
         prop_assert_eq!(sorted(got), want);
-        prop_assert_eq!(read_dead(&dead), want_dead);
+        prop_assert_eq!(read_dead(&mut dead), want_dead);
     }
 
     #[test]
@@ -166,7 +166,7 @@ proptest! {
             got.append(&mut rest);
         }
         prop_assert_eq!(sorted(got), want.clone());
-        prop_assert_eq!(read_dead(&dead), want_dead);
+        prop_assert_eq!(read_dead(&mut dead), want_dead);
 
         // The same positions handed to one worker (a rescale) read the same rest.
         let mut again = Vec::new();
@@ -217,7 +217,7 @@ fn headers_are_checked_and_skipped() {
         assert_eq!(sorted(got), ["one", "three", "two"]);
         let path = input.join("2.csv").to_string_lossy().into_owned();
         assert_eq!(
-            read_dead(&dead).into_keys().collect::<Vec<_>>(),
+            read_dead(&mut dead).into_keys().collect::<Vec<_>>(),
             [(path, 3, "xbad".to_string())]
         );
     }
