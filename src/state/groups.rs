@@ -177,7 +177,10 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
                 // `init` runs at most once: either for a new entry or to reset an expired one.
                 let mut init = Some(init);
                 let e = self.timed[ctx.local_group].get_or_insert_with(ctx.hash, ctx.key, || {
-                    Timed::new(init.take().map(|f| f()).expect("init runs once"), ctx.now_ms)
+                    Timed::new(
+                        init.take().map(|f| f()).expect("init runs once"),
+                        ctx.now_ms,
+                    )
                 });
                 if let Some(f) = init {
                     if is_expired(ttl, e.ts.get(), ctx.now_ms) {

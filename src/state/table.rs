@@ -291,7 +291,10 @@ impl<K: Eq, V> KeyTable<K, V> {
     /// entry stays reachable from its home slot without crossing an empty slot.
     fn remove_at(&mut self, mut hole: usize) -> (K, V) {
         let mask = self.slots.len() - 1;
-        let removed = self.slots[hole].kv.take().expect("removing an occupied slot");
+        let removed = self.slots[hole]
+            .kv
+            .take()
+            .expect("removing an occupied slot");
         self.len -= 1;
         let mut j = (hole + 1) & mask;
         while self.slots[j].kv.is_some() {

@@ -73,7 +73,8 @@ fn equal_hashes_are_told_apart_by_key() {
 fn get_or_insert_clones_only_on_insert_and_get_mut_edits() {
     let mut t = KeyTable::<u32, Vec<u32>>::new();
     t.get_or_insert_with(9, &1, Vec::new).push(1);
-    t.get_or_insert_with(9, &1, || unreachable!("present")).push(2);
+    t.get_or_insert_with(9, &1, || unreachable!("present"))
+        .push(2);
     t.get_mut(9, &1).expect("present").push(3);
     assert_eq!(t.get(9, &1), Some(&vec![1, 2, 3]));
     assert_eq!(t.get_mut(9, &2), None);
