@@ -37,7 +37,7 @@ fn insert_get_remove_roundtrip_with_growth() {
     }
     check_invariants(&t);
     assert_eq!(t.len(), 10_000);
-    assert!(t.capacity() >= 10_000 * 4 / 3 && t.capacity() <= 2 * 10_000 * 4 / 3);
+    assert!(t.capacity() >= 10_000 * 8 / 5 && t.capacity() <= 2 * 10_000 * 8 / 5);
     assert_eq!(t.insert(5u64.stable_hash(), 5, 7), Some(10));
     for k in (0..10_000u64).step_by(2) {
         let want = if k == 5 { 7 } else { k * 2 };
