@@ -2,13 +2,17 @@
 //!
 //! * `update_1m`: the W1 hot path — `ValueState<u64, i64>::get_or_insert_with` + add over 1M
 //!   random keys (splitmix64), against raw `AHashMap<u64, i64>`s doing the same, and with TTL
-//!   on to show what the timestamps cost. The maps are pre-filled, so this is the steady state
-//!   of a running count (hits); key groups are computed outside the timed loop, as the runtime
-//!   computes them when routing.
+//!   on to show what the timestamps cost, each also with the runtime's prefetching (the state
+//!   of the key 16 ahead is prefetched before updating the current one). The maps are
+//!   pre-filled, so this is the steady state of a running count (hits); key groups and stable
+//!   hashes are computed outside the timed loop, as the runtime computes them at the source.
+//! * `key_table_load`: prefetched hit updates on one `KeyTable` filled to 32-62% (its maximum
+//!   load is 5/8): the cost of longer probes.
 //! * `snapshot_1m` / `restore_1m`: encoding all 128 key-group sections of 1M entries, and
 //!   decoding them into a fresh state (bytes/s).
 //!
-//! Run: `cargo bench --bench state` (about 45 s).
+//! Run: `cargo bench --bench state` (about 90 s); `cargo bench --bench state -- update_1m` for
+//! one group.
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented pub fn
 
@@ -17,12 +21,14 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use std::hint::black_box;
 use std::time::Duration;
 use weir::state::key_group::key_group_of_hash;
-use weir::state::{KeyContext, KeyedStateStore, StableKey, Ttl, ValueState};
+use weir::state::{KeyContext, KeyTable, KeyedStateStore, StableKey, Ttl, ValueState};
 
 /// Number of distinct keys (and of updates per iteration).
 const N: usize = 1_000_000;
 /// Key groups; one worker owns them all.
 const MAX_PAR: u16 = 128;
+/// How many keys ahead the prefetching loops prefetch (the runtime's `PREFETCH_DISTANCE`).
+const PREFETCH: usize = 16;
 
 /// splitmix64: a fast, well-mixed deterministic sequence.
 fn splitmix64(state: &mut u64) -> u64 {
@@ -33,33 +39,48 @@ fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// `N` random keys with their key group (the local group, as worker 0 of 1 owns 0..128).
-fn keys() -> Vec<(u64, usize)> {
+/// One key as the runtime sees it: the key, its local key group (worker 0 of 1 owns 0..128)
+/// and its stable hash, both computed at the source.
+#[derive(Clone, Copy)]
+struct Key {
+    key: u64,
+    group: usize,
+    hash: u64,
+}
+
+/// `N` random keys.
+fn keys() -> Vec<Key> {
     let mut s = 42;
     (0..N)
         .map(|_| {
-            let k = splitmix64(&mut s);
-            (k, key_group_of_hash(k.stable_hash(), MAX_PAR) as usize)
+            let key = splitmix64(&mut s);
+            let hash = key.stable_hash();
+            Key {
+                key,
+                group: key_group_of_hash(hash, MAX_PAR) as usize,
+                hash,
+            }
         })
         .collect()
 }
 
-fn value_state(ttl: Option<Ttl>, keys: &[(u64, usize)]) -> ValueState<u64, i64> {
+fn ctx(k: &Key, now_ms: u64) -> KeyContext<'_, u64> {
+    KeyContext {
+        key: &k.key,
+        local_group: k.group,
+        hash: k.hash,
+        now_ms,
+    }
+}
+
+fn value_state(ttl: Option<Ttl>, keys: &[Key]) -> ValueState<u64, i64> {
     let mut s = ValueState::new("count");
     if let Some(ttl) = ttl {
         s = s.with_ttl(ttl);
     }
     s.set_key_groups(0..MAX_PAR);
-    for (k, g) in keys {
-        s.update(
-            &KeyContext {
-                key: k,
-                local_group: *g,
-                hash: weir::state::StableKey::stable_hash(k),
-                now_ms: 0,
-            },
-            0,
-        );
+    for k in keys {
+        s.update(&ctx(k, 0), 0);
     }
     s
 }
@@ -69,11 +90,11 @@ fn update(c: &mut Criterion) {
     let mut group = c.benchmark_group("update_1m");
     group.throughput(Throughput::Elements(N as u64));
 
-    let mut raw: AHashMap<u64, i64> = keys.iter().map(|&(k, _)| (k, 0)).collect();
+    let mut raw: AHashMap<u64, i64> = keys.iter().map(|k| (k.key, 0)).collect();
     group.bench_function("raw_ahashmap", |b| {
         b.iter(|| {
-            for &(k, _) in &keys {
-                *raw.entry(black_box(k)).or_insert(0) += 1;
+            for k in &keys {
+                *raw.entry(black_box(k.key)).or_insert(0) += 1;
             }
         })
     });
@@ -81,13 +102,13 @@ fn update(c: &mut Criterion) {
 
     // The same split into 128 maps: isolates the cost of the per-group layout.
     let mut raw128: Vec<AHashMap<u64, i64>> = vec![AHashMap::new(); MAX_PAR as usize];
-    for &(k, g) in &keys {
-        raw128[g].insert(k, 0);
+    for k in &keys {
+        raw128[k.group].insert(k.key, 0);
     }
     group.bench_function("raw_ahashmap_per_group", |b| {
         b.iter(|| {
-            for &(k, g) in &keys {
-                *raw128[g].entry(black_box(k)).or_insert(0) += 1;
+            for k in &keys {
+                *raw128[k.group].entry(black_box(k.key)).or_insert(0) += 1;
             }
         })
     });
@@ -100,14 +121,57 @@ fn update(c: &mut Criterion) {
         let mut s = value_state(ttl, &keys);
         group.bench_function(name, |b| {
             b.iter(|| {
-                for (k, g) in &keys {
-                    let ctx = KeyContext {
-                        key: black_box(k),
-                        local_group: *g,
-                        hash: weir::state::StableKey::stable_hash(k),
-                        now_ms: 1,
-                    };
-                    *s.get_or_insert_with(&ctx, || 0) += 1;
+                for k in &keys {
+                    *s.get_or_insert_with(&ctx(black_box(k), 1), || 0) += 1;
+                }
+            })
+        });
+        // As the runtime's keyed loop: prefetch the state of the key PREFETCH ahead.
+        group.bench_function(format!("{name}_prefetch"), |b| {
+            b.iter(|| {
+                for (i, k) in keys.iter().enumerate() {
+                    if let Some(ahead) = keys.get(i + PREFETCH) {
+                        s.prefetch(ahead.group, ahead.hash);
+                    }
+                    *s.get_or_insert_with(&ctx(black_box(k), 1), || 0) += 1;
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Hit updates with prefetching on one [`KeyTable`] of 2^21 slots filled to several loads
+/// (the table grows past 5/8): how the probe length at a load affects the prefetched loop.
+fn table_load(c: &mut Criterion) {
+    const SLOTS: usize = 1 << 21;
+    let mut group = c.benchmark_group("key_table_load");
+    for pct in [32, 40, 50, 62] {
+        let n = SLOTS * pct / 100;
+        let mut s = 7;
+        let keys: Vec<(u64, u64)> = (0..n)
+            .map(|_| {
+                let k = splitmix64(&mut s);
+                (k, k.stable_hash())
+            })
+            .collect();
+        let mut t = KeyTable::<u64, i64>::with_capacity(SLOTS * 5 / 8);
+        assert_eq!(t.capacity(), SLOTS);
+        for &(k, h) in &keys {
+            t.insert(h, k, 0);
+        }
+        // The same number of updates per iteration at every load, in random key order.
+        let order: Vec<(u64, u64)> = (0..N)
+            .map(|_| keys[(splitmix64(&mut s) % n as u64) as usize])
+            .collect();
+        group.throughput(Throughput::Elements(N as u64));
+        group.bench_function(format!("load_{pct}pct"), |b| {
+            b.iter(|| {
+                for (i, (k, h)) in order.iter().enumerate() {
+                    if let Some((_, ah)) = order.get(i + PREFETCH) {
+                        t.prefetch(*ah);
+                    }
+                    *t.get_or_insert_with(*h, black_box(k), || 0) += 1;
                 }
             })
         });
@@ -167,7 +231,7 @@ fn config() -> Criterion {
         .sample_size(10)
         // Enough to fault in the maps and warm the caches.
         .warm_up_time(Duration::from_secs(1))
-        // 6 benchmarks x (1 + 5) s keeps the whole run around 40-50 s.
+        // 12 benchmarks x (1 + 5) s keeps the whole run around 75-90 s.
         .measurement_time(Duration::from_secs(5))
         // Medians vary more than the default 1% on a shared 2-core machine.
         .noise_threshold(0.05)
@@ -176,6 +240,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = update, snapshot
+    targets = update, table_load, snapshot
 }
 criterion_main!(benches);

@@ -40,6 +40,11 @@ impl KeyedOperator<u64, (u64, i64), (u64, i64)> for W1Sum {
         out.push((input.0, *sum));
     }
 
+    #[inline]
+    fn prefetch(&self, local_group: usize, hash: u64) {
+        self.sum.prefetch(local_group, hash);
+    }
+
     fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
         vec![&mut self.sum]
     }

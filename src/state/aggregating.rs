@@ -1,7 +1,7 @@
 //! [`AggregatingState`]: one accumulator per key, fed by an [`Aggregator`].
 
 use super::groups::KeyGroupMaps;
-use super::{CodecError, KeyContext, KeyedStateStore, StateCodec, Ttl};
+use super::{CodecError, KeyContext, KeyedStateStore, StableKey, StateCodec, Ttl};
 use std::hash::Hash;
 use std::ops::Range;
 
@@ -57,6 +57,14 @@ impl<K: Hash + Eq + Clone, A: Aggregator> AggregatingState<K, A> {
         agg.add(acc, value);
     }
 
+    /// Hints the CPU to load the state of the key with stable hash `hash` in local key group
+    /// `local_group`, ahead of an access (see [`crate::operator::KeyedOperator::prefetch`]).
+    /// Changes nothing; a no-op for a group out of range.
+    #[inline]
+    pub fn prefetch(&self, local_group: usize, hash: u64) {
+        self.maps.prefetch(local_group, hash);
+    }
+
     /// The current key's result; `None` when nothing was added (or it expired).
     #[inline]
     pub fn get(&self, ctx: &KeyContext<'_, K>) -> Option<A::Out> {
@@ -92,7 +100,7 @@ impl<K: Hash + Eq + Clone, A: Aggregator> AggregatingState<K, A> {
 
 impl<K, A> KeyedStateStore for AggregatingState<K, A>
 where
-    K: Hash + Eq + Clone + StateCodec + Send,
+    K: Hash + Eq + Clone + StableKey + StateCodec + Send,
     A: Aggregator + Send,
     A::Acc: StateCodec + Send,
 {

@@ -1,9 +1,11 @@
 //! [`KeyGroupMaps`]: the storage shared by every keyed state kind.
 //!
-//! One hash map per owned key group, indexed by the *local* group (`kg - range.start`), with
-//! optional processing-time TTL. Without TTL the maps hold the values themselves (no timestamp
-//! is stored or checked); with TTL they hold [`Timed`] entries. Exactly one of the two map
-//! vectors is in use, chosen by `ttl` — so iteration can chain both and skip the empty one.
+//! One [`KeyTable`] per owned key group, indexed by the *local* group (`kg - range.start`) and
+//! looked up with the key's stable hash ([`KeyContext::hash`]), with optional processing-time
+//! TTL. Without TTL the tables hold the values themselves (no timestamp is stored or checked);
+//! with TTL they hold [`Timed`] entries. Exactly one of the two table vectors is in use, chosen
+//! by `ttl` — so iteration can chain both and skip the empty one. The hashes are not stored in
+//! sections: restore recomputes them with [`StableKey::stable_hash`].
 //!
 //! Section format (one key group, written by [`KeyGroupMaps::snapshot_group`]): empty when
 //! the group has no live entry; otherwise a tag byte ([`TAG_PLAIN`] or [`TAG_TIMED`]), the
@@ -12,14 +14,13 @@
 //! truncation detectable. Changing the format changes the checkpoint format: bump
 //! `FORMAT_VERSION`.
 
-use super::{CodecError, KeyContext, StateCodec, Ttl};
-use hashbrown::hash_map::RawEntryMut;
+use super::table::KeyTable;
+use super::{CodecError, KeyContext, StableKey, StateCodec, Ttl};
 use std::cell::Cell;
-use std::hash::Hash;
 use std::ops::Range;
 
-/// The map type of one key group: hashbrown with ahash's hasher (for its raw-entry API, which
-/// looks a key up by reference and clones it only when inserting).
+/// A hashbrown map with ahash's hasher, for maps *inside* one key's state (e.g. the user map
+/// of [`super::MapState`]); the per-key-group tables are [`KeyTable`]s.
 pub(crate) type Map<K, V> = hashbrown::HashMap<K, V, ahash::RandomState>;
 
 /// Section tag: entries without timestamps.
@@ -50,17 +51,20 @@ pub(crate) fn is_expired(ttl: &Ttl, ts: u64, now_ms: u64) -> bool {
     ts.saturating_add(ttl.millis) <= now_ms
 }
 
-/// One map per owned key group, with optional TTL; see the module docs.
+/// One table per owned key group, with optional TTL; see the module docs.
+///
+/// Keys are looked up with [`KeyContext::hash`], which must be the key's
+/// [`StableKey::stable_hash`] (restore recomputes it from the decoded key).
 pub(crate) struct KeyGroupMaps<K, V> {
-    /// The owned key groups; `plain`/`timed` have `range.len()` maps when in use.
+    /// The owned key groups; `plain`/`timed` have `range.len()` tables when in use.
     range: Range<u16>,
     /// `None`: only `plain` is used; `Some`: only `timed` is used.
     ttl: Option<Ttl>,
-    plain: Vec<Map<K, V>>,
-    timed: Vec<Map<K, Timed<V>>>,
+    plain: Vec<KeyTable<K, V>>,
+    timed: Vec<KeyTable<K, Timed<V>>>,
 }
 
-impl<K: Hash + Eq + Clone, V> KeyGroupMaps<K, V> {
+impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// No key groups, no TTL.
     pub(crate) fn new() -> Self {
         KeyGroupMaps {
@@ -82,14 +86,14 @@ impl<K: Hash + Eq + Clone, V> KeyGroupMaps<K, V> {
         self.ttl
     }
 
-    /// Owns the key groups `range`, with empty maps; drops all content.
+    /// Owns the key groups `range`, with empty tables; drops all content.
     pub(crate) fn set_range(&mut self, range: Range<u16>) {
         let n = range.len();
         if self.ttl.is_some() {
             self.plain = Vec::new();
-            self.timed = (0..n).map(|_| Map::default()).collect();
+            self.timed = (0..n).map(|_| KeyTable::new()).collect();
         } else {
-            self.plain = (0..n).map(|_| Map::default()).collect();
+            self.plain = (0..n).map(|_| KeyTable::new()).collect();
             self.timed = Vec::new();
         }
         self.range = range;
@@ -103,13 +107,31 @@ impl<K: Hash + Eq + Clone, V> KeyGroupMaps<K, V> {
             .then(|| (kg - self.range.start) as usize)
     }
 
+    /// Hints the CPU to load the slot where the entry of the key with stable hash `hash` in
+    /// local group `local_group` would be. A no-op for a group out of range.
+    #[inline]
+    pub(crate) fn prefetch(&self, local_group: usize, hash: u64) {
+        match self.ttl {
+            None => {
+                if let Some(t) = self.plain.get(local_group) {
+                    t.prefetch(hash);
+                }
+            }
+            Some(_) => {
+                if let Some(t) = self.timed.get(local_group) {
+                    t.prefetch(hash);
+                }
+            }
+        }
+    }
+
     /// The live value of the current key. With refresh-on-read TTL, refreshes its timestamp.
     #[inline]
     pub(crate) fn get(&self, ctx: &KeyContext<'_, K>) -> Option<&V> {
         match &self.ttl {
-            None => self.plain[ctx.local_group].get(ctx.key),
+            None => self.plain[ctx.local_group].get(ctx.hash, ctx.key),
             Some(ttl) => {
-                let e = self.timed[ctx.local_group].get(ctx.key)?;
+                let e = self.timed[ctx.local_group].get(ctx.hash, ctx.key)?;
                 if is_expired(ttl, e.ts.get(), ctx.now_ms) {
                     return None;
                 }
@@ -126,27 +148,23 @@ impl<K: Hash + Eq + Clone, V> KeyGroupMaps<K, V> {
     #[inline]
     pub(crate) fn get_mut(&mut self, ctx: &KeyContext<'_, K>) -> Option<&mut V> {
         match &self.ttl {
-            None => self.plain[ctx.local_group].get_mut(ctx.key),
-            Some(ttl) => match self.timed[ctx.local_group]
-                .raw_entry_mut()
-                .from_key(ctx.key)
-            {
-                RawEntryMut::Occupied(e) if is_expired(ttl, e.get().ts.get(), ctx.now_ms) => {
-                    e.remove();
-                    None
+            None => self.plain[ctx.local_group].get_mut(ctx.hash, ctx.key),
+            Some(ttl) => {
+                let table = &mut self.timed[ctx.local_group];
+                let expired = is_expired(ttl, table.get(ctx.hash, ctx.key)?.ts.get(), ctx.now_ms);
+                if expired {
+                    table.remove(ctx.hash, ctx.key);
+                    return None;
                 }
-                RawEntryMut::Occupied(e) => {
-                    let e = e.into_mut();
-                    e.ts.set(ctx.now_ms);
-                    Some(&mut e.value)
-                }
-                RawEntryMut::Vacant(_) => None,
-            },
+                let e = table.get_mut(ctx.hash, ctx.key)?;
+                e.ts.set(ctx.now_ms);
+                Some(&mut e.value)
+            }
         }
     }
 
-    /// The value of the current key, inserted with `init` when absent or expired. One hash
-    /// lookup; the key is cloned only on insert.
+    /// The value of the current key, inserted with `init` when absent or expired. One probe;
+    /// the key is cloned only on insert.
     #[inline]
     pub(crate) fn get_or_insert_with(
         &mut self,
@@ -154,32 +172,24 @@ impl<K: Hash + Eq + Clone, V> KeyGroupMaps<K, V> {
         init: impl FnOnce() -> V,
     ) -> &mut V {
         match &self.ttl {
-            None => match self.plain[ctx.local_group]
-                .raw_entry_mut()
-                .from_key(ctx.key)
-            {
-                RawEntryMut::Occupied(e) => e.into_mut(),
-                RawEntryMut::Vacant(e) => e.insert(ctx.key.clone(), init()).1,
-            },
-            Some(ttl) => match self.timed[ctx.local_group]
-                .raw_entry_mut()
-                .from_key(ctx.key)
-            {
-                RawEntryMut::Occupied(e) => {
-                    let e = e.into_mut();
+            None => self.plain[ctx.local_group].get_or_insert_with(ctx.hash, ctx.key, init),
+            Some(ttl) => {
+                // `init` runs at most once: either for a new entry or to reset an expired one.
+                let mut init = Some(init);
+                let e = self.timed[ctx.local_group].get_or_insert_with(ctx.hash, ctx.key, || {
+                    Timed::new(
+                        init.take().map(|f| f()).expect("init runs once"),
+                        ctx.now_ms,
+                    )
+                });
+                if let Some(f) = init {
                     if is_expired(ttl, e.ts.get(), ctx.now_ms) {
-                        e.value = init();
+                        e.value = f();
                     }
-                    e.ts.set(ctx.now_ms);
-                    &mut e.value
                 }
-                RawEntryMut::Vacant(e) => {
-                    &mut e
-                        .insert(ctx.key.clone(), Timed::new(init(), ctx.now_ms))
-                        .1
-                        .value
-                }
-            },
+                e.ts.set(ctx.now_ms);
+                &mut e.value
+            }
         }
     }
 
@@ -187,31 +197,11 @@ impl<K: Hash + Eq + Clone, V> KeyGroupMaps<K, V> {
     #[inline]
     pub(crate) fn insert(&mut self, ctx: &KeyContext<'_, K>, value: V) -> Option<V> {
         match &self.ttl {
-            None => match self.plain[ctx.local_group]
-                .raw_entry_mut()
-                .from_key(ctx.key)
-            {
-                RawEntryMut::Occupied(mut e) => Some(e.insert(value)),
-                RawEntryMut::Vacant(e) => {
-                    e.insert(ctx.key.clone(), value);
-                    None
-                }
-            },
+            None => replace_or_insert(&mut self.plain[ctx.local_group], ctx, value),
             Some(ttl) => {
                 let new = Timed::new(value, ctx.now_ms);
-                match self.timed[ctx.local_group]
-                    .raw_entry_mut()
-                    .from_key(ctx.key)
-                {
-                    RawEntryMut::Occupied(mut e) => {
-                        let old = e.insert(new);
-                        (!is_expired(ttl, old.ts.get(), ctx.now_ms)).then_some(old.value)
-                    }
-                    RawEntryMut::Vacant(e) => {
-                        e.insert(ctx.key.clone(), new);
-                        None
-                    }
-                }
+                let old = replace_or_insert(&mut self.timed[ctx.local_group], ctx, new)?;
+                (!is_expired(ttl, old.ts.get(), ctx.now_ms)).then_some(old.value)
             }
         }
     }
@@ -220,9 +210,9 @@ impl<K: Hash + Eq + Clone, V> KeyGroupMaps<K, V> {
     #[inline]
     pub(crate) fn remove(&mut self, ctx: &KeyContext<'_, K>) -> Option<V> {
         match &self.ttl {
-            None => self.plain[ctx.local_group].remove(ctx.key),
+            None => self.plain[ctx.local_group].remove(ctx.hash, ctx.key),
             Some(ttl) => {
-                let old = self.timed[ctx.local_group].remove(ctx.key)?;
+                let old = self.timed[ctx.local_group].remove(ctx.hash, ctx.key)?;
                 (!is_expired(ttl, old.ts.get(), ctx.now_ms)).then_some(old.value)
             }
         }
@@ -257,8 +247,8 @@ impl<K: Hash + Eq + Clone, V> KeyGroupMaps<K, V> {
 
     /// Number of stored entries in all groups (expired ones not yet removed included).
     pub(crate) fn len(&self) -> usize {
-        self.plain.iter().map(Map::len).sum::<usize>()
-            + self.timed.iter().map(Map::len).sum::<usize>()
+        self.plain.iter().map(KeyTable::len).sum::<usize>()
+            + self.timed.iter().map(KeyTable::len).sum::<usize>()
     }
 
     /// Number of stored entries of key group `kg` (0 when not owned).
@@ -271,9 +261,24 @@ impl<K: Hash + Eq + Clone, V> KeyGroupMaps<K, V> {
     }
 }
 
+/// Sets the current key's entry in `table` to `value`; returns the previous one. One probe;
+/// the key is cloned only on insert.
+#[inline]
+fn replace_or_insert<K: Eq + Clone, V>(
+    table: &mut KeyTable<K, V>,
+    ctx: &KeyContext<'_, K>,
+    value: V,
+) -> Option<V> {
+    let mut new = Some(value);
+    let slot = table.get_or_insert_with(ctx.hash, ctx.key, || {
+        new.take().expect("the value is moved in once")
+    });
+    new.map(|v| std::mem::replace(slot, v))
+}
+
 impl<K, V> KeyGroupMaps<K, V>
 where
-    K: Hash + Eq + Clone + StateCodec,
+    K: Eq + Clone + StateCodec + StableKey,
     V: StateCodec,
 {
     /// Appends the section of key group `kg` (live entries at `now_ms`) to `out`; returns
@@ -290,14 +295,14 @@ where
         let mut n: usize = 0;
         match &self.ttl {
             None => {
-                for (k, v) in &self.plain[i] {
+                for (k, v) in self.plain[i].iter() {
                     k.encode(out);
                     v.encode(out);
                 }
                 n = self.plain[i].len();
             }
             Some(ttl) => {
-                for (k, e) in &self.timed[i] {
+                for (k, e) in self.timed[i].iter() {
                     let ts = e.ts.get();
                     if is_expired(ttl, ts, now_ms) {
                         continue;
@@ -342,7 +347,11 @@ where
                     staged.push((K::decode(&mut input)?, V::decode(&mut input)?));
                 }
                 check_consumed(input)?;
-                self.plain[i].extend(staged);
+                let table = &mut self.plain[i];
+                table.reserve(staged.len());
+                for (k, v) in staged {
+                    table.insert(k.stable_hash(), k, v);
+                }
             }
             (TAG_TIMED, true) => {
                 let mut staged = Vec::with_capacity(cap);
@@ -352,7 +361,11 @@ where
                     staged.push((k, Timed::new(V::decode(&mut input)?, ts)));
                 }
                 check_consumed(input)?;
-                self.timed[i].extend(staged);
+                let table = &mut self.timed[i];
+                table.reserve(staged.len());
+                for (k, e) in staged {
+                    table.insert(k.stable_hash(), k, e);
+                }
             }
             (TAG_PLAIN, true) => return Err(CodecError::Invalid("section has no TTL timestamps")),
             (TAG_TIMED, false) => return Err(CodecError::Invalid("section has TTL timestamps")),

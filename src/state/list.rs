@@ -1,7 +1,7 @@
 //! [`ListState`]: a list of elements per key.
 
 use super::groups::KeyGroupMaps;
-use super::{CodecError, KeyContext, KeyedStateStore, StateCodec, Ttl};
+use super::{CodecError, KeyContext, KeyedStateStore, StableKey, StateCodec, Ttl};
 use std::hash::Hash;
 use std::ops::Range;
 
@@ -47,6 +47,14 @@ impl<K: Hash + Eq + Clone, T> ListState<K, T> {
         }
     }
 
+    /// Hints the CPU to load the state of the key with stable hash `hash` in local key group
+    /// `local_group`, ahead of an access (see [`crate::operator::KeyedOperator::prefetch`]).
+    /// Changes nothing; a no-op for a group out of range.
+    #[inline]
+    pub fn prefetch(&self, local_group: usize, hash: u64) {
+        self.maps.prefetch(local_group, hash);
+    }
+
     /// The current key's list (empty when absent or expired).
     #[inline]
     pub fn get(&self, ctx: &KeyContext<'_, K>) -> &[T] {
@@ -90,7 +98,7 @@ impl<K: Hash + Eq + Clone, T> ListState<K, T> {
 
 impl<K, T> KeyedStateStore for ListState<K, T>
 where
-    K: Hash + Eq + Clone + StateCodec + Send,
+    K: Hash + Eq + Clone + StableKey + StateCodec + Send,
     T: StateCodec + Send,
 {
     fn name(&self) -> &str {

@@ -1,7 +1,7 @@
 //! [`MapState`]: a map from user keys to user values per key.
 
 use super::groups::{KeyGroupMaps, Map};
-use super::{CodecError, KeyContext, KeyedStateStore, StateCodec, Ttl};
+use super::{CodecError, KeyContext, KeyedStateStore, StableKey, StateCodec, Ttl};
 use std::borrow::Borrow;
 use std::hash::Hash;
 use std::ops::Range;
@@ -36,6 +36,14 @@ where
     pub fn with_ttl(mut self, ttl: Ttl) -> Self {
         self.maps.set_ttl(Some(ttl));
         self
+    }
+
+    /// Hints the CPU to load the state of the key with stable hash `hash` in local key group
+    /// `local_group`, ahead of an access (see [`crate::operator::KeyedOperator::prefetch`]).
+    /// Changes nothing; a no-op for a group out of range.
+    #[inline]
+    pub fn prefetch(&self, local_group: usize, hash: u64) {
+        self.maps.prefetch(local_group, hash);
     }
 
     /// The value of user key `uk` of the current key.
@@ -122,7 +130,7 @@ where
 
 impl<K, UK, UV> KeyedStateStore for MapState<K, UK, UV>
 where
-    K: Hash + Eq + Clone + StateCodec + Send,
+    K: Hash + Eq + Clone + StableKey + StateCodec + Send,
     UK: Hash + Eq + StateCodec + Send,
     UV: StateCodec + Send,
 {

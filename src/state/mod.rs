@@ -13,6 +13,7 @@ pub mod key_group;
 pub mod list;
 pub mod map;
 pub mod reducing;
+pub mod table;
 #[cfg(test)]
 mod test_util;
 #[cfg(test)]
@@ -25,6 +26,7 @@ pub use key_group::{KeyGroupRouter, StableKey, DEFAULT_MAX_PARALLELISM};
 pub use list::ListState;
 pub use map::MapState;
 pub use reducing::ReducingState;
+pub use table::KeyTable;
 pub use value::ValueState;
 
 use std::ops::Range;

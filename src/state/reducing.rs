@@ -1,7 +1,7 @@
 //! [`ReducingState`]: one value per key, folded with a reduce function.
 
 use super::groups::KeyGroupMaps;
-use super::{CodecError, KeyContext, KeyedStateStore, StateCodec, Ttl};
+use super::{CodecError, KeyContext, KeyedStateStore, StableKey, StateCodec, Ttl};
 use std::hash::Hash;
 use std::ops::Range;
 
@@ -47,6 +47,14 @@ where
         }
     }
 
+    /// Hints the CPU to load the state of the key with stable hash `hash` in local key group
+    /// `local_group`, ahead of an access (see [`crate::operator::KeyedOperator::prefetch`]).
+    /// Changes nothing; a no-op for a group out of range.
+    #[inline]
+    pub fn prefetch(&self, local_group: usize, hash: u64) {
+        self.maps.prefetch(local_group, hash);
+    }
+
     /// The current key's reduced value.
     #[inline]
     pub fn get(&self, ctx: &KeyContext<'_, K>) -> Option<&V> {
@@ -76,7 +84,7 @@ where
 
 impl<K, V, F> KeyedStateStore for ReducingState<K, V, F>
 where
-    K: Hash + Eq + Clone + StateCodec + Send,
+    K: Hash + Eq + Clone + StableKey + StateCodec + Send,
     V: StateCodec + Send,
     F: Fn(&V, &V) -> V + Send,
 {

@@ -1,18 +1,18 @@
 //! [`ValueState`]: one value per key.
 
 use super::groups::KeyGroupMaps;
-use super::{CodecError, KeyContext, KeyedStateStore, StateCodec, Ttl};
+use super::{CodecError, KeyContext, KeyedStateStore, StableKey, StateCodec, Ttl};
 use std::hash::Hash;
 use std::ops::Range;
 
 /// One value of type `V` per key of type `K`, stored per key group.
 ///
 /// ```
-/// use weir::state::{KeyContext, KeyedStateStore, Ttl, ValueState};
+/// use weir::state::{KeyContext, KeyedStateStore, StableKey, Ttl, ValueState};
 ///
 /// let mut counts = ValueState::<u64, i64>::new("count").with_ttl(Ttl::after_write(60_000));
 /// counts.set_key_groups(0..128); // done by the runtime
-/// let ctx = KeyContext { key: &7, local_group: 5, hash: 7, now_ms: 1_000 };
+/// let ctx = KeyContext { key: &7, local_group: 5, hash: 7u64.stable_hash(), now_ms: 1_000 };
 /// *counts.get_or_insert_with(&ctx, || 0) += 1;
 /// assert_eq!(counts.get(&ctx), Some(&1));
 /// let later = KeyContext { now_ms: 61_000, ..ctx };
@@ -40,6 +40,14 @@ impl<K: Hash + Eq + Clone, V> ValueState<K, V> {
     pub fn with_ttl(mut self, ttl: Ttl) -> Self {
         self.maps.set_ttl(Some(ttl));
         self
+    }
+
+    /// Hints the CPU to load the state of the key with stable hash `hash` in local key group
+    /// `local_group`, ahead of an access (see [`crate::operator::KeyedOperator::prefetch`]).
+    /// Changes nothing; a no-op for a group out of range.
+    #[inline]
+    pub fn prefetch(&self, local_group: usize, hash: u64) {
+        self.maps.prefetch(local_group, hash);
     }
 
     /// The value of the current key, if any (and not expired).
@@ -106,7 +114,7 @@ impl<K: Hash + Eq + Clone, V> ValueState<K, V> {
 
 impl<K, V> KeyedStateStore for ValueState<K, V>
 where
-    K: Hash + Eq + Clone + StateCodec + Send,
+    K: Hash + Eq + Clone + StableKey + StateCodec + Send,
     V: StateCodec + Send,
 {
     fn name(&self) -> &str {
