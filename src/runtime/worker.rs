@@ -270,7 +270,9 @@ where
             epoch = k + 1;
             progress = true;
         }
-        if inputs.iter().all(|i| *i == Input::Ended) {
+        // Done when every input ended and everything this worker sent has left its outbox
+        // (its own End reaches itself first; other destinations may still be waiting).
+        if inputs.iter().all(|i| *i == Input::Ended) && outbox.idle() {
             break;
         }
 
