@@ -1,9 +1,8 @@
 //! [`AggregatingState`]: one accumulator per key, fed by an [`Aggregator`].
 
 use super::groups::KeyGroupMaps;
-use super::{CodecError, KeyContext, KeyedStateStore, StableKey, StateCodec, Ttl};
+use super::{KeyContext, KeyedStateStore, StableKey, StateCodec, Ttl};
 use std::hash::Hash;
-use std::ops::Range;
 
 /// An incremental aggregation: inputs `In` are added to an accumulator `Acc`, which yields a
 /// result `Out` (Flink's AggregateFunction without merge).
@@ -104,25 +103,7 @@ where
     A: Aggregator + Send,
     A::Acc: StateCodec + Send,
 {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn set_key_groups(&mut self, range: Range<u16>) {
-        self.maps.set_range(range);
-    }
-
-    fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {
-        self.maps.snapshot_group(kg, now_ms, out)
-    }
-
-    fn restore_group(&mut self, kg: u16, bytes: &[u8]) -> Result<(), CodecError> {
-        self.maps.restore_group(kg, bytes)
-    }
-
-    fn entries_in_group(&self, kg: u16) -> usize {
-        self.maps.entries_in_group(kg)
-    }
+    super::groups::keyed_state_store_body!();
 }
 
 #[cfg(test)]

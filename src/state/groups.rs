@@ -383,3 +383,34 @@ fn check_consumed(rest: &[u8]) -> Result<(), CodecError> {
         Err(CodecError::Invalid("trailing bytes after the last entry"))
     }
 }
+
+/// The [`KeyedStateStore`](super::KeyedStateStore) methods of a state kind whose storage is a
+/// `maps: KeyGroupMaps` field and whose name is a `name` field (every kind here).
+macro_rules! keyed_state_store_body {
+    () => {
+        fn name(&self) -> &str {
+            &self.name
+        }
+
+        fn set_key_groups(&mut self, range: std::ops::Range<u16>) {
+            self.maps.set_range(range);
+        }
+
+        fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {
+            self.maps.snapshot_group(kg, now_ms, out)
+        }
+
+        fn restore_group(
+            &mut self,
+            kg: u16,
+            bytes: &[u8],
+        ) -> Result<(), $crate::state::CodecError> {
+            self.maps.restore_group(kg, bytes)
+        }
+
+        fn entries_in_group(&self, kg: u16) -> usize {
+            self.maps.entries_in_group(kg)
+        }
+    };
+}
+pub(crate) use keyed_state_store_body;

@@ -1,10 +1,9 @@
 //! [`MapState`]: a map from user keys to user values per key.
 
 use super::groups::{KeyGroupMaps, Map};
-use super::{CodecError, KeyContext, KeyedStateStore, StableKey, StateCodec, Ttl};
+use super::{KeyContext, KeyedStateStore, StableKey, StateCodec, Ttl};
 use std::borrow::Borrow;
 use std::hash::Hash;
-use std::ops::Range;
 
 /// A map `UK → UV` per key of type `K`, stored per key group. An empty map is not stored: a
 /// key whose last user key is removed is absent.
@@ -134,26 +133,7 @@ where
     UK: Hash + Eq + StateCodec + Send,
     UV: StateCodec + Send,
 {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn set_key_groups(&mut self, range: Range<u16>) {
-        self.maps.set_range(range);
-    }
-
-    /// Counts one entry per key (its whole map is one entry).
-    fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {
-        self.maps.snapshot_group(kg, now_ms, out)
-    }
-
-    fn restore_group(&mut self, kg: u16, bytes: &[u8]) -> Result<(), CodecError> {
-        self.maps.restore_group(kg, bytes)
-    }
-
-    fn entries_in_group(&self, kg: u16) -> usize {
-        self.maps.entries_in_group(kg)
-    }
+    super::groups::keyed_state_store_body!();
 }
 
 #[cfg(test)]

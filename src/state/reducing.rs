@@ -1,9 +1,8 @@
 //! [`ReducingState`]: one value per key, folded with a reduce function.
 
 use super::groups::KeyGroupMaps;
-use super::{CodecError, KeyContext, KeyedStateStore, StableKey, StateCodec, Ttl};
+use super::{KeyContext, KeyedStateStore, StableKey, StateCodec, Ttl};
 use std::hash::Hash;
-use std::ops::Range;
 
 /// One value of type `V` per key, combined with each added value by `F` (e.g. a sum).
 ///
@@ -88,25 +87,7 @@ where
     V: StateCodec + Send,
     F: Fn(&V, &V) -> V + Send,
 {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn set_key_groups(&mut self, range: Range<u16>) {
-        self.maps.set_range(range);
-    }
-
-    fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {
-        self.maps.snapshot_group(kg, now_ms, out)
-    }
-
-    fn restore_group(&mut self, kg: u16, bytes: &[u8]) -> Result<(), CodecError> {
-        self.maps.restore_group(kg, bytes)
-    }
-
-    fn entries_in_group(&self, kg: u16) -> usize {
-        self.maps.entries_in_group(kg)
-    }
+    super::groups::keyed_state_store_body!();
 }
 
 #[cfg(test)]
