@@ -69,7 +69,7 @@ fn encoder(schema: &Schema, format: Format, header: bool) -> Arc<dyn Encoder<Row
 
 /// Order-independent checksum of one row for the null sink: the stable hash of its values.
 pub fn row_hash(row: &Row) -> u64 {
-    let mut buf = Vec::with_capacity(64);
+    let mut buf = smallvec::SmallVec::<[u8; 256]>::new();
     for v in row {
         v.canonical_bytes(&mut buf);
     }

@@ -32,6 +32,11 @@ impl KeyedOperator<RowKey, Row, Row> for Dedup {
         }
     }
 
+    #[inline]
+    fn prefetch(&self, local_group: usize, hash: u64) {
+        self.seen.prefetch(local_group, hash);
+    }
+
     fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
         vec![&mut self.seen]
     }

@@ -129,6 +129,11 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
         out.push(row);
     }
 
+    #[inline]
+    fn prefetch(&self, local_group: usize, hash: u64) {
+        self.state.prefetch(local_group, hash);
+    }
+
     fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
         vec![&mut self.state]
     }

@@ -67,6 +67,11 @@ impl KeyedOperator<RowKey, Row, Row> for ZScore {
         }
     }
 
+    #[inline]
+    fn prefetch(&self, local_group: usize, hash: u64) {
+        self.state.prefetch(local_group, hash);
+    }
+
     fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
         vec![&mut self.state]
     }

@@ -73,25 +73,25 @@ impl Value {
 
     /// Appends the canonical bytes of the value (tag + little-endian payload), the input of the
     /// stable key-group hash.
-    pub fn canonical_bytes(&self, out: &mut Vec<u8>) {
+    pub fn canonical_bytes(&self, out: &mut impl Extend<u8>) {
         match self {
-            Value::Null => out.push(0),
+            Value::Null => out.extend([0u8]),
             Value::I64(v) => {
-                out.push(1);
-                out.extend_from_slice(&v.to_le_bytes());
+                out.extend([1u8]);
+                out.extend(v.to_le_bytes());
             }
             Value::F64(v) => {
-                out.push(2);
-                out.extend_from_slice(&v.to_bits().to_le_bytes());
+                out.extend([2u8]);
+                out.extend(v.to_bits().to_le_bytes());
             }
             Value::Str(s) => {
-                out.push(3);
-                out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-                out.extend_from_slice(s.as_bytes());
+                out.extend([3u8]);
+                out.extend((s.len() as u32).to_le_bytes());
+                out.extend(s.as_bytes().iter().copied());
             }
             Value::Ts(v) => {
-                out.push(4);
-                out.extend_from_slice(&v.to_le_bytes());
+                out.extend([4u8]);
+                out.extend(v.to_le_bytes());
             }
         }
     }
@@ -119,7 +119,8 @@ impl std::fmt::Display for Value {
 
 impl crate::state::StableKey for RowKey {
     fn stable_hash(&self) -> u64 {
-        let mut buf = Vec::with_capacity(32);
+        // Keys of a few short fields fit the inline buffer: no allocation per record.
+        let mut buf = SmallVec::<[u8; 128]>::new();
         for v in &self.0 {
             v.canonical_bytes(&mut buf);
         }

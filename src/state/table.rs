@@ -16,6 +16,9 @@
 
 #![allow(unsafe_code)] // only for `_mm_prefetch`, see `KeyTable::prefetch`
 
+/// Set in the stored hash of every occupied slot (an empty slot's hash is 0).
+const OCCUPIED: u64 = 1 << 63;
+
 /// 2⁶⁴ / φ, the multiplier of Fibonacci hashing.
 const FIB: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -32,7 +35,8 @@ const MAX_LOAD_NUM: usize = 5;
 /// See [`MAX_LOAD_NUM`].
 const MAX_LOAD_DEN: usize = 8;
 
-/// One slot: `kv` is `None` when empty; `hash` is meaningful only when occupied.
+/// One slot: empty when `hash == 0` (then `kv` is `None`); occupied slots store the key's
+/// hash with the [`OCCUPIED`] bit set, so a probe decides on the first word alone.
 #[derive(Clone)]
 struct Slot<K, V> {
     hash: u64,
@@ -121,7 +125,8 @@ impl<K: Eq, V> KeyTable<K, V> {
     /// The home slot of `hash` (the table must be allocated).
     #[inline]
     fn home(&self, hash: u64) -> usize {
-        (hash.wrapping_mul(FIB) >> self.shift) as usize
+        // Tagging first makes `home(hash) == home(stored tag)`.
+        ((hash | OCCUPIED).wrapping_mul(FIB) >> self.shift) as usize
     }
 
     /// Whether `len` entries fit in `capacity` slots.
@@ -135,14 +140,23 @@ impl<K: Eq, V> KeyTable<K, V> {
     #[inline]
     fn find(&self, hash: u64, key: &K) -> Result<usize, usize> {
         let mask = self.slots.len() - 1;
+        let tag = hash | OCCUPIED;
         let mut i = self.home(hash);
         loop {
+            // Only the slot's first word is read until the tags match: with large keys or
+            // values the key may sit on another cache line than the prefetched one.
             let slot = &self.slots[i];
-            match &slot.kv {
-                None => return Err(i),
-                Some((k, _)) if slot.hash == hash && k == key => return Ok(i),
-                Some(_) => i = (i + 1) & mask,
+            if slot.hash == 0 {
+                return Err(i);
             }
+            if slot.hash == tag {
+                if let Some((k, _)) = &slot.kv {
+                    if k == key {
+                        return Ok(i);
+                    }
+                }
+            }
+            i = (i + 1) & mask;
         }
     }
 
@@ -246,7 +260,7 @@ impl<K: Eq, V> KeyTable<K, V> {
             self.empty_slot_for(hash)
         };
         self.slots[i] = Slot {
-            hash,
+            hash: hash | OCCUPIED,
             kv: Some((key, value)),
         };
         self.len += 1;
@@ -257,7 +271,7 @@ impl<K: Eq, V> KeyTable<K, V> {
     fn empty_slot_for(&self, hash: u64) -> usize {
         let mask = self.slots.len() - 1;
         let mut i = self.home(hash);
-        while self.slots[i].kv.is_some() {
+        while self.slots[i].hash != 0 {
             i = (i + 1) & mask;
         }
         i
@@ -304,9 +318,10 @@ impl<K: Eq, V> KeyTable<K, V> {
             .kv
             .take()
             .expect("removing an occupied slot");
+        self.slots[hole].hash = 0;
         self.len -= 1;
         let mut j = (hole + 1) & mask;
-        while self.slots[j].kv.is_some() {
+        while self.slots[j].hash != 0 {
             let home = self.home(self.slots[j].hash);
             // The entry at j may fill the hole iff its home is not cyclically within (hole, j].
             if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
