@@ -15,6 +15,9 @@ pub const EXIT_IO: i32 = 74;
 /// Exit code: checkpoint unusable (corrupt, incompatible, locked).
 pub const EXIT_CHECKPOINT: i32 = 78;
 
+/// Exit code: stopped by a signal before any checkpoint, or a second Ctrl-C.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
 /// Result alias of the engine.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -2,8 +2,9 @@
 
 use super::args::{OnErrorArg, RunArgs, ValidateArgs};
 use super::build;
-use crate::error::{Error, EXIT_OK, EXIT_USAGE};
+use crate::error::{Error, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 use crate::pipeline::spec::{Plan, SourceSpec};
+use crate::runtime::stop;
 use crate::runtime::{CheckpointConfig, RestoreFrom, RunConfig};
 use crate::source::dead_letter::OnError;
 use std::path::PathBuf;
@@ -95,8 +96,27 @@ pub fn run(args: &RunArgs) -> crate::Result<i32> {
     let plan = crate::pipeline::load(&args.pipeline, &args.sets)?;
     let config = run_config(&plan, args)?;
     let job = build::job(&plan);
+    install_stop_handler();
     tracing::info!(pipeline = %plan.name, workers = config.workers, "starting");
     let report = job.run(&config)?;
+    if let Some(last) = report.stopped {
+        return Ok(match last {
+            Some(id) => {
+                eprintln!(
+                    "weir: {}: stopped at checkpoint {id}; resume with --restore latest",
+                    plan.name
+                );
+                EXIT_OK
+            }
+            None => {
+                eprintln!(
+                    "weir: {}: interrupted before any checkpoint; output is incomplete",
+                    plan.name
+                );
+                EXIT_INTERRUPTED
+            }
+        });
+    }
     if report.already_complete {
         eprintln!(
             "weir: {}: checkpoint {} is the final checkpoint of a completed run; nothing to do",
@@ -142,6 +162,22 @@ pub fn run(args: &RunArgs) -> crate::Result<i32> {
         );
     }
     Ok(EXIT_OK)
+}
+
+/// Ctrl-C / SIGTERM: the first asks the job to take a final checkpoint and stop; the second
+/// exits at once with code 130.
+fn install_stop_handler() {
+    let installed = ctrlc::set_handler(|| {
+        if stop::request_stop() == 1 {
+            eprintln!("weir: stopping after a final checkpoint (Ctrl-C again to abort)");
+        } else {
+            eprintln!("weir: aborted");
+            std::process::exit(EXIT_INTERRUPTED);
+        }
+    });
+    if let Err(e) = installed {
+        tracing::warn!(error = %e, "no Ctrl-C handler: a signal ends the run without a final checkpoint");
+    }
 }
 
 /// Runs `weir validate`: every error with its field path on stderr, exit 2; a summary on

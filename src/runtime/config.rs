@@ -106,4 +106,7 @@ pub struct JobReport {
     pub restored_from: Option<u64>,
     /// True when the restored checkpoint was the final one of a completed job.
     pub already_complete: bool,
+    /// The run was stopped on request ([`super::stop::request_stop`]) before its input ended:
+    /// the id of its last committed checkpoint (resume from it), or `None` without checkpoints.
+    pub stopped: Option<Option<u64>>,
 }

@@ -177,6 +177,27 @@ impl Coordinator {
         self.in_flight.as_ref().map(|f| f.id)
     }
 
+    /// Triggers a checkpoint now (unless one is in flight); returns the id of the checkpoint
+    /// that will complete next.
+    pub fn trigger_now(&mut self, shared: &Shared) -> u64 {
+        if let Some(f) = &self.in_flight {
+            return f.id;
+        }
+        self.next_trigger = Instant::now();
+        self.tick(shared, true);
+        self.in_flight.as_ref().map_or(self.next_id - 1, |f| f.id)
+    }
+
+    /// Whether checkpoint `id` is no longer pending (committed or failed).
+    pub fn settled(&self, id: u64) -> bool {
+        self.in_flight.as_ref().is_none_or(|f| f.id != id)
+    }
+
+    /// The id of the newest committed checkpoint of this run, if any.
+    pub fn last_committed(&self) -> Option<u64> {
+        self.stats.last().map(|s| s.id)
+    }
+
     /// How long the caller may wait for events before [`Coordinator::tick`] is due.
     pub fn timeout(&self) -> Duration {
         if self.in_flight.is_some() {

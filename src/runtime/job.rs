@@ -4,6 +4,7 @@
 use super::coordinator::{self, Coordinator};
 use super::message::{Keyed, Msg};
 use super::ring::{ring, Consumer, Producer};
+use super::stop;
 use super::worker::{
     run_worker, Event, Shared, SnapshotWriter, StateRestore, WorkerEnv, WorkerStats,
 };
@@ -258,7 +259,8 @@ where
     let sink = parts.sink.clone();
     let sink_commit = move |epoch: u64| sink.commit(epoch);
 
-    // Coordinator loop: checkpoint triggers and acks, worker ends.
+    // Coordinator loop: checkpoint triggers and acks, stop requests, worker ends.
+    let mut stopping: Option<Option<u64>> = None;
     let mut stats: Vec<Option<WorkerStats>> = vec![None; n];
     let mut first_error: Option<Error> = None;
     let mut done = 0;
@@ -266,9 +268,18 @@ where
         let timeout = coordinator
             .as_ref()
             .map_or(Duration::from_millis(200), |c| c.timeout());
-        let event = rx.recv_timeout(timeout);
+        let event = rx.recv_timeout(timeout.min(Duration::from_millis(100)));
+        // A stop request: take a checkpoint now, stop the workers once it settled.
+        if stop::stop_requested() && stopping.is_none() && done == 0 {
+            let id = coordinator.as_mut().map(|c| c.trigger_now(&shared));
+            tracing::info!(checkpoint = ?id, "stop requested");
+            stopping = Some(id);
+        }
         if let Some(c) = coordinator.as_mut() {
-            c.tick(&shared, done == 0 && first_error.is_none());
+            c.tick(
+                &shared,
+                done == 0 && first_error.is_none() && stopping.is_none(),
+            );
         }
         match event {
             Ok(Event::Ack(ack)) => {
@@ -293,6 +304,15 @@ where
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if let Some(id) = stopping {
+            let settled = match (id, coordinator.as_ref()) {
+                (Some(id), Some(c)) => c.settled(id),
+                _ => true,
+            };
+            if settled && !shared.stop.swap(true, Ordering::Relaxed) {
+                tracing::info!("stopping the workers");
+            }
         }
     }
     for h in handles {
@@ -334,6 +354,21 @@ where
     }
     if let Some(e) = first_error {
         return Err(e);
+    }
+    if stopping.is_some() && stats.iter().any(Option::is_none) {
+        // Stopped before the input ended: no final checkpoint (the job is not finished).
+        report.stopped = Some(coordinator.as_ref().and_then(|c| c.last_committed()));
+        if let Some(c) = coordinator.as_mut() {
+            report.checkpoints = std::mem::take(&mut c.stats);
+            report.failed_checkpoints = c.failed;
+        }
+        report.elapsed = started.elapsed();
+        for s in stats.into_iter().flatten() {
+            report.records_in += s.records_in;
+            report.dead_lettered += s.dead_lettered;
+            report.sink.merge(s.sink);
+        }
+        return Ok(report);
     }
     let stats: Vec<WorkerStats> = stats.into_iter().flatten().collect();
     if let Some(c) = coordinator.as_mut() {

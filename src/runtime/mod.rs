@@ -6,6 +6,7 @@ mod job;
 pub mod message;
 mod outbox;
 pub mod ring;
+pub mod stop;
 pub mod stream;
 pub mod worker;
 
