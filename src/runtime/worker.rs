@@ -193,7 +193,8 @@ where
 
     loop {
         if env.shared.stop.load(Ordering::Relaxed) {
-            return Err(Error::Runtime("stopped: another worker failed".into()));
+            // Another worker failed, or a stop was requested after a final checkpoint.
+            return Err(Error::Runtime("stopped: the job is stopping".into()));
         }
         let mut progress = false;
 
@@ -206,6 +207,7 @@ where
                 budget -= 1;
                 match msg {
                     Msg::Data(mut records) => {
+                        now = now_ms();
                         let local = |hash: u64| {
                             ((hash & kg_mask) as u16).wrapping_sub(range.start) as usize
                         };
@@ -258,7 +260,7 @@ where
                 &mut op,
                 k,
                 range.clone(),
-                now,
+                now_ms(),
                 positions,
                 dead_len,
             )?;
@@ -289,7 +291,6 @@ where
                 injected = trigger;
                 progress = true;
             } else {
-                now = now_ms();
                 let poll = env.split.poll_batch(&mut src_buf, batch, &mut env.dead)?;
                 let got = src_buf.len();
                 for rec in src_buf.drain(..) {
