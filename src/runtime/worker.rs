@@ -189,7 +189,6 @@ where
     let mut epoch = env.last_checkpoint + 1;
     let mut outputs: Vec<O> = Vec::with_capacity(batch);
     let mut idle = 0u32;
-    let mut now = now_ms();
 
     loop {
         if env.shared.stop.load(Ordering::Relaxed) {
@@ -207,7 +206,7 @@ where
                 budget -= 1;
                 match msg {
                     Msg::Data(mut records) => {
-                        now = now_ms();
+                        let now = now_ms();
                         let local = |hash: u64| {
                             ((hash & kg_mask) as u16).wrapping_sub(range.start) as usize
                         };
