@@ -21,7 +21,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use xxhash_rust::xxh3::xxh3_64;
 
 /// Output is written to the file when the buffer holds this many bytes.
 pub(crate) const FLUSH_BYTES: usize = 256 * 1024;
@@ -276,14 +275,7 @@ impl<T> SinkPartition<T> for FilePartition<T> {
                 self.buf.extend_from_slice(&header);
             }
         }
-        let mut checksum = 0u64;
-        for record in batch {
-            let start = self.buf.len();
-            self.encoder.encode(record, &mut self.buf);
-            checksum = checksum.wrapping_add(xxh3_64(&self.buf[start..]));
-        }
-        self.stats.records += batch.len() as u64;
-        self.stats.checksum = self.stats.checksum.wrapping_add(checksum);
+        super::encode_batch(self.encoder.as_ref(), batch, &mut self.buf, &mut self.stats);
         if self.buf.len() >= FLUSH_BYTES {
             self.write_out()?;
         }

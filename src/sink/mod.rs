@@ -139,3 +139,21 @@ impl<T> Sink<T> for Box<dyn Sink<T>> {
         (**self).exactly_once()
     }
 }
+
+/// Encodes `batch` onto `buf` and adds the records and their checksum (xxh3 of each encoded
+/// record, summed) to `stats`: the shared body of the text sinks' `write_batch`.
+pub(crate) fn encode_batch<T>(
+    encoder: &dyn Encoder<T>,
+    batch: &[T],
+    buf: &mut Vec<u8>,
+    stats: &mut SinkStats,
+) {
+    let mut checksum = 0u64;
+    for record in batch {
+        let start = buf.len();
+        encoder.encode(record, buf);
+        checksum = checksum.wrapping_add(xxhash_rust::xxh3::xxh3_64(&buf[start..]));
+    }
+    stats.records += batch.len() as u64;
+    stats.checksum = stats.checksum.wrapping_add(checksum);
+}

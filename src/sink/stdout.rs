@@ -11,7 +11,6 @@ use crate::error::Error;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use xxhash_rust::xxh3::xxh3_64;
 
 /// Where the output goes.
 #[derive(Clone)]
@@ -119,14 +118,7 @@ impl<T> StdoutPartition<T> {
 
 impl<T> SinkPartition<T> for StdoutPartition<T> {
     fn write_batch(&mut self, batch: &[T]) -> crate::Result<()> {
-        let mut checksum = 0u64;
-        for record in batch {
-            let start = self.buf.len();
-            self.encoder.encode(record, &mut self.buf);
-            checksum = checksum.wrapping_add(xxh3_64(&self.buf[start..]));
-        }
-        self.stats.records += batch.len() as u64;
-        self.stats.checksum = self.stats.checksum.wrapping_add(checksum);
+        super::encode_batch(self.encoder.as_ref(), batch, &mut self.buf, &mut self.stats);
         if self.buf.len() >= FLUSH_BYTES {
             self.write_out()?;
         }
