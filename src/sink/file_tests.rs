@@ -1,4 +1,5 @@
 use super::*;
+use xxhash_rust::xxh3::xxh3_64;
 
 /// Encodes a number as a decimal line; optional header `n`.
 struct Lines {

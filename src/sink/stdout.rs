@@ -139,6 +139,7 @@ impl<T> SinkPartition<T> for StdoutPartition<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xxhash_rust::xxh3::xxh3_64;
 
     struct Csv;
     impl Encoder<(u32, u32)> for Csv {
