@@ -25,7 +25,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The pipeline file or a flag is invalid; each entry names the field path.
-    #[error("invalid pipeline:\n{}", .0.join("\n"))]
+    #[error("invalid configuration:\n{}", .0.join("\n"))]
     Config(Vec<String>),
     /// An I/O operation on a path failed.
     #[error("{path}: {source}")]
