@@ -25,7 +25,6 @@
 pub mod checkpoint;
 pub mod cli;
 pub mod error;
-pub mod metrics;
 pub mod operator;
 pub mod pipeline;
 pub mod record;
@@ -33,6 +32,5 @@ pub mod runtime;
 pub mod sink;
 pub mod source;
 pub mod state;
-pub mod time;
 
 pub use error::{Error, Result};
