@@ -190,7 +190,9 @@ fn check(engine: &W1Outcome, base: &W1Outcome) -> crate::Result<()> {
 /// Engine failures, or a result that differs from the baseline's.
 pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     if args.keys == 0 || (args.events == 0 && args.workload == Workload::W1) {
-        return Err(Error::Config(vec!["--keys and --events: must be at least 1".into()]));
+        return Err(Error::Config(vec![
+            "--keys and --events: must be at least 1".into(),
+        ]));
     }
     let mut config = RunConfig::default();
     if let Some(w) = args.workers {

@@ -77,7 +77,7 @@ impl<T: Send + 'static> Stream<T> {
         Stream {
             source: Arc::new(MapSource {
                 inner: self.source,
-                f,
+                stage: FilterMap(f),
                 _t: PhantomData,
             }),
         }
@@ -88,7 +88,13 @@ impl<T: Send + 'static> Stream<T> {
     where
         F: Fn(T) -> U + Send + Sync + Clone + 'static,
     {
-        self.filter_map(move |t| Some(f(t)))
+        Stream {
+            source: Arc::new(MapSource {
+                inner: self.source,
+                stage: Map(f),
+                _t: PhantomData,
+            }),
+        }
     }
 
     /// Keeps the records for which `f` is true.
@@ -107,16 +113,16 @@ impl<T: Send + 'static> Stream<T> {
     {
         let keyed = move |t: T| {
             let key = f(&t);
-            Some(Keyed {
+            Keyed {
                 hash: key.stable_hash(),
                 key,
                 value: t,
-            })
+            }
         };
         KeyedStream {
             source: Arc::new(MapSource {
                 inner: self.source,
-                f: keyed,
+                stage: Map(keyed),
                 _t: PhantomData,
             }),
         }
@@ -124,16 +130,14 @@ impl<T: Send + 'static> Stream<T> {
 
     /// Writes the stream to `sink` without a keyed stage (records stay on their worker).
     pub fn sink(self, sink: impl Sink<T> + 'static) -> Job {
-        let local = |t: T| {
-            Some(Keyed {
-                hash: LOCAL,
-                key: (),
-                value: t,
-            })
+        let local = |t: T| Keyed {
+            hash: LOCAL,
+            key: (),
+            value: t,
         };
         let source: Arc<dyn Source<Keyed<(), T>>> = Arc::new(MapSource {
             inner: self.source,
-            f: local,
+            stage: Map(local),
             _t: PhantomData,
         });
         let parts = JobParts {
@@ -207,18 +211,53 @@ where
     }
 }
 
-/// A source whose records pass through a stateless function.
-struct MapSource<T, F> {
+/// A stateless per-batch transformation of a [`MapSource`]: monomorphised, so the per-record
+/// loop inlines the user's function.
+trait Stage<T, U>: Clone + Send + Sync + 'static {
+    /// Transforms the records of `input`, appending the results to `out`.
+    fn apply(&self, input: std::vec::Drain<'_, T>, out: &mut Vec<U>);
+}
+
+/// A stage that may drop records.
+#[derive(Clone)]
+struct FilterMap<F>(F);
+
+impl<T, U, F> Stage<T, U> for FilterMap<F>
+where
+    F: Fn(T) -> Option<U> + Send + Sync + Clone + 'static,
+{
+    #[inline]
+    fn apply(&self, input: std::vec::Drain<'_, T>, out: &mut Vec<U>) {
+        out.extend(input.filter_map(&self.0));
+    }
+}
+
+/// A one-to-one stage (its exact length lets `extend` reserve once and skip capacity checks).
+#[derive(Clone)]
+struct Map<F>(F);
+
+impl<T, U, F> Stage<T, U> for Map<F>
+where
+    F: Fn(T) -> U + Send + Sync + Clone + 'static,
+{
+    #[inline]
+    fn apply(&self, input: std::vec::Drain<'_, T>, out: &mut Vec<U>) {
+        out.extend(input.map(&self.0));
+    }
+}
+
+/// A source whose records pass through a stateless stage.
+struct MapSource<T, S> {
     inner: Arc<dyn Source<T>>,
-    f: F,
+    stage: S,
     _t: PhantomData<fn(T)>,
 }
 
-impl<T, U, F> Source<U> for MapSource<T, F>
+impl<T, U, S> Source<U> for MapSource<T, S>
 where
     T: Send + 'static,
     U: Send + 'static,
-    F: Fn(T) -> Option<U> + Send + Sync + Clone + 'static,
+    S: Stage<T, U>,
 {
     fn name(&self) -> String {
         self.inner.name()
@@ -241,7 +280,7 @@ where
         let inner = self.inner.open_split(worker, workers, resume)?;
         Ok(Box::new(MapSplit {
             inner,
-            f: self.f.clone(),
+            stage: self.stage.clone(),
             buf: Vec::new(),
             read: 0,
             _u: PhantomData,
@@ -249,9 +288,9 @@ where
     }
 }
 
-struct MapSplit<T, U, F> {
+struct MapSplit<T, U, S> {
     inner: Box<dyn SourceSplit<T>>,
-    f: F,
+    stage: S,
     /// Scratch batch of the inner split, reused across polls.
     buf: Vec<T>,
     /// Records the inner split produced.
@@ -259,10 +298,10 @@ struct MapSplit<T, U, F> {
     _u: PhantomData<fn() -> U>,
 }
 
-impl<T, U, F> SourceSplit<U> for MapSplit<T, U, F>
+impl<T, U, S> SourceSplit<U> for MapSplit<T, U, S>
 where
     T: Send,
-    F: Fn(T) -> Option<U> + Send,
+    S: Stage<T, U>,
 {
     #[inline]
     fn poll_batch(
@@ -274,7 +313,7 @@ where
         self.buf.clear();
         let poll = self.inner.poll_batch(&mut self.buf, max, dead)?;
         self.read += self.buf.len() as u64;
-        out.extend(self.buf.drain(..).filter_map(&self.f));
+        self.stage.apply(self.buf.drain(..), out);
         Ok(poll)
     }
 

@@ -146,15 +146,14 @@ impl<K: Eq, V> KeyTable<K, V> {
             // Only the slot's first word is read until the tags match: with large keys or
             // values the key may sit on another cache line than the prefetched one.
             let slot = &self.slots[i];
-            if slot.hash == 0 {
-                return Err(i);
-            }
             if slot.hash == tag {
                 if let Some((k, _)) = &slot.kv {
                     if k == key {
                         return Ok(i);
                     }
                 }
+            } else if slot.hash == 0 {
+                return Err(i);
             }
             i = (i + 1) & mask;
         }
