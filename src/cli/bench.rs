@@ -7,7 +7,7 @@ use crate::operator::KeyedOperator;
 use crate::runtime::{CheckpointConfig, JobReport, RestoreFrom, RunConfig, Stream};
 use crate::sink::null::NullSink;
 use crate::source::generator::{splitmix64, GeneratorSource};
-use crate::state::{KeyContext, KeyedStateStore, ValueState};
+use crate::state::{KeyContext, KeyedStateStore, ValueState, DEFAULT_MAX_PARALLELISM};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,9 +24,14 @@ pub struct W1Sum {
 
 impl W1Sum {
     /// A W1 operator adding its final-state checksum to `state_checksum`.
-    pub fn new(state_checksum: Arc<AtomicU64>) -> Self {
+    ///
+    /// `keys` is the expected key count: the state is sized for it up front, as the baseline
+    /// loop's map is (`with_capacity`).
+    pub fn new(state_checksum: Arc<AtomicU64>, keys: u64) -> Self {
+        // Key groups receive binomially distributed shares: leave 5 % of slack.
+        let per_group = (keys as usize).div_ceil(DEFAULT_MAX_PARALLELISM as usize) * 21 / 20;
         W1Sum {
-            sum: ValueState::new("sum"),
+            sum: ValueState::new("sum").with_expected_keys_per_group(per_group),
             state_checksum,
         }
     }
@@ -89,7 +94,7 @@ pub fn run_w1(events: u64, keys: u64, config: &RunConfig) -> crate::Result<W1Out
         .events_per_ms(EVENTS_PER_MS);
     let job = Stream::from_source(source)
         .key_by(|e: &(u64, i64)| e.0)
-        .process(move || W1Sum::new(sc.clone()))
+        .process(move || W1Sum::new(sc.clone(), keys))
         .sink(NullSink::new(output_hash));
     let report = job.run(config)?;
     Ok(W1Outcome {

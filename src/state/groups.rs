@@ -62,6 +62,8 @@ pub(crate) struct KeyGroupMaps<K, V> {
     ttl: Option<Ttl>,
     plain: Vec<KeyTable<K, V>>,
     timed: Vec<KeyTable<K, Timed<V>>>,
+    /// Keys expected per key group: tables are allocated for that many up front.
+    expected_per_group: usize,
 }
 
 impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
@@ -72,7 +74,13 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
             ttl: None,
             plain: Vec::new(),
             timed: Vec::new(),
+            expected_per_group: 0,
         }
+    }
+
+    /// Expects `keys` keys per key group (tables are sized for them when key groups are set).
+    pub(crate) fn set_expected_keys_per_group(&mut self, keys: usize) {
+        self.expected_per_group = keys;
     }
 
     /// Sets the TTL (`None` disables it); drops all content.
@@ -89,11 +97,12 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// Owns the key groups `range`, with empty tables; drops all content.
     pub(crate) fn set_range(&mut self, range: Range<u16>) {
         let n = range.len();
+        let cap = self.expected_per_group;
         if self.ttl.is_some() {
             self.plain = Vec::new();
-            self.timed = (0..n).map(|_| KeyTable::new()).collect();
+            self.timed = (0..n).map(|_| KeyTable::with_capacity(cap)).collect();
         } else {
-            self.plain = (0..n).map(|_| KeyTable::new()).collect();
+            self.plain = (0..n).map(|_| KeyTable::with_capacity(cap)).collect();
             self.timed = Vec::new();
         }
         self.range = range;

@@ -35,6 +35,14 @@ impl<K: Hash + Eq + Clone, V> ValueState<K, V> {
         }
     }
 
+    /// Sizes each key group's table for `keys` keys when the key groups are assigned (like
+    /// `HashMap::with_capacity`: avoids rehashing while the key space fills; a builder, call
+    /// it at construction). With K keys in total, pass about `K / max_parallelism`.
+    pub fn with_expected_keys_per_group(mut self, keys: usize) -> Self {
+        self.maps.set_expected_keys_per_group(keys);
+        self
+    }
+
     /// Enables processing-time TTL (builder; drops any content, so call it at construction).
     pub fn with_ttl(mut self, ttl: Ttl) -> Self {
         self.maps.set_ttl(Some(ttl));
