@@ -294,6 +294,7 @@ impl Coordinator {
             tracing::warn!(checkpoint = id, error = %e, "checkpoint commit failed; the job goes on");
             return Ok(());
         }
+        super::crash_point::crash_point("after-manifest", id);
         sink_commit(id)?;
         if let Err(e) = self.store.retain(self.config.retain.max(1)) {
             tracing::warn!(error = %e, "could not remove old checkpoints");

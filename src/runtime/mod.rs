@@ -2,6 +2,7 @@
 
 pub mod config;
 mod coordinator;
+mod crash_point;
 mod job;
 pub mod message;
 mod outbox;

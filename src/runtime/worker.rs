@@ -437,6 +437,7 @@ where
     let (events, worker) = (env.shared.events.clone(), env.id);
     let write = move || {
         let file = writer.write(k, &snap);
+        super::crash_point::crash_point("after-state-write", k);
         let _ = events.send(Event::Ack(Ack {
             id: k,
             worker,
