@@ -26,6 +26,27 @@ mod roundtrip_tests;
 use compact_str::CompactString;
 use smallvec::SmallVec;
 
+/// A byte buffer that canonical encodings append to (a `Vec`, or an inline `SmallVec` so
+/// that hashing a key does not allocate).
+pub trait ByteSink {
+    /// Appends `bytes`.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl ByteSink for Vec<u8> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl<const N: usize> ByteSink for SmallVec<[u8; N]> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
 /// One field value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -73,25 +94,25 @@ impl Value {
 
     /// Appends the canonical bytes of the value (tag + little-endian payload), the input of the
     /// stable key-group hash.
-    pub fn canonical_bytes(&self, out: &mut impl Extend<u8>) {
+    pub fn canonical_bytes(&self, out: &mut impl ByteSink) {
         match self {
-            Value::Null => out.extend([0u8]),
+            Value::Null => out.put(&[0]),
             Value::I64(v) => {
-                out.extend([1u8]);
-                out.extend(v.to_le_bytes());
+                out.put(&[1]);
+                out.put(&v.to_le_bytes());
             }
             Value::F64(v) => {
-                out.extend([2u8]);
-                out.extend(v.to_bits().to_le_bytes());
+                out.put(&[2]);
+                out.put(&v.to_bits().to_le_bytes());
             }
             Value::Str(s) => {
-                out.extend([3u8]);
-                out.extend((s.len() as u32).to_le_bytes());
-                out.extend(s.as_bytes().iter().copied());
+                out.put(&[3]);
+                out.put(&(s.len() as u32).to_le_bytes());
+                out.put(s.as_bytes());
             }
             Value::Ts(v) => {
-                out.extend([4u8]);
-                out.extend(v.to_le_bytes());
+                out.put(&[4]);
+                out.put(&v.to_le_bytes());
             }
         }
     }
