@@ -213,38 +213,10 @@ where
         });
     }
 
-    let mut handles = Vec::with_capacity(n);
-    for env in envs {
-        let factory = parts.factory.clone();
-        let shared = shared.clone();
-        let pin_it = config.pin;
-        let w = env.id;
-        let handle = std::thread::Builder::new()
-            .name(format!("weir-w{w}"))
-            .spawn(move || {
-                if pin_it {
-                    pin(w);
-                }
-                let events = shared.events.clone();
-                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_worker(env, factory())
-                }))
-                .unwrap_or_else(|panic| {
-                    let msg = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".into());
-                    Err(Error::Runtime(format!("panicked: {msg}")))
-                });
-                if result.is_err() {
-                    shared.stop.store(true, Ordering::Relaxed);
-                }
-                let _ = events.send(Event::Done { worker: w, result });
-            })
-            .map_err(|e| Error::Runtime(format!("cannot spawn worker {w}: {e}")))?;
-        handles.push(handle);
-    }
+    let handles = envs
+        .into_iter()
+        .map(|env| spawn_worker(env, parts.factory.clone(), shared.clone(), config.pin))
+        .collect::<crate::Result<Vec<_>>>()?;
     let mut coordinator = match (&start.store, &config.checkpoint) {
         (Some(store), Some(cc)) => Some(Coordinator::new(
             store.clone(),
@@ -363,11 +335,7 @@ where
             report.failed_checkpoints = c.failed;
         }
         report.elapsed = started.elapsed();
-        for s in stats.into_iter().flatten() {
-            report.records_in += s.records_in;
-            report.dead_lettered += s.dead_lettered;
-            report.sink.merge(s.sink);
-        }
+        add_stats(&mut report, stats.into_iter().flatten());
         return Ok(report);
     }
     let stats: Vec<WorkerStats> = stats.into_iter().flatten().collect();
@@ -384,12 +352,58 @@ where
         report.failed_checkpoints = c.failed;
     }
     report.elapsed = started.elapsed();
+    add_stats(&mut report, stats);
+    Ok(report)
+}
+
+/// Starts worker `env.id` on its own thread (pinned when asked). Its result — figures, error
+/// or caught panic — goes to the coordinator as [`Event::Done`]; a failure also sets the stop
+/// flag so that the other workers end.
+fn spawn_worker<K, T, O, Op>(
+    env: WorkerEnv<K, T, O>,
+    factory: Arc<dyn Fn() -> Op + Send + Sync>,
+    shared: Arc<Shared>,
+    pin_it: bool,
+) -> crate::Result<std::thread::JoinHandle<()>>
+where
+    K: Clone + Send + 'static,
+    T: Send + 'static,
+    O: Send + 'static,
+    Op: KeyedOperator<K, T, O> + 'static,
+{
+    let w = env.id;
+    std::thread::Builder::new()
+        .name(format!("weir-w{w}"))
+        .spawn(move || {
+            if pin_it {
+                pin(w);
+            }
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_worker(env, factory())
+            }))
+            .unwrap_or_else(|panic| {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(Error::Runtime(format!("panicked: {msg}")))
+            });
+            if result.is_err() {
+                shared.stop.store(true, Ordering::Relaxed);
+            }
+            let _ = shared.events.send(Event::Done { worker: w, result });
+        })
+        .map_err(|e| Error::Runtime(format!("cannot spawn worker {w}: {e}")))
+}
+
+/// Adds the workers' figures to the report.
+fn add_stats(report: &mut JobReport, stats: impl IntoIterator<Item = WorkerStats>) {
     for s in stats {
         report.records_in += s.records_in;
         report.dead_lettered += s.dead_lettered;
         report.sink.merge(s.sink);
     }
-    Ok(report)
 }
 
 /// Names the worker in its error, keeping data and I/O errors' own exit codes.
