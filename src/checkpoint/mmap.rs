@@ -1,7 +1,7 @@
 //! The only `unsafe` of the checkpoint store: memory maps of state files (memmap2), and the
 //! block preallocation that keeps a write through a map from dying of SIGBUS on a full disk.
 //!
-//! Every function here is safe to call; the invariants that make the unsafe blocks sound are
+//! Every function here is safe to call; the invariants that make the `unsafe` blocks sound are
 //! upheld by the store (see each `SAFETY` comment):
 //! 1. state files are only created and written by this process, which holds the directory's
 //!    advisory lock ([`super::CheckpointStore::open`]), and a complete checkpoint's files are
@@ -47,6 +47,7 @@ pub(crate) fn map_for_write(file: &File) -> io::Result<MmapMut> {
     // that has no MANIFEST yet, under the store's exclusive directory lock, so no other
     // process maps or truncates it (invariant 1 of the module); 2. its length was set before
     // mapping and is not changed while the map lives.
+    // (SAFETY: reasons 1–2 above.)
     unsafe { MmapOptions::new().map_mut(file) }
 }
 

@@ -110,6 +110,7 @@ struct Shared<T> {
 //    while it is free, the consumer only reads the slot at `head` while it is full, and the
 //    Release/Acquire pairs on `head` and `tail` order those accesses (see `push` and `pop`).
 // 3. Only one `Producer` and one `Consumer` exist, and they take `&mut self` to push/pop.
+// (SAFETY: reasons 1–3 above.)
 unsafe impl<T: Send> Sync for Shared<T> {}
 // SAFETY: 1. `Shared` owns its `T`s; sending it sends them, which `T: Send` allows.
 unsafe impl<T: Send> Send for Shared<T> {}
@@ -160,6 +161,7 @@ impl<T> Drop for Shared<T> {
             // 2. Nobody else can reach the slot any more (`&mut self`), and `pos` advances
             //    past it, so the item is dropped exactly once.
             self.slot(pos)
+                // SAFETY: reasons 1–3 above.
                 .with_mut(|p| unsafe { (*p).assume_init_drop() });
             pos = self.next(pos);
         }
@@ -205,6 +207,7 @@ impl<T> Producer<T> {
         // 3. Writing a `MaybeUninit` over an uninitialised slot drops nothing.
         shared
             .slot(tail)
+            // SAFETY: reasons 1–3 above.
             .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
         let next = shared.next(tail);
         // Release: the write of the slot happens before the consumer sees the new tail.
@@ -276,6 +279,7 @@ impl<T> Consumer<T> {
         // 3. The item is moved out once: `head` advances past the slot right after.
         let value = shared
             .slot(head)
+            // SAFETY: reasons 1–3 above.
             .with_mut(|p| unsafe { (*p).assume_init_read() });
         let next = shared.next(head);
         // Release: the read of the slot happens before the producer sees the slot free.
