@@ -62,5 +62,6 @@ pub(crate) fn map_for_read(file: &File) -> io::Result<Mmap> {
     // 2. the caller checked its length against the MANIFEST first (invariant 2); 3. the
     // bytes are treated as untrusted: they are checksummed and then only read through
     // validating `rkyv::access`, never `access_unchecked`.
+    // (SAFETY: reasons 1–3 above.)
     unsafe { MmapOptions::new().populate().map(file) }
 }
