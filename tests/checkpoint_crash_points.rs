@@ -3,25 +3,12 @@
 //! file is written but before the MANIFEST, and after the MANIFEST but before the sink's
 //! pending files are published. `--restore latest` must then complete the output exactly once.
 
-use std::collections::BTreeMap;
+mod checkpoint_support;
+
+use checkpoint_support::{assert_exactly_once, committed, rate_limited_count};
 use std::process::Command;
 
-const PIPELINE: &str = r#"
-[source]
-type = "generator"
-events = 150000
-keys = 300
-rate = 150000
-[[ops]]
-type = "key_by"
-key = ["key"]
-[[ops]]
-type = "rolling"
-aggregates = [ { fn = "count", as = "n" } ]
-[sink]
-type = "file"
-path = "out"
-"#;
+const EVENTS: u64 = 150_000;
 
 fn weir(dir: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_weir"));
@@ -35,27 +22,14 @@ fn weir(dir: &std::path::Path) -> Command {
     c
 }
 
-/// The committed output as a multiset of lines.
-fn committed(dir: &std::path::Path) -> BTreeMap<String, usize> {
-    let mut lines = BTreeMap::new();
-    for e in std::fs::read_dir(dir.join("out")).unwrap() {
-        let p = e.unwrap().path();
-        if p.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("part-")
-        {
-            for l in std::fs::read_to_string(p).unwrap().lines() {
-                *lines.entry(l.to_string()).or_default() += 1;
-            }
-        }
-    }
-    lines
-}
-
 fn crash_then_restore(point: &str) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("p.toml"), PIPELINE).unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        rate_limited_count(EVENTS, 150_000),
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
     let crashed = weir(dir.path())
         .env("WEIR_CRASH_AT", format!("{point}:2"))
         .output()
@@ -69,9 +43,9 @@ fn crash_then_restore(point: &str) {
         stderr.contains(&format!("crash point {point} at checkpoint 2")),
         "{stderr}"
     );
-    let before = committed(dir.path()).values().sum::<usize>();
+    let before = committed(&out_dir).len();
     assert!(
-        before < 150_000,
+        before < EVENTS as usize,
         "crashed early, yet {before} lines committed"
     );
 
@@ -84,16 +58,7 @@ fn crash_then_restore(point: &str) {
         "{}",
         String::from_utf8_lossy(&restored.stderr)
     );
-    let out = committed(dir.path());
-    assert_eq!(
-        out.values().sum::<usize>(),
-        150_000,
-        "lines lost or duplicated"
-    );
-    assert!(
-        out.values().all(|&n| n == 1),
-        "duplicated lines after a crash at {point}"
-    );
+    assert_exactly_once(&committed(&out_dir), EVENTS as usize, point);
 }
 
 #[test]

@@ -11,6 +11,27 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// A rate-limited generator pipeline (about 1 s of input at the given `rate`) with a rolling
+/// count per key, written to `out/`: its committed output has every `key,n` line exactly once,
+/// whatever the worker interleaving, so crashes and stops can be checked line for line.
+pub fn rate_limited_count(events: u64, rate: u64) -> String {
+    format!(
+        "[source]\ntype = \"generator\"\nevents = {events}\nkeys = 300\nrate = {rate}\n\
+         [[ops]]\ntype = \"key_by\"\nkey = [\"key\"]\n\
+         [[ops]]\ntype = \"rolling\"\naggregates = [ {{ fn = \"count\", as = \"n\" }} ]\n\
+         [sink]\ntype = \"file\"\npath = \"out\"\n"
+    )
+}
+
+/// Asserts that `lines` (sorted) has `expected` lines and no line twice.
+pub fn assert_exactly_once(lines: &[String], expected: usize, what: &str) {
+    assert_eq!(lines.len(), expected, "{what}: lines lost or duplicated");
+    assert!(
+        lines.windows(2).all(|w| w[0] != w[1]),
+        "{what}: duplicated lines"
+    );
+}
+
 /// Exit code of an unusable checkpoint.
 pub const EXIT_CHECKPOINT: i32 = 78;
 
