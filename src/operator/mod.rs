@@ -27,6 +27,24 @@ pub trait KeyedOperator<K, I, O>: Send {
         let _ = (watermark_ms, out);
     }
 
+    /// Processing time advanced to `now_ms` (called about once per batch and when idle;
+    /// processing-time timers fire here).
+    fn on_processing_time(&mut self, now_ms: u64, out: &mut Vec<O>) {
+        let _ = (now_ms, out);
+    }
+
+    /// Names of the operator's side outputs, in index order (e.g. `["late"]`). A side output
+    /// carries the operator's output type; a pipeline refers to it as `NAME.OUTPUT`.
+    fn side_outputs(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// Moves the records emitted to side output `index` since the last call into `out`. The
+    /// runtime calls it after every batch, watermark, timer round and at close.
+    fn drain_side(&mut self, index: usize, out: &mut Vec<O>) {
+        let _ = (index, out);
+    }
+
     /// End of input: emit what is left.
     fn close(&mut self, out: &mut Vec<O>) {
         let _ = out;
@@ -80,6 +98,11 @@ where
         out.extend(self.scratch.drain(..).filter_map(&mut self.f));
     }
 
+    fn on_processing_time(&mut self, now_ms: u64, out: &mut Vec<O2>) {
+        self.inner.on_processing_time(now_ms, &mut self.scratch);
+        out.extend(self.scratch.drain(..).filter_map(&mut self.f));
+    }
+
     fn close(&mut self, out: &mut Vec<O2>) {
         self.inner.close(&mut self.scratch);
         out.extend(self.scratch.drain(..).filter_map(&mut self.f));
@@ -104,6 +127,15 @@ impl<K, I, O> KeyedOperator<K, I, O> for Box<dyn KeyedOperator<K, I, O>> {
     }
     fn on_watermark(&mut self, watermark_ms: i64, out: &mut Vec<O>) {
         (**self).on_watermark(watermark_ms, out)
+    }
+    fn on_processing_time(&mut self, now_ms: u64, out: &mut Vec<O>) {
+        (**self).on_processing_time(now_ms, out)
+    }
+    fn side_outputs(&self) -> Vec<&'static str> {
+        (**self).side_outputs()
+    }
+    fn drain_side(&mut self, index: usize, out: &mut Vec<O>) {
+        (**self).drain_side(index, out)
     }
     fn close(&mut self, out: &mut Vec<O>) {
         (**self).close(out)
