@@ -141,3 +141,50 @@ impl<K, I, O> KeyedOperator<K, I, O> for Box<dyn KeyedOperator<K, I, O>> {
         (**self).close(out)
     }
 }
+
+/// A two-input keyed operator (Flink's `KeyedCoProcessFunction`): both inputs are keyed by the
+/// same key type and share the operator's keyed state; `process1` sees the first input's
+/// records, `process2` the second's.
+pub trait KeyedCoOperator<K, A, B, O>: Send {
+    /// Processes one record of the first input for the current key.
+    fn process1(&mut self, ctx: &KeyContext<'_, K>, input: A, out: &mut Vec<O>);
+
+    /// Processes one record of the second input for the current key.
+    fn process2(&mut self, ctx: &KeyContext<'_, K>, input: B, out: &mut Vec<O>);
+
+    /// See [`KeyedOperator::prefetch`].
+    #[inline]
+    fn prefetch(&self, local_group: usize, hash: u64) {
+        let _ = (local_group, hash);
+    }
+
+    /// See [`KeyedOperator::states`].
+    fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
+        Vec::new()
+    }
+
+    /// See [`KeyedOperator::on_watermark`]; the watermark is the minimum over both inputs.
+    fn on_watermark(&mut self, watermark_ms: i64, out: &mut Vec<O>) {
+        let _ = (watermark_ms, out);
+    }
+
+    /// See [`KeyedOperator::on_processing_time`].
+    fn on_processing_time(&mut self, now_ms: u64, out: &mut Vec<O>) {
+        let _ = (now_ms, out);
+    }
+
+    /// See [`KeyedOperator::side_outputs`].
+    fn side_outputs(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// See [`KeyedOperator::drain_side`].
+    fn drain_side(&mut self, index: usize, out: &mut Vec<O>) {
+        let _ = (index, out);
+    }
+
+    /// End of both inputs: emit what is left.
+    fn close(&mut self, out: &mut Vec<O>) {
+        let _ = out;
+    }
+}
