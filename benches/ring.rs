@@ -43,10 +43,10 @@ trait Spsc<T> {
 /// weir's ring.
 struct Weir;
 impl<T: Send> Spsc<T> for Weir {
-    type Tx = weir::runtime::ring::Producer<T>;
-    type Rx = weir::runtime::ring::Consumer<T>;
+    type Tx = weir::exchange::ring::Producer<T>;
+    type Rx = weir::exchange::ring::Consumer<T>;
     fn new(capacity: usize) -> (Self::Tx, Self::Rx) {
-        weir::runtime::ring::ring(capacity)
+        weir::exchange::ring::ring(capacity)
     }
     #[inline]
     fn push(tx: &mut Self::Tx, value: T) -> Result<(), T> {

@@ -60,8 +60,12 @@ pub enum Error {
         /// Index of the worker.
         worker: usize,
         /// The cause.
-        cause: String,
+        cause: Box<Error>,
     },
+    /// The worker stopped because the job is stopping (another worker failed, or a
+    /// requested stop settled); not a failure of its own.
+    #[error("stopped: the job is stopping")]
+    Stopped,
     /// Any other runtime failure.
     #[error("{0}")]
     Runtime(String),
@@ -83,8 +87,8 @@ impl Error {
             Error::Io { .. } => EXIT_IO,
             Error::Data { .. } => EXIT_DATA,
             Error::Checkpoint { .. } => EXIT_CHECKPOINT,
-            Error::Worker { cause, .. } if cause.starts_with("bad record") => EXIT_DATA,
-            Error::Worker { .. } | Error::Runtime(_) => EXIT_RUNTIME,
+            Error::Worker { cause, .. } => cause.exit_code(),
+            Error::Stopped | Error::Runtime(_) => EXIT_RUNTIME,
         }
     }
 }

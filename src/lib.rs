@@ -15,16 +15,18 @@
 //! ```
 //!
 //! Every worker runs every stage. Records cross workers through bounded lock-free SPSC rings
-//! ([`runtime::ring`]) in batches; a full ring is backpressure. Keyed state lives per key
+//! ([`exchange::ring`]) in batches; a full ring is backpressure. Keyed state lives per key
 //! group ([`state`]) so that a checkpoint can be restored with another worker count.
 //!
-//! The typed API: a [`source::Source`] becomes a [`runtime::Stream`], is keyed with
+//! The typed API: a [`source::Source`] becomes a [`dataflow::Stream`], is keyed with
 //! `key_by`, processed by a [`operator::KeyedOperator`] and written to a [`sink::Sink`].
 //! See `examples/rolling_sum.rs`.
 
 pub mod checkpoint;
 pub mod cli;
+pub mod dataflow;
 pub mod error;
+pub mod exchange;
 pub mod operator;
 pub mod pipeline;
 pub mod record;

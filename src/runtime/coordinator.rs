@@ -2,7 +2,7 @@
 //! acknowledgements, commits the MANIFEST, then lets the sink publish the epoch.
 
 use super::config::{CheckpointConfig, CheckpointStat, RestoreFrom};
-use super::worker::{Ack, Shared, SnapshotWriter, StateRestore};
+use super::control::{Ack, Shared, SnapshotWriter, StateRestore};
 use crate::checkpoint::{CheckpointStore, FileEntry, Manifest, Restored, WorkerSnapshot};
 use crate::error::Error;
 use crate::source::RangePosition;
@@ -21,7 +21,7 @@ impl StateRestore for Restored {
     fn sections(
         &self,
         range: Range<u16>,
-        f: &mut super::worker::SectionVisitor<'_>,
+        f: &mut super::control::SectionVisitor<'_>,
     ) -> crate::Result<()> {
         Restored::sections(self, range, f)
     }
@@ -113,14 +113,22 @@ fn newest_id(dir: &std::path::Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// Source positions for the new workers: old split `i` goes to new worker `i % workers`.
+/// Source positions for the new workers, per source: old split `i`'s ranges of a source go to
+/// new worker `i % workers`. Ranges without a source tag (one-source jobs of format 1) belong
+/// to every source name they are asked for.
 pub(crate) fn redistribute(
     sources: &[Vec<RangePosition>],
+    source: &str,
     workers: usize,
 ) -> Vec<Vec<RangePosition>> {
     let mut out = vec![Vec::new(); workers];
     for (i, ranges) in sources.iter().enumerate() {
-        out[i % workers].extend(ranges.iter().cloned());
+        out[i % workers].extend(
+            ranges
+                .iter()
+                .filter(|r| r.source == source || r.source.is_empty())
+                .cloned(),
+        );
     }
     out
 }

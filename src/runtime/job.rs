@@ -1,58 +1,92 @@
-//! Running a job: open splits and partitions, build the N×N rings, spawn pinned workers, run
-//! the coordinator on the calling thread, join, report.
+//! Running a job: check it, settle what a restore starts from, build every worker's tasks,
+//! spawn pinned workers, coordinate checkpoints on the calling thread, report.
 
-use super::coordinator::{self, Coordinator};
-use super::message::{Keyed, Msg};
-use super::ring::{ring, Consumer, Producer};
-use super::stop;
-use super::worker::{
-    run_worker, Event, Shared, SnapshotWriter, StateRestore, WorkerEnv, WorkerStats,
-};
-use super::{JobReport, RunConfig};
+use super::control::{Event, Shared, SnapshotWriter, StateRestore, WorkerStats};
+use super::coordinator::{self, Coordinator, Start};
+use super::snapshot::Checkpoints;
+use super::task::Task;
+use super::worker::{run_worker, WorkerEnv};
+use super::{stop, JobReport, RunConfig};
 use crate::error::Error;
-use crate::operator::KeyedOperator;
-use crate::sink::Sink;
-use crate::source::RangePosition;
-use crate::source::{DeadLetters, Source};
-use crossbeam::channel::RecvTimeoutError;
+use crate::source::{DeadLetters, RangePosition};
+use crate::state::key_group::key_group_range;
+use crossbeam::channel::{Receiver, RecvTimeoutError};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-/// The type-erased pieces of a job, as the builder assembled them.
-pub(crate) struct JobParts<K, T, O, Op> {
-    pub source: Arc<dyn Source<Keyed<K, T>>>,
-    pub factory: Arc<dyn Fn() -> Op + Send + Sync>,
-    pub sink: Arc<dyn Sink<O>>,
-    pub local: bool,
+/// A source as the job sees it, whatever its record type.
+pub trait SourceControl: Send + Sync {
+    /// The source's name in the graph (it tags the source's positions in checkpoints).
+    fn graph_name(&self) -> &str;
+    /// Whether it can rewind to a recorded position.
+    fn replayable(&self) -> bool;
+    /// Checks that it can be read before work starts.
+    ///
+    /// # Errors
+    /// A clear error naming the missing or unreadable resource.
+    fn check(&self) -> crate::Result<()>;
 }
 
-/// Per-worker ring ends of an all-to-all mesh: `producers[a][b]` (held by worker `a`) feeds
-/// `consumers[b][a]` (held by worker `b`).
-type Mesh<M> = (Vec<Vec<Producer<M>>>, Vec<Vec<Consumer<M>>>);
+/// A sink as the job sees it, whatever its record type: the calls that are not per worker.
+pub trait SinkControl: Send + Sync {
+    /// See [`crate::sink::Sink::check`].
+    ///
+    /// # Errors
+    /// The sink cannot be written.
+    fn check(&self) -> crate::Result<()>;
+    /// See [`crate::sink::Sink::recover`].
+    ///
+    /// # Errors
+    /// I/O errors.
+    fn recover(&self, epoch: Option<u64>) -> crate::Result<()>;
+    /// See [`crate::sink::Sink::commit`].
+    ///
+    /// # Errors
+    /// I/O errors.
+    fn commit(&self, epoch: u64) -> crate::Result<()>;
+}
 
-/// Builds the N×N rings of a mesh.
-fn mesh<M>(n: usize, capacity: usize) -> Mesh<M> {
-    let mut producers: Vec<Vec<Producer<M>>> = (0..n).map(|_| Vec::with_capacity(n)).collect();
-    let mut consumers: Vec<Vec<Option<Consumer<M>>>> =
-        (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
-    for (a, row) in producers.iter_mut().enumerate() {
-        for consumer_row in consumers.iter_mut() {
-            let (p, c) = ring(capacity);
-            row.push(p);
-            consumer_row[a] = Some(c);
-        }
+/// What building the workers' tasks needs to know.
+pub struct Setup {
+    /// Number of workers.
+    pub workers: usize,
+    /// Number of key groups.
+    pub max_parallelism: u16,
+    /// Records per ring batch.
+    pub batch_size: usize,
+    /// Ring capacity in messages.
+    pub ring_capacity: usize,
+    /// Checkpointing on: sinks write pending epochs.
+    pub transactional: bool,
+    /// The restored (or newest) checkpoint id; barriers and epochs continue after it.
+    pub last_checkpoint: u64,
+    /// On restore: per source name, each new worker's ranges.
+    pub resume: Option<BTreeMap<String, Vec<Vec<RangePosition>>>>,
+}
+
+impl Setup {
+    /// Worker `w`'s ranges of source `name` on restore.
+    pub fn resume_of(&self, name: &str, w: usize) -> Option<Vec<RangePosition>> {
+        self.resume
+            .as_ref()
+            .map(|r| r.get(name).map(|per| per[w].clone()).unwrap_or_default())
     }
-    let consumers = consumers
-        .into_iter()
-        .map(|row| {
-            row.into_iter()
-                .map(|c| c.expect("every ring built"))
-                .collect()
-        })
-        .collect();
-    (producers, consumers)
+}
+
+/// A job graph, ready to run: its sources, sinks, and a builder of every worker's tasks.
+pub trait Dataflow: Send {
+    /// Every source of the graph.
+    fn sources(&self) -> Vec<Arc<dyn SourceControl>>;
+    /// Every sink of the graph.
+    fn sinks(&self) -> Vec<Arc<dyn SinkControl>>;
+    /// Builds the rings of every edge and each worker's tasks (element `w`: worker `w`'s
+    /// tasks, sources first, in topological order).
+    ///
+    /// # Errors
+    /// Opening a source split or a sink partition failed.
+    fn build(&self, setup: &Setup) -> crate::Result<Vec<Vec<Box<dyn Task>>>>;
 }
 
 /// Checks a run configuration.
@@ -96,90 +130,31 @@ fn pin(worker: usize) {
 }
 
 /// Runs a job to completion.
-pub(crate) fn run_job<K, T, O, Op>(
-    parts: JobParts<K, T, O, Op>,
-    config: &RunConfig,
-) -> crate::Result<JobReport>
-where
-    K: Clone + Send + 'static,
-    T: Send + 'static,
-    O: Send + 'static,
-    Op: KeyedOperator<K, T, O> + 'static,
-{
+///
+/// # Errors
+/// The first failure of any worker, naming the worker and the cause; I/O errors of sources,
+/// sinks and checkpoints.
+pub fn run_job(graph: &dyn Dataflow, config: &RunConfig) -> crate::Result<JobReport> {
     check_config(config)?;
     let started = Instant::now();
-    parts.source.check()?;
-    parts.sink.check()?;
-    let n = config.workers;
-    let mut max_parallelism = config.max_parallelism;
-    let mut report = JobReport::default();
-
-    // Checkpoints: open the store, pick what to restore, settle the sink's files.
+    let (sources, sinks) = (graph.sources(), graph.sinks());
+    sources.iter().try_for_each(|s| s.check())?;
+    sinks.iter().try_for_each(|s| s.check())?;
+    let replayable = sources.iter().all(|s| s.replayable());
     let start = match &config.checkpoint {
-        Some(cc) => coordinator::start(cc, config.fingerprint, parts.source.replayable())?,
-        None => coordinator::Start {
+        Some(cc) => coordinator::start(cc, config.fingerprint, replayable)?,
+        None => Start {
             store: None,
             restored: None,
             last_id: 0,
         },
     };
-    let mut resume: Vec<Option<Vec<RangePosition>>> = vec![None; n];
-    match &start.restored {
-        Some(r) => {
-            let m = &r.manifest;
-            if m.max_parallelism != max_parallelism {
-                tracing::info!(
-                    checkpoint = m.max_parallelism,
-                    configured = max_parallelism,
-                    "using the checkpoint's max_parallelism"
-                );
-                max_parallelism = m.max_parallelism;
-                if n > max_parallelism as usize {
-                    return Err(Error::Config(vec![format!(
-                        "workers: {n} is more than the checkpoint's max_parallelism {max_parallelism}"
-                    )]));
-                }
-            }
-            parts.sink.recover(Some(m.sink_epoch))?;
-            if let Some(len) = m.dead_letter_len {
-                crate::source::dead_letter::truncate_to(&config.dead_letter_path, len)?;
-            }
-            report.restored_from = Some(m.id);
-            if m.finished {
-                report.already_complete = true;
-                report.elapsed = started.elapsed();
-                return Ok(report);
-            }
-            for (w, ranges) in coordinator::redistribute(&m.sources, n)
-                .into_iter()
-                .enumerate()
-            {
-                resume[w] = Some(ranges);
-            }
-        }
-        None => {
-            parts.sink.recover(None)?;
-            // A fresh run's dead letters are its own (a restored run appends to them).
-            match std::fs::remove_file(&config.dead_letter_path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(Error::io(&config.dead_letter_path, e));
-                }
-                _ => {}
-            }
-        }
-    }
-    let transactional = start.store.is_some();
-
-    // Data rings w→d and return rings of empty batch buffers d→w: both meshes give worker w
-    // its producers indexed by the other end and its consumers indexed by the other end.
-    let cap = config.ring_capacity.max(2);
-    let (data_out, data_in) = mesh::<Msg<Keyed<K, T>>>(n, cap);
-    let (back_out, back_in) = mesh::<Vec<Keyed<K, T>>>(n, cap + 2);
-    let mut rows = data_out
-        .into_iter()
-        .zip(data_in)
-        .zip(back_out.into_iter().zip(back_in));
-
+    let mut report = JobReport::default();
+    let Some(setup) = settle_start(&start, &sources, &sinks, config, &mut report)? else {
+        report.elapsed = started.elapsed();
+        return Ok(report);
+    };
+    let tasks = graph.build(&setup)?;
     let (tx, rx) = crossbeam::channel::unbounded::<Event>();
     let shared = Arc::new(Shared {
         stop: AtomicBool::new(false),
@@ -187,190 +162,133 @@ where
         events: tx,
     });
     let dead = DeadLetters::new(config.dead_letter_path.clone(), config.on_error);
-
-    let mut envs = Vec::with_capacity(n);
-    for (w, resume) in resume.into_iter().enumerate() {
-        let ((outs, ins), (returns, returned)) = rows.next().expect("one row of rings per worker");
-        let split = parts.source.open_split(w, n, resume)?;
-        let sink = parts.sink.open_partition(w, n, transactional)?;
-        envs.push(WorkerEnv {
+    let mut handles = Vec::with_capacity(setup.workers);
+    for (w, tasks) in tasks.into_iter().enumerate() {
+        let key_groups = key_group_range(w, setup.workers, setup.max_parallelism);
+        let env = WorkerEnv {
             id: w,
-            workers: n,
-            max_parallelism,
-            batch_size: config.batch_size,
-            local: parts.local,
-            split,
-            outs,
-            ins,
-            returns,
-            returned,
-            sink,
+            checkpoints: Checkpoints::new(
+                w,
+                tasks.len(),
+                key_groups.clone(),
+                start.store.clone().map(|s| s as Arc<dyn SnapshotWriter>),
+                shared.clone(),
+                start.last_id,
+            ),
+            key_groups,
+            tasks,
             dead: dead.clone(),
             shared: shared.clone(),
-            snapshots: start.store.clone().map(|s| s as Arc<dyn SnapshotWriter>),
             restore: start.restored.clone().map(|r| r as Arc<dyn StateRestore>),
-            last_checkpoint: start.last_id,
-        });
+        };
+        handles.push(spawn_worker(env, shared.clone(), config.pin)?);
     }
-
-    let handles = envs
-        .into_iter()
-        .map(|env| spawn_worker(env, parts.factory.clone(), shared.clone(), config.pin))
-        .collect::<crate::Result<Vec<_>>>()?;
-    let mut coordinator = match (&start.store, &config.checkpoint) {
+    let coordinator = match (&start.store, &config.checkpoint) {
         (Some(store), Some(cc)) => Some(Coordinator::new(
             store.clone(),
             cc.clone(),
             config.fingerprint,
-            max_parallelism,
-            n,
+            setup.max_parallelism,
+            setup.workers,
             start.last_id,
         )),
         _ => None,
     };
-    let sink = parts.sink.clone();
-    let sink_commit = move |epoch: u64| sink.commit(epoch);
-
-    // Coordinator loop: checkpoint triggers and acks, stop requests, worker ends.
-    let mut stopping: Option<Option<u64>> = None;
-    let mut stats: Vec<Option<WorkerStats>> = vec![None; n];
-    let mut first_error: Option<Error> = None;
-    let mut done = 0;
-    while done < n {
-        let timeout = coordinator
-            .as_ref()
-            .map_or(Duration::from_millis(200), |c| c.timeout());
-        let event = rx.recv_timeout(timeout.min(Duration::from_millis(100)));
-        // A stop request: take a checkpoint now, stop the workers once it settled.
-        if stop::stop_requested() && stopping.is_none() && done == 0 {
-            let id = coordinator.as_mut().map(|c| c.trigger_now(&shared));
-            tracing::info!(checkpoint = ?id, "stop requested");
-            stopping = Some(id);
-        }
-        if let Some(c) = coordinator.as_mut() {
-            c.tick(
-                &shared,
-                done == 0 && first_error.is_none() && stopping.is_none(),
-            );
-        }
-        match event {
-            Ok(Event::Ack(ack)) => {
-                if let Some(c) = coordinator.as_mut() {
-                    if let Err(e) = c.on_ack(ack, &sink_commit) {
-                        shared.stop.store(true, Ordering::Relaxed);
-                        first_error.get_or_insert(e);
-                    }
-                }
-            }
-            Ok(Event::Done { worker, result }) => {
-                done += 1;
-                match result {
-                    Ok(s) => stats[worker] = Some(s),
-                    Err(e) => {
-                        let stopped = matches!(&e, Error::Runtime(m) if m.starts_with("stopped:"));
-                        if first_error.is_none() && !stopped {
-                            first_error = Some(worker_error(worker, e));
-                        }
-                    }
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-        if let Some(id) = stopping {
-            let settled = match (id, coordinator.as_ref()) {
-                (Some(id), Some(c)) => c.settled(id),
-                _ => true,
-            };
-            if settled && !shared.stop.swap(true, Ordering::Relaxed) {
-                tracing::info!("stopping the workers");
-            }
-        }
-    }
+    let mut run = Run {
+        coordinator,
+        shared,
+        sinks,
+        stats: vec![None; setup.workers],
+        first_error: None,
+        stopping: None,
+    };
+    run.coordinate(&rx);
     for h in handles {
         let _ = h.join();
     }
-    // The last checkpoint every worker snapshotted may still be being written by the workers'
-    // snapshot threads: wait for its acknowledgements (it is aligned everywhere, so they come).
-    let last_snapshot = stats
-        .iter()
-        .flatten()
-        .map(|s| s.final_epoch.saturating_sub(1))
-        .max();
-    while first_error.is_none()
-        && coordinator
-            .as_ref()
-            .and_then(|c| c.in_flight_id())
-            .is_some_and(|id| Some(id) == last_snapshot)
-    {
-        match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(Event::Ack(ack)) => {
-                if let Some(Err(e)) = coordinator.as_mut().map(|c| c.on_ack(ack, &sink_commit)) {
-                    first_error = Some(e);
-                }
-            }
-            Ok(Event::Done { .. }) => {}
-            Err(_) => {
-                tracing::warn!("gave up waiting for the last checkpoint's state files");
-                break;
-            }
-        }
-    }
-    // Acknowledgements that raced with the last worker's end.
-    while let Ok(event) = rx.try_recv() {
-        if let (Event::Ack(ack), Some(c)) = (event, coordinator.as_mut()) {
-            if let Err(e) = c.on_ack(ack, &sink_commit) {
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    if let Some(e) = first_error {
-        return Err(e);
-    }
-    if stopping.is_some() && stats.iter().any(Option::is_none) {
-        // Stopped before the input ended: no final checkpoint (the job is not finished).
-        report.stopped = Some(coordinator.as_ref().and_then(|c| c.last_committed()));
-        if let Some(c) = coordinator.as_mut() {
-            report.checkpoints = std::mem::take(&mut c.stats);
-            report.failed_checkpoints = c.failed;
-        }
-        report.elapsed = started.elapsed();
-        add_stats(&mut report, stats.into_iter().flatten());
-        return Ok(report);
-    }
-    let stats: Vec<WorkerStats> = stats.into_iter().flatten().collect();
-    if let Some(c) = coordinator.as_mut() {
-        let final_epoch = stats
-            .iter()
-            .map(|s| s.final_epoch)
-            .max()
-            .unwrap_or(start.last_id + 1);
-        let positions = stats.iter().map(|s| s.positions.clone()).collect();
-        let dead_len = std::fs::metadata(&config.dead_letter_path).map_or(0, |m| m.len());
-        c.finish(final_epoch, positions, dead_len, &sink_commit)?;
-        report.checkpoints = std::mem::take(&mut c.stats);
-        report.failed_checkpoints = c.failed;
-    }
+    run.settle_last_checkpoint(&rx);
+    run.report(config, start.last_id, &mut report)?;
     report.elapsed = started.elapsed();
-    add_stats(&mut report, stats);
     Ok(report)
 }
 
-/// Starts worker `env.id` on its own thread (pinned when asked). Its result — figures, error
-/// or caught panic — goes to the coordinator as [`Event::Done`]; a failure also sets the stop
+/// Settles what the run starts from: on restore, the checkpoint's max_parallelism, the
+/// sinks' pending epochs, the dead-letter file and the sources' positions; on a fresh start,
+/// the sinks' leftovers. `None` when the restored checkpoint is of a finished job.
+fn settle_start(
+    start: &Start,
+    sources: &[Arc<dyn SourceControl>],
+    sinks: &[Arc<dyn SinkControl>],
+    config: &RunConfig,
+    report: &mut JobReport,
+) -> crate::Result<Option<Setup>> {
+    let n = config.workers;
+    let mut setup = Setup {
+        workers: n,
+        max_parallelism: config.max_parallelism,
+        batch_size: config.batch_size,
+        ring_capacity: config.ring_capacity,
+        transactional: start.store.is_some(),
+        last_checkpoint: start.last_id,
+        resume: None,
+    };
+    let Some(restored) = &start.restored else {
+        sinks.iter().try_for_each(|s| s.recover(None))?;
+        // A fresh run's dead letters are its own (a restored run appends to them).
+        match std::fs::remove_file(&config.dead_letter_path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io(&config.dead_letter_path, e));
+            }
+            _ => {}
+        }
+        return Ok(Some(setup));
+    };
+    let m = &restored.manifest;
+    if m.max_parallelism != setup.max_parallelism {
+        tracing::info!(
+            checkpoint = m.max_parallelism,
+            configured = setup.max_parallelism,
+            "using the checkpoint's max_parallelism"
+        );
+        setup.max_parallelism = m.max_parallelism;
+        if n > m.max_parallelism as usize {
+            return Err(Error::Config(vec![format!(
+                "workers: {n} is more than the checkpoint's max_parallelism {}",
+                m.max_parallelism
+            )]));
+        }
+    }
+    sinks
+        .iter()
+        .try_for_each(|s| s.recover(Some(m.sink_epoch)))?;
+    if let Some(len) = m.dead_letter_len {
+        crate::source::dead_letter::truncate_to(&config.dead_letter_path, len)?;
+    }
+    report.restored_from = Some(m.id);
+    if m.finished {
+        report.already_complete = true;
+        return Ok(None);
+    }
+    let resume = sources
+        .iter()
+        .map(|s| {
+            let name = s.graph_name().to_string();
+            let ranges = coordinator::redistribute(&m.sources, &name, n);
+            (name, ranges)
+        })
+        .collect();
+    setup.resume = Some(resume);
+    Ok(Some(setup))
+}
+
+/// Starts a worker on its own thread (pinned when asked). Its result — figures, error or
+/// caught panic — goes to the coordinator as [`Event::Done`]; a failure also sets the stop
 /// flag so that the other workers end.
-fn spawn_worker<K, T, O, Op>(
-    env: WorkerEnv<K, T, O>,
-    factory: Arc<dyn Fn() -> Op + Send + Sync>,
+fn spawn_worker(
+    env: WorkerEnv,
     shared: Arc<Shared>,
     pin_it: bool,
-) -> crate::Result<std::thread::JoinHandle<()>>
-where
-    K: Clone + Send + 'static,
-    T: Send + 'static,
-    O: Send + 'static,
-    Op: KeyedOperator<K, T, O> + 'static,
-{
+) -> crate::Result<std::thread::JoinHandle<()>> {
     let w = env.id;
     std::thread::Builder::new()
         .name(format!("weir-w{w}"))
@@ -378,17 +296,15 @@ where
             if pin_it {
                 pin(w);
             }
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_worker(env, factory())
-            }))
-            .unwrap_or_else(|panic| {
-                let msg = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                Err(Error::Runtime(format!("panicked: {msg}")))
-            });
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_worker(env)))
+                .unwrap_or_else(|panic| {
+                    let msg = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    Err(Error::Runtime(format!("panicked: {msg}")))
+                });
             if result.is_err() {
                 shared.stop.store(true, Ordering::Relaxed);
             }
@@ -397,22 +313,170 @@ where
         .map_err(|e| Error::Runtime(format!("cannot spawn worker {w}: {e}")))
 }
 
-/// Adds the workers' figures to the report.
-fn add_stats(report: &mut JobReport, stats: impl IntoIterator<Item = WorkerStats>) {
-    for s in stats {
-        report.records_in += s.records_in;
-        report.dead_lettered += s.dead_lettered;
-        report.sink.merge(s.sink);
+/// The coordinating side of a running job.
+struct Run {
+    coordinator: Option<Coordinator>,
+    shared: Arc<Shared>,
+    sinks: Vec<Arc<dyn SinkControl>>,
+    stats: Vec<Option<WorkerStats>>,
+    first_error: Option<Error>,
+    /// A stop was requested: the id of the checkpoint taken for it, if any.
+    stopping: Option<Option<u64>>,
+}
+
+impl Run {
+    fn commit_sinks(sinks: &[Arc<dyn SinkControl>], epoch: u64) -> crate::Result<()> {
+        sinks.iter().try_for_each(|s| s.commit(epoch))
+    }
+
+    fn on_ack(&mut self, ack: super::control::Ack) {
+        let sinks = &self.sinks;
+        if let Some(c) = self.coordinator.as_mut() {
+            if let Err(e) = c.on_ack(ack, &|epoch| Self::commit_sinks(sinks, epoch)) {
+                self.shared.stop.store(true, Ordering::Relaxed);
+                self.first_error.get_or_insert(e);
+            }
+        }
+    }
+
+    fn on_done(&mut self, worker: usize, result: crate::Result<WorkerStats>) {
+        match result {
+            Ok(s) => self.stats[worker] = Some(s),
+            Err(Error::Stopped) => {}
+            Err(e) => {
+                self.first_error
+                    .get_or_insert_with(|| worker_error(worker, e));
+            }
+        }
+    }
+
+    /// Checkpoint triggers and acks, stop requests, worker ends — until every worker ended.
+    fn coordinate(&mut self, rx: &Receiver<Event>) {
+        let mut done = 0;
+        while done < self.stats.len() {
+            let timeout = self
+                .coordinator
+                .as_ref()
+                .map_or(Duration::from_millis(200), |c| c.timeout());
+            let event = rx.recv_timeout(timeout.min(Duration::from_millis(100)));
+            // A stop request: take a checkpoint now, stop the workers once it settled.
+            if stop::stop_requested() && self.stopping.is_none() && done == 0 {
+                let id = self
+                    .coordinator
+                    .as_mut()
+                    .map(|c| c.trigger_now(&self.shared));
+                tracing::info!(checkpoint = ?id, "stop requested");
+                self.stopping = Some(id);
+            }
+            let may_trigger = done == 0 && self.first_error.is_none() && self.stopping.is_none();
+            if let Some(c) = self.coordinator.as_mut() {
+                c.tick(&self.shared, may_trigger);
+            }
+            match event {
+                Ok(Event::Ack(ack)) => self.on_ack(ack),
+                Ok(Event::Done { worker, result }) => {
+                    done += 1;
+                    self.on_done(worker, result);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if let Some(id) = self.stopping {
+                let settled = match (id, self.coordinator.as_ref()) {
+                    (Some(id), Some(c)) => c.settled(id),
+                    _ => true,
+                };
+                if settled && !self.shared.stop.swap(true, Ordering::Relaxed) {
+                    tracing::info!("stopping the workers");
+                }
+            }
+        }
+    }
+
+    /// The last checkpoint every worker snapshotted may still be being written by the
+    /// workers' snapshot threads: waits for its acknowledgements (it is aligned everywhere,
+    /// so they come), then takes acknowledgements that raced with the last worker's end.
+    fn settle_last_checkpoint(&mut self, rx: &Receiver<Event>) {
+        let last_snapshot = self
+            .stats
+            .iter()
+            .flatten()
+            .map(|s| s.final_epoch.saturating_sub(1))
+            .max();
+        while self.first_error.is_none()
+            && self
+                .coordinator
+                .as_ref()
+                .and_then(|c| c.in_flight_id())
+                .is_some_and(|id| Some(id) == last_snapshot)
+        {
+            match rx.recv_timeout(Duration::from_secs(120)) {
+                Ok(Event::Ack(ack)) => self.on_ack(ack),
+                Ok(Event::Done { .. }) => {}
+                Err(_) => {
+                    tracing::warn!("gave up waiting for the last checkpoint's state files");
+                    break;
+                }
+            }
+        }
+        while let Ok(event) = rx.try_recv() {
+            if let Event::Ack(ack) = event {
+                self.on_ack(ack);
+            }
+        }
+    }
+
+    /// Commits the final checkpoint of a finished job and fills the report.
+    fn report(
+        mut self,
+        config: &RunConfig,
+        last_id: u64,
+        report: &mut JobReport,
+    ) -> crate::Result<()> {
+        if let Some(e) = self.first_error.take() {
+            return Err(e);
+        }
+        let finished = self.stats.iter().all(Option::is_some);
+        let stats: Vec<WorkerStats> = self.stats.into_iter().flatten().collect();
+        if let Some(c) = self.coordinator.as_mut() {
+            if self.stopping.is_some() && !finished {
+                // Stopped before the input ended: no final checkpoint (the job is not done).
+                report.stopped = Some(c.last_committed());
+            } else {
+                let final_epoch = stats
+                    .iter()
+                    .map(|s| s.final_epoch)
+                    .max()
+                    .unwrap_or(last_id + 1);
+                let positions = stats.iter().map(|s| s.positions.clone()).collect();
+                let dead_len = std::fs::metadata(&config.dead_letter_path).map_or(0, |m| m.len());
+                let sinks = &self.sinks;
+                c.finish(final_epoch, positions, dead_len, &|epoch| {
+                    Self::commit_sinks(sinks, epoch)
+                })?;
+            }
+            report.checkpoints = std::mem::take(&mut c.stats);
+            report.failed_checkpoints = c.failed;
+        } else if self.stopping.is_some() && !finished {
+            report.stopped = Some(None);
+        }
+        for s in stats {
+            report.records_in += s.records_in;
+            report.dead_lettered += s.dead_lettered;
+            report.sink.merge(s.sink);
+        }
+        Ok(())
     }
 }
 
-/// Names the worker in its error, keeping data and I/O errors' own exit codes.
+/// Names the worker in its error, keeping data, I/O, checkpoint and configuration errors as
+/// they are (their exit codes and messages stand on their own).
 fn worker_error(worker: usize, e: Error) -> Error {
     match e {
         Error::Data { .. } | Error::Io { .. } | Error::Checkpoint { .. } | Error::Config(_) => e,
         other => Error::Worker {
             worker,
-            cause: other.to_string(),
+            cause: Box::new(other),
         },
     }
 }

@@ -1,16 +1,29 @@
-//! The runtime: workers, rings, routing, barrier alignment, the coordinator.
+//! The runtime: worker threads running every stage's tasks, barrier alignment, checkpoint
+//! contributions, and the coordinator.
+//!
+//! ```text
+//! job.rs          run_job: check, settle the restore point, build tasks, spawn, coordinate
+//! worker.rs       one pinned thread: step every task, last stages first, never block
+//! task/           what a worker runs of a stage: a source split, a ring-fed stage
+//! emit.rs         the pushing side of an edge: fused steps, exchanges, sinks, fan-out
+//! align.rs        barrier alignment and watermark combination over a stage's channels
+//! snapshot.rs     a worker's part of a checkpoint, gathered from its tasks
+//! coordinator.rs  checkpoint triggers, acknowledgements, the MANIFEST commit
+//! control.rs      what workers and the coordinator share
+//! ```
 
+pub mod align;
 pub mod config;
+pub mod control;
 mod coordinator;
 mod crash_point;
-mod job;
-pub mod message;
-mod outbox;
-pub mod ring;
+pub mod emit;
+pub mod job;
+pub mod snapshot;
 pub mod stop;
-pub mod stream;
+pub mod task;
 pub mod worker;
 
+pub use crate::dataflow::{Job, KeyedStream, Stream};
+pub use crate::exchange::{ring, Keyed, Msg};
 pub use config::{CheckpointConfig, JobReport, RestoreFrom, RunConfig};
-pub use message::{Keyed, Msg};
-pub use stream::{Job, KeyedStream, ProcessedStream, Stream};

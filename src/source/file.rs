@@ -105,6 +105,7 @@ pub(crate) fn byte_ranges(
                 next: start - base,
                 end: end - base,
                 line: 0,
+                source: String::new(),
             });
         }
         base += size;

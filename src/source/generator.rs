@@ -111,6 +111,7 @@ where
                 next: cut(worker),
                 end: cut(worker + 1),
                 line: 0,
+                source: String::new(),
             }]
         });
         let pace = self.rate.map(|rate| Pace {

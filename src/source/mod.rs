@@ -29,6 +29,10 @@ pub struct RangePosition {
     pub end: u64,
     /// Number of lines before `next` in the resource (for 1-based line numbers of dead letters).
     pub line: u64,
+    /// The dataflow source this range belongs to (its name in the job graph); set by the
+    /// runtime when it records the position, empty inside a split.
+    #[serde(default)]
+    pub source: String,
 }
 
 /// What a poll of a split produced.

@@ -260,6 +260,7 @@ impl<T> SourceSplit<T> for StdinSplit<T> {
                 next: self.offset,
                 end: u64::MAX,
                 line: self.line,
+                source: String::new(),
             }],
             None => Vec::new(),
         }

@@ -85,6 +85,7 @@ fn write_checkpoint(store: &CheckpointStore, id: u64, workers: u32, salt: u8) ->
                 next: 100 * id,
                 end: 10_000,
                 line: id,
+                source: String::new(),
             }]
         })
         .collect();

@@ -1,0 +1,167 @@
+//! One worker's part of a checkpoint, gathered from its tasks.
+//!
+//! Every task of a worker contributes once per checkpoint `k`: a source split its position
+//! when it injects barrier `k` (or its final position when it had already ended), a stage its
+//! key groups' state when its inputs aligned on `k` (or its final state when they had all
+//! ended). When every task contributed, the worker's snapshot — one section per key group,
+//! each state named `stage/state` — is archived, written and acknowledged on a helper thread
+//! while the worker goes on processing.
+
+use super::control::{Ack, Event, Shared, SnapshotWriter};
+use crate::checkpoint::{GroupSnapshot, StateSnapshot, WorkerSnapshot};
+use crate::error::Error;
+use crate::source::RangePosition;
+use crate::state::KeyedStateStore;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The contributions to one checkpoint so far.
+#[derive(Default)]
+struct Pending {
+    contributions: usize,
+    groups: BTreeMap<u16, Vec<StateSnapshot>>,
+    positions: Vec<RangePosition>,
+    dead_letter_len: u64,
+    pause: Duration,
+}
+
+/// Gathers a worker's contributions to checkpoints and acknowledges complete ones.
+pub struct Checkpoints {
+    worker: usize,
+    tasks: usize,
+    key_groups: Range<u16>,
+    writer: Option<Arc<dyn SnapshotWriter>>,
+    shared: Arc<Shared>,
+    pending: BTreeMap<u64, Pending>,
+    /// The newest checkpoint this worker acknowledged (or restored from).
+    pub last_acked: u64,
+}
+
+impl Checkpoints {
+    /// A worker with `tasks` tasks owning `key_groups`; `writer` is `None` without
+    /// checkpointing.
+    pub fn new(
+        worker: usize,
+        tasks: usize,
+        key_groups: Range<u16>,
+        writer: Option<Arc<dyn SnapshotWriter>>,
+        shared: Arc<Shared>,
+        last_checkpoint: u64,
+    ) -> Self {
+        Checkpoints {
+            worker,
+            tasks,
+            key_groups,
+            writer,
+            shared,
+            pending: BTreeMap::new(),
+            last_acked: last_checkpoint,
+        }
+    }
+
+    /// Whether checkpointing is on.
+    pub fn enabled(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// A source split's contribution: its position at barrier `k` and the dead-letter file
+    /// length after its dead letters before the barrier.
+    ///
+    /// # Errors
+    /// Starting the snapshot writer failed.
+    pub fn add_position(
+        &mut self,
+        k: u64,
+        positions: Vec<RangePosition>,
+        dead_letter_len: u64,
+    ) -> crate::Result<()> {
+        let p = self.pending.entry(k).or_default();
+        p.positions.extend(positions);
+        p.dead_letter_len = p.dead_letter_len.max(dead_letter_len);
+        self.contributed(k)
+    }
+
+    /// A stage's contribution: every key group's entries of `states`, named `stage/state`.
+    ///
+    /// # Errors
+    /// Starting the snapshot writer failed.
+    pub fn add_states(
+        &mut self,
+        k: u64,
+        stage: &str,
+        states: Vec<&mut dyn KeyedStateStore>,
+        now_ms: u64,
+    ) -> crate::Result<()> {
+        let started = Instant::now();
+        let p = self.pending.entry(k).or_default();
+        for kg in self.key_groups.clone() {
+            for s in &states {
+                let mut bytes = Vec::new();
+                let entries = s.snapshot_group(kg, now_ms, &mut bytes) as u64;
+                if entries > 0 {
+                    p.groups.entry(kg).or_default().push(StateSnapshot {
+                        name: format!("{stage}/{}", s.name()),
+                        entries,
+                        bytes,
+                    });
+                }
+            }
+        }
+        p.pause += started.elapsed();
+        self.contributed(k)
+    }
+
+    fn contributed(&mut self, k: u64) -> crate::Result<()> {
+        let p = self.pending.get_mut(&k).expect("contribution recorded");
+        p.contributions += 1;
+        if p.contributions < self.tasks {
+            return Ok(());
+        }
+        let p = self.pending.remove(&k).expect("present");
+        // Older checkpoints that never completed here (the coordinator gave up on them).
+        self.pending.retain(|&id, _| id > k);
+        self.last_acked = self.last_acked.max(k);
+        self.write(k, p)
+    }
+
+    /// Archives, writes, flushes and acknowledges on a helper thread. At most one per worker
+    /// is in flight: the coordinator triggers the next checkpoint only after this one is
+    /// acknowledged.
+    fn write(&self, k: u64, p: Pending) -> crate::Result<()> {
+        let Some(writer) = self.writer.clone() else {
+            return Err(Error::Runtime(
+                "barrier received but checkpointing is off".into(),
+            ));
+        };
+        let snap = WorkerSnapshot {
+            worker: self.worker as u32,
+            key_groups: self.key_groups.clone(),
+            groups: p
+                .groups
+                .into_iter()
+                .map(|(key_group, states)| GroupSnapshot { key_group, states })
+                .collect(),
+        };
+        let (events, worker) = (self.shared.events.clone(), self.worker);
+        let (positions, dead_letter_len, pause) = (p.positions, p.dead_letter_len, p.pause);
+        let write = move || {
+            let file = writer.write(k, &snap);
+            super::crash_point::crash_point("after-state-write", k);
+            let _ = events.send(Event::Ack(Ack {
+                id: k,
+                worker,
+                file,
+                positions,
+                dead_letter_len,
+                pause,
+            }));
+        };
+        std::thread::Builder::new()
+            .name(format!("weir-snap-w{worker}"))
+            .spawn(write)
+            .map_err(|e| Error::Runtime(format!("cannot start the snapshot writer: {e}")))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,292 @@
+//! The stage task: one worker's share of a stage fed by rings (a keyed stage, a two-input
+//! keyed stage, a union).
+//!
+//! # Why a graph of stages cannot deadlock on bounded rings
+//! A worker never waits on one ring: each round it steps every task, the last stages of the
+//! graph first. A task pushes output only while its output is not blocked (nothing queued
+//! for ring space), and it queues at most one batch's expansion per destination; otherwise
+//! it yields and the worker goes on with the other tasks. Sinks always accept. So, by
+//! induction from the sinks backwards, every stage eventually consumes whatever precedes a
+//! barrier on its open channels: a stage stops reading only the channels that already
+//! delivered barrier `k`, and everything before `k` on the other channels was sent by
+//! upstream tasks that had not yet forwarded `k` and is therefore readable. Every channel
+//! thus delivers `k` (or ends), alignment completes, the channels reopen. (Tested with ring
+//! capacity 1–2, batch size 1 and checkpoints every few milliseconds: tests/graph_runtime.rs.)
+
+use super::{Task, TaskCx};
+use crate::exchange::{Consumer, Keyed, Msg, Producer};
+use crate::operator::KeyedOperator;
+use crate::runtime::align::Aligner;
+use crate::runtime::control::WorkerStats;
+use crate::runtime::emit::Emit;
+use crate::state::KeyContext;
+use std::ops::Range;
+
+/// How many records ahead the keyed loop prefetches state.
+const PREFETCH_DISTANCE: usize = 16;
+
+/// Messages read from one channel before moving to the next (fairness).
+const CHANNEL_BUDGET: usize = 8;
+
+/// A stage's input channels on one worker: every input edge's rings from every worker.
+pub struct StageInputs<R> {
+    /// Data rings (edge-major: edge 0's N senders, then edge 1's).
+    pub channels: Vec<Consumer<Msg<R>>>,
+    /// Return rings of drained batch buffers, one per channel, to its sender.
+    pub returns: Vec<Producer<Vec<R>>>,
+}
+
+/// Runs a keyed operator on the records of the worker's key groups.
+pub struct StageTask<K, I, O, Op> {
+    name: String,
+    op: Op,
+    inputs: StageInputs<Keyed<K, I>>,
+    aligner: Aligner,
+    out: Box<dyn Emit<O>>,
+    /// One emit per side output of the operator (index = side output index).
+    sides: Vec<Box<dyn Emit<O>>>,
+    outputs: Vec<O>,
+    key_groups: Range<u16>,
+    kg_mask: u64,
+    /// The newest checkpoint this stage contributed to.
+    contributed: u64,
+    /// Processing time last passed to the operator.
+    last_now: u64,
+    closed: bool,
+}
+
+impl<K, I, O, Op> StageTask<K, I, O, Op>
+where
+    K: Send,
+    I: Send,
+    O: Send,
+    Op: KeyedOperator<K, I, O>,
+{
+    /// The task of stage `name` on the worker owning `key_groups` of `max_parallelism`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        name: String,
+        mut op: Op,
+        inputs: StageInputs<Keyed<K, I>>,
+        out: Box<dyn Emit<O>>,
+        sides: Vec<Box<dyn Emit<O>>>,
+        key_groups: Range<u16>,
+        max_parallelism: u16,
+        last_checkpoint: u64,
+    ) -> Self {
+        for s in op.states() {
+            s.set_key_groups(key_groups.clone());
+        }
+        let n = inputs.channels.len();
+        StageTask {
+            name,
+            op,
+            inputs,
+            aligner: Aligner::new(n),
+            out,
+            sides,
+            outputs: Vec::new(),
+            key_groups,
+            kg_mask: max_parallelism as u64 - 1,
+            contributed: last_checkpoint,
+            last_now: 0,
+            closed: false,
+        }
+    }
+
+    fn blocked(&self) -> bool {
+        self.out.blocked() || self.sides.iter().any(|s| s.blocked())
+    }
+
+    fn flush(&mut self) -> bool {
+        let mut moved = self.out.flush();
+        for s in &mut self.sides {
+            moved |= s.flush();
+        }
+        moved
+    }
+
+    /// Pushes the operator's main and side outputs on.
+    fn emit(&mut self) -> crate::Result<()> {
+        if !self.outputs.is_empty() {
+            self.out.push(&mut self.outputs)?;
+        }
+        for (i, side) in self.sides.iter_mut().enumerate() {
+            self.op.drain_side(i, &mut self.outputs);
+            if !self.outputs.is_empty() {
+                side.push(&mut self.outputs)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the operator over one batch, prefetching state ahead.
+    fn process(&mut self, records: &mut Vec<Keyed<K, I>>, now_ms: u64) -> crate::Result<()> {
+        let (start, mask) = (self.key_groups.start, self.kg_mask);
+        let local = |hash: u64| ((hash & mask) as u16).wrapping_sub(start) as usize;
+        // Prefetch the state of the record PREFETCH_DISTANCE ahead so that the cache misses
+        // of consecutive records overlap.
+        for r in records.iter().take(PREFETCH_DISTANCE) {
+            self.op.prefetch(local(r.hash), r.hash);
+        }
+        let mut drain = records.drain(..);
+        while let Some(rec) = drain.next() {
+            if let Some(ahead) = drain.as_slice().get(PREFETCH_DISTANCE - 1) {
+                self.op.prefetch(local(ahead.hash), ahead.hash);
+            }
+            let ctx = KeyContext {
+                key: &rec.key,
+                local_group: local(rec.hash),
+                hash: rec.hash,
+                now_ms,
+            };
+            self.op.process(&ctx, rec.value, &mut self.outputs);
+        }
+        drop(drain);
+        self.emit()
+    }
+
+    fn on_watermark(&mut self, wm: i64) -> crate::Result<()> {
+        self.op.on_watermark(wm, &mut self.outputs);
+        self.emit()?;
+        self.out.watermark(wm);
+        self.sides.iter_mut().for_each(|s| s.watermark(wm));
+        Ok(())
+    }
+
+    /// Reads channel `i` until it is empty, closed by a barrier, out of budget or the output
+    /// is blocked; true when it stopped on the budget (more is waiting).
+    fn drain_channel(&mut self, i: usize, now_ms: u64) -> crate::Result<(bool, bool)> {
+        let mut progress = false;
+        for _ in 0..CHANNEL_BUDGET {
+            if !self.aligner.is_open(i) || self.blocked() {
+                return Ok((progress, false));
+            }
+            let Some(msg) = self.inputs.channels[i].pop() else {
+                return Ok((progress, false));
+            };
+            progress = true;
+            match msg {
+                Msg::Data(mut records) => {
+                    self.process(&mut records, now_ms)?;
+                    // Hand the empty buffer back to its sender; drop it if that ring is full.
+                    let _ = self.inputs.returns[i].push(records);
+                }
+                Msg::Barrier(k) => self.aligner.barrier(i, k),
+                Msg::Watermark(wm) => {
+                    if let Some(wm) = self.aligner.watermark(i, wm) {
+                        self.on_watermark(wm)?;
+                    }
+                }
+                Msg::End => {
+                    if let Some(wm) = self.aligner.end(i) {
+                        self.on_watermark(wm)?;
+                    }
+                }
+            }
+        }
+        Ok((progress, true))
+    }
+
+    /// Checkpoint `k`: the state of every key group, then the barrier downstream.
+    fn snapshot(&mut self, k: u64, cx: &mut TaskCx<'_>) -> crate::Result<()> {
+        cx.checkpoints
+            .add_states(k, &self.name, self.op.states(), cx.now_ms)?;
+        self.out.barrier(k)?;
+        for s in &mut self.sides {
+            s.barrier(k)?;
+        }
+        self.contributed = k;
+        Ok(())
+    }
+
+    /// Every input ended: the operator emits what is left, the end goes downstream.
+    fn close(&mut self) -> crate::Result<()> {
+        self.op.close(&mut self.outputs);
+        self.emit()?;
+        self.out.end()?;
+        for s in &mut self.sides {
+            s.end()?;
+        }
+        self.closed = true;
+        Ok(())
+    }
+}
+
+impl<K, I, O, Op> Task for StageTask<K, I, O, Op>
+where
+    K: Send,
+    I: Send,
+    O: Send,
+    Op: KeyedOperator<K, I, O>,
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn step(&mut self, cx: &mut TaskCx<'_>) -> crate::Result<bool> {
+        let mut progress = self.flush();
+        if self.closed {
+            // A finished stage still takes part in later checkpoints with its final state.
+            if cx.trigger > self.contributed && !self.blocked() {
+                self.snapshot(cx.trigger, cx)?;
+                progress = true;
+            }
+            return Ok(progress);
+        }
+        if cx.now_ms != self.last_now && !self.blocked() {
+            self.last_now = cx.now_ms;
+            self.op.on_processing_time(cx.now_ms, &mut self.outputs);
+            self.emit()?;
+        }
+        let mut saturated = false;
+        for i in 0..self.aligner.len() {
+            let (moved, more) = self.drain_channel(i, cx.now_ms)?;
+            progress |= moved;
+            saturated |= more;
+        }
+        if let Some(k) = self.aligner.aligned() {
+            self.snapshot(k, cx)?;
+            self.aligner.release();
+            progress = true;
+        }
+        if self.aligner.all_ended() && !self.blocked() {
+            self.close()?;
+            progress = true;
+        }
+        if !saturated {
+            self.out.flush_partial();
+            self.sides.iter_mut().for_each(|s| s.flush_partial());
+        }
+        Ok(self.flush() | progress)
+    }
+
+    fn done(&self) -> bool {
+        self.closed && !self.blocked()
+    }
+
+    fn restore(&mut self, key_group: u16, state: &str, bytes: &[u8]) -> crate::Result<()> {
+        let name = &self.name;
+        let mut states = self.op.states();
+        let target = states
+            .iter_mut()
+            .find(|s| s.name() == state)
+            .ok_or_else(|| {
+                crate::Error::Runtime(format!(
+                    "checkpoint holds state {state:?} that stage {name:?} does not have"
+                ))
+            })?;
+        target.restore_group(key_group, bytes).map_err(|e| {
+            crate::Error::Runtime(format!(
+                "stage {name:?} state {state:?} key group {key_group}: {e}"
+            ))
+        })
+    }
+
+    fn finish(&mut self, stats: &mut WorkerStats) -> crate::Result<()> {
+        self.out.finish(&mut stats.sink)?;
+        self.sides
+            .iter_mut()
+            .try_for_each(|s| s.finish(&mut stats.sink))
+    }
+}
