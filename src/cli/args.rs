@@ -98,6 +98,8 @@ pub struct ValidateArgs {
 pub enum Workload {
     /// Keyed rolling sum.
     W1,
+    /// Two exchanges: count per key, re-keyed by the count, count of keys per count.
+    W6,
     /// Restore time: write a checkpoint of `--keys` W1 keys, then restore it (`--workers`).
     Restore,
 }

@@ -194,7 +194,7 @@ fn check(engine: &W1Outcome, base: &W1Outcome) -> crate::Result<()> {
 /// # Errors
 /// Engine failures, or a result that differs from the baseline's.
 pub fn run(args: &BenchArgs) -> crate::Result<i32> {
-    if args.keys == 0 || (args.events == 0 && args.workload == Workload::W1) {
+    if args.keys == 0 || (args.events == 0 && args.workload != Workload::Restore) {
         return Err(Error::Config(vec![
             "--keys and --events: must be at least 1".into(),
         ]));
@@ -210,6 +210,9 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
             args.runs.max(1),
             args.json.as_deref(),
         );
+    }
+    if args.workload == Workload::W6 {
+        return super::bench_w6::run(args, &config);
     }
     let ckpt_dir = args.checkpoint_dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("weir-bench-ckpt-{}", std::process::id()))

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod bench;
 mod bench_restore;
+mod bench_w6;
 pub mod build;
 pub mod gen;
 pub mod inspect;
