@@ -111,6 +111,9 @@ where
 
 pub mod dedup;
 pub mod rolling;
+#[cfg(test)]
+pub(crate) mod test_harness;
+pub mod window;
 pub mod zscore;
 
 impl<K, I, O> KeyedOperator<K, I, O> for Box<dyn KeyedOperator<K, I, O>> {
