@@ -110,6 +110,9 @@ where
 }
 
 pub mod dedup;
+pub mod interval_join;
+pub mod join;
+pub mod join_state;
 pub mod rolling;
 #[cfg(test)]
 pub(crate) mod test_harness;
