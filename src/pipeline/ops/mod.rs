@@ -4,8 +4,11 @@
 //! When an op fails, the schema after it is unknown: later ops are still checked for their
 //! structure (keys, types, order) but not for field names, so one mistake does not cascade.
 
+pub(crate) mod event_time;
 mod fields;
+pub(crate) mod join;
 mod keyed;
+pub(crate) mod window;
 
 use super::spec::{KeyedOp, StatelessOp};
 use super::walk::{a_type, index, Errors, Section};
