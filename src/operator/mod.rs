@@ -110,6 +110,7 @@ where
 }
 
 pub mod dedup;
+pub mod dedup_event;
 pub mod interval_join;
 pub mod join;
 pub mod join_state;
