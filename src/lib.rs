@@ -34,5 +34,6 @@ pub mod runtime;
 pub mod sink;
 pub mod source;
 pub mod state;
+pub mod time;
 
 pub use error::{Error, Result};

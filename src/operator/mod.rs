@@ -110,7 +110,14 @@ where
 }
 
 pub mod dedup;
+pub mod dedup_event;
+pub mod interval_join;
+pub mod join;
+pub mod join_state;
 pub mod rolling;
+#[cfg(test)]
+pub(crate) mod test_harness;
+pub mod window;
 pub mod zscore;
 
 impl<K, I, O> KeyedOperator<K, I, O> for Box<dyn KeyedOperator<K, I, O>> {

@@ -31,7 +31,7 @@ pub struct Aggregate {
 
 /// The running accumulator of one aggregate.
 #[derive(Clone, Debug, PartialEq)]
-enum Acc {
+pub(crate) enum Acc {
     /// No value folded yet (e.g. only non-numeric inputs).
     Empty,
     Count(i64),
@@ -48,7 +48,7 @@ enum Acc {
     },
 }
 
-type Accs = SmallVec<[Acc; 4]>;
+pub(crate) type Accs = SmallVec<[Acc; 4]>;
 
 /// The rolling aggregate operator over rows.
 pub struct Rolling {
@@ -58,7 +58,7 @@ pub struct Rolling {
 
 /// The accumulators of one key (the state value).
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct AccState(Accs);
+pub struct AccState(pub(crate) Accs);
 
 impl Rolling {
     /// A rolling operator computing `aggs` per key.
@@ -70,7 +70,7 @@ impl Rolling {
     }
 
     /// Folds the aggregate's input value of `row` into `acc`.
-    fn fold(agg: &Aggregate, acc: &mut Acc, row: &Row) {
+    pub(crate) fn fold(agg: &Aggregate, acc: &mut Acc, row: &Row) {
         let value = agg.field.and_then(|i| row.get(i));
         *acc = match (agg.func, &*acc, value) {
             (AggFn::Count, Acc::Count(n), _) => Acc::Count(n + 1),
@@ -103,7 +103,7 @@ impl Rolling {
         };
     }
 
-    fn result(acc: &Acc) -> Value {
+    pub(crate) fn result(acc: &Acc) -> Value {
         match acc {
             Acc::Empty => Value::Null,
             Acc::Count(n) => Value::I64(*n),

@@ -66,7 +66,7 @@ pub(super) fn rolling(
 }
 
 /// One `{ fn, field, as }` of a rolling op, and its output field.
-fn aggregate(
+pub(super) fn aggregate(
     a: &mut Section,
     schema: Option<&Schema>,
     out: &Schema,

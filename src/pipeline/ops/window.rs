@@ -1,0 +1,338 @@
+//! Compiling `type = "window"` (after `key_by`):
+//!
+//! ```toml
+//! [[ops]]
+//! name = "w"
+//! type = "window"
+//! kind = "tumbling"            # tumbling | sliding | session
+//! size = "1s"                  # tumbling and sliding
+//! # slide = "250ms"            # sliding
+//! # gap = "30s"                # session
+//! allowed_lateness = "0ms"     # optional
+//! aggregates = [ { fn = "count", as = "n" }, { fn = "sum", field = "value", as = "sum" } ]
+//! ```
+//!
+//! Output schema: the key fields, `window_start`, `window_end` (timestamps), the aggregates.
+//! The window's time is the source's event-time field (`[source.event_time]`), which must
+//! reach the window unchanged in name.
+
+use super::event_time::{duration_or_zero, millis};
+use super::keyed::aggregate;
+use crate::operator::rolling::Aggregate;
+use crate::operator::window::{WindowConfig, WindowKind};
+use crate::pipeline::spec::AggSpec;
+use crate::pipeline::walk::{a_type, index, Errors, Section};
+use crate::record::{Field, FieldType, Schema};
+use std::time::Duration;
+
+/// A validated window op.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct WindowSpec {
+    /// Tumbling, sliding or session, lengths in ms.
+    pub(crate) kind: WindowKind,
+    /// How long a fired window still accepts records.
+    pub(crate) allowed_lateness: Duration,
+    /// Index of the event-time field in the window's input.
+    pub(crate) ts_index: usize,
+    /// The aggregates, in output order.
+    pub(crate) aggs: Vec<AggSpec>,
+}
+
+impl WindowSpec {
+    /// The operator's configuration.
+    pub(crate) fn config(&self) -> WindowConfig {
+        WindowConfig {
+            kind: self.kind,
+            allowed_lateness_ms: millis(self.allowed_lateness),
+            ts_field: self.ts_index,
+            aggs: self
+                .aggs
+                .iter()
+                .map(|a| Aggregate {
+                    func: a.func,
+                    field: a.index,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Tumbling,
+    Sliding,
+    Session,
+}
+
+const KINDS: &[(&str, Kind)] = &[
+    ("tumbling", Kind::Tumbling),
+    ("sliding", Kind::Sliding),
+    ("session", Kind::Session),
+];
+
+/// Compiles a window op against its input `schema` and the `key` indices into it.
+/// `event_time` is the source's event-time field name: `Some(None)` when the source declares
+/// none (an error), `None` when unknown (the source is invalid: not reported again).
+pub(crate) fn window(
+    s: &mut Section,
+    schema: Option<&Schema>,
+    key: Option<&[usize]>,
+    event_time: Option<Option<&str>>,
+    errs: &mut Errors,
+) -> Option<(WindowSpec, Schema)> {
+    let kind = s.req("kind", errs, |s, k, e| s.choice(k, e, "window kind", KINDS));
+    let kind = kind.and_then(|k| lengths(s, k, errs));
+    let lateness = match s.has("allowed_lateness") {
+        true => duration_or_zero(s, "allowed_lateness", errs),
+        false => Some(Duration::ZERO),
+    };
+    let ts_index = match event_time {
+        Some(Some(name)) => schema.and_then(|sc| {
+            let found = sc.index_of(name);
+            if found.is_none() {
+                errs.push(
+                    &s.at("type"),
+                    format_args!(
+                        "a window needs the event-time field {name:?} in its input (fields: {})",
+                        sc.names().join(", ")
+                    ),
+                );
+            }
+            found
+        }),
+        Some(None) => {
+            errs.push(
+                &s.at("type"),
+                "a window needs event time: declare [source.event_time]",
+            );
+            None
+        }
+        None => None,
+    };
+    let (aggs, out) = aggregates(s, schema, key, errs)?;
+    Some((
+        WindowSpec {
+            kind: kind?,
+            allowed_lateness: lateness?,
+            ts_index: ts_index?,
+            aggs,
+        },
+        out,
+    ))
+}
+
+/// The kind's lengths; a length of another kind is an error.
+fn lengths(s: &mut Section, kind: Kind, errs: &mut Errors) -> Option<WindowKind> {
+    let wanted: &[&str] = match kind {
+        Kind::Tumbling => &["size"],
+        Kind::Sliding => &["size", "slide"],
+        Kind::Session => &["gap"],
+    };
+    let mut ok = true;
+    for k in ["size", "slide", "gap"] {
+        if s.has(k) && !wanted.contains(&k) {
+            s.get(k);
+            errs.push(&s.at(k), format_args!("not used by {} windows", name(kind)));
+            ok = false;
+        }
+    }
+    let mut ms = |k: &str| s.req(k, errs, Section::duration).map(millis);
+    let out = match kind {
+        Kind::Tumbling => WindowKind::Tumbling { size: ms("size")? },
+        Kind::Session => WindowKind::Session { gap: ms("gap")? },
+        Kind::Sliding => {
+            let (size, slide) = (ms("size"), ms("slide"));
+            WindowKind::Sliding {
+                size: size?,
+                slide: slide?,
+            }
+        }
+    };
+    if let Err(e) = out.validate() {
+        errs.push(&s.at("slide"), e);
+        return None;
+    }
+    ok.then_some(out)
+}
+
+fn name(kind: Kind) -> &'static str {
+    KINDS
+        .iter()
+        .find(|(_, k)| *k == kind)
+        .map_or("", |(n, _)| n)
+}
+
+/// The aggregates and the output schema: key fields, window bounds, aggregates.
+fn aggregates(
+    s: &mut Section,
+    schema: Option<&Schema>,
+    key: Option<&[usize]>,
+    errs: &mut Errors,
+) -> Option<(Vec<AggSpec>, Schema)> {
+    let items = s.req("aggregates", errs, Section::array)?;
+    let path = s.at("aggregates");
+    if items.is_empty() {
+        errs.push(&path, "must list at least one aggregate");
+        return None;
+    }
+    let mut out = Schema::default();
+    if let (Some(sc), Some(key)) = (schema, key) {
+        out.fields.extend(key.iter().map(|&k| sc.fields[k].clone()));
+    }
+    for bound in ["window_start", "window_end"] {
+        if out.index_of(bound).is_some() {
+            errs.push(
+                &s.at("type"),
+                format_args!("key field {bound:?} clashes with the window's output field"),
+            );
+            return None;
+        }
+        out.fields.push(Field {
+            name: bound.to_string(),
+            ty: FieldType::Timestamp,
+        });
+    }
+    let mut aggs = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        let item_path = index(&path, i);
+        let Some(t) = item.as_table() else {
+            errs.push(
+                &item_path,
+                format_args!(
+                    "expected a table {{ fn = ..., field = ..., as = ... }}, found {}",
+                    a_type(item)
+                ),
+            );
+            ok = false;
+            continue;
+        };
+        let mut a = Section::new(item_path, t);
+        match aggregate(&mut a, schema, &out, errs) {
+            Some((spec, field)) => {
+                out.fields.push(field);
+                aggs.push(spec);
+            }
+            None => ok = false,
+        }
+        a.finish(errs);
+    }
+    (ok && schema.is_some() && key.is_some()).then_some((aggs, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::rolling::AggFn;
+    use crate::pipeline::ops::event_time::tests::{schema, with_section};
+
+    fn parse(text: &str, event_time: Option<&str>) -> (Option<(WindowSpec, Schema)>, Vec<String>) {
+        with_section("ops[1]", text, |s, e| {
+            s.get("type");
+            s.get("name");
+            window(s, Some(&schema()), Some(&[0]), Some(event_time), e)
+        })
+    }
+
+    const ISSUE: &str = r#"name = "w"
+type = "window"
+kind = "tumbling"
+size = "1s"
+allowed_lateness = "0ms"
+aggregates = [ { fn = "count", as = "n" }, { fn = "sum", field = "value", as = "sum" },
+               { fn = "min", field = "value", as = "min" }, { fn = "max", field = "value", as = "max" } ]
+"#;
+
+    #[test]
+    fn the_issue_example_parses() {
+        let (got, errs) = parse(ISSUE, Some("ts"));
+        assert!(errs.is_empty(), "{errs:?}");
+        let (spec, out) = got.expect("valid");
+        assert_eq!(
+            out.names(),
+            [
+                "key",
+                "window_start",
+                "window_end",
+                "n",
+                "sum",
+                "min",
+                "max"
+            ]
+        );
+        assert_eq!(out.fields[1].ty, FieldType::Timestamp);
+        let cfg = spec.config();
+        assert_eq!(cfg.kind, WindowKind::Tumbling { size: 1_000 });
+        assert_eq!((cfg.ts_field, cfg.allowed_lateness_ms), (2, 0));
+        assert_eq!(
+            cfg.aggs[1],
+            Aggregate {
+                func: AggFn::Sum,
+                field: Some(1)
+            }
+        );
+    }
+
+    #[test]
+    fn sliding_and_session_lengths() {
+        let t = ISSUE.replace(
+            "kind = \"tumbling\"",
+            "kind = \"sliding\"\nslide = \"250ms\"",
+        );
+        let (got, errs) = parse(&t, Some("ts"));
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(
+            got.expect("valid").0.kind,
+            WindowKind::Sliding {
+                size: 1_000,
+                slide: 250
+            }
+        );
+        let t = ISSUE.replace(
+            "kind = \"tumbling\"\nsize = \"1s\"",
+            "kind = \"session\"\ngap = \"30s\"",
+        );
+        let (got, _) = parse(&t, Some("ts"));
+        assert_eq!(
+            got.expect("valid").0.kind,
+            WindowKind::Session { gap: 30_000 }
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let t = ISSUE.replace("kind = \"tumbling\"", "kind = \"session\"");
+        assert_eq!(
+            parse(&t, Some("ts")).1,
+            [
+                "ops[1].size: not used by session windows",
+                "ops[1].gap: missing"
+            ]
+        );
+        let t = ISSUE.replace("kind = \"tumbling\"", "kind = \"sliding\"\nslide = \"2s\"");
+        assert_eq!(
+            parse(&t, Some("ts")).1,
+            ["ops[1].slide: slide must not be longer than size"]
+        );
+        assert_eq!(
+            parse(ISSUE, None).1,
+            ["ops[1].type: a window needs event time: declare [source.event_time]"]
+        );
+        let t = ISSUE.replace("\"0ms\"", "\"soon\"");
+        assert!(parse(&t, Some("ts")).1[0]
+            .starts_with("ops[1].allowed_lateness: \"soon\" is not a duration"));
+        let t = ISSUE.replace(
+            "field = \"value\", as = \"sum\"",
+            "field = \"name\", as = \"sum\"",
+        );
+        assert_eq!(
+            parse(&t, Some("ts")).1,
+            ["ops[1].aggregates[1].field: sum needs a numeric field (\"name\" is string)"]
+        );
+        let t = ISSUE.replace("as = \"n\"", "as = \"window_end\"");
+        assert_eq!(
+            parse(&t, Some("ts")).1,
+            ["ops[1].aggregates[0].as: duplicate output field \"window_end\""]
+        );
+    }
+}
