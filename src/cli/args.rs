@@ -91,6 +91,9 @@ pub struct ValidateArgs {
     /// Override a pipeline field (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
+    /// Also print the stage graph: which edges are exchanges (`=>`) and which are fused (`->`).
+    #[arg(long)]
+    pub graph: bool,
 }
 
 /// Benchmark workloads.

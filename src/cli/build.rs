@@ -40,7 +40,12 @@ fn generator_row(key: u64, value: i64, ts: i64) -> Row {
 
 /// The plan's source.
 pub fn source(plan: &Plan) -> Box<dyn Source<Row>> {
-    match &plan.source {
+    row_source(&plan.source)
+}
+
+/// A source of rows from its spec.
+pub fn row_source(spec: &SourceSpec) -> Box<dyn Source<Row>> {
+    match spec {
         SourceSpec::File { path, decode } => Box::new(FileSource::new(
             path.clone(),
             decoder(decode),
@@ -78,30 +83,31 @@ pub fn row_hash(row: &Row) -> u64 {
 
 /// The plan's sink.
 pub fn sink(plan: &Plan) -> Box<dyn Sink<Row>> {
-    match &plan.sink {
+    row_sink(&plan.sink, &plan.output_schema)
+}
+
+/// A sink of rows of `schema` from its spec.
+pub fn row_sink(spec: &SinkSpec, schema: &Schema) -> Box<dyn Sink<Row>> {
+    match spec {
         // `path = "-"` writes to standard output (at-least-once), as Unix tools do.
         SinkSpec::File {
             path,
             format,
             header,
-        } if path.as_os_str() == "-" => Box::new(StdoutSink::new(encoder(
-            &plan.output_schema,
-            *format,
-            *header,
-        ))),
+        } if path.as_os_str() == "-" => {
+            Box::new(StdoutSink::new(encoder(schema, *format, *header)))
+        }
         SinkSpec::File {
             path,
             format,
             header,
         } => Box::new(FileSink::new(
             path.clone(),
-            encoder(&plan.output_schema, *format, *header),
+            encoder(schema, *format, *header),
         )),
-        SinkSpec::Stdout { format, header } => Box::new(StdoutSink::new(encoder(
-            &plan.output_schema,
-            *format,
-            *header,
-        ))),
+        SinkSpec::Stdout { format, header } => {
+            Box::new(StdoutSink::new(encoder(schema, *format, *header)))
+        }
         SinkSpec::Null => Box::new(NullSink::new(row_hash)),
     }
 }
@@ -134,6 +140,9 @@ fn apply_all(ops: &[StatelessOp], row: Row) -> Option<Row> {
 
 /// Builds the job of a plan.
 pub fn job(plan: &Plan) -> Job {
+    if let Some(graph) = &plan.graph {
+        return super::build_graph::job(graph);
+    }
     let pre = Arc::new(plan.pre.clone());
     let stream = Stream::from_source(source(plan));
     let stream = if pre.is_empty() {

@@ -7,6 +7,7 @@ pub mod bench;
 mod bench_restore;
 mod bench_w6;
 pub mod build;
+pub mod build_graph;
 pub mod gen;
 pub mod inspect;
 pub mod run;

@@ -211,10 +211,15 @@ pub fn validate(args: &ValidateArgs) -> i32 {
             return EXIT_USAGE;
         }
     }
-    let ops = plan.pre.len()
-        + plan.post.len()
-        + usize::from(plan.key.is_some())
-        + usize::from(plan.keyed.is_some());
+    let ops = match &plan.graph {
+        Some(g) => g.ops.len(),
+        None => {
+            plan.pre.len()
+                + plan.post.len()
+                + usize::from(plan.key.is_some())
+                + usize::from(plan.keyed.is_some())
+        }
+    };
     println!(
         "ok: pipeline {} ({} op(s); output fields: {}), fingerprint {:016x}",
         plan.name,
@@ -222,5 +227,8 @@ pub fn validate(args: &ValidateArgs) -> i32 {
         plan.output_schema.names().join(", "),
         plan.fingerprint
     );
+    if args.graph {
+        print!("{}", super::build::job(&plan).describe());
+    }
     EXIT_OK
 }

@@ -84,7 +84,7 @@
 //! checkpoint restores with another input path or worker count, but not into another pipeline.
 
 mod fingerprint;
-mod ops;
+pub mod ops;
 pub mod overrides;
 pub mod spec;
 pub mod stateless;

@@ -49,6 +49,9 @@ pub struct Plan {
     /// Stable hash of the dataflow (see [`crate::pipeline`]); checkpoints of another
     /// fingerprint are refused.
     pub fingerprint: u64,
+    /// The graph form's sources, ops and sinks (`[sources.NAME]`, `[sinks.NAME]`); `None`
+    /// for the one-line form. When present, `source`/`sink` are the first of each.
+    pub graph: Option<crate::pipeline::ops::graph::GraphPlan>,
 }
 
 impl Plan {

@@ -34,6 +34,9 @@ pub(crate) fn build(doc: &toml::Value, default_name: &str) -> Result<Plan, Vec<S
         .name("name", &mut errs)
         .unwrap_or(default_name)
         .to_string();
+    if root.has("sources") || root.has("sinks") {
+        return build_graph(root, name, errs);
+    }
     let (source, input_schema) = source(&mut root, &mut errs);
     let ops = ops::compile(&mut root, input_schema.as_ref(), &mut errs);
     let sink = sink(&mut root, &mut errs);
@@ -64,6 +67,7 @@ pub(crate) fn build(doc: &toml::Value, default_name: &str) -> Result<Plan, Vec<S
                 keyed_output_schema: ops.keyed_output_schema,
                 output_schema: ops.output_schema,
                 fingerprint: 0,
+                graph: None,
             };
             plan.fingerprint = fingerprint(&plan);
             Ok(plan)
@@ -83,9 +87,14 @@ enum SourceKind {
 /// The source, and its schema when that alone is valid (so ops are checked against it even
 /// when, say, the source's path is missing).
 fn source(root: &mut Section, errs: &mut Errors) -> (Option<SourceSpec>, Option<Schema>) {
-    let Some(mut s) = root.req("source", errs, Section::table) else {
+    let Some(s) = root.req("source", errs, Section::table) else {
         return (None, None);
     };
+    source_body(s, errs)
+}
+
+/// A source table (`[source]` or `[sources.NAME]`).
+fn source_body(mut s: Section, errs: &mut Errors) -> (Option<SourceSpec>, Option<Schema>) {
     let kinds = [
         ("file", SourceKind::File),
         ("stdin", SourceKind::Stdin),
@@ -237,7 +246,12 @@ enum SinkKind {
 }
 
 fn sink(root: &mut Section, errs: &mut Errors) -> Option<SinkSpec> {
-    let mut s = root.req("sink", errs, Section::table)?;
+    let s = root.req("sink", errs, Section::table)?;
+    sink_body(s, errs)
+}
+
+/// A sink table (`[sink]` or `[sinks.NAME]`, its `input` already read).
+fn sink_body(mut s: Section, errs: &mut Errors) -> Option<SinkSpec> {
     let kinds = [
         ("file", SinkKind::File),
         ("stdout", SinkKind::Stdout),
@@ -354,5 +368,69 @@ fn max_parallelism(s: &mut Section, errs: &mut Errors) -> Option<u16> {
             format_args!("{v} is not a power of two"),
         );
         None
+    }
+}
+
+/// The graph form: `[sources.NAME]`, ops with `name`/`input(s)`, `[sinks.NAME]` with `input`.
+fn build_graph(mut root: Section, name: String, mut errs: Errors) -> Result<Plan, Vec<String>> {
+    let errs = &mut errs;
+    let mut sources = Vec::new();
+    let mut source_specs = Vec::new();
+    if let Some(mut t) = root.req("sources", errs, Section::table) {
+        for key in t.keys() {
+            if let Some(s) = t.table(&key, errs) {
+                if let (Some(spec), Some(schema)) = source_body(s, errs) {
+                    sources.push((key.clone(), schema));
+                    source_specs.push(spec);
+                }
+            }
+        }
+        if t.keys().is_empty() {
+            errs.push("sources", "at least one source is needed");
+        }
+    }
+    let mut sink_inputs = Vec::new();
+    let mut sink_specs = Vec::new();
+    if let Some(mut t) = root.req("sinks", errs, Section::table) {
+        for key in t.keys() {
+            if let Some(mut s) = t.table(&key, errs) {
+                let path = s.at("input");
+                let input = s.req("input", errs, Section::name).map(str::to_string);
+                if let (Some(input), Some(spec)) = (input, sink_body(s, errs)) {
+                    sink_inputs.push((key.clone(), input, path));
+                    sink_specs.push(spec);
+                }
+            }
+        }
+    }
+    let graph = ops::graph::compile_graph(&mut root, &sources, &sink_inputs, errs);
+    let checkpoint = checkpoint(&mut root, errs);
+    let runtime = runtime(&mut root, errs);
+    root.finish(errs);
+    match (graph, checkpoint, runtime) {
+        (Some(mut graph), Some(checkpoint), Some(runtime)) if errs.is_empty() => {
+            graph.source_specs = source_specs;
+            graph.sink_specs = sink_specs;
+            let fingerprint = graph.shape_hash() ^ u64::from(runtime.max_parallelism);
+            Ok(Plan {
+                name,
+                source: graph.source_specs[0].clone(),
+                pre: Vec::new(),
+                key: None,
+                keyed: None,
+                post: Vec::new(),
+                sink: graph.sink_specs.first().cloned().unwrap_or(SinkSpec::Null),
+                checkpoint,
+                runtime,
+                input_schema: graph.sources[0].1.clone(),
+                keyed_input_schema: None,
+                keyed_output_schema: None,
+                output_schema: graph.sinks.first().map(|s| s.2.clone()).unwrap_or_default(),
+                fingerprint,
+                graph: Some(graph),
+            })
+        }
+        _ if errs.is_empty() => Err(vec!["invalid pipeline".to_string()]),
+        _ => Err(std::mem::take(&mut errs.0)),
     }
 }

@@ -191,6 +191,13 @@ impl<'a> Section<'a> {
         Some(Section::new(self.at(key), t))
     }
 
+    /// The keys of this table, in order (each counts as read).
+    pub(crate) fn keys(&mut self) -> Vec<String> {
+        let keys: Vec<String> = self.table.keys().cloned().collect();
+        self.read.extend(keys.iter().cloned());
+        keys
+    }
+
     /// A humantime duration string ("500ms", "10m") greater than zero.
     pub(crate) fn duration(&mut self, key: &str, errs: &mut Errors) -> Option<Duration> {
         let s = self.str(key, errs)?;

@@ -34,13 +34,13 @@ pub(crate) struct JoinInput<'a> {
 
 /// A validated `join`.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct JoinSpec {
+pub struct JoinSpec {
     /// Key field indices into the left input.
-    pub(crate) left_key: Vec<usize>,
+    pub left_key: Vec<usize>,
     /// Key field indices into the right input.
-    pub(crate) right_key: Vec<usize>,
+    pub right_key: Vec<usize>,
     /// Row lifetime: in event time when both inputs have an event-time field.
-    pub(crate) ttl: Option<JoinTtl>,
+    pub ttl: Option<JoinTtl>,
 }
 
 /// A validated `interval_join`.

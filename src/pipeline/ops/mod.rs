@@ -9,6 +9,7 @@
 #[allow(dead_code)]
 pub(crate) mod event_time;
 mod fields;
+pub mod graph;
 #[allow(dead_code)]
 pub(crate) mod join;
 mod keyed;
