@@ -1,6 +1,6 @@
 //! Byte layouts: the state-file header and the MANIFEST envelope (JSON body + checksum line).
 
-use super::{Manifest, FORMAT_VERSION};
+use super::{Manifest, FORMAT_VERSION, MIN_FORMAT_VERSION};
 use serde::{Deserialize, Serialize};
 
 /// Magic bytes opening every state file.
@@ -62,13 +62,14 @@ impl StateHeader {
     }
 }
 
-/// Accepts only [`FORMAT_VERSION`], with a reason naming the mismatch otherwise.
+/// Accepts [`MIN_FORMAT_VERSION`]`..=`[`FORMAT_VERSION`] (the state file layout is the same
+/// in all of them), with a reason naming the mismatch otherwise.
 ///
 /// # Errors
 /// "format version N is newer than this weir's M", or older/unsupported.
 pub(crate) fn check_version(version: u32) -> Result<(), String> {
     match version {
-        FORMAT_VERSION => Ok(()),
+        MIN_FORMAT_VERSION..=FORMAT_VERSION => Ok(()),
         v if v > FORMAT_VERSION => Err(format!(
             "format version {v} is newer than this weir's {FORMAT_VERSION}"
         )),

@@ -222,6 +222,7 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
             restore: RestoreFrom::None,
             restore_required: false,
             allow_at_least_once: false,
+            lineage: None,
         }),
         ..config.clone()
     });

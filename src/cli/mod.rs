@@ -8,6 +8,8 @@ mod bench_restore;
 pub mod build;
 pub mod gen;
 pub mod inspect;
+pub mod preflight;
+mod resume_hint;
 pub mod run;
 
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};

@@ -157,6 +157,8 @@ where
                 resume[w] = Some(ranges);
             }
         }
+        // A pre-flight (`config.preflight`) already settled the files of a fresh start.
+        None if config.preflight => {}
         None => {
             parts.sink.recover(None)?;
             // A fresh run's dead letters are its own (a restored run appends to them).
