@@ -41,6 +41,10 @@ struct Paths {
 /// data (a user's files, checkpoints resumable without `--restore`), [`Error::Io`].
 pub fn prepare(plan: &Plan, args: &RunArgs, config: &mut RunConfig) -> crate::Result<()> {
     check_overlaps(plan, config)?;
+    if let SourceSpec::File { path, .. } = &plan.source {
+        // A missing input is reported before anything changes on disk.
+        std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    }
     let p = Paths {
         sink: match &plan.sink {
             SinkSpec::File { path, .. } => Some(path.clone()),
@@ -173,7 +177,9 @@ fn with_checkpoints(
                 .ok()
                 .filter(|m| m.fingerprint == fingerprint)
         }),
-        RestoreFrom::Path(path) => checkpoint::read_manifest(path).ok(),
+        RestoreFrom::Path(path) => checkpoint::read_manifest(path)
+            .ok()
+            .filter(|m| m.fingerprint == fingerprint),
     };
     match target {
         Some(m) => restore_lineage(cc, &m, p),
