@@ -40,7 +40,7 @@ struct Paths {
 /// [`Error::Config`] for overlapping paths, [`Error::Refused`] for a run that would destroy
 /// data (a user's files, checkpoints resumable without `--restore`), [`Error::Io`].
 pub fn prepare(plan: &Plan, args: &RunArgs, config: &mut RunConfig) -> crate::Result<()> {
-    check_overlaps(plan, config)?;
+    check_overlaps(plan, args, config)?;
     if let SourceSpec::File { path, .. } = &plan.source {
         // A missing input is reported before anything changes on disk.
         std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
@@ -66,8 +66,13 @@ pub fn prepare(plan: &Plan, args: &RunArgs, config: &mut RunConfig) -> crate::Re
     Ok(())
 }
 
-/// Refuses overlapping paths, naming both.
-fn check_overlaps(plan: &Plan, config: &RunConfig) -> crate::Result<()> {
+/// Refuses overlapping paths, naming both (by the flag when one was given, else by the
+/// pipeline field).
+fn check_overlaps(plan: &Plan, args: &RunArgs, config: &RunConfig) -> crate::Result<()> {
+    let by = |flag: bool, flag_name: &'static str, field: &'static str| match flag {
+        true => flag_name,
+        false => field,
+    };
     let mut uses = Vec::new();
     let mut add = |what: &str, path: &Path, role| {
         uses.push(Use {
@@ -83,13 +88,19 @@ fn check_overlaps(plan: &Plan, config: &RunConfig) -> crate::Result<()> {
         add("sink.path", path, Role::Sink);
     }
     if let Some(cc) = &config.checkpoint {
-        add("checkpoint dir", &cc.dir, Role::Checkpoint);
+        let what = by(
+            args.checkpoint_dir.is_some(),
+            "--checkpoint-dir",
+            "checkpoint.dir",
+        );
+        add(what, &cc.dir, Role::Checkpoint);
     }
-    add(
-        "dead-letter file",
-        &config.dead_letter_path,
-        Role::DeadLetter,
+    let what = by(
+        args.dead_letter.is_some(),
+        "--dead-letter",
+        "runtime.dead_letter_path",
     );
+    add(what, &config.dead_letter_path, Role::DeadLetter);
     let errors = paths::check(&uses);
     if errors.is_empty() {
         Ok(())
