@@ -125,7 +125,11 @@ fn fresh_killed_before_its_first_checkpoint_loses_nothing() {
     );
     assert_eq!(committed(&out), want, "the old output is all there");
     let aside = names_with(&s, "weir-dead-letters.jsonl.weir-aside-");
-    assert_eq!(aside.len(), 1, "the old dead letters are kept aside: {aside:?}");
+    assert_eq!(
+        aside.len(),
+        1,
+        "the old dead letters are kept aside: {aside:?}"
+    );
     let mut kept: Vec<String> = fs::read_to_string(s.path(&aside[0]))
         .expect("aside")
         .lines()

@@ -166,6 +166,25 @@ mod tests {
     }
 
     #[test]
+    fn format_1_manifests_without_lineage_fields_still_read() {
+        let m = Manifest {
+            format_version: 1,
+            id: 4,
+            ..Manifest::default()
+        };
+        let mut body = serde_json::to_value(&m).unwrap();
+        for key in ["lineage", "lineage_start", "dead_letter_path"] {
+            body.as_object_mut().unwrap().remove(key);
+        }
+        let body = serde_json::to_vec_pretty(&body).unwrap();
+        let mut bytes = body.clone();
+        bytes.extend_from_slice(format!("\n{{\"crc32\":{}}}\n", crc32fast::hash(&body)).as_bytes());
+        let read = decode_manifest(&bytes).unwrap();
+        assert_eq!((read.format_version, read.id, read.lineage), (1, 4, None));
+        assert!(check_version(0).is_err());
+    }
+
+    #[test]
     fn manifest_envelope_round_trips_and_detects_damage() {
         let m = Manifest {
             format_version: FORMAT_VERSION,
