@@ -159,9 +159,15 @@ fn with_checkpoints(
     p: &Paths,
     fresh: bool,
 ) -> crate::Result<()> {
-    let existing = match cc.dir.is_dir() {
-        true => checkpoint::scan(&cc.dir)?,
-        false => Vec::new(),
+    // Held until the pre-flight ends: another weir process using the directory (and its
+    // sink) is reported before anything changes. The run takes the lock again.
+    let store = match cc.dir.is_dir() {
+        true => Some(CheckpointStore::open(&cc.dir)?),
+        false => None,
+    };
+    let existing = match &store {
+        Some(_) => checkpoint::scan(&cc.dir)?,
+        None => Vec::new(),
     };
     let complete: Vec<&PathBuf> = existing
         .iter()
@@ -193,7 +199,7 @@ fn with_checkpoints(
             .filter(|m| m.fingerprint == fingerprint),
     };
     match target {
-        Some(m) => restore_lineage(cc, &m, p),
+        Some(m) => restore_lineage(cc, store.as_ref(), &m, p),
         // The runtime reports the unusable checkpoints (or the missing one); nothing changes.
         None if cc.restore != RestoreFrom::None
             && (!complete.is_empty() || cc.restore_required) =>
@@ -227,7 +233,7 @@ fn fresh_lineage(
     let state = sink_state(p)?;
     let aside = asides(&p.dead)?.pop();
     let recorded = newest.and_then(|m| m.dead_letter_path.as_ref()) == Some(&p.dead);
-    check_dead_letter(p, recorded || aside.is_some())?;
+    check_dead_letter(p, recorded && aside.is_none())?;
     // Checks done: from here on, changes.
     let newest_epoch = match &p.sink {
         Some(dir) => sink_dir::newest_epoch(dir)?,
@@ -270,8 +276,13 @@ fn fresh_lineage(
     Ok(())
 }
 
-/// Continues the lineage of checkpoint `m`.
-fn restore_lineage(cc: &mut CheckpointConfig, m: &Manifest, p: &Paths) -> crate::Result<()> {
+/// Continues the lineage of checkpoint `m` (in `store`, the locked checkpoint directory).
+fn restore_lineage(
+    cc: &mut CheckpointConfig,
+    store: Option<&CheckpointStore>,
+    m: &Manifest,
+    p: &Paths,
+) -> crate::Result<()> {
     if let Some(recorded) = m.dead_letter_path.as_ref().filter(|r| **r != p.dead) {
         return Err(Error::Refused(format!(
             "checkpoint {} writes its dead letters to {}, but this run names {}: restoring \
@@ -284,19 +295,24 @@ fn restore_lineage(cc: &mut CheckpointConfig, m: &Manifest, p: &Paths) -> crate:
     }
     let state = sink_state(p)?;
     if let (Some(dir), Some(SinkDir::Marked(names)), Some(l)) = (&p.sink, &state, &m.lineage) {
-        if !names.contains(l) && !p.overwrite {
+        if !names.contains(l) {
             return Err(Error::Refused(format!(
                 "sink.path {} holds the output of another run (lineage {}), not of checkpoint \
-                 {}'s (lineage {l}); restore with its own sink.path, or pass --overwrite",
+                 {}'s (lineage {l}); restore with that run's own sink.path",
                 dir.display(),
                 names.join(", "),
                 m.id
             )));
         }
     }
+    let asides = asides(&p.dead)?;
+    if asides.iter().any(|(start, _)| *start > m.id) {
+        // The file at the path is then a killed fresh start's: replaced only if weir's.
+        check_dead_letter(p, false)?;
+    }
     // Checks done: from here on, changes.
     let mut restored_aside = false;
-    for (start, path) in asides(&p.dead)? {
+    for (start, path) in asides {
         if start > m.id && !restored_aside {
             // Moved aside by a fresh start after this checkpoint, which never committed.
             std::fs::rename(&path, &p.dead).map_err(|e| Error::io(&path, e))?;
@@ -314,14 +330,13 @@ fn restore_lineage(cc: &mut CheckpointConfig, m: &Manifest, p: &Paths) -> crate:
     if let Some(dir) = &p.sink {
         sink_dir::write_marker(dir, std::slice::from_ref(&l.id))?;
     }
-    if m.lineage_start.is_some() {
+    if let (Some(store), Some(_)) = (store, m.lineage_start) {
         // Finish a retirement that a crash interrupted.
-        let store = CheckpointStore::open(&cc.dir)?;
         let retire = Retire {
             sink_dir: p.sink.clone(),
             dead_letter_aside: None,
         };
-        lineage::retire(&store, &l, &retire)?;
+        lineage::retire(store, &l, &retire)?;
     }
     cc.lineage = Some(l);
     Ok(())
