@@ -8,7 +8,8 @@
 mod checkpoint_support;
 
 use checkpoint_support::{
-    assert_exit, committed, complete_ids, kill_while_writing, output, stderr, Scenario,
+    assert_exit, assert_same_output, committed, complete_ids, kill_while_writing, output, stderr,
+    Scenario,
 };
 use std::collections::BTreeMap;
 use std::fs;
@@ -80,7 +81,7 @@ fn rerun_without_restore_is_refused_and_prints_the_resume_command() {
         err.contains("--fresh") && err.contains(&*ckpt.to_string_lossy()),
         "{err}"
     );
-    assert_eq!(committed(&out), before_out, "output untouched");
+    assert_same_output(&committed(&out), &before_out, "output untouched");
     assert_eq!(complete_ids(&ckpt), before_ids, "checkpoints untouched");
     assert_eq!(dead_lines(&s), before_dead, "dead letters untouched");
 
@@ -99,7 +100,7 @@ fn rerun_without_restore_is_refused_and_prints_the_resume_command() {
     );
     assert_exit(&done, 0);
     assert!(stderr(&done).contains("nothing to do"), "{}", stderr(&done));
-    assert_eq!(committed(&out), expected(&s.input));
+    assert_same_output(&committed(&out), &expected(&s.input), "resumed");
 }
 
 #[test]
@@ -108,7 +109,7 @@ fn fresh_killed_before_its_first_checkpoint_loses_nothing() {
     let want = expected(&s.input);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     assert_exit(&output(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2)), 0);
-    assert_eq!(committed(&out), want, "the first run");
+    assert_same_output(&committed(&out), &want, "the first run");
     let (ids, dead) = (complete_ids(&ckpt), dead_lines(&s));
     assert_eq!(dead.len(), BAD.len());
 
@@ -123,7 +124,7 @@ fn fresh_killed_before_its_first_checkpoint_loses_nothing() {
         ids,
         "the old checkpoints are all there"
     );
-    assert_eq!(committed(&out), want, "the old output is all there");
+    assert_same_output(&committed(&out), &want, "the old output is all there");
     let aside = names_with(&s, "weir-dead-letters.jsonl.weir-aside-");
     assert_eq!(
         aside.len(),
@@ -145,17 +146,17 @@ fn fresh_killed_before_its_first_checkpoint_loses_nothing() {
     );
     assert_exit(&done, 0);
     assert!(stderr(&done).contains("nothing to do"), "{}", stderr(&done));
-    assert_eq!(committed(&out), want);
+    assert_same_output(&committed(&out), &want, "output");
     assert_eq!(dead_lines(&s), dead, "the old dead letters are back");
     assert!(names_with(&s, "weir-dead-letters.jsonl.").is_empty());
 
     // A --fresh that runs to its end replaces the old lineage: output exactly once.
     let done = output(s.ckpt_cmd(&out, &ckpt, "20ms", 2).arg("--fresh"));
     assert_exit(&done, 0);
-    assert_eq!(
-        committed(&out),
-        want,
-        "the fresh run's output, exactly once"
+    assert_same_output(
+        &committed(&out),
+        &want,
+        "the fresh run's output, exactly once",
     );
     assert_eq!(dead_lines(&s), dead, "its own dead letters, once");
     let new_ids = complete_ids(&ckpt);
@@ -206,5 +207,41 @@ fn restore_into_another_runs_sink_directory_is_refused() {
     );
     assert_exit(&done, 2);
     assert!(stderr(&done).contains("another run"), "{}", stderr(&done));
-    assert_eq!(committed(&out_b), before);
+    assert_same_output(&committed(&out_b), &before, "output");
+}
+
+#[test]
+fn crash_between_the_fresh_lineages_first_commit_and_the_retirement_is_finished_by_a_restore() {
+    let s = scenario(100_000);
+    let want = expected(&s.input);
+    let (out, ckpt) = (s.path("out"), s.path("ckpt"));
+    assert_exit(&output(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2)), 0);
+    let (ids, dead) = (complete_ids(&ckpt), dead_lines(&s));
+    let first_new = ids.last().expect("checkpoints") + 1;
+
+    // The new lineage's first MANIFEST is committed, then the process aborts: its output is
+    // not published and the old lineage is not retired yet.
+    let crashed = output(
+        s.ckpt_cmd(&out, &ckpt, "10ms", 2)
+            .arg("--fresh")
+            .env("WEIR_CRASH_AT", format!("after-manifest:{first_new}")),
+    );
+    assert!(!crashed.status.success(), "{}", stderr(&crashed));
+    assert!(complete_ids(&ckpt).contains(&first_new));
+    assert_same_output(&committed(&out), &want, "the old output is still there");
+
+    // The restore continues the new lineage and finishes its retirement first.
+    let done = output(
+        s.ckpt_cmd(&out, &ckpt, "20ms", 2)
+            .args(["--restore", "latest"]),
+    );
+    assert_exit(&done, 0);
+    assert_same_output(
+        &committed(&out),
+        &want,
+        "exactly once: the old lineage's output is gone",
+    );
+    assert_eq!(dead_lines(&s), dead);
+    assert!(complete_ids(&ckpt).iter().all(|&id| id >= first_new));
+    assert!(names_with(&s, "weir-dead-letters.jsonl.").is_empty());
 }
