@@ -293,7 +293,12 @@ fn restore_lineage(
             recorded.display()
         )));
     }
-    let state = sink_state(p)?;
+    // A format-1 checkpoint predates the marker: its sink directory is unmarked.
+    let state = match (&m.lineage, &p.sink) {
+        (Some(_), _) => sink_state(p)?,
+        (None, Some(dir)) => Some(sink_dir::inspect(dir)?),
+        (None, None) => None,
+    };
     if let (Some(dir), Some(SinkDir::Marked(names)), Some(l)) = (&p.sink, &state, &m.lineage) {
         if !names.contains(l) {
             return Err(Error::Refused(format!(

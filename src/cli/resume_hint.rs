@@ -29,13 +29,13 @@ pub fn command_line(extra: &[&str]) -> String {
 
 /// The refusal: `dir` holds the complete checkpoint at `newest` (its manifest when readable).
 pub fn refusal(dir: &Path, newest: &Path, manifest: Option<&Manifest>, fingerprint: u64) -> Error {
-    let fresh = "to start over instead, add --fresh (the existing checkpoints and output are \
-                 kept until the new run's first checkpoint is committed)";
+    let fresh = "To start over instead, add --fresh (the existing checkpoints and output are \
+                 kept until the new run's first checkpoint is committed).";
     let what = match manifest {
         Some(m) if m.fingerprint != fingerprint => {
             return Error::Refused(format!(
-                "checkpoint directory {} holds checkpoints of another pipeline (newest: {}); \
-                 use another --checkpoint-dir, or {fresh}",
+                "checkpoint directory {} holds checkpoints of another pipeline (newest: {}). \
+                 Use another --checkpoint-dir.\n{fresh}",
                 dir.display(),
                 newest.display()
             ));
@@ -49,7 +49,7 @@ pub fn refusal(dir: &Path, newest: &Path, manifest: Option<&Manifest>, fingerpri
     };
     Error::Refused(format!(
         "checkpoint directory {} holds {what}; running without --restore or --fresh would \
-         start over. To resume:\n  {}\n{fresh}",
+         start over.\nTo resume:\n  {}\n{fresh}",
         dir.display(),
         command_line(&["--restore", "latest"])
     ))

@@ -97,12 +97,12 @@ pub fn refusal(dir: &Path, names: &[String]) -> Error {
     if names.len() > SHOWN {
         shown.push_str(&format!(", … ({} entries)", names.len()));
     }
-    Error::Config(vec![format!(
+    Error::Refused(format!(
         "sink.path: {} is not empty and weir did not create it (no {MARKER} marker); it holds: \
          {shown}. Choose an empty or new directory, or pass --overwrite to let weir replace \
          its part files there (other files are left alone)",
         dir.display()
-    )])
+    ))
 }
 
 /// Creates `dir` if needed and writes its marker naming `lineages` (atomically: temporary
