@@ -69,6 +69,11 @@ pub enum Error {
     /// Any other runtime failure.
     #[error("{0}")]
     Runtime(String),
+    /// The run would destroy data it cannot prove is weir's (a user's files, another
+    /// lineage's checkpoints or output), so it was refused before any work started; the
+    /// message says what to do instead.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl Error {
@@ -83,7 +88,7 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) => EXIT_USAGE,
+            Error::Config(_) | Error::Refused(_) => EXIT_USAGE,
             Error::Io { .. } => EXIT_IO,
             Error::Data { .. } => EXIT_DATA,
             Error::Checkpoint { .. } => EXIT_CHECKPOINT,

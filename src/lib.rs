@@ -31,6 +31,7 @@ pub mod operator;
 pub mod pipeline;
 pub mod record;
 pub mod runtime;
+pub mod safety;
 pub mod sink;
 pub mod source;
 pub mod state;

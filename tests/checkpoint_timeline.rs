@@ -73,9 +73,10 @@ fn restore_older_by_path_crash_then_latest_is_exactly_once() {
     assert_same_output(&committed(&out), &want, "older checkpoint, crash, latest");
 }
 
-/// Bug 3: a fresh start (no `--restore`) in a directory holding a finished run's checkpoints
-/// deletes that run's output; killed before its first checkpoint, a `--restore latest`
-/// restores the old finished checkpoint: "nothing to do", exit 0, and the output is empty.
+/// Bug 3: a fresh start (`--fresh`) in a directory holding a finished run's checkpoints,
+/// killed before its first checkpoint: a `--restore latest` restores the old finished
+/// checkpoint ("nothing to do", exit 0) and its output is all there (the fresh start keeps the
+/// old lineage until its own first checkpoint).
 #[test]
 fn fresh_start_over_old_checkpoints_crash_then_latest_is_exactly_once() {
     let s = Scenario::new("count", 100_000, 1_000);
@@ -83,7 +84,7 @@ fn fresh_start_over_old_checkpoints_crash_then_latest_is_exactly_once() {
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     assert_exit(&output(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2)), 0);
     kill_while_writing(
-        &mut s.ckpt_cmd(&out, &ckpt, "1h", 2),
+        s.ckpt_cmd(&out, &ckpt, "1h", 2).arg("--fresh"),
         &out,
         Duration::from_millis(50),
     );

@@ -1,6 +1,6 @@
 //! Byte layouts: the state-file header and the MANIFEST envelope (JSON body + checksum line).
 
-use super::{Manifest, FORMAT_VERSION};
+use super::{Manifest, FORMAT_VERSION, MIN_FORMAT_VERSION};
 use serde::{Deserialize, Serialize};
 
 /// Magic bytes opening every state file.
@@ -62,13 +62,14 @@ impl StateHeader {
     }
 }
 
-/// Accepts only [`FORMAT_VERSION`], with a reason naming the mismatch otherwise.
+/// Accepts [`MIN_FORMAT_VERSION`]`..=`[`FORMAT_VERSION`] (the state file layout is the same
+/// in all of them), with a reason naming the mismatch otherwise.
 ///
 /// # Errors
 /// "format version N is newer than this weir's M", or older/unsupported.
 pub(crate) fn check_version(version: u32) -> Result<(), String> {
     match version {
-        FORMAT_VERSION => Ok(()),
+        MIN_FORMAT_VERSION..=FORMAT_VERSION => Ok(()),
         v if v > FORMAT_VERSION => Err(format!(
             "format version {v} is newer than this weir's {FORMAT_VERSION}"
         )),
@@ -162,6 +163,25 @@ mod tests {
                 FORMAT_VERSION + 1
             )
         );
+    }
+
+    #[test]
+    fn format_1_manifests_without_lineage_fields_still_read() {
+        let m = Manifest {
+            format_version: 1,
+            id: 4,
+            ..Manifest::default()
+        };
+        let mut body = serde_json::to_value(&m).unwrap();
+        for key in ["lineage", "lineage_start", "dead_letter_path"] {
+            body.as_object_mut().unwrap().remove(key);
+        }
+        let body = serde_json::to_vec_pretty(&body).unwrap();
+        let mut bytes = body.clone();
+        bytes.extend_from_slice(format!("\n{{\"crc32\":{}}}\n", crc32fast::hash(&body)).as_bytes());
+        let read = decode_manifest(&bytes).unwrap();
+        assert_eq!((read.format_version, read.id, read.lineage), (1, 4, None));
+        assert!(check_version(0).is_err());
     }
 
     #[test]

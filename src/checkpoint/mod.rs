@@ -60,7 +60,9 @@ mod tests;
 pub use inspect::{
     describe, list, CheckpointDetail, CheckpointSummary, CheckpointTable, GroupDetail, StateDetail,
 };
+pub(crate) use restore::read_manifest;
 pub use restore::Restored;
+pub(crate) use store::scan;
 pub use store::CheckpointStore;
 
 use crate::source::RangePosition;
@@ -68,7 +70,14 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// Version of the on-disk format (MANIFEST and state files). Bump on any change.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// Version 2 added the MANIFEST's `lineage`, `lineage_start` and `dead_letter_path` (state
+/// files are unchanged), so version 1 checkpoints are still read ([`MIN_FORMAT_VERSION`]):
+/// their lineage is unknown.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format version this weir still reads.
+pub const MIN_FORMAT_VERSION: u32 = 1;
 
 /// One state's entries in one key group, encoded with [`crate::state::StateCodec`].
 ///
@@ -154,6 +163,18 @@ pub struct Manifest {
     /// Length of the dead-letter file at this checkpoint (a restore truncates it back).
     #[serde(default)]
     pub dead_letter_len: Option<u64>,
+    /// Id of the lineage (the runs continuing one fresh start) that wrote it; `None` in
+    /// format 1. The sink directory's marker names the lineages whose output it holds.
+    #[serde(default)]
+    pub lineage: Option<String>,
+    /// The first checkpoint id (and sink epoch) of the lineage: part files of older epochs
+    /// belong to an older lineage. `None` in format 1.
+    #[serde(default)]
+    pub lineage_start: Option<u64>,
+    /// The lineage's dead-letter file, absolute; a restore must name the same one. `None` in
+    /// format 1.
+    #[serde(default)]
+    pub dead_letter_path: Option<std::path::PathBuf>,
 }
 
 impl Manifest {

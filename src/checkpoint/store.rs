@@ -241,8 +241,7 @@ impl CheckpointStore {
             } else {
                 id < newest
             };
-            if drop_it {
-                remove_checkpoint(&path)?;
+            if drop_it && remove_checkpoint(&path)? {
                 deleted.push(id);
             }
         }
@@ -262,8 +261,7 @@ impl CheckpointStore {
     pub fn discard_after(&self, id: u64) -> Result<Vec<u64>> {
         let mut deleted = Vec::new();
         for (other, path) in scan(&self.dir)? {
-            if other > id {
-                remove_checkpoint(&path)?;
+            if other > id && remove_checkpoint(&path)? {
                 deleted.push(other);
             }
         }
@@ -273,19 +271,42 @@ impl CheckpointStore {
         Ok(deleted)
     }
 
-    /// Removes checkpoint directories without MANIFEST and leftover `*.tmp` files. Call it
+    /// Deletes every checkpoint older than `id`, MANIFEST first: they belong to a lineage that
+    /// a newer one replaced. Returns the deleted ids, ascending.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the directory cannot be read or a checkpoint cannot be deleted.
+    pub fn discard_before(&self, id: u64) -> Result<Vec<u64>> {
+        let mut deleted = Vec::new();
+        for (other, path) in scan(&self.dir)? {
+            if other < id && remove_checkpoint(&path)? {
+                deleted.push(other);
+            }
+        }
+        if !deleted.is_empty() {
+            sync_dir(&self.dir)?;
+        }
+        Ok(deleted)
+    }
+
+    /// Removes checkpoint directories without MANIFEST and leftover `MANIFEST.tmp` files
+    /// (weir's own names only: a directory holding other files is left alone). Call it
     /// before a run starts writing checkpoints (not concurrently with writes). Returns the
     /// removed paths.
     ///
     /// # Errors
     /// [`Error::Io`] when the directory cannot be read or an entry cannot be removed.
     pub fn clean_incomplete(&self) -> Result<Vec<PathBuf>> {
-        let mut removed = remove_tmp_files(&self.dir)?;
+        let mut removed = Vec::new();
         for (_, path) in scan(&self.dir)? {
             if path.join(MANIFEST).exists() {
-                removed.extend(remove_tmp_files(&path)?);
-            } else {
-                fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+                let tmp = path.join(MANIFEST_TMP);
+                match fs::remove_file(&tmp) {
+                    Ok(()) => removed.push(tmp),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io(&tmp, e)),
+                }
+            } else if remove_checkpoint(&path)? {
                 removed.push(path);
             }
         }
@@ -382,28 +403,50 @@ pub(crate) fn scan(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     Ok(out)
 }
 
-/// Deletes a checkpoint directory, its MANIFEST first.
-fn remove_checkpoint(path: &Path) -> Result<()> {
+/// Whether `name` is a file weir writes inside a checkpoint directory.
+fn is_checkpoint_file(name: &str) -> bool {
+    let worker = name
+        .strip_prefix('w')
+        .and_then(|rest| rest.strip_suffix(".state"));
+    name == MANIFEST
+        || name == MANIFEST_TMP
+        || worker.is_some_and(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The first entry of a checkpoint directory that weir did not write, if any.
+fn foreign_entry(path: &Path) -> Result<Option<PathBuf>> {
+    for entry in fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+        let entry = entry.map_err(|e| Error::io(path, e))?;
+        let is_file = entry
+            .file_type()
+            .map_err(|e| Error::io(entry.path(), e))?
+            .is_file();
+        if !is_file || !entry.file_name().to_str().is_some_and(is_checkpoint_file) {
+            return Ok(Some(entry.path()));
+        }
+    }
+    Ok(None)
+}
+
+/// Deletes a checkpoint directory, its MANIFEST first — only when it holds nothing but weir's
+/// own files (otherwise it is left alone, with a warning, and `false` returned).
+fn remove_checkpoint(path: &Path) -> Result<bool> {
+    if let Some(foreign) = foreign_entry(path)? {
+        tracing::warn!(
+            checkpoint = %path.display(),
+            entry = %foreign.display(),
+            "not removing a checkpoint directory holding a file weir did not write"
+        );
+        return Ok(false);
+    }
     let manifest = path.join(MANIFEST);
     match fs::remove_file(&manifest) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(Error::io(manifest, e)),
     }
-    fs::remove_dir_all(path).map_err(|e| Error::io(path, e))
-}
-
-/// Removes the `*.tmp` files directly inside `dir`.
-fn remove_tmp_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut removed = Vec::new();
-    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        if path.extension().is_some_and(|x| x == "tmp") && path.is_file() {
-            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-            removed.push(path);
-        }
-    }
-    Ok(removed)
+    fs::remove_dir_all(path).map_err(|e| Error::io(path, e))?;
+    Ok(true)
 }
 
 /// fsyncs a directory so that renames and new entries in it are durable.

@@ -56,6 +56,14 @@ pub struct RunArgs {
     /// Restore from `latest` or a checkpoint directory.
     #[arg(long, value_name = "latest|PATH")]
     pub restore: Option<String>,
+    /// Start a new lineage although the checkpoint directory holds checkpoints of this
+    /// pipeline: the old checkpoints and output are kept until the new run's first checkpoint.
+    #[arg(long, conflicts_with = "restore")]
+    pub fresh: bool,
+    /// Let weir replace files it cannot prove it wrote: part files in a sink directory without
+    /// weir's marker, an existing dead-letter file that is not weir's.
+    #[arg(long)]
+    pub overwrite: bool,
     /// With `--restore`: fail when there is no checkpoint.
     #[arg(long)]
     pub restore_required: bool,

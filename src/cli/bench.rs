@@ -5,6 +5,7 @@ use super::args::{BenchArgs, Workload};
 use crate::error::{Error, EXIT_OK};
 use crate::operator::KeyedOperator;
 use crate::runtime::{CheckpointConfig, JobReport, RestoreFrom, RunConfig, Stream};
+use crate::safety::limits;
 use crate::sink::null::NullSink;
 use crate::source::generator::{splitmix64, GeneratorSource};
 use crate::state::{KeyContext, KeyedStateStore, ValueState, DEFAULT_MAX_PARALLELISM};
@@ -199,6 +200,21 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
             "--keys and --events: must be at least 1".into(),
         ]));
     }
+    let mut errors = Vec::new();
+    if let Some(Err(e)) = args
+        .workers
+        .map(|w| limits::WORKERS.check_flag(u64::try_from(w).unwrap_or(u64::MAX)))
+    {
+        errors.push(e);
+    }
+    if let Some(Err(e)) = args.checkpoint_interval.map(|i| {
+        limits::CHECKPOINT_INTERVAL_MS.check_duration(limits::CHECKPOINT_INTERVAL_MS.flag, i)
+    }) {
+        errors.push(e);
+    }
+    if !errors.is_empty() {
+        return Err(Error::Config(errors));
+    }
     let mut config = RunConfig::default();
     if let Some(w) = args.workers {
         config.workers = w;
@@ -225,6 +241,7 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
             restore: RestoreFrom::None,
             restore_required: false,
             allow_at_least_once: false,
+            lineage: None,
         }),
         ..config.clone()
     });

@@ -10,6 +10,8 @@ pub mod build;
 pub mod build_graph;
 pub mod gen;
 pub mod inspect;
+pub mod preflight;
+mod resume_hint;
 pub mod run;
 
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};

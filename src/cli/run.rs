@@ -2,10 +2,12 @@
 
 use super::args::{OnErrorArg, RunArgs, ValidateArgs};
 use super::build;
+use super::preflight;
 use crate::error::{Error, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 use crate::pipeline::spec::{Plan, SourceSpec};
 use crate::runtime::stop;
 use crate::runtime::{CheckpointConfig, RestoreFrom, RunConfig};
+use crate::safety::limits;
 use crate::source::dead_letter::OnError;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -35,7 +37,7 @@ pub fn run_config(plan: &Plan, args: &RunArgs) -> crate::Result<RunConfig> {
         config.dead_letter_path = p.clone();
     }
     config.pin = !args.no_pin;
-    let mut errors = Vec::new();
+    let mut errors = flag_range_errors(args);
     if let Some(dir) = &args.checkpoint_dir {
         let cc = config.checkpoint.get_or_insert_with(|| CheckpointConfig {
             dir: dir.clone(),
@@ -44,20 +46,15 @@ pub fn run_config(plan: &Plan, args: &RunArgs) -> crate::Result<RunConfig> {
             restore: RestoreFrom::None,
             restore_required: false,
             allow_at_least_once: false,
+            lineage: None,
         });
         cc.dir = dir.clone();
     }
     if let Some(cc) = config.checkpoint.as_mut() {
         if let Some(i) = args.checkpoint_interval {
-            if i.is_zero() {
-                errors.push("--checkpoint-interval: must be more than zero".to_string());
-            }
             cc.interval = i;
         }
         if let Some(r) = args.checkpoint_retain {
-            if r == 0 {
-                errors.push("--checkpoint-retain: must be at least 1".to_string());
-            }
             cc.retain = r;
         }
         cc.restore = match args.restore.as_deref() {
@@ -88,13 +85,38 @@ pub fn run_config(plan: &Plan, args: &RunArgs) -> crate::Result<RunConfig> {
     }
 }
 
+/// Range errors of the numeric flags, checked against the same table as the pipeline file's
+/// fields ([`limits`]).
+fn flag_range_errors(args: &RunArgs) -> Vec<String> {
+    let as_u64 = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+    let mut errors = Vec::new();
+    for (limit, value) in [
+        (limits::WORKERS, args.workers),
+        (limits::BATCH_SIZE, args.batch_size),
+        (limits::RING_CAPACITY, args.ring_capacity),
+        (limits::CHECKPOINT_RETAIN, args.checkpoint_retain),
+    ] {
+        if let Some(Err(e)) = value.map(|v| limit.check_flag(as_u64(v))) {
+            errors.push(e);
+        }
+    }
+    if let Some(i) = args.checkpoint_interval {
+        let flag = limits::CHECKPOINT_INTERVAL_MS.flag;
+        if let Err(e) = limits::CHECKPOINT_INTERVAL_MS.check_duration(flag, i) {
+            errors.push(e);
+        }
+    }
+    errors
+}
+
 /// Runs `weir run`: prints a one-line summary to stderr at the end.
 ///
 /// # Errors
 /// Invalid pipeline or flags, missing input, unwritable sink, checkpoint and runtime failures.
 pub fn run(args: &RunArgs) -> crate::Result<i32> {
     let plan = crate::pipeline::load(&args.pipeline, &args.sets)?;
-    let config = run_config(&plan, args)?;
+    let mut config = run_config(&plan, args)?;
+    preflight::prepare(&plan, args, &mut config)?;
     let job = build::job(&plan);
     install_stop_handler();
     tracing::info!(pipeline = %plan.name, workers = config.workers, "starting");

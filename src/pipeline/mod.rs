@@ -53,7 +53,7 @@
 //! [checkpoint]                         # optional
 //! dir = "ckpt"
 //! interval = "500ms"                   # humantime duration, default "1s"
-//! retain = 3                           # default 3
+//! retain = 3                           # default 3 (1..=1000000); interval: 1ms..=365d
 //!
 //! [runtime]                            # optional; each also a CLI flag
 //! workers = 2                          # default: number of cores (1..=4096)

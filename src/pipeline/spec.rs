@@ -72,6 +72,7 @@ impl Plan {
                 restore: RestoreFrom::None,
                 restore_required: false,
                 allow_at_least_once: false,
+                lineage: None,
             }),
             fingerprint: self.fingerprint,
             ..defaults

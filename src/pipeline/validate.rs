@@ -10,6 +10,7 @@ use super::spec::{
 };
 use super::walk::{index, Errors, Section};
 use crate::record::{Field, FieldType, Schema};
+use crate::safety::limits;
 use crate::source::dead_letter::OnError;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -293,11 +294,22 @@ fn checkpoint(root: &mut Section, errs: &mut Errors) -> Option<Option<Checkpoint
     let mut s = root.table("checkpoint", errs)?;
     let dir = s.req("dir", errs, Section::name);
     let interval = match s.has("interval") {
-        true => s.duration("interval", errs),
+        true => s.duration("interval", errs).and_then(|d| {
+            let at = s.at("interval");
+            match limits::CHECKPOINT_INTERVAL_MS.check_duration(&at, d) {
+                Ok(()) => Some(d),
+                Err(e) => {
+                    errs.0.push(e);
+                    None
+                }
+            }
+        }),
         false => Some(Duration::from_secs(1)),
     };
     let retain = match s.has("retain") {
-        true => s.int("retain", errs, 1..=i64::MAX).map(|v| v as usize),
+        true => s
+            .int("retain", errs, limits::CHECKPOINT_RETAIN.range())
+            .map(|v| v as usize),
         false => Some(3),
     };
     s.finish(errs);
@@ -315,11 +327,15 @@ fn runtime(root: &mut Section, errs: &mut Errors) -> Option<RuntimeSpec> {
     }
     let mut s = root.table("runtime", errs)?;
     let workers = match s.has("workers") {
-        true => s.int("workers", errs, 1..=4096).map(|v| Some(v as usize)),
+        true => s
+            .int("workers", errs, limits::WORKERS.range())
+            .map(|v| Some(v as usize)),
         false => Some(None),
     };
     let batch_size = match s.has("batch_size") {
-        true => s.int("batch_size", errs, 1..=1 << 20).map(|v| v as usize),
+        true => s
+            .int("batch_size", errs, limits::BATCH_SIZE.range())
+            .map(|v| v as usize),
         false => Some(d.batch_size),
     };
     let max_parallelism = match s.has("max_parallelism") {
@@ -359,7 +375,7 @@ fn runtime(root: &mut Section, errs: &mut Errors) -> Option<RuntimeSpec> {
 }
 
 fn max_parallelism(s: &mut Section, errs: &mut Errors) -> Option<u16> {
-    let v = s.int("max_parallelism", errs, 1..=32768)?;
+    let v = s.int("max_parallelism", errs, limits::MAX_PARALLELISM.range())?;
     if (v as u64).is_power_of_two() {
         Some(v as u16)
     } else {

@@ -31,6 +31,10 @@ pub struct CheckpointConfig {
     pub restore_required: bool,
     /// Allow restoring a pipeline whose source cannot rewind (output is then at-least-once).
     pub allow_at_least_once: bool,
+    /// The lineage decided by a pre-flight (the CLI's): recorded in every MANIFEST; a fresh
+    /// start then keeps older checkpoints until its first commit. `None`: the runtime starts
+    /// fresh by deleting older checkpoints (library use).
+    pub lineage: Option<crate::safety::Lineage>,
 }
 
 /// How a job runs.
@@ -54,6 +58,9 @@ pub struct RunConfig {
     pub checkpoint: Option<CheckpointConfig>,
     /// A fingerprint of the pipeline (checkpoints of another pipeline are refused).
     pub fingerprint: u64,
+    /// A pre-flight (the CLI's, [`crate::safety`]) checked the paths and settled the output
+    /// and dead-letter files of a fresh start: the runtime then deletes nothing at start.
+    pub preflight: bool,
 }
 
 impl Default for RunConfig {
@@ -70,6 +77,7 @@ impl Default for RunConfig {
             on_error: OnError::DeadLetter,
             checkpoint: None,
             fingerprint: 0,
+            preflight: false,
         }
     }
 }

@@ -83,15 +83,23 @@ pub(crate) fn start(
     }
     // The run continues the lineage of the restored checkpoint (or starts a new one): later
     // checkpoints describe sink output that the restore discards, so they go too.
+    // A pre-flight's fresh lineage keeps the older ones until its first commit instead.
     let restored_id = restored.as_ref().map_or(0, |r| r.manifest.id);
-    for id in store.discard_after(restored_id)? {
-        tracing::info!(
-            checkpoint = id,
-            "discarded a checkpoint newer than the restore point"
-        );
+    let keep_older = restored.is_none() && cc.lineage.is_some();
+    if !keep_older {
+        for id in store.discard_after(restored_id)? {
+            tracing::info!(
+                checkpoint = id,
+                "discarded a checkpoint newer than the restore point"
+            );
+        }
     }
-    // Ids continue after any checkpoint still present.
-    let last_id = restored_id.max(newest_id(&cc.dir));
+    // Ids continue after any checkpoint still present (and from a fresh lineage's start).
+    let fresh_start = match (&restored, &cc.lineage) {
+        (None, Some(l)) => l.start.saturating_sub(1),
+        _ => 0,
+    };
+    let last_id = restored_id.max(newest_id(&cc.dir)).max(fresh_start);
     Ok(Start {
         store: Some(Arc::new(store)),
         restored: restored.map(Arc::new),
@@ -285,6 +293,7 @@ impl Coordinator {
             self.workers as u32,
         );
         manifest.sink_epoch = id;
+        crate::safety::lineage::stamp(self.config.lineage.as_ref(), &mut manifest);
         for ack in flight.acks {
             match ack.file {
                 Ok(file) => manifest.files.push(file),
@@ -304,6 +313,7 @@ impl Coordinator {
         }
         super::crash_point::crash_point("after-manifest", id);
         sink_commit(id)?;
+        crate::safety::lineage::after_commit(&self.store, self.config.lineage.as_mut());
         if let Err(e) = self.store.retain(self.config.retain.max(1)) {
             tracing::warn!(error = %e, "could not remove old checkpoints");
         }
@@ -340,11 +350,13 @@ impl Coordinator {
         manifest.finished = true;
         manifest.sources = positions;
         manifest.dead_letter_len = Some(dead_letter_len);
+        crate::safety::lineage::stamp(self.config.lineage.as_ref(), &mut manifest);
         // No worker wrote state for this epoch, so its directory may not exist yet.
         let dir = self.store.checkpoint_path(final_epoch);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         self.store.commit(&manifest)?;
         sink_commit(final_epoch)?;
+        crate::safety::lineage::after_commit(&self.store, self.config.lineage.as_mut());
         if let Err(e) = self.store.retain(self.config.retain.max(1)) {
             tracing::warn!(error = %e, "could not remove old checkpoints");
         }

@@ -233,6 +233,10 @@ fn settle_start(
         resume: None,
     };
     let Some(restored) = &start.restored else {
+        // A pre-flight (`config.preflight`) already settled the files of a fresh start.
+        if config.preflight {
+            return Ok(Some(setup));
+        }
         sinks.iter().try_for_each(|s| s.recover(None))?;
         // A fresh run's dead letters are its own (a restored run appends to them).
         match std::fs::remove_file(&config.dead_letter_path) {

@@ -27,7 +27,7 @@ pub(crate) const FLUSH_BYTES: usize = 256 * 1024;
 
 /// A file of the output directory, by its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PartName {
+pub(crate) enum PartName {
     /// `part-w` or `part-w-e`.
     Published { worker: usize, epoch: Option<u64> },
     /// `.part-w.inprogress` or `.part-w-e.inprogress`.
@@ -37,7 +37,8 @@ enum PartName {
 }
 
 impl PartName {
-    fn parse(name: &str) -> Option<PartName> {
+    /// The part file a name denotes, or `None` when weir does not write files of that name.
+    pub(crate) fn parse(name: &str) -> Option<PartName> {
         if let Some(rest) = name.strip_prefix("part-") {
             let (worker, epoch) = worker_epoch(rest)?;
             return Some(PartName::Published { worker, epoch });
@@ -52,6 +53,15 @@ impl PartName {
             worker,
             epoch: epoch?,
         })
+    }
+
+    /// The epoch of a published or pending file (`None` for `part-w` and in-progress files).
+    pub(crate) fn epoch(&self) -> Option<u64> {
+        match *self {
+            PartName::Published { epoch, .. } => epoch,
+            PartName::Pending { epoch, .. } => Some(epoch),
+            PartName::InProgress => None,
+        }
     }
 }
 
@@ -197,8 +207,9 @@ impl<T: 'static> Sink<T> for FileSink<T> {
 
     /// `Some(k)`: publishes pending epochs `≤ k` and deletes in-progress files and epochs
     /// `> k` (pending, or published by a run that went further than the restored checkpoint:
-    /// the replay writes them again). `None` (fresh start): deletes every `part-*` and
-    /// `.part-*` file, so that the output is exactly this run's.
+    /// the replay writes them again). `None` (fresh start): deletes every file whose name
+    /// parses as a part file ([`PartName::parse`]), so that the output is exactly this run's
+    /// (the CLI decides this in its pre-flight instead, see [`crate::safety`]).
     fn recover(&self, epoch: Option<u64>) -> crate::Result<()> {
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         match epoch {
@@ -208,7 +219,7 @@ impl<T: 'static> Sink<T> for FileSink<T> {
             }
             None => {
                 for name in names(&self.dir)? {
-                    if name.starts_with("part-") || name.starts_with(".part-") {
+                    if PartName::parse(&name).is_some() {
                         remove(&self.dir, &name)?;
                     }
                 }

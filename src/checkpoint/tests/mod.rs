@@ -243,18 +243,28 @@ fn clean_incomplete_removes_unfinished_checkpoints_and_temp_files() {
     let chk1 = write_checkpoint(&store, 1, 2, 0);
     store.write_worker_state(2, &snapshot(0, 2, 0)).unwrap();
     fs::write(chk1.join("MANIFEST.tmp"), b"{").unwrap();
+    // Not weir's: a user's temp file beside the checkpoints, a user's file in a
+    // checkpoint-named directory.
     fs::write(dir.path().join("stray.tmp"), b"x").unwrap();
+    fs::create_dir(dir.path().join("chk-0000000009")).unwrap();
+    fs::write(dir.path().join("chk-0000000009/notes.txt"), b"mine").unwrap();
     let mut removed = store.clean_incomplete().unwrap();
     removed.sort();
-    let mut expected = vec![
-        chk1.join("MANIFEST.tmp"),
-        dir.path().join("chk-0000000002"),
-        dir.path().join("stray.tmp"),
-    ];
+    let mut expected = vec![chk1.join("MANIFEST.tmp"), dir.path().join("chk-0000000002")];
     expected.sort();
     assert_eq!(removed, expected);
+    assert!(dir.path().join("stray.tmp").exists());
+    assert!(dir.path().join("chk-0000000009/notes.txt").exists());
+    assert_eq!(
+        store.discard_after(0).unwrap(),
+        vec![1],
+        "only weir's own checkpoints go"
+    );
+    assert!(dir.path().join("chk-0000000009/notes.txt").exists());
+    let chk1 = write_checkpoint(&store, 1, 2, 0);
     assert!(dir.path().join("LOCK").exists());
-    assert_eq!(list(dir.path()).unwrap().len(), 1);
+    let listed = list(dir.path()).unwrap();
+    assert_eq!(listed.iter().filter(|c| c.complete).count(), 1);
     store.load(&chk1, FP).unwrap();
     assert!(store.clean_incomplete().unwrap().is_empty());
 }

@@ -395,7 +395,11 @@ fn checkpoint_and_runtime_errors() {
     );
     assert_eq!(
         error(&with("[checkpoint]\ndir = \"c\"\nretain = 0")),
-        "checkpoint.retain: 0 must be at least 1"
+        "checkpoint.retain: 0 is out of range 1..=1000000"
+    );
+    assert_eq!(
+        error(&with("[checkpoint]\ndir = \"c\"\ninterval = \"400days\"")),
+        "checkpoint.interval: 34560000s is out of range 1ms..=365d"
     );
     assert_eq!(
         error(&with("[runtime]\nmax_parallelism = 100")),
