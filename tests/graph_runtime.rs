@@ -153,6 +153,7 @@ fn two_keyed_stages_under_tiny_rings_and_frequent_checkpoints_do_not_deadlock() 
                     restore: RestoreFrom::None,
                     restore_required: false,
                     allow_at_least_once: false,
+                    lineage: None,
                 }),
                 ..RunConfig::default()
             };

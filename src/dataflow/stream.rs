@@ -86,7 +86,7 @@ impl Job {
     }
 
     /// Runs the job to completion (or failure) with `config`. The checkpoint fingerprint is
-    /// `config.fingerprint` combined with the graph's shape.
+    /// `config.fingerprint` when set (the CLI's covers the pipeline), else the graph's shape.
     ///
     /// # Errors
     /// A mistake in the graph; the first failure of any worker, naming the worker and the
@@ -97,16 +97,11 @@ impl Job {
         }
         let graph = Graph::new(&self.sinks);
         let mut config = config.clone();
-        config.fingerprint = mix(config.fingerprint, graph.shape_hash());
+        if config.fingerprint == 0 {
+            config.fingerprint = graph.shape_hash();
+        }
         crate::runtime::job::run_job(&graph, &config)
     }
-}
-
-fn mix(a: u64, b: u64) -> u64 {
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&a.to_le_bytes());
-    bytes[8..].copy_from_slice(&b.to_le_bytes());
-    crate::state::key_group::stable_hash_bytes(&bytes)
 }
 
 impl<T: Clone + Send + 'static> Stream<T> {
