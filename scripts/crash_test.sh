@@ -2,7 +2,8 @@
 # Crash test of weir's exactly-once checkpoints, with the real binary and kill -9.
 #
 #   scripts/crash_test.sh [--cycles N] [--seeds S] [--events E] [--workers W] [--keys K]
-#                         [--pipeline count|sum|filter] [--first-seed F] [--corrupt PCT]
+#                         [--pipeline count|sum|filter|join|two_stage] [--first-seed F]
+#                         [--corrupt PCT]
 #                         [--keep]
 #
 # Generates input with `weir gen`, runs a clean reference (no checkpoints), then for every
@@ -37,7 +38,7 @@ first_seed=1
 corrupt=0
 keep=0
 
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --cycles) cycles=$2; shift 2 ;;
@@ -98,9 +99,17 @@ input="$work/events.csv"
 
 # Runs the pipeline; extra arguments follow. Output directory $1. (`exec`: when run in the
 # background, $! is weir's own pid, so that kill -9 hits weir and not a subshell.)
+# Graph pipelines (join, two_stage) name their sources and sinks.
 run_weir() {
     local out=$1; shift
-    exec "$weir" run "$pipe_file" --set "source.path=$input" --set "sink.path=$out" --no-pin "$@"
+    local paths
+    case $pipeline in
+        join) paths=(--set "sources.left.path=$input" --set "sources.right.path=$input"
+                     --set "sinks.out.path=$out") ;;
+        two_stage) paths=(--set "sources.events.path=$input" --set "sinks.out.path=$out") ;;
+        *) paths=(--set "source.path=$input" --set "sink.path=$out") ;;
+    esac
+    exec "$weir" run "$pipe_file" "${paths[@]}" --no-pin "$@"
 }
 
 # The clean reference: no checkpoints (the non-transactional sink path).
