@@ -252,3 +252,25 @@ fn checkpoint_dir_dot_keeps_a_users_tmp_files() {
         &expected("rolling_sum.csv"),
     );
 }
+
+#[test]
+fn a_stdout_sink_creates_no_directory_named_dash() {
+    let (dir, input) = input_copy();
+    let d = dir.path();
+    let out = output(
+        weir()
+            .current_dir(d)
+            .arg("run")
+            .arg(cli_support::root().join("fixtures/rolling_sum.toml"))
+            .args(["--workers", "1", "--no-pin", "--dead-letter", "dead.jsonl"])
+            .arg(format!("--set=source.path={}", s(&input))),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!d.join("-").exists(), "`path = \"-\"` is standard output");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_same_multiset(
+        "stdout",
+        &cli_support::lines_of(&printed),
+        &expected("rolling_sum.csv"),
+    );
+}

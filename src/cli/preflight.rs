@@ -46,10 +46,7 @@ pub fn prepare(plan: &Plan, args: &RunArgs, config: &mut RunConfig) -> crate::Re
         std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     }
     let p = Paths {
-        sink: match &plan.sink {
-            SinkSpec::File { path, .. } => Some(path.clone()),
-            _ => None,
-        },
+        sink: sink_dir_of(plan).map(Path::to_path_buf),
         dead: paths::absolute(&config.dead_letter_path),
         overwrite: args.overwrite,
     };
@@ -64,6 +61,15 @@ pub fn prepare(plan: &Plan, args: &RunArgs, config: &mut RunConfig) -> crate::Re
     }
     config.preflight = true;
     Ok(())
+}
+
+/// The file sink's output directory; `None` for other sinks and for `path = "-"` (standard
+/// output).
+fn sink_dir_of(plan: &Plan) -> Option<&Path> {
+    match &plan.sink {
+        SinkSpec::File { path, .. } if path.as_os_str() != "-" => Some(path),
+        _ => None,
+    }
 }
 
 /// Refuses overlapping paths, naming both (by the flag when one was given, else by the
@@ -84,7 +90,7 @@ fn check_overlaps(plan: &Plan, args: &RunArgs, config: &RunConfig) -> crate::Res
     if let SourceSpec::File { path, .. } = &plan.source {
         add("source.path", path, Role::Input);
     }
-    if let SinkSpec::File { path, .. } = &plan.sink {
+    if let Some(path) = sink_dir_of(plan) {
         add("sink.path", path, Role::Sink);
     }
     if let Some(cc) = &config.checkpoint {

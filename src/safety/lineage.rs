@@ -123,6 +123,78 @@ pub fn retire(store: &CheckpointStore, lineage: &Lineage, r: &Retire) -> crate::
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checkpoint::WorkerSnapshot;
+    use std::fs;
+
+    /// A complete one-worker checkpoint `id` in `store`.
+    fn checkpoint(store: &CheckpointStore, id: u64) {
+        let snapshot = WorkerSnapshot {
+            worker: 0,
+            key_groups: 0..8,
+            groups: Vec::new(),
+        };
+        let entry = store.write_worker_state(id, &snapshot).unwrap();
+        let mut m = Manifest::new(id, 1, 8, 1);
+        m.files.push(entry);
+        store.commit(&m).unwrap();
+    }
+
+    #[test]
+    fn retire_removes_only_the_older_lineages_own_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = CheckpointStore::open(&tmp.path().join("ckpt")).unwrap();
+        for id in 1..=4 {
+            checkpoint(&store, id);
+        }
+        let out = tmp.path().join("out");
+        fs::create_dir(&out).unwrap();
+        for name in [
+            "part-00000-0000000002",
+            "part-00001",
+            ".part-00000-0000000003.pending",
+            "part-00000-0000000004",
+            ".part-00000-0000000005.pending",
+            ".part-00000-0000000001.inprogress",
+            "part-notes",
+        ] {
+            fs::write(out.join(name), name).unwrap();
+        }
+        let aside = tmp.path().join("dead.jsonl.weir-aside-4");
+        fs::write(&aside, "{}\n").unwrap();
+        let lineage = Lineage {
+            id: "new".into(),
+            start: 4,
+            dead_letter_path: tmp.path().join("dead.jsonl"),
+            retire: Some(Retire {
+                sink_dir: Some(out.clone()),
+                dead_letter_aside: Some(aside.clone()),
+            }),
+        };
+        let mut slot = Some(lineage);
+        after_commit(&store, slot.as_mut());
+        assert!(slot.unwrap().retire.is_none(), "retired once");
+        let ids: Vec<u64> = crate::checkpoint::scan(store.dir())
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, [4]);
+        assert_eq!(
+            sink_dir::names(&out).unwrap(),
+            [
+                ".part-00000-0000000001.inprogress",
+                ".part-00000-0000000005.pending",
+                ".weir-sink",
+                "part-00000-0000000004",
+                "part-notes"
+            ]
+        );
+        assert_eq!(
+            sink_dir::inspect(&out).unwrap(),
+            sink_dir::SinkDir::Marked(vec!["new".into()])
+        );
+        assert!(!aside.exists());
+    }
 
     #[test]
     fn aside_names_round_trip_and_ids_differ() {

@@ -208,7 +208,7 @@ impl<T: 'static> Sink<T> for FileSink<T> {
     /// `Some(k)`: publishes pending epochs `≤ k` and deletes in-progress files and epochs
     /// `> k` (pending, or published by a run that went further than the restored checkpoint:
     /// the replay writes them again). `None` (fresh start): deletes every file whose name
-    /// parses as a part file ([`PartName::parse`]), so that the output is exactly this run's
+    /// parses as a part file (`PartName::parse`), so that the output is exactly this run's
     /// (the CLI decides this in its pre-flight instead, see [`crate::safety`]).
     fn recover(&self, epoch: Option<u64>) -> crate::Result<()> {
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
