@@ -57,6 +57,10 @@ pub fn source(plan: &Plan) -> Box<dyn Source<Row>> {
             }
             Box::new(gen)
         }
+        SourceSpec::Tcp(t) => Box::new(crate::source::tcp::TcpSource::new(
+            t.options(),
+            decoder(&t.decode),
+        )),
     }
 }
 
@@ -103,6 +107,14 @@ pub fn sink(plan: &Plan) -> Box<dyn Sink<Row>> {
             *header,
         ))),
         SinkSpec::Null => Box::new(NullSink::new(row_hash)),
+        SinkSpec::Tcp {
+            connect,
+            format,
+            header,
+        } => Box::new(crate::sink::tcp::TcpSink::new(
+            connect.clone(),
+            encoder(&plan.output_schema, *format, *header),
+        )),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod build;
 pub mod gen;
 pub mod inspect;
 pub mod run;
+pub mod socket;
 
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
 use args::{Cli, Command};

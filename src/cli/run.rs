@@ -93,8 +93,9 @@ pub fn run_config(plan: &Plan, args: &RunArgs) -> crate::Result<RunConfig> {
 /// # Errors
 /// Invalid pipeline or flags, missing input, unwritable sink, checkpoint and runtime failures.
 pub fn run(args: &RunArgs) -> crate::Result<i32> {
-    let plan = crate::pipeline::load(&args.pipeline, &args.sets)?;
+    let mut plan = crate::pipeline::load(&args.pipeline, &args.sets)?;
     let config = run_config(&plan, args)?;
+    super::socket::prepare(&mut plan, &config)?;
     let job = build::job(&plan);
     install_stop_handler();
     tracing::info!(pipeline = %plan.name, workers = config.workers, "starting");

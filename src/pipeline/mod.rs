@@ -88,6 +88,7 @@ mod ops;
 pub mod overrides;
 pub mod spec;
 pub mod stateless;
+mod tcp;
 mod validate;
 mod walk;
 
@@ -98,7 +99,7 @@ pub use fingerprint::ENCODING_TAG;
 pub use overrides::{apply_set, parse_value};
 pub use spec::{
     AggFn, AggSpec, CheckpointSpec, Cmp, DecodeSpec, Format, GeneratorSpec, KeyedOp, Plan,
-    RuntimeSpec, SinkSpec, SourceSpec, StatelessOp, DEFAULT_MAX_LINE_BYTES,
+    RuntimeSpec, SinkSpec, SourceSpec, StatelessOp, TcpSourceSpec, DEFAULT_MAX_LINE_BYTES,
 };
 pub use stateless::compare;
 

@@ -78,6 +78,7 @@ enum SourceKind {
     File,
     Stdin,
     Generator,
+    Tcp,
 }
 
 /// The source, and its schema when that alone is valid (so ops are checked against it even
@@ -90,6 +91,7 @@ fn source(root: &mut Section, errs: &mut Errors) -> (Option<SourceSpec>, Option<
         ("file", SourceKind::File),
         ("stdin", SourceKind::Stdin),
         ("generator", SourceKind::Generator),
+        ("tcp", SourceKind::Tcp),
     ];
     let Some(kind) = s.req("type", errs, |s, k, e| {
         s.choice(k, e, "source type", &kinds)
@@ -114,6 +116,10 @@ fn source(root: &mut Section, errs: &mut Errors) -> (Option<SourceSpec>, Option<
             generator(&mut s, errs).map(SourceSpec::Generator),
             Some(GeneratorSpec::schema()),
         ),
+        SourceKind::Tcp => {
+            let (spec, schema) = super::tcp::source(&mut s, errs, |s, e| decode(s, e, false));
+            (spec.map(SourceSpec::Tcp), schema)
+        }
     };
     s.finish(errs);
     (spec, schema)
@@ -234,6 +240,7 @@ enum SinkKind {
     File,
     Stdout,
     Null,
+    Tcp,
 }
 
 fn sink(root: &mut Section, errs: &mut Errors) -> Option<SinkSpec> {
@@ -242,6 +249,7 @@ fn sink(root: &mut Section, errs: &mut Errors) -> Option<SinkSpec> {
         ("file", SinkKind::File),
         ("stdout", SinkKind::Stdout),
         ("null", SinkKind::Null),
+        ("tcp", SinkKind::Tcp),
     ];
     let kind = s.req("type", errs, |s, k, e| s.choice(k, e, "sink type", &kinds))?;
     let path = match kind {
@@ -250,6 +258,15 @@ fn sink(root: &mut Section, errs: &mut Errors) -> Option<SinkSpec> {
     };
     let spec = match kind {
         SinkKind::Null => Some(SinkSpec::Null),
+        SinkKind::Tcp => {
+            let format = if s.has("format") {
+                s.choice("format", errs, "format", FORMATS)
+            } else {
+                Some(Format::Csv)
+            };
+            let header = csv_header(&mut s, errs, format, false);
+            super::tcp::sink(&mut s, errs, format, header)
+        }
         SinkKind::File | SinkKind::Stdout => {
             let format = if s.has("format") {
                 s.choice("format", errs, "format", FORMATS)
