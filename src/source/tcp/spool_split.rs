@@ -319,6 +319,7 @@ impl SplitSpool {
             })
         };
         let keep = needed(&self.live_name, self.live_next);
+        tracing::debug!(log = %self.live_name, keep, checkpoints = complete.len(), "spool: cleaning");
         self.live
             .delete_below(keep)
             .map_err(|e| Error::io(&self.root, e))?;
