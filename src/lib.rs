@@ -25,6 +25,7 @@
 pub mod checkpoint;
 pub mod cli;
 pub mod error;
+pub mod metrics;
 pub mod operator;
 pub mod pipeline;
 pub mod record;

@@ -9,6 +9,7 @@ pub mod dead_letter;
 pub mod file;
 pub mod generator;
 mod lines;
+pub mod open_loop;
 pub mod stdin;
 pub mod tcp;
 
