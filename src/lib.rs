@@ -27,6 +27,7 @@ pub mod cli;
 pub mod dataflow;
 pub mod error;
 pub mod exchange;
+pub mod metrics;
 pub mod operator;
 pub mod pipeline;
 pub mod record;

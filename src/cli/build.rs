@@ -62,6 +62,10 @@ pub fn row_source(spec: &SourceSpec) -> Box<dyn Source<Row>> {
             }
             Box::new(gen)
         }
+        SourceSpec::Tcp(t) => Box::new(crate::source::tcp::TcpSource::new(
+            t.options(),
+            decoder(&t.decode),
+        )),
     }
 }
 
@@ -109,6 +113,14 @@ pub fn row_sink(spec: &SinkSpec, schema: &Schema) -> Box<dyn Sink<Row>> {
             Box::new(StdoutSink::new(encoder(schema, *format, *header)))
         }
         SinkSpec::Null => Box::new(NullSink::new(row_hash)),
+        SinkSpec::Tcp {
+            connect,
+            format,
+            header,
+        } => Box::new(crate::sink::tcp::TcpSink::new(
+            connect.clone(),
+            encoder(schema, *format, *header),
+        )),
     }
 }
 

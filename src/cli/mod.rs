@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod preflight;
 mod resume_hint;
 pub mod run;
+pub mod socket;
 
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
 use args::{Cli, Command};

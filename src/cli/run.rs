@@ -114,9 +114,10 @@ fn flag_range_errors(args: &RunArgs) -> Vec<String> {
 /// # Errors
 /// Invalid pipeline or flags, missing input, unwritable sink, checkpoint and runtime failures.
 pub fn run(args: &RunArgs) -> crate::Result<i32> {
-    let plan = crate::pipeline::load(&args.pipeline, &args.sets)?;
+    let mut plan = crate::pipeline::load(&args.pipeline, &args.sets)?;
     let mut config = run_config(&plan, args)?;
     preflight::prepare(&plan, args, &mut config)?;
+    super::socket::prepare(&mut plan, &config)?;
     let job = build::job(&plan);
     install_stop_handler();
     tracing::info!(pipeline = %plan.name, workers = config.workers, "starting");

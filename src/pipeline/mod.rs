@@ -6,7 +6,7 @@
 //! name = "rolling_sum"                 # optional, default: the file stem
 //!
 //! [source]
-//! type = "file"                        # file | stdin | generator
+//! type = "file"                        # file | stdin | generator | tcp
 //! path = "fixtures/events.csv"         # file: a file or a directory of files
 //! format = "csv"                       # csv | jsonl (file, stdin; default csv)
 //! header = true                        # csv only; default true for file, false for stdin
@@ -16,6 +16,8 @@
 //! # generator: events = 1000000, keys = 10000, events_per_ms = 1000,
 //! #   rate = 0 (events/s, 0 = unlimited); its schema is fixed: key i64, value i64,
 //! #   ts timestamp (a `schema` given for a generator is an error).
+//! # tcp: listen = "127.0.0.1:9000" or connect = "host:port"; format, max_line_bytes, schema
+//! #   as for files (no header); max_clients = N; spool = true; spool_segment_bytes = N
 //!
 //! [[ops]]                              # zero or more, in order
 //! type = "filter"                      # field <op> value; op: == != < <= > >=
@@ -45,7 +47,7 @@
 //! #   min_count = 2                    #   threshold (|score| >= threshold), min_count (>= 2)
 //!
 //! [sink]
-//! type = "file"                        # file | stdout | null
+//! type = "file"                        # file | stdout | null | tcp (connect = "host:port")
 //! path = "out"                         # file: output directory
 //! format = "csv"                       # csv | jsonl (default csv)
 //! header = false                       # csv only, default false
@@ -88,6 +90,7 @@ pub mod ops;
 pub mod overrides;
 pub mod spec;
 pub mod stateless;
+mod tcp;
 mod validate;
 mod walk;
 
@@ -98,7 +101,7 @@ pub use fingerprint::ENCODING_TAG;
 pub use overrides::{apply_set, parse_value};
 pub use spec::{
     AggFn, AggSpec, CheckpointSpec, Cmp, DecodeSpec, Format, GeneratorSpec, KeyedOp, Plan,
-    RuntimeSpec, SinkSpec, SourceSpec, StatelessOp, DEFAULT_MAX_LINE_BYTES,
+    RuntimeSpec, SinkSpec, SourceSpec, StatelessOp, TcpSourceSpec, DEFAULT_MAX_LINE_BYTES,
 };
 pub use stateless::compare;
 

@@ -149,6 +149,25 @@ pub enum SourceSpec {
     },
     /// Synthetic events.
     Generator(GeneratorSpec),
+    /// Lines from TCP connections (see [`crate::source::tcp`]).
+    Tcp(TcpSourceSpec),
+}
+
+/// A TCP source (`type = "tcp"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TcpSourceSpec {
+    /// `listen = "ADDR"` or `connect = "HOST:PORT"`.
+    pub endpoint: crate::source::tcp::Endpoint,
+    /// How lines are decoded (no header: every line is a record).
+    pub decode: DecodeSpec,
+    /// Listen only: end after this many clients connected and disconnected.
+    pub max_clients: Option<u64>,
+    /// `spool = true`: keep what is received in the checkpoint directory (exactly-once).
+    pub spool: bool,
+    /// Size of the spool's segment files (`spool_segment_bytes`, default 64 MiB).
+    pub spool_segment_bytes: u64,
+    /// The spool directory, set from the run's checkpoint directory before the job is built.
+    pub spool_dir: Option<PathBuf>,
 }
 
 impl SourceSpec {
@@ -156,6 +175,7 @@ impl SourceSpec {
     pub fn schema(&self) -> Schema {
         match self {
             SourceSpec::File { decode, .. } | SourceSpec::Stdin { decode } => decode.schema.clone(),
+            SourceSpec::Tcp(t) => t.decode.schema.clone(),
             SourceSpec::Generator(_) => GeneratorSpec::schema(),
         }
     }
@@ -182,6 +202,15 @@ pub enum SinkSpec {
     },
     /// Discard records (counts and checksums only).
     Null,
+    /// Lines sent to a TCP server (at-least-once).
+    Tcp {
+        /// `HOST:PORT` of the server.
+        connect: String,
+        /// Text format.
+        format: Format,
+        /// CSV only: write a header line on each connection.
+        header: bool,
+    },
 }
 
 /// Checkpointing settings (`[checkpoint]`).

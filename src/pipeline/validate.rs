@@ -83,6 +83,7 @@ enum SourceKind {
     File,
     Stdin,
     Generator,
+    Tcp,
 }
 
 /// The source, and its schema when that alone is valid (so ops are checked against it even
@@ -100,6 +101,7 @@ fn source_body(mut s: Section, errs: &mut Errors) -> (Option<SourceSpec>, Option
         ("file", SourceKind::File),
         ("stdin", SourceKind::Stdin),
         ("generator", SourceKind::Generator),
+        ("tcp", SourceKind::Tcp),
     ];
     let Some(kind) = s.req("type", errs, |s, k, e| {
         s.choice(k, e, "source type", &kinds)
@@ -124,6 +126,10 @@ fn source_body(mut s: Section, errs: &mut Errors) -> (Option<SourceSpec>, Option
             generator(&mut s, errs).map(SourceSpec::Generator),
             Some(GeneratorSpec::schema()),
         ),
+        SourceKind::Tcp => {
+            let (spec, schema) = super::tcp::source(&mut s, errs, |s, e| decode(s, e, false));
+            (spec.map(SourceSpec::Tcp), schema)
+        }
     };
     s.finish(errs);
     (spec, schema)
@@ -244,6 +250,7 @@ enum SinkKind {
     File,
     Stdout,
     Null,
+    Tcp,
 }
 
 fn sink(root: &mut Section, errs: &mut Errors) -> Option<SinkSpec> {
@@ -257,6 +264,7 @@ fn sink_body(mut s: Section, errs: &mut Errors) -> Option<SinkSpec> {
         ("file", SinkKind::File),
         ("stdout", SinkKind::Stdout),
         ("null", SinkKind::Null),
+        ("tcp", SinkKind::Tcp),
     ];
     let kind = s.req("type", errs, |s, k, e| s.choice(k, e, "sink type", &kinds))?;
     let path = match kind {
@@ -265,6 +273,15 @@ fn sink_body(mut s: Section, errs: &mut Errors) -> Option<SinkSpec> {
     };
     let spec = match kind {
         SinkKind::Null => Some(SinkSpec::Null),
+        SinkKind::Tcp => {
+            let format = if s.has("format") {
+                s.choice("format", errs, "format", FORMATS)
+            } else {
+                Some(Format::Csv)
+            };
+            let header = csv_header(&mut s, errs, format, false);
+            super::tcp::sink(&mut s, errs, format, header)
+        }
         SinkKind::File | SinkKind::Stdout => {
             let format = if s.has("format") {
                 s.choice("format", errs, "format", FORMATS)

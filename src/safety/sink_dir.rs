@@ -61,7 +61,11 @@ pub fn inspect(dir: &Path) -> crate::Result<SinkDir> {
             dir.display()
         )]));
     }
-    let names = names(dir)?;
+    // A marker write killed before its rename leaves weir's own temporary name: not the user's.
+    let names: Vec<String> = names(dir)?
+        .into_iter()
+        .filter(|n| n != MARKER_TMP)
+        .collect();
     if names.is_empty() {
         return Ok(SinkDir::Empty);
     }
@@ -168,6 +172,15 @@ pub fn newest_epoch(dir: &Path) -> crate::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interrupted_marker_write_leaves_an_empty_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join(MARKER_TMP), b"half").unwrap();
+        assert!(matches!(inspect(tmp.path()).unwrap(), SinkDir::Empty));
+        fs::write(tmp.path().join("mine.txt"), b"user").unwrap();
+        assert!(matches!(inspect(tmp.path()).unwrap(), SinkDir::Foreign(n) if n == ["mine.txt"]));
+    }
 
     #[test]
     fn foreign_marked_and_empty_directories() {

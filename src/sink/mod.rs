@@ -9,10 +9,12 @@
 pub mod file;
 pub mod null;
 pub mod stdout;
+pub mod tcp;
 
 pub use file::FileSink;
 pub use null::NullSink;
 pub use stdout::StdoutSink;
+pub use tcp::TcpSink;
 
 use serde::{Deserialize, Serialize};
 

@@ -9,12 +9,15 @@ pub mod dead_letter;
 pub mod file;
 pub mod generator;
 mod lines;
+pub mod open_loop;
 pub mod stdin;
+pub mod tcp;
 
 pub use dead_letter::DeadLetters;
 pub use file::{DecoderFactory, FileSource};
 pub use generator::{splitmix64, GeneratorSource};
 pub use stdin::StdinSource;
+pub use tcp::TcpSource;
 
 use serde::{Deserialize, Serialize};
 

@@ -30,11 +30,11 @@ fn missing_sections_and_keys() {
 fn unknown_choices_list_the_options() {
     assert_eq!(
         error(&with_ops("").replace("type = \"file\"", "type = \"fil\"")),
-        "source.type: unknown source type \"fil\" (expected file, stdin, generator)"
+        "source.type: unknown source type \"fil\" (expected file, stdin, generator, tcp)"
     );
     assert_eq!(
         error(&with_ops("").replace("type = \"null\"", "type = \"nul\"")),
-        "sink.type: unknown sink type \"nul\" (expected file, stdout, null)"
+        "sink.type: unknown sink type \"nul\" (expected file, stdout, null, tcp)"
     );
     assert_eq!(
         error(&with_ops("").replace("path = \"events.csv\"", "path = \"e\"\nformat = \"xml\"")),
