@@ -56,12 +56,14 @@ mod restore;
 mod store;
 #[cfg(test)]
 mod tests;
+mod verify;
 
 pub use inspect::{
     describe, list, CheckpointDetail, CheckpointSummary, CheckpointTable, GroupDetail, StateDetail,
 };
 pub use restore::Restored;
 pub use store::CheckpointStore;
+pub use verify::{check_section, restore_section, SectionCheck};
 
 use crate::source::RangePosition;
 use serde::{Deserialize, Serialize};

@@ -75,9 +75,29 @@ impl Restored {
                         group.key_group.to_native(),
                         state.name.as_str(),
                         state.bytes.as_slice(),
-                    )?;
+                    )
+                    .map_err(|e| e.in_state_file(&file.path))?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Runs `check` over every state section of every file (see [`super::SectionCheck`]).
+    ///
+    /// # Errors
+    /// [`Error::CheckpointState`] naming the state file, key group, state and reason of the
+    /// first section `check` rejects; [`Error::Checkpoint`] when an archive is invalid.
+    pub fn verify_sections(&self, check: &mut super::SectionCheck<'_>) -> Result<()> {
+        for file in &self.files {
+            self.sections(file.entry.key_groups.clone(), |kg, name, bytes| {
+                check(kg, name, bytes).map_err(|reason| Error::CheckpointState {
+                    path: file.path.clone(),
+                    key_group: kg,
+                    state: name.to_string(),
+                    reason,
+                })
+            })?;
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 use super::format::{encode_manifest, StateHeader, HEADER_LEN};
 use super::restore::{self, Restored};
 use super::{checkpoint_dir_name, mmap, parse_checkpoint_dir_name, state_file_name};
-use super::{FileEntry, Manifest, WorkerSnapshot, FORMAT_VERSION};
+use super::{FileEntry, Manifest, SectionCheck, WorkerSnapshot, FORMAT_VERSION};
 use crate::{Error, Result};
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
@@ -301,6 +301,22 @@ impl CheckpointStore {
         restore::load(path, Some(fingerprint))
     }
 
+    /// [`CheckpointStore::load`], then `check` over every state section
+    /// ([`Restored::verify_sections`]).
+    ///
+    /// # Errors
+    /// As [`CheckpointStore::load`]; [`Error::CheckpointState`] when a section is rejected.
+    pub fn load_checked(
+        &self,
+        path: &Path,
+        fingerprint: u64,
+        check: &mut SectionCheck<'_>,
+    ) -> Result<Restored> {
+        let restored = restore::load(path, Some(fingerprint))?;
+        restored.verify_sections(check)?;
+        Ok(restored)
+    }
+
     /// Loads the newest usable complete checkpoint: a bad one is logged (`warn`) and the
     /// previous one tried. `Ok(None)` when there is no complete checkpoint.
     ///
@@ -308,19 +324,38 @@ impl CheckpointStore {
     /// The newest checkpoint's error when every complete checkpoint is unusable;
     /// [`Error::Io`] when the directory cannot be read.
     pub fn load_latest(&self, fingerprint: u64) -> Result<Option<Restored>> {
+        self.load_latest_checked(fingerprint, &mut |_, _, _| Ok(()))
+    }
+
+    /// [`CheckpointStore::load_latest`] where a checkpoint is usable only when `check` accepts
+    /// every one of its state sections: a checkpoint whose sections do not restore into the
+    /// pipeline (unknown state, undecodable bytes) is skipped for an older one like a corrupt
+    /// one is.
+    ///
+    /// # Errors
+    /// As [`CheckpointStore::load_latest`].
+    pub fn load_latest_checked(
+        &self,
+        fingerprint: u64,
+        check: &mut SectionCheck<'_>,
+    ) -> Result<Option<Restored>> {
         let mut first_error = None;
         for (_, path) in scan(&self.dir)?.into_iter().rev() {
             if !path.join(MANIFEST).exists() {
                 continue;
             }
-            match restore::load(&path, Some(fingerprint)) {
+            let loaded = restore::load(&path, Some(fingerprint))
+                .and_then(|r| r.verify_sections(&mut *check).map(|()| r));
+            match loaded {
                 Ok(restored) => return Ok(Some(restored)),
                 Err(e) => {
-                    let (file, reason) = match &e {
-                        Error::Checkpoint { path, reason } => (path.clone(), reason.clone()),
-                        other => (path.clone(), other.to_string()),
+                    let file = match &e {
+                        Error::Checkpoint { path, .. } | Error::CheckpointState { path, .. } => {
+                            path.clone()
+                        }
+                        _ => path.clone(),
                     };
-                    tracing::warn!(file = %file.display(), %reason, "skipping unusable checkpoint");
+                    tracing::warn!(file = %file.display(), reason = %e, "skipping unusable checkpoint");
                     first_error.get_or_insert(e);
                 }
             }

@@ -116,7 +116,15 @@ where
 
     // Checkpoints: open the store, pick what to restore, settle the sink's files.
     let start = match &config.checkpoint {
-        Some(cc) => coordinator::start(cc, config.fingerprint, parts.source.replayable())?,
+        Some(cc) => {
+            let mut check = super::restore_check::section_checker(&parts.factory);
+            coordinator::start(
+                cc,
+                config.fingerprint,
+                parts.source.replayable(),
+                &mut check,
+            )?
+        }
         None => coordinator::Start {
             store: None,
             restored: None,
@@ -409,7 +417,11 @@ fn add_stats(report: &mut JobReport, stats: impl IntoIterator<Item = WorkerStats
 /// Names the worker in its error, keeping data and I/O errors' own exit codes.
 fn worker_error(worker: usize, e: Error) -> Error {
     match e {
-        Error::Data { .. } | Error::Io { .. } | Error::Checkpoint { .. } | Error::Config(_) => e,
+        Error::Data { .. }
+        | Error::Io { .. }
+        | Error::Checkpoint { .. }
+        | Error::CheckpointState { .. }
+        | Error::Config(_) => e,
         other => Error::Worker {
             worker,
             cause: other.to_string(),

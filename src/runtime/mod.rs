@@ -6,6 +6,7 @@ mod crash_point;
 mod job;
 pub mod message;
 mod outbox;
+mod restore_check;
 pub mod ring;
 pub mod stop;
 pub mod stream;

@@ -464,17 +464,15 @@ where
 {
     let mut states = op.states();
     restore.sections(range, &mut |kg, name, bytes| {
-        let state = states
-            .iter_mut()
-            .find(|s| s.name() == name)
-            .ok_or_else(|| {
-                Error::Runtime(format!(
-                    "checkpoint holds state {name:?} that this pipeline does not have"
-                ))
-            })?;
-        state
-            .restore_group(kg, bytes)
-            .map_err(|e| Error::Runtime(format!("state {name:?} key group {kg}: {e}")))
+        // The path is filled in by the reader of the state file (`Error::in_state_file`).
+        crate::checkpoint::restore_section(&mut states, kg, name, bytes).map_err(|reason| {
+            Error::CheckpointState {
+                path: std::path::PathBuf::new(),
+                key_group: kg,
+                state: name.to_string(),
+                reason,
+            }
+        })
     })
 }
 
