@@ -202,7 +202,11 @@ fn flipped_byte_in_manifest() {
 /// format_version 99 with the checksum line recomputed: rejected as a newer format.
 #[test]
 fn newer_format_version_with_valid_checksum() {
-    check_damage("format version 99 is newer than this weir's 1", |chk| {
+    let reason = format!(
+        "format version 99 is newer than this weir's {}",
+        weir::checkpoint::FORMAT_VERSION
+    );
+    check_damage(&reason, |chk| {
         edit_manifest(chk, true, |m| m["format_version"] = 99.into());
         chk.join("MANIFEST")
     });

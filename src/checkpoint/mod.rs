@@ -53,6 +53,7 @@ mod format;
 mod inspect;
 mod mmap;
 mod restore;
+mod segments;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -62,6 +63,7 @@ pub use inspect::{
     describe, list, CheckpointDetail, CheckpointSummary, CheckpointTable, GroupDetail, StateDetail,
 };
 pub use restore::Restored;
+pub use segments::DEFAULT_SEGMENT_BYTES;
 pub use store::CheckpointStore;
 pub use verify::{check_section, restore_section, SectionCheck};
 
@@ -70,7 +72,10 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// Version of the on-disk format (MANIFEST and state files). Bump on any change.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// History: 1 — one archive per state file; 2 — state files in segments
+/// ([`segments`]), so that a worker's state may exceed rkyv's 2 GiB archive limit.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// One state's entries in one key group, encoded with [`crate::state::StateCodec`].
 ///
