@@ -9,6 +9,8 @@ pub mod dead_letter;
 pub mod file;
 pub mod generator;
 mod lines;
+#[cfg(test)]
+mod robust_tests;
 pub mod stdin;
 
 pub use dead_letter::DeadLetters;

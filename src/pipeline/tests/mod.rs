@@ -2,6 +2,7 @@
 //! `parse_str`, the fingerprint and the example files.
 
 mod errors;
+mod robust;
 
 use super::*;
 use crate::record::{FieldType, Value};
