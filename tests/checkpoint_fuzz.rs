@@ -389,3 +389,72 @@ proptest! {
         }
     }
 }
+
+/// A MANIFEST edit with a recomputed checksum: a field set to a hostile value.
+fn manifest_edit() -> impl Strategy<Value = (&'static str, u64)> {
+    let value = prop_oneof![
+        Just(0u64),
+        Just(1),
+        Just(3),
+        Just(127),
+        Just(u64::from(u16::MAX)),
+        Just(u64::from(u32::MAX)),
+        Just(i64::MAX as u64),
+        Just(u64::MAX),
+        any::<u64>(),
+    ];
+    let field = prop_oneof![
+        Just("max_parallelism"),
+        Just("workers"),
+        Just("sink_epoch"),
+        Just("dead_letter_len"),
+        Just("files.0.len"),
+        Just("files.0.key_groups.end"),
+        Just("files.1.key_groups.start"),
+        Just("sources.0.0.next"),
+        Just("sources.0.0.end"),
+        Just("sources.1.0.line"),
+        Just("created_ms"),
+    ];
+    (field, value)
+}
+
+/// Sets the dotted `field` of a MANIFEST body (numbers as array indices) to `value`.
+fn set_field(m: &mut serde_json::Value, field: &str, value: u64) {
+    let mut cur = m;
+    for step in field.split('.') {
+        cur = match step.parse::<usize>() {
+            Ok(i) => &mut cur[i],
+            Err(_) => &mut cur[step],
+        };
+    }
+    *cur = value.into();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Through the binary: a MANIFEST whose fields hold hostile values (checksum valid) is
+    /// restored, skipped or refused (exit 0, 78, or 74 for an I/O refusal) — never exit 1 or
+    /// a panic.
+    #[test]
+    fn hostile_manifest_values_never_panic((field, value) in manifest_edit()) {
+        let b = base();
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (out, ckpt) = (tmp.path().join("out"), tmp.path().join("ckpt"));
+        copy_dir(&b.out, &out);
+        copy_dir(&b.ckpt, &ckpt);
+        edit_manifest(&chk(&ckpt, b.newest), true, |m| set_field(m, field, value));
+        let done = output(
+            b.scenario
+                .ckpt_cmd(&out, &ckpt, "20ms", 2)
+                .args(["--restore", "latest"]),
+        );
+        let err = stderr(&done);
+        prop_assert!(!err.contains("panicked"), "{}", err);
+        prop_assert!(
+            matches!(done.status.code(), Some(0 | 74 | 78)),
+            "exit {:?}: {}", done.status.code(), err
+        );
+    }
+}

@@ -12,6 +12,9 @@ use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+/// The largest number of key groups a pipeline may have (`runtime.max_parallelism`).
+const MAX_KEY_GROUPS: u16 = 1 << 15;
+
 /// A validated checkpoint, its state files mapped read-only. `Send + Sync`: new workers may
 /// read their sections concurrently from one shared `Restored`.
 #[derive(Debug)]
@@ -206,6 +209,13 @@ pub(crate) fn load(chk: &Path, fingerprint: Option<u64>) -> Result<Restored> {
                 "checkpoint of another pipeline (fingerprint {:016x}, this pipeline's {expected:016x})",
                 manifest.fingerprint
             ),
+        ));
+    }
+    let mp = manifest.max_parallelism;
+    if !mp.is_power_of_two() || mp > MAX_KEY_GROUPS {
+        return Err(corrupt(
+            &manifest_path,
+            format!("max_parallelism {mp} is not a power of two in 1..={MAX_KEY_GROUPS}"),
         ));
     }
     let mut entries = manifest.files.clone();
