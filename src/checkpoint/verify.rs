@@ -29,26 +29,21 @@ pub fn restore_section(
     Ok(())
 }
 
-/// Decodes the section into the matching state of `states` as the only key group it owns,
-/// then drops it: a check that holds at most one section in memory at a time.
+/// Checks that the section would restore into the state called `name` among `states`
+/// ([`KeyedStateStore::check_section`]: decoded, nothing kept).
 ///
 /// # Errors
 /// As [`restore_section`].
 pub fn check_section(
-    states: &mut [&mut dyn KeyedStateStore],
-    kg: u16,
+    states: &[&mut dyn KeyedStateStore],
     name: &str,
     bytes: &[u8],
 ) -> Result<(), StateSectionError> {
     let state = states
-        .iter_mut()
+        .iter()
         .find(|s| s.name() == name)
         .ok_or(StateSectionError::UnknownState)?;
-    // `kg` comes from the archive: at 65535 the range is empty and the restore rejects it.
-    state.set_key_groups(kg..kg.saturating_add(1));
-    let result = state.restore_group(kg, bytes);
-    state.set_key_groups(0..0);
-    Ok(result?)
+    Ok(state.check_section(bytes)?)
 }
 
 #[cfg(test)]
@@ -71,15 +66,24 @@ mod tests {
         let mut sum: ValueState<u64, i64> = ValueState::new("sum");
         let mut states: Vec<&mut dyn KeyedStateStore> = vec![&mut sum];
         let good = encoded_section();
-        assert_eq!(check_section(&mut states, 3, "sum", &good), Ok(()));
+        assert_eq!(check_section(&states, "sum", &good), Ok(()));
         assert_eq!(
-            check_section(&mut states, 3, "max", &good),
+            check_section(&states, "max", &good),
             Err(StateSectionError::UnknownState)
         );
+        let cut = &good[..good.len() - 1];
         assert_eq!(
-            check_section(&mut states, 3, "sum", &good[..good.len() - 1]),
+            check_section(&states, "sum", cut),
             Err(StateSectionError::Codec(CodecError::Truncated))
         );
-        assert!(check_section(&mut states, u16::MAX, "sum", &good).is_err());
+        // The restore agrees with the check.
+        states[0].set_key_groups(3..4);
+        assert_eq!(
+            restore_section(&mut states, 3, "sum", cut),
+            Err(StateSectionError::Codec(CodecError::Truncated))
+        );
+        assert_eq!(restore_section(&mut states, 3, "sum", &good), Ok(()));
+        assert_eq!(states[0].entries_in_group(3), 1);
+        assert!(restore_section(&mut states, 9, "sum", &good).is_err());
     }
 }
