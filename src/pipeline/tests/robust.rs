@@ -239,3 +239,41 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A pipeline *file* of any bytes (invalid UTF-8 included) is a configuration error, not
+    /// an I/O error: the file was read, it is just not a pipeline.
+    #[test]
+    fn any_file_gives_a_plan_or_config_errors(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, &bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        match super::super::load(&path, &[]) {
+            Ok(_) | Err(Error::Config(_)) => {}
+            Err(other) => return Err(TestCaseError::fail(format!("{other:?}"))),
+        }
+    }
+}
+
+/// Regression (found by `any_file_gives_a_plan_or_config_errors`): a pipeline file holding
+/// the single byte 0x80 was reported as an I/O error (exit 74).
+#[test]
+fn a_pipeline_file_that_is_not_utf8_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.toml");
+    std::fs::write(&path, [0x80u8]).unwrap();
+    match super::super::load(&path, &[]) {
+        Err(Error::Config(msgs)) => {
+            assert_eq!(
+                msgs,
+                [format!(
+                    "{}: not UTF-8 text (invalid byte at offset 0)",
+                    path.display()
+                )]
+            );
+        }
+        other => panic!("expected a config error, got {other:?}"),
+    }
+}
