@@ -118,7 +118,7 @@ impl CheckpointStore {
     }
 
     /// Writes worker `snapshot.worker`'s state file of checkpoint `id` (creating the
-    /// checkpoint directory) and makes it durable: per segment ([`super::segments`]: pieces of
+    /// checkpoint directory) and makes it durable: per segment (pieces of
     /// at most about 1 GiB, so that every rkyv archive stays within its 32-bit offsets)
     /// serialize, preallocate, map, copy, msync; then the header, fsync. Safe to call
     /// concurrently for different workers.
