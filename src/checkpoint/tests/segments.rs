@@ -51,3 +51,34 @@ fn a_damaged_segment_layout_is_rejected_naming_the_file() {
     assert_eq!(path, file);
     assert!(reason.contains("after the last"), "{reason}");
 }
+
+/// A restore error raised by a worker's callback (which knows no file) names the state file
+/// holding the section, and exits 78 — never 1.
+#[test]
+fn a_section_error_of_the_callback_names_the_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = CheckpointStore::open(dir.path()).unwrap();
+    let chk = write_checkpoint(&store, 1, 2, 0);
+    let restored = store.load(&chk, FP).unwrap();
+    let err = restored
+        .sections(M / 2..M, |kg, name, bytes| {
+            let mut states: Vec<&mut dyn crate::state::KeyedStateStore> = Vec::new();
+            restore_section(&mut states, kg, name, bytes).map_err(|reason| Error::CheckpointState {
+                path: PathBuf::new(),
+                key_group: kg,
+                state: name.to_string(),
+                reason,
+            })
+        })
+        .unwrap_err();
+    assert_eq!(err.exit_code(), crate::error::EXIT_CHECKPOINT);
+    match err {
+        Error::CheckpointState {
+            path, key_group, ..
+        } => {
+            assert_eq!(path, chk.join("w1.state"));
+            assert!(key_group >= M / 2);
+        }
+        other => panic!("{other:?}"),
+    }
+}
