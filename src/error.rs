@@ -54,6 +54,19 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
+    /// A state section of a checkpoint does not restore into this pipeline's keyed state
+    /// (unknown state name, bytes that do not decode): the checkpoint is unusable.
+    #[error("checkpoint {path}: key group {key_group}, state {state:?}: {reason}")]
+    CheckpointState {
+        /// The state file holding the section.
+        path: PathBuf,
+        /// The section's key group.
+        key_group: u16,
+        /// The section's state name.
+        state: String,
+        /// Why it does not restore.
+        reason: StateSectionError,
+    },
     /// A worker failed or panicked; the job stopped.
     #[error("worker {worker} failed: {cause}")]
     Worker {
@@ -76,7 +89,37 @@ pub enum Error {
     Refused(String),
 }
 
+/// Why a checkpoint's state section cannot be restored into this pipeline's keyed state.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StateSectionError {
+    /// The pipeline's keyed operator has no state of that name.
+    #[error("this pipeline has no state of that name")]
+    UnknownState,
+    /// The section's bytes do not decode as the state's entries.
+    #[error("cannot decode: {0}")]
+    Codec(#[from] crate::state::CodecError),
+}
+
 impl Error {
+    /// Names the state file in a [`Error::CheckpointState`] raised without one (by a reader
+    /// that only saw the section's bytes); other errors are returned unchanged.
+    pub fn in_state_file(self, file: &std::path::Path) -> Self {
+        match self {
+            Error::CheckpointState {
+                path,
+                key_group,
+                state,
+                reason,
+            } if path.as_os_str().is_empty() => Error::CheckpointState {
+                path: file.to_path_buf(),
+                key_group,
+                state,
+                reason,
+            },
+            other => other,
+        }
+    }
+
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
@@ -91,7 +134,7 @@ impl Error {
             Error::Config(_) | Error::Refused(_) => EXIT_USAGE,
             Error::Io { .. } => EXIT_IO,
             Error::Data { .. } => EXIT_DATA,
-            Error::Checkpoint { .. } => EXIT_CHECKPOINT,
+            Error::Checkpoint { .. } | Error::CheckpointState { .. } => EXIT_CHECKPOINT,
             Error::Worker { cause, .. } => cause.exit_code(),
             Error::Stopped | Error::Runtime(_) => EXIT_RUNTIME,
         }

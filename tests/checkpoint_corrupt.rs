@@ -242,3 +242,101 @@ fn checkpoint_of_another_pipeline() {
         chk.join("MANIFEST")
     });
 }
+
+/// Rewrites worker 0's state file of `chk` with `edit` applied to its sections (read and
+/// written through the library's checkpoint API), then records the new file's length and
+/// checksum in the MANIFEST: every checksum verifies, only the state sections are wrong.
+fn rewrite_sections(chk: &Path, edit: impl Fn(&mut Vec<(u16, String, Vec<u8>)>)) -> PathBuf {
+    use weir::checkpoint::{CheckpointStore, GroupSnapshot, StateSnapshot, WorkerSnapshot};
+    let manifest = read_manifest(chk);
+    let fingerprint = manifest["fingerprint"].as_u64().expect("fingerprint");
+    let index = manifest["files"]
+        .as_array()
+        .and_then(|f| f.iter().position(|e| e["name"] == "w0.state"))
+        .expect("w0.state listed");
+    let entry = &manifest["files"][index];
+    let range = entry["key_groups"]["start"].as_u64().expect("start") as u16
+        ..entry["key_groups"]["end"].as_u64().expect("end") as u16;
+    let ckpt = chk.parent().expect("checkpoint dir");
+    let mut sections = Vec::new();
+    {
+        let store = CheckpointStore::open(ckpt).expect("open store");
+        let restored = store.load(chk, fingerprint).expect("a good checkpoint");
+        restored
+            .sections(range.clone(), |kg, name, bytes| {
+                sections.push((kg, name.to_string(), bytes.to_vec()));
+                Ok(())
+            })
+            .expect("sections");
+    }
+    assert!(!sections.is_empty(), "worker 0 holds state");
+    edit(&mut sections);
+    let mut groups: Vec<GroupSnapshot> = Vec::new();
+    for (kg, name, bytes) in sections {
+        if groups.last().is_none_or(|g| g.key_group != kg) {
+            groups.push(GroupSnapshot {
+                key_group: kg,
+                states: Vec::new(),
+            });
+        }
+        let states = &mut groups.last_mut().expect("a group").states;
+        states.push(StateSnapshot {
+            name,
+            entries: 1,
+            bytes,
+        });
+    }
+    let snapshot = WorkerSnapshot {
+        worker: 0,
+        key_groups: range,
+        groups,
+    };
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let id = manifest["id"].as_u64().expect("id");
+    let written = CheckpointStore::open(scratch.path())
+        .and_then(|s| s.write_worker_state(id, &snapshot))
+        .expect("write state file");
+    let file = chk.join("w0.state");
+    fs::copy(
+        scratch
+            .path()
+            .join(format!("chk-{id:010}"))
+            .join("w0.state"),
+        &file,
+    )
+    .expect("copy state file");
+    edit_manifest(chk, true, |m| {
+        m["files"][index]["len"] = written.len.into();
+        m["files"][index]["checksum"] = written.checksum.into();
+    });
+    file
+}
+
+/// A state section named after a state the pipeline does not have (checksums valid): exit
+/// 78 naming the file, or a fallback to the older checkpoint — never exit 1.
+#[test]
+fn state_section_of_an_unknown_state() {
+    check_damage("this pipeline has no state of that name", |chk| {
+        rewrite_sections(chk, |sections| sections[0].1 = "no_such_state".into())
+    });
+}
+
+/// A state section whose bytes do not decode (checksums valid): exit 78 naming the file and
+/// the codec error, or a fallback to the older checkpoint.
+#[test]
+fn state_section_that_does_not_decode() {
+    check_damage("cannot decode: truncated state bytes", |chk| {
+        rewrite_sections(chk, |sections| {
+            let bytes = &mut sections[0].2;
+            bytes.pop();
+        })
+    });
+}
+
+/// A state section with an invalid tag byte (checksums valid).
+#[test]
+fn state_section_with_an_invalid_tag() {
+    check_damage("invalid state bytes: section tag", |chk| {
+        rewrite_sections(chk, |sections| sections[0].2[0] = 0x7f)
+    });
+}

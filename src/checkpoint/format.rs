@@ -2,24 +2,34 @@
 
 use super::{Manifest, FORMAT_VERSION, MIN_FORMAT_VERSION};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// Magic bytes opening every state file.
 pub(crate) const STATE_MAGIC: [u8; 8] = *b"WEIRSTAT";
-/// Length of the state-file header; a multiple of 16 so that the archive after it stays
-/// 16-byte aligned in a page-aligned map.
+/// Length of the state-file header; a multiple of 16 so that what follows stays 16-byte
+/// aligned in a page-aligned map.
 pub(crate) const HEADER_LEN: usize = 32;
+/// Length of a segment's header (before its archive); a multiple of 16.
+pub(crate) const SEGMENT_HEADER_LEN: usize = 16;
+/// Alignment of every segment (and so of every archive): rkyv needs 16.
+const SEGMENT_ALIGN: usize = 16;
 
-/// The fixed header before a state file's archive.
+/// The fixed header of a state file.
 ///
 /// Layout (little endian): magic `[u8; 8]`, format version `u32`, header length `u32`,
-/// archive length `u64`, 8 reserved zero bytes. Changing it changes the format: bump
-/// [`FORMAT_VERSION`]. (The file's checksum is in the MANIFEST.)
+/// body length `u64` (the bytes after the header), segment count `u32`, 4 reserved zero
+/// bytes. The body is `segments` segments, each 16-byte aligned: archive length `u64`, 8
+/// reserved zero bytes, the rkyv archive of a [`super::WorkerSnapshot`], zero padding to the
+/// next multiple of 16 (see [`super::segments`] for how the segments join). Changing it
+/// changes the format: bump [`FORMAT_VERSION`]. (The file's checksum is in the MANIFEST.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct StateHeader {
     /// Format version of the file.
     pub version: u32,
-    /// Length of the archive after the header.
-    pub archive_len: u64,
+    /// Length of everything after the header.
+    pub body_len: u64,
+    /// Number of segments.
+    pub segments: u32,
 }
 
 impl StateHeader {
@@ -29,7 +39,8 @@ impl StateHeader {
         out[0..8].copy_from_slice(&STATE_MAGIC);
         out[8..12].copy_from_slice(&self.version.to_le_bytes());
         out[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
-        out[16..24].copy_from_slice(&self.archive_len.to_le_bytes());
+        out[16..24].copy_from_slice(&self.body_len.to_le_bytes());
+        out[24..28].copy_from_slice(&self.segments.to_le_bytes());
         out
     }
 
@@ -57,11 +68,61 @@ impl StateHeader {
         len.copy_from_slice(&bytes[16..24]);
         Ok(StateHeader {
             version,
-            archive_len: u64::from_le_bytes(len),
+            body_len: u64::from_le_bytes(len),
+            segments: u32_at(24),
         })
     }
 }
 
+/// The bytes before a segment's archive of `archive_len` bytes.
+pub(crate) fn segment_header(archive_len: usize) -> [u8; SEGMENT_HEADER_LEN] {
+    let mut out = [0u8; SEGMENT_HEADER_LEN];
+    out[0..8].copy_from_slice(&(archive_len as u64).to_le_bytes());
+    out
+}
+
+/// Zero bytes that follow an archive of `archive_len` bytes to the next segment boundary.
+pub(crate) fn segment_padding(archive_len: usize) -> usize {
+    archive_len.next_multiple_of(SEGMENT_ALIGN) - archive_len
+}
+
+/// The byte ranges of the archives of a whole state file `file` (header included) whose
+/// header says `segments`: every segment must lie inside the file, and the last one (with
+/// its padding) must end exactly at the end of the file.
+///
+/// # Errors
+/// The reason the segment layout does not fit the file.
+pub(crate) fn segment_ranges(file: &[u8], segments: u32) -> Result<Vec<Range<usize>>, String> {
+    if segments == 0 {
+        return Err("no segments".into());
+    }
+    let mut out = Vec::with_capacity((segments as usize).min(file.len() / SEGMENT_HEADER_LEN));
+    let mut at = HEADER_LEN;
+    for i in 0..segments {
+        let head = file
+            .get(at..at + SEGMENT_HEADER_LEN)
+            .ok_or_else(|| format!("segment {i} of {segments} starts past the end of the file"))?;
+        let mut len = [0u8; 8];
+        len.copy_from_slice(&head[0..8]);
+        let start = at + SEGMENT_HEADER_LEN;
+        let end = usize::try_from(u64::from_le_bytes(len))
+            .ok()
+            .and_then(|len| start.checked_add(len))
+            .filter(|&end| end <= file.len())
+            .ok_or_else(|| format!("segment {i} of {segments} runs past the end of the file"))?;
+        out.push(start..end);
+        at = end + segment_padding(end - start);
+    }
+    if at != file.len() {
+        return Err(format!(
+            "{} bytes after the last of {segments} segment(s)",
+            file.len().saturating_sub(at)
+        ));
+    }
+    Ok(out)
+}
+
+/// Accepts only [`FORMAT_VERSION`], with a reason naming the mismatch otherwise.
 /// Accepts [`MIN_FORMAT_VERSION`]`..=`[`FORMAT_VERSION`] (the state file layout is the same
 /// in all of them), with a reason naming the mismatch otherwise.
 ///
@@ -143,7 +204,8 @@ mod tests {
     fn header_round_trips_and_rejects_bad_magic_and_versions() {
         let h = StateHeader {
             version: FORMAT_VERSION,
-            archive_len: 1234,
+            body_len: 1234,
+            segments: 3,
         };
         let bytes = h.encode();
         assert_eq!(StateHeader::decode(&bytes), Ok(h));
@@ -166,22 +228,28 @@ mod tests {
     }
 
     #[test]
-    fn format_1_manifests_without_lineage_fields_still_read() {
-        let m = Manifest {
-            format_version: 1,
-            id: 4,
-            ..Manifest::default()
-        };
-        let mut body = serde_json::to_value(&m).unwrap();
-        for key in ["lineage", "lineage_start", "dead_letter_path"] {
-            body.as_object_mut().unwrap().remove(key);
+    fn segment_ranges_must_tile_the_file() {
+        let mut file = vec![0u8; HEADER_LEN];
+        for len in [5usize, 16, 0] {
+            file.extend_from_slice(&segment_header(len));
+            file.extend(std::iter::repeat_n(7u8, len + segment_padding(len)));
         }
-        let body = serde_json::to_vec_pretty(&body).unwrap();
-        let mut bytes = body.clone();
-        bytes.extend_from_slice(format!("\n{{\"crc32\":{}}}\n", crc32fast::hash(&body)).as_bytes());
-        let read = decode_manifest(&bytes).unwrap();
-        assert_eq!((read.format_version, read.id, read.lineage), (1, 4, None));
-        assert!(check_version(0).is_err());
+        let ranges = segment_ranges(&file, 3).unwrap();
+        assert_eq!(ranges, vec![48..53, 80..96, 112..112]);
+        assert!(ranges.iter().all(|r| r.start % 16 == 0));
+        assert!(segment_ranges(&file, 2)
+            .unwrap_err()
+            .contains("after the last"));
+        assert!(segment_ranges(&file, 4)
+            .unwrap_err()
+            .contains("past the end"));
+        assert!(segment_ranges(&file, 0).is_err());
+        assert!(segment_ranges(&file[..100], 3).is_err());
+        let mut huge = file.clone();
+        huge[HEADER_LEN..HEADER_LEN + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(segment_ranges(&huge, 3)
+            .unwrap_err()
+            .contains("past the end"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::restore::{self, read_manifest};
 use super::store::{scan, MANIFEST};
-use super::FileEntry;
+use super::{ArchivedGroupSnapshot, FileEntry};
 use crate::source::RangePosition;
 use crate::{Error, Result};
 use std::fmt;
@@ -197,21 +197,10 @@ pub fn describe(chk: &Path) -> Result<CheckpointDetail> {
     let restored = restore::load(chk, None)?;
     let mut groups = Vec::new();
     for file in restored.files() {
-        for g in file.archive()?.groups.iter() {
-            let states = g
-                .states
-                .iter()
-                .map(|s| StateDetail {
-                    name: s.name.to_string(),
-                    entries: s.entries.to_native(),
-                    bytes: s.bytes.len() as u64,
-                })
-                .collect();
-            groups.push(GroupDetail {
-                key_group: g.key_group.to_native(),
-                file: file.entry.name.clone(),
-                states,
-            });
+        for root in file.archives()? {
+            for g in root.groups.iter() {
+                add_group(&mut groups, &file.entry.name, g);
+            }
         }
     }
     let m = restored.manifest;
@@ -229,6 +218,39 @@ pub fn describe(chk: &Path) -> Result<CheckpointDetail> {
         groups,
         sources: m.sources,
     })
+}
+
+/// Adds an archived group to `groups`, joining it with the previous one when a segment
+/// boundary split it ([`super::segments`]): a continued state adds its entries and bytes.
+fn add_group(groups: &mut Vec<GroupDetail>, file: &str, g: &ArchivedGroupSnapshot) {
+    let kg = g.key_group.to_native();
+    let continues = groups
+        .last()
+        .is_some_and(|last| last.key_group == kg && last.file == file);
+    if !continues {
+        groups.push(GroupDetail {
+            key_group: kg,
+            file: file.to_string(),
+            states: Vec::new(),
+        });
+    }
+    let Some(group) = groups.last_mut() else {
+        return;
+    };
+    for (i, s) in g.states.iter().enumerate() {
+        let (entries, bytes) = (s.entries.to_native(), s.bytes.len() as u64);
+        match group.states.last_mut() {
+            Some(last) if continues && i == 0 && last.name == s.name.as_str() => {
+                last.entries += entries;
+                last.bytes += bytes;
+            }
+            _ => group.states.push(StateDetail {
+                name: s.name.to_string(),
+                entries,
+                bytes,
+            }),
+        }
+    }
 }
 
 impl fmt::Display for CheckpointDetail {

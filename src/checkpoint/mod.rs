@@ -9,16 +9,21 @@
 //! ```
 //!
 //! * A **state file** (`w{worker}.state`, [`CheckpointStore::write_worker_state`]) is a 32-byte
-//!   header (magic `WEIRSTAT`, [`FORMAT_VERSION`], header length, archive length, reserved)
-//!   followed by the rkyv archive of a [`WorkerSnapshot`], 16-byte aligned. The
-//!   archived `groups` vector is the file's index of key-group sections: fixed-size entries
-//!   sorted by key group, each pointing at its states' bytes, found by binary search.
+//!   header (magic `WEIRSTAT`, [`FORMAT_VERSION`], header length, body length, segment count)
+//!   followed by one or more segments, each a 16-byte segment header and the rkyv archive of a
+//!   [`WorkerSnapshot`], 16-byte aligned. A snapshot over about 1 GiB is split into several
+//!   segments (`segments`: rkyv's 32-bit relative offsets address 2 GiB per archive); adjacent
+//!   pieces of one key group's state join again on restore. Each archive's `groups` vector is
+//!   an index of key-group sections: fixed-size entries sorted by key group, each pointing at
+//!   its states' bytes, found by binary search.
 //! * The **MANIFEST** ([`CheckpointStore::commit`]) is pretty JSON of a [`Manifest`], then one
 //!   line `{"crc32":N}` holding the CRC32 of the JSON body's bytes (a JSON stream: `jq` reads
 //!   it). It is written to `MANIFEST.tmp`, fsynced, renamed, and the directories fsynced.
 //! * **Restore** ([`CheckpointStore::load_latest`], [`Restored::sections`]) checks the
 //!   MANIFEST checksum, format version and pipeline fingerprint, each file's length and
-//!   checksum, maps the files and reads them through validating `rkyv::access` only.
+//!   checksum, maps the files and reads them through validating `rkyv::access` only;
+//!   [`CheckpointStore::load_latest_checked`] also decodes every state section with the
+//!   pipeline's states ([`SectionCheck`]) so that an unusable checkpoint is skipped.
 //!
 //! Checksums are CRC32 (IEEE polynomial, the `crc32fast` crate), not CRC32C.
 //!
@@ -53,17 +58,21 @@ mod format;
 mod inspect;
 mod mmap;
 mod restore;
+mod segments;
 mod store;
 #[cfg(test)]
 mod tests;
+mod verify;
 
 pub use inspect::{
     describe, list, CheckpointDetail, CheckpointSummary, CheckpointTable, GroupDetail, StateDetail,
 };
 pub(crate) use restore::read_manifest;
 pub use restore::Restored;
+pub use segments::DEFAULT_SEGMENT_BYTES;
 pub(crate) use store::scan;
 pub use store::CheckpointStore;
+pub use verify::{check_section, restore_section, SectionCheck};
 
 use crate::source::RangePosition;
 use serde::{Deserialize, Serialize};
@@ -71,13 +80,14 @@ use std::ops::Range;
 
 /// Version of the on-disk format (MANIFEST and state files). Bump on any change.
 ///
-/// Version 2 added the MANIFEST's `lineage`, `lineage_start` and `dead_letter_path` (state
-/// files are unchanged), so version 1 checkpoints are still read ([`MIN_FORMAT_VERSION`]):
-/// their lineage is unknown.
-pub const FORMAT_VERSION: u32 = 2;
+/// History: 1 — one archive per state file; 2 — state files in segments (see the module
+/// docs), so that a worker's state may exceed rkyv's 2 GiB archive limit, and the MANIFEST's
+/// `lineage`, `lineage_start` and `dead_letter_path`; 3 — a job is a graph: state sections
+/// are named `stage/state` and source positions carry their source's name.
+pub const FORMAT_VERSION: u32 = 3;
 
-/// The oldest format version this weir still reads.
-pub const MIN_FORMAT_VERSION: u32 = 1;
+/// The oldest format version this weir still reads (older state sections name no stage).
+pub const MIN_FORMAT_VERSION: u32 = 3;
 
 /// One state's entries in one key group, encoded with [`crate::state::StateCodec`].
 ///

@@ -1,15 +1,19 @@
 //! Restore: validate a checkpoint (MANIFEST, lengths, checksums, archives) and read the
 //! key-group sections straight from the mapped state files.
 
-use super::format::{decode_manifest, StateHeader, HEADER_LEN};
+use super::format::{decode_manifest, segment_ranges, StateHeader, HEADER_LEN};
 use super::store::MANIFEST;
 use super::{mmap, parse_checkpoint_dir_name, ArchivedWorkerSnapshot, FileEntry, Manifest};
 use crate::{Error, Result};
 use memmap2::Mmap;
+use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+
+/// The largest number of key groups a pipeline may have (`runtime.max_parallelism`).
+const MAX_KEY_GROUPS: u16 = 1 << 15;
 
 /// A validated checkpoint, its state files mapped read-only. `Send + Sync`: new workers may
 /// read their sections concurrently from one shared `Restored`.
@@ -31,20 +35,44 @@ pub(crate) struct MappedFile {
     pub path: PathBuf,
     /// Its MANIFEST entry.
     pub entry: FileEntry,
-    /// The whole file; the archive is `map[HEADER_LEN..]` (16-byte aligned: maps are
-    /// page aligned).
+    /// The whole file.
     map: Mmap,
+    /// Byte ranges of the segments' archives in `map` (16-byte aligned: maps are page
+    /// aligned), in file order.
+    segments: Vec<Range<usize>>,
 }
 
 impl MappedFile {
-    /// Validates the archive (bytecheck) and returns its root.
+    /// Validates segment `i`'s archive (bytecheck) and returns its root.
     ///
     /// # Errors
     /// [`Error::Checkpoint`] naming the file when the archive is invalid.
-    pub fn archive(&self) -> Result<&ArchivedWorkerSnapshot> {
-        rkyv::access::<ArchivedWorkerSnapshot, rkyv::rancor::Error>(&self.map[HEADER_LEN..])
-            .map_err(|e| corrupt(&self.path, format!("invalid archive: {e}")))
+    fn segment(&self, i: usize) -> Result<&ArchivedWorkerSnapshot> {
+        let bytes = self
+            .segments
+            .get(i)
+            .and_then(|r| self.map.get(r.clone()))
+            .ok_or_else(|| corrupt(&self.path, format!("no segment {i}")))?;
+        rkyv::access::<ArchivedWorkerSnapshot, rkyv::rancor::Error>(bytes)
+            .map_err(|e| corrupt(&self.path, format!("invalid archive in segment {i}: {e}")))
     }
+
+    /// The validated roots of the file's segments, in order.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] naming the file when an archive is invalid.
+    pub fn archives(&self) -> Result<Vec<&ArchivedWorkerSnapshot>> {
+        (0..self.segments.len()).map(|i| self.segment(i)).collect()
+    }
+}
+
+/// A section being gathered: adjacent pieces of one (key group, state) joined
+/// ([`super::segments`]); borrowed from the map until a second piece arrives.
+struct Pending<'a> {
+    key_group: u16,
+    name: &'a str,
+    bytes: Cow<'a, [u8]>,
+    file: &'a Path,
 }
 
 impl Restored {
@@ -59,25 +87,66 @@ impl Restored {
         range: Range<u16>,
         mut f: impl FnMut(u16, &str, &[u8]) -> Result<()>,
     ) -> Result<()> {
+        let mut pending: Option<Pending<'_>> = None;
+        let mut emit =
+            |p: Pending<'_>| f(p.key_group, p.name, &p.bytes).map_err(|e| e.in_state_file(p.file));
         for file in &self.files {
             let held = &file.entry.key_groups;
             if held.end <= range.start || held.start >= range.end {
                 continue;
             }
-            let groups = file.archive()?.groups.as_slice();
-            let first = groups.partition_point(|g| g.key_group.to_native() < range.start);
-            for group in groups[first..]
-                .iter()
-                .take_while(|g| g.key_group.to_native() < range.end)
-            {
-                for state in group.states.iter() {
-                    f(
-                        group.key_group.to_native(),
-                        state.name.as_str(),
-                        state.bytes.as_slice(),
-                    )?;
+            for root in file.archives()? {
+                let held = root.key_groups.start.to_native()..root.key_groups.end.to_native();
+                if held.end <= range.start || held.start >= range.end {
+                    continue;
+                }
+                let groups = root.groups.as_slice();
+                let first = groups.partition_point(|g| g.key_group.to_native() < range.start);
+                for group in groups[first..]
+                    .iter()
+                    .take_while(|g| g.key_group.to_native() < range.end)
+                {
+                    let kg = group.key_group.to_native();
+                    for state in group.states.iter() {
+                        let (name, bytes) = (state.name.as_str(), state.bytes.as_slice());
+                        match pending.as_mut() {
+                            Some(p) if p.key_group == kg && p.name == name => {
+                                p.bytes.to_mut().extend_from_slice(bytes);
+                            }
+                            _ => {
+                                let next = Pending {
+                                    key_group: kg,
+                                    name,
+                                    bytes: Cow::Borrowed(bytes),
+                                    file: &file.path,
+                                };
+                                if let Some(done) = pending.replace(next) {
+                                    emit(done)?;
+                                }
+                            }
+                        }
+                    }
                 }
             }
+        }
+        pending.map_or(Ok(()), emit)
+    }
+
+    /// Runs `check` over every state section of every file (see [`super::SectionCheck`]).
+    ///
+    /// # Errors
+    /// [`Error::CheckpointState`] naming the state file, key group, state and reason of the
+    /// first section `check` rejects; [`Error::Checkpoint`] when an archive is invalid.
+    pub fn verify_sections(&self, check: &mut super::SectionCheck<'_>) -> Result<()> {
+        for file in &self.files {
+            self.sections(file.entry.key_groups.clone(), |kg, name, bytes| {
+                check(kg, name, bytes).map_err(|reason| Error::CheckpointState {
+                    path: file.path.clone(),
+                    key_group: kg,
+                    state: name.to_string(),
+                    reason,
+                })
+            })?;
         }
         Ok(())
     }
@@ -140,6 +209,13 @@ pub(crate) fn load(chk: &Path, fingerprint: Option<u64>) -> Result<Restored> {
                 "checkpoint of another pipeline (fingerprint {:016x}, this pipeline's {expected:016x})",
                 manifest.fingerprint
             ),
+        ));
+    }
+    let mp = manifest.max_parallelism;
+    if !mp.is_power_of_two() || mp > MAX_KEY_GROUPS {
+        return Err(corrupt(
+            &manifest_path,
+            format!("max_parallelism {mp} is not a power of two in 1..={MAX_KEY_GROUPS}"),
         ));
     }
     let mut entries = manifest.files.clone();
@@ -224,36 +300,65 @@ fn map_file(chk: &Path, entry: FileEntry) -> Result<MappedFile> {
         ));
     }
     let header = StateHeader::decode(&map).map_err(|r| corrupt(&path, r))?;
-    if header.archive_len != len - HEADER_LEN as u64 {
+    if header.body_len != len - HEADER_LEN as u64 {
         return Err(corrupt(
             &path,
             format!(
-                "header archive length {} does not fit the file",
-                header.archive_len
+                "header body length {} does not fit the file",
+                header.body_len
             ),
         ));
     }
-    let mapped = MappedFile { path, entry, map };
-    let root = mapped.archive()?;
-    let held = mapped.entry.key_groups.clone();
-    if root.key_groups.start.to_native() != held.start
-        || root.key_groups.end.to_native() != held.end
-    {
-        return Err(corrupt(
-            &mapped.path,
-            format!("holds key groups other than the MANIFEST's {held:?}"),
-        ));
+    let segments = segment_ranges(&map, header.segments).map_err(|r| corrupt(&path, r))?;
+    let mapped = MappedFile {
+        path,
+        entry,
+        map,
+        segments,
+    };
+    check_index(&mapped)?;
+    Ok(mapped)
+}
+
+/// Checks the section index of a mapped file: every segment's key groups inside the file's
+/// (the first segment's start and the last one's end equal to it), its groups inside its own
+/// key groups and strictly ascending, and ascending across segments (where a key group may
+/// continue from one segment into the next).
+fn check_index(file: &MappedFile) -> Result<()> {
+    let held = file.entry.key_groups.clone();
+    let roots = file.archives()?;
+    let bad = |reason: String| corrupt(&file.path, reason);
+    let ends = (roots.first(), roots.last());
+    if let (Some(first), Some(last)) = ends {
+        if first.key_groups.start.to_native() != held.start
+            || last.key_groups.end.to_native() != held.end
+        {
+            return Err(bad(format!(
+                "holds key groups other than the MANIFEST's {held:?}"
+            )));
+        }
     }
     let mut previous: Option<u16> = None;
-    for g in root.groups.iter() {
-        let kg = g.key_group.to_native();
-        if !held.contains(&kg) || previous.is_some_and(|p| p >= kg) {
-            return Err(corrupt(
-                &mapped.path,
-                format!("section index out of order at key group {kg}"),
-            ));
+    for (i, root) in roots.iter().enumerate() {
+        let own = root.key_groups.start.to_native()..root.key_groups.end.to_native();
+        if own.start < held.start || own.end > held.end || own.start > own.end {
+            return Err(bad(format!(
+                "segment {i} holds key groups {own:?}, outside the MANIFEST's {held:?}"
+            )));
         }
-        previous = Some(kg);
+        for (j, g) in root.groups.iter().enumerate() {
+            let kg = g.key_group.to_native();
+            // The first group of a segment may continue the previous segment's last one.
+            let in_order = match previous {
+                None => true,
+                Some(p) if j == 0 => p <= kg,
+                Some(p) => p < kg,
+            };
+            if !own.contains(&kg) || !in_order {
+                return Err(bad(format!("section index out of order at key group {kg}")));
+            }
+            previous = Some(kg);
+        }
     }
-    Ok(mapped)
+    Ok(())
 }

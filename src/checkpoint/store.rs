@@ -1,9 +1,10 @@
 //! The checkpoint directory: lock, state-file writes, MANIFEST commit, retention, cleanup.
 
-use super::format::{encode_manifest, StateHeader, HEADER_LEN};
+use super::format::{encode_manifest, segment_header, segment_padding, StateHeader, HEADER_LEN};
 use super::restore::{self, Restored};
+use super::segments::{Plan, DEFAULT_SEGMENT_BYTES};
 use super::{checkpoint_dir_name, mmap, parse_checkpoint_dir_name, state_file_name};
-use super::{FileEntry, Manifest, WorkerSnapshot, FORMAT_VERSION};
+use super::{FileEntry, Manifest, SectionCheck, WorkerSnapshot, FORMAT_VERSION};
 use crate::{Error, Result};
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
@@ -30,6 +31,8 @@ pub struct CheckpointStore {
     /// Bytes that may still be written before writes fail as on a full disk;
     /// [`UNLIMITED`] when failure injection is off.
     write_budget: AtomicU64,
+    /// Estimated archive bytes per segment of a state file ([`super::segments`]).
+    segment_limit: AtomicU64,
 }
 
 impl CheckpointStore {
@@ -65,6 +68,7 @@ impl CheckpointStore {
             dir: dir.to_path_buf(),
             _lock: lock,
             write_budget: AtomicU64::new(UNLIMITED),
+            segment_limit: AtomicU64::new(DEFAULT_SEGMENT_BYTES),
         })
     }
 
@@ -83,6 +87,12 @@ impl CheckpointStore {
     pub fn set_fail_writes_after(&self, bytes: Option<u64>) {
         self.write_budget
             .store(bytes.unwrap_or(UNLIMITED), Ordering::SeqCst);
+    }
+
+    /// Sets the estimated archive bytes per segment of the state files written from now on
+    /// (default 1 GiB; tests use tiny limits to exercise the splitting).
+    pub fn set_segment_limit(&self, bytes: u64) {
+        self.segment_limit.store(bytes, Ordering::SeqCst);
     }
 
     /// Takes `len` bytes from the write budget, or fails as a full disk would.
@@ -108,8 +118,10 @@ impl CheckpointStore {
     }
 
     /// Writes worker `snapshot.worker`'s state file of checkpoint `id` (creating the
-    /// checkpoint directory) and makes it durable: serialize, preallocate, map, copy, msync,
-    /// fsync. Safe to call concurrently for different workers.
+    /// checkpoint directory) and makes it durable: per segment (pieces of
+    /// at most about 1 GiB, so that every rkyv archive stays within its 32-bit offsets)
+    /// serialize, preallocate, map, copy, msync; then the header, fsync. Safe to call
+    /// concurrently for different workers.
     ///
     /// # Errors
     /// [`Error::Checkpoint`] when the snapshot's groups are not strictly ascending inside its
@@ -127,14 +139,9 @@ impl CheckpointStore {
         if chk.join(MANIFEST).exists() {
             return Err(bad(format!("checkpoint {id} is already committed")));
         }
-        let archive = rkyv::to_bytes::<rkyv::rancor::Error>(snapshot)
-            .map_err(|e| bad(format!("cannot archive the snapshot: {e}")))?;
-        let header = StateHeader {
-            version: FORMAT_VERSION,
-            archive_len: archive.len() as u64,
-        }
-        .encode();
-        let len = (HEADER_LEN + archive.len()) as u64;
+        let plan = Plan::new(snapshot, self.segment_limit.load(Ordering::Relaxed));
+        let segments = u32::try_from(plan.len())
+            .map_err(|_| bad(format!("{} segments is too many", plan.len())))?;
 
         fs::create_dir_all(&chk).map_err(|e| Error::io(&chk, e))?;
         let io_err = |e| Error::io(&path, e);
@@ -145,24 +152,67 @@ impl CheckpointStore {
             .truncate(true)
             .open(&path)
             .map_err(io_err)?;
-        self.charge(len).map_err(io_err)?;
-        mmap::preallocate(&file, len).map_err(io_err)?;
+        let mut checksum = crc32fast::Hasher::new();
+        // The header goes in last (it holds the body length); its bytes are checksummed then.
+        let mut len = HEADER_LEN as u64;
+        for i in 0..plan.len() {
+            // One segment's archive in memory at a time; a single segment is the snapshot.
+            let archive = if plan.len() == 1 {
+                rkyv::to_bytes::<rkyv::rancor::Error>(snapshot)
+            } else {
+                rkyv::to_bytes::<rkyv::rancor::Error>(&plan.segment(snapshot, i))
+            }
+            .map_err(|e| bad(format!("cannot archive segment {i}: {e}")))?;
+            let head = segment_header(archive.len());
+            let pad = [0u8; 16];
+            let pad = &pad[..segment_padding(archive.len())];
+            let parts: [&[u8]; 3] = [&head, &archive, pad];
+            len = self.append(&file, len, &parts).map_err(io_err)?;
+            for part in parts {
+                checksum.update(part);
+            }
+        }
+        let header = StateHeader {
+            version: FORMAT_VERSION,
+            body_len: len - HEADER_LEN as u64,
+            segments,
+        }
+        .encode();
         let mut map = mmap::map_for_write(&file).map_err(io_err)?;
         map[..HEADER_LEN].copy_from_slice(&header);
-        map[HEADER_LEN..].copy_from_slice(&archive);
-        map.flush().map_err(io_err)?;
+        map.flush_range(0, HEADER_LEN).map_err(io_err)?;
         drop(map);
         file.sync_all().map_err(io_err)?;
 
-        let mut checksum = crc32fast::Hasher::new();
-        checksum.update(&header);
-        checksum.update(&archive);
+        let mut whole = crc32fast::Hasher::new();
+        whole.update(&header);
+        whole.combine(&checksum);
         Ok(FileEntry {
             name,
             len,
-            checksum: checksum.finalize(),
+            checksum: whole.finalize(),
             key_groups: snapshot.key_groups.clone(),
         })
+    }
+
+    /// Grows `file` from `len` bytes by the `parts` (preallocating the blocks first, so that a
+    /// full disk is an error rather than a SIGBUS), writes them through a map and msyncs
+    /// them. Returns the new length.
+    fn append(&self, file: &File, len: u64, parts: &[&[u8]]) -> io::Result<u64> {
+        let added: usize = parts.iter().map(|p| p.len()).sum();
+        let new_len = len + added as u64;
+        self.charge(added as u64)?;
+        mmap::preallocate(file, new_len)?;
+        let mut map = mmap::map_for_write(file)?;
+        let mut at = usize::try_from(len)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file too large"))?;
+        let from = at;
+        for part in parts {
+            map[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        map.flush_range(from, added)?;
+        Ok(new_len)
     }
 
     /// Commits checkpoint `manifest.id`: checks that the listed files are there with their
@@ -322,6 +372,22 @@ impl CheckpointStore {
         restore::load(path, Some(fingerprint))
     }
 
+    /// [`CheckpointStore::load`], then `check` over every state section
+    /// ([`Restored::verify_sections`]).
+    ///
+    /// # Errors
+    /// As [`CheckpointStore::load`]; [`Error::CheckpointState`] when a section is rejected.
+    pub fn load_checked(
+        &self,
+        path: &Path,
+        fingerprint: u64,
+        check: &mut SectionCheck<'_>,
+    ) -> Result<Restored> {
+        let restored = restore::load(path, Some(fingerprint))?;
+        restored.verify_sections(check)?;
+        Ok(restored)
+    }
+
     /// Loads the newest usable complete checkpoint: a bad one is logged (`warn`) and the
     /// previous one tried. `Ok(None)` when there is no complete checkpoint.
     ///
@@ -329,19 +395,38 @@ impl CheckpointStore {
     /// The newest checkpoint's error when every complete checkpoint is unusable;
     /// [`Error::Io`] when the directory cannot be read.
     pub fn load_latest(&self, fingerprint: u64) -> Result<Option<Restored>> {
+        self.load_latest_checked(fingerprint, &mut |_, _, _| Ok(()))
+    }
+
+    /// [`CheckpointStore::load_latest`] where a checkpoint is usable only when `check` accepts
+    /// every one of its state sections: a checkpoint whose sections do not restore into the
+    /// pipeline (unknown state, undecodable bytes) is skipped for an older one like a corrupt
+    /// one is.
+    ///
+    /// # Errors
+    /// As [`CheckpointStore::load_latest`].
+    pub fn load_latest_checked(
+        &self,
+        fingerprint: u64,
+        check: &mut SectionCheck<'_>,
+    ) -> Result<Option<Restored>> {
         let mut first_error = None;
         for (_, path) in scan(&self.dir)?.into_iter().rev() {
             if !path.join(MANIFEST).exists() {
                 continue;
             }
-            match restore::load(&path, Some(fingerprint)) {
+            let loaded = restore::load(&path, Some(fingerprint))
+                .and_then(|r| r.verify_sections(&mut *check).map(|()| r));
+            match loaded {
                 Ok(restored) => return Ok(Some(restored)),
                 Err(e) => {
-                    let (file, reason) = match &e {
-                        Error::Checkpoint { path, reason } => (path.clone(), reason.clone()),
-                        other => (path.clone(), other.to_string()),
+                    let file = match &e {
+                        Error::Checkpoint { path, .. } | Error::CheckpointState { path, .. } => {
+                            path.clone()
+                        }
+                        _ => path.clone(),
                     };
-                    tracing::warn!(file = %file.display(), %reason, "skipping unusable checkpoint");
+                    tracing::warn!(file = %file.display(), reason = %e, "skipping unusable checkpoint");
                     first_error.get_or_insert(e);
                 }
             }

@@ -71,14 +71,22 @@ fn write_checkpoint(store: &CheckpointStore, keys: u64, workers: usize) -> crate
     Ok(bytes)
 }
 
-/// Restores the checkpoint with `workers` threads; returns the time and the entries restored.
-fn restore(store: &CheckpointStore, workers: usize) -> crate::Result<(Duration, usize)> {
+/// Restores the checkpoint with `workers` threads, after checking every section as the
+/// runtime does ([`crate::checkpoint::check_section`]); returns the whole time, the time of
+/// the load and check, and the entries restored.
+fn restore(store: &CheckpointStore, workers: usize) -> crate::Result<(Duration, Duration, usize)> {
     let started = Instant::now();
+    let mut probe: ValueState<u64, i64> = ValueState::new("sum");
+    let mut check = |_kg: u16, name: &str, bytes: &[u8]| {
+        let states: Vec<&mut dyn KeyedStateStore> = vec![&mut probe];
+        crate::checkpoint::check_section(&states, name, bytes)
+    };
     let restored = Arc::new(
         store
-            .load_latest(0)?
+            .load_latest_checked(0, &mut check)?
             .ok_or_else(|| Error::Runtime("checkpoint vanished".into()))?,
     );
+    let checked = started.elapsed();
     let handles: Vec<_> = (0..workers)
         .map(|w| {
             let restored = restored.clone();
@@ -104,7 +112,7 @@ fn restore(store: &CheckpointStore, workers: usize) -> crate::Result<(Duration, 
     }
     let elapsed = started.elapsed();
     let entries = states.iter().map(|s| s.len()).sum();
-    Ok((elapsed, entries))
+    Ok((elapsed, checked, entries))
 }
 
 /// Runs the restore benchmark and prints `restore_ms_median`.
@@ -122,22 +130,29 @@ pub fn run(keys: u64, workers: usize, runs: usize, json: Option<&Path>) -> crate
             "wrote {bytes} bytes of state for {keys} keys in {:.3} s",
             t.elapsed().as_secs_f64()
         );
-        let mut times = Vec::new();
+        let (mut times, mut checks) = (Vec::new(), Vec::new());
         for run in 1..=runs {
-            let (elapsed, entries) = restore(&store, workers)?;
+            let (elapsed, checked, entries) = restore(&store, workers)?;
             if entries as u64 != keys {
                 return Err(Error::Runtime(format!(
                     "restored {entries} entries, expected {keys}"
                 )));
             }
-            eprintln!("run {run}: restore {:.1} ms", elapsed.as_secs_f64() * 1e3);
+            eprintln!(
+                "run {run}: restore {:.1} ms (of which load and section check {:.1} ms)",
+                elapsed.as_secs_f64() * 1e3,
+                checked.as_secs_f64() * 1e3
+            );
             times.push(elapsed.as_secs_f64() * 1e3);
+            checks.push(checked.as_secs_f64() * 1e3);
         }
         times.sort_by(|a, b| a.total_cmp(b));
+        checks.sort_by(|a, b| a.total_cmp(b));
         let med = times[times.len() / 2];
+        let check_med = checks[checks.len() / 2];
         println!(
             "workload=restore keys={keys} workers={workers} runs={runs} bytes={bytes} restore_ms_median={med:.1} \
-             keys_per_s={:.0}",
+             check_ms_median={check_med:.1} keys_per_s={:.0}",
             keys as f64 / (med / 1e3)
         );
         if let Some(path) = json {
@@ -161,7 +176,7 @@ mod tests {
         let store = CheckpointStore::open(dir.path()).unwrap();
         write_checkpoint(&store, 5_000, 2).unwrap();
         for workers in [1, 2, 3] {
-            let (_, entries) = restore(&store, workers).unwrap();
+            let (_, _, entries) = restore(&store, workers).unwrap();
             assert_eq!(entries, 5_000);
         }
         assert_eq!(

@@ -68,11 +68,19 @@ pub(crate) trait NodeDef: Send + Sync + 'static {
         let _ = name;
         None
     }
+    /// A check of this stage's state sections by a throwaway operator (stages with state).
+    fn state_checker(&self) -> Option<StateCheck> {
+        None
+    }
     /// The sink, for checks, recovery and commits (sinks).
     fn sink_control(&self) -> Option<Arc<dyn SinkControl>> {
         None
     }
 }
+
+/// Checks one state section `(state, bytes)` of a stage.
+pub(crate) type StateCheck =
+    Box<dyn FnMut(&str, &[u8]) -> Result<(), crate::error::StateSectionError> + Send>;
 
 /// The receiving end of an edge, typed by the records it takes: makes the [`Emit`] a task
 /// upstream pushes into on worker `w` (a fused step, an exchange's sending side, a sink).
@@ -299,6 +307,23 @@ impl Dataflow for Graph {
             .iter()
             .filter_map(|(_, n)| n.sink_control())
             .collect()
+    }
+
+    fn section_checker(&self) -> Box<crate::checkpoint::SectionCheck<'static>> {
+        let mut stages: HashMap<String, StateCheck> = self
+            .nodes
+            .iter()
+            .filter_map(|(id, n)| Some((self.names[id].clone(), n.state_checker()?)))
+            .collect();
+        Box::new(move |_kg, name, bytes| {
+            let (stage, state) = name
+                .split_once('/')
+                .ok_or(crate::error::StateSectionError::UnknownState)?;
+            let check = stages
+                .get_mut(stage)
+                .ok_or(crate::error::StateSectionError::UnknownState)?;
+            check(state, bytes)
+        })
     }
 
     fn build(&self, setup: &Setup) -> crate::Result<Vec<Vec<Box<dyn Task>>>> {

@@ -289,6 +289,15 @@ where
             e.connect(me, j, cx);
         }
     }
+    fn state_checker(&self) -> Option<super::graph::StateCheck> {
+        let mut op = (self.factory)();
+        if op.states().is_empty() {
+            return None;
+        }
+        Some(Box::new(move |state, bytes| {
+            crate::checkpoint::check_section(&op.states(), state, bytes)
+        }))
+    }
     fn prepare(&self, me: NodeId, cx: &mut BuildCx<'_>) {
         let setup = cx.setup;
         for j in 0..self.inputs.len() {

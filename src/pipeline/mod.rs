@@ -115,7 +115,15 @@ use std::path::Path;
 /// [`Error::Io`] when the file cannot be read; [`Error::Config`] with every problem (TOML
 /// syntax with line and column, failed overrides, validation errors as `path: message`).
 pub fn load(path: &Path, sets: &[String]) -> Result<Plan, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    // A file that was read but is not text is an invalid pipeline (exit 2), not an I/O error.
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::Config(vec![format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )])
+    })?;
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())

@@ -19,6 +19,8 @@ pub use timestamp::parse_timestamp;
 #[cfg(test)]
 mod csv_tests;
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod json_tests;
 #[cfg(test)]
 mod roundtrip_tests;

@@ -42,11 +42,13 @@ pub(crate) struct Start {
 ///
 /// # Errors
 /// A locked or unusable checkpoint directory; `--restore-required` without a checkpoint; a
-/// checkpoint of another pipeline; an unrewindable source without `--allow-at-least-once`.
+/// checkpoint of another pipeline, or whose state sections `check` rejects; an unrewindable
+/// source without `--allow-at-least-once`.
 pub(crate) fn start(
     cc: &CheckpointConfig,
     fingerprint: u64,
     replayable: bool,
+    check: &mut crate::checkpoint::SectionCheck<'_>,
 ) -> crate::Result<Start> {
     let store = CheckpointStore::open(&cc.dir)?;
     for removed in store.clean_incomplete()? {
@@ -54,8 +56,8 @@ pub(crate) fn start(
     }
     let restored = match &cc.restore {
         RestoreFrom::None => None,
-        RestoreFrom::Latest => store.load_latest(fingerprint)?,
-        RestoreFrom::Path(p) => Some(store.load(p, fingerprint)?),
+        RestoreFrom::Latest => store.load_latest_checked(fingerprint, check)?,
+        RestoreFrom::Path(p) => Some(store.load_checked(p, fingerprint, check)?),
     };
     match &restored {
         None if cc.restore != RestoreFrom::None => {

@@ -81,6 +81,11 @@ pub trait Dataflow: Send {
     fn sources(&self) -> Vec<Arc<dyn SourceControl>>;
     /// Every sink of the graph.
     fn sinks(&self) -> Vec<Arc<dyn SinkControl>>;
+    /// A check of a checkpoint's `(key_group, "stage/state", bytes)` sections against
+    /// throwaway instances of the graph's stages, run before any worker starts, so that a
+    /// checkpoint this job cannot restore is skipped (falling back to an older one) or
+    /// reported (exit 78) before anything was read, written or deleted.
+    fn section_checker(&self) -> Box<crate::checkpoint::SectionCheck<'static>>;
     /// Builds the rings of every edge and each worker's tasks (element `w`: worker `w`'s
     /// tasks, sources first, in topological order).
     ///
@@ -142,7 +147,10 @@ pub fn run_job(graph: &dyn Dataflow, config: &RunConfig) -> crate::Result<JobRep
     sinks.iter().try_for_each(|s| s.check())?;
     let replayable = sources.iter().all(|s| s.replayable());
     let start = match &config.checkpoint {
-        Some(cc) => coordinator::start(cc, config.fingerprint, replayable)?,
+        Some(cc) => {
+            let mut check = graph.section_checker();
+            coordinator::start(cc, config.fingerprint, replayable, &mut *check)?
+        }
         None => Start {
             store: None,
             restored: None,
@@ -477,7 +485,11 @@ impl Run {
 /// they are (their exit codes and messages stand on their own).
 fn worker_error(worker: usize, e: Error) -> Error {
     match e {
-        Error::Data { .. } | Error::Io { .. } | Error::Checkpoint { .. } | Error::Config(_) => e,
+        Error::Data { .. }
+        | Error::Io { .. }
+        | Error::Checkpoint { .. }
+        | Error::CheckpointState { .. }
+        | Error::Config(_) => e,
         other => Error::Worker {
             worker,
             cause: Box::new(other),

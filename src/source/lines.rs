@@ -128,7 +128,7 @@ impl<R: Read> LineReader<R> {
         let begin = self.start;
         self.start = next;
         self.scanned = next;
-        self.lines += 1;
+        self.lines = self.lines.saturating_add(1);
         let end = if end > begin && self.buf[end - 1] == b'\r' {
             end - 1
         } else {
@@ -147,7 +147,7 @@ impl<R: Read> LineReader<R> {
             if let Some(i) = memchr::memchr(b'\n', &self.buf[self.scanned..self.filled]) {
                 self.start = self.scanned + i + 1;
                 self.scanned = self.start;
-                self.lines += 1;
+                self.lines = self.lines.saturating_add(1);
                 return Ok(());
             }
             self.base += self.filled as u64;
@@ -155,7 +155,7 @@ impl<R: Read> LineReader<R> {
             self.scanned = 0;
             self.filled = 0;
             if self.eof {
-                self.lines += 1;
+                self.lines = self.lines.saturating_add(1);
                 return Ok(());
             }
             self.fill()?;

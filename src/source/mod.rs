@@ -10,6 +10,8 @@ pub mod file;
 pub mod generator;
 mod lines;
 pub mod open_loop;
+#[cfg(test)]
+mod robust_tests;
 pub mod stdin;
 pub mod tcp;
 

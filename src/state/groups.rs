@@ -343,24 +343,50 @@ where
         let i = self
             .local(kg)
             .ok_or(CodecError::Invalid("key group outside this worker's range"))?;
-        let Some((&tag, mut input)) = bytes.split_first() else {
-            return Ok(());
-        };
-        let n = u32::decode(&mut input)? as usize;
-        // Do not trust n for the allocation: every entry takes at least one byte.
-        let cap = n.min(input.len());
-        match (tag, self.ttl.is_some()) {
-            (TAG_PLAIN, false) => {
-                let mut staged = Vec::with_capacity(cap);
-                for _ in 0..n {
-                    staged.push((K::decode(&mut input)?, V::decode(&mut input)?));
-                }
-                check_consumed(input)?;
+        match self.decode_section(bytes)? {
+            Staged::Empty => {}
+            Staged::Plain(staged) => {
                 let table = &mut self.plain[i];
                 table.reserve(staged.len());
                 for (k, v) in staged {
                     table.insert(k.stable_hash(), k, v);
                 }
+            }
+            Staged::Timed(staged) => {
+                let table = &mut self.timed[i];
+                table.reserve(staged.len());
+                for (k, e) in staged {
+                    table.insert(k.stable_hash(), k, e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes a section as [`KeyGroupMaps::restore_group`] would, keeping nothing: the
+    /// check of a checkpoint before any worker restores it.
+    ///
+    /// # Errors
+    /// As [`KeyGroupMaps::restore_group`], but for the key group's ownership.
+    pub(crate) fn check_section(&self, bytes: &[u8]) -> Result<(), CodecError> {
+        self.decode_section(bytes).map(drop)
+    }
+
+    /// Decodes a whole section into its entries.
+    fn decode_section(&self, bytes: &[u8]) -> Result<Staged<K, V>, CodecError> {
+        let Some((&tag, mut input)) = bytes.split_first() else {
+            return Ok(Staged::Empty);
+        };
+        let n = u32::decode(&mut input)? as usize;
+        // Do not trust n for the allocation: every entry takes at least one byte.
+        let cap = n.min(input.len());
+        let staged = match (tag, self.ttl.is_some()) {
+            (TAG_PLAIN, false) => {
+                let mut staged = Vec::with_capacity(cap);
+                for _ in 0..n {
+                    staged.push((K::decode(&mut input)?, V::decode(&mut input)?));
+                }
+                Staged::Plain(staged)
             }
             (TAG_TIMED, true) => {
                 let mut staged = Vec::with_capacity(cap);
@@ -369,19 +395,25 @@ where
                     let ts = u64::decode(&mut input)?;
                     staged.push((k, Timed::new(V::decode(&mut input)?, ts)));
                 }
-                check_consumed(input)?;
-                let table = &mut self.timed[i];
-                table.reserve(staged.len());
-                for (k, e) in staged {
-                    table.insert(k.stable_hash(), k, e);
-                }
+                Staged::Timed(staged)
             }
             (TAG_PLAIN, true) => return Err(CodecError::Invalid("section has no TTL timestamps")),
             (TAG_TIMED, false) => return Err(CodecError::Invalid("section has TTL timestamps")),
             _ => return Err(CodecError::Invalid("section tag")),
-        }
-        Ok(())
+        };
+        check_consumed(input)?;
+        Ok(staged)
     }
+}
+
+/// The decoded entries of a section.
+enum Staged<K, V> {
+    /// An empty section.
+    Empty,
+    /// Entries without timestamps.
+    Plain(Vec<(K, V)>),
+    /// Entries with timestamps.
+    Timed(Vec<(K, Timed<V>)>),
 }
 
 /// Checks that a section has no bytes after its last entry.
@@ -415,6 +447,10 @@ macro_rules! keyed_state_store_body {
             bytes: &[u8],
         ) -> Result<(), $crate::state::CodecError> {
             self.maps.restore_group(kg, bytes)
+        }
+
+        fn check_section(&self, bytes: &[u8]) -> Result<(), $crate::state::CodecError> {
+            self.maps.check_section(bytes)
         }
 
         fn entries_in_group(&self, kg: u16) -> usize {

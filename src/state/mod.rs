@@ -91,6 +91,17 @@ pub trait KeyedStateStore: Send {
     /// # Errors
     /// [`CodecError`] when the bytes do not decode.
     fn restore_group(&mut self, kg: u16, bytes: &[u8]) -> Result<(), CodecError>;
+    /// Checks that an encoded section would restore (decodes it, keeps nothing); a restore
+    /// runs it over a checkpoint before any worker starts, so that an unusable checkpoint is
+    /// skipped for an older one. The default accepts everything (the restore itself still
+    /// rejects bad bytes, then without fallback).
+    ///
+    /// # Errors
+    /// [`CodecError`] when the bytes do not decode.
+    fn check_section(&self, bytes: &[u8]) -> Result<(), CodecError> {
+        let _ = bytes;
+        Ok(())
+    }
     /// Number of entries in key group `kg` (with TTL, expired entries not yet removed count).
     fn entries_in_group(&self, kg: u16) -> usize;
 }

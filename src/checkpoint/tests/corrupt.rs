@@ -155,3 +155,20 @@ fn load_latest_falls_back_to_the_previous_good_checkpoint() {
     assert_eq!(path, chk2.join("w1.state"));
     assert!(reason.contains("checksum mismatch"), "{reason}");
 }
+
+#[test]
+fn a_manifest_with_an_impossible_max_parallelism_is_rejected() {
+    for mp in [0u16, 3, 65535] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = CheckpointStore::open(dir.path()).unwrap();
+        let chk = write_checkpoint(&store, 1, 1, 0);
+        // Checksums valid, files still tiling the new range: only the value is wrong.
+        rewrite_manifest(&store, &chk, |m| {
+            m.max_parallelism = mp;
+            m.files[0].key_groups = 0..mp;
+        });
+        let (path, reason) = checkpoint_error(store.load(&chk, FP));
+        assert_eq!(path, chk.join("MANIFEST"));
+        assert!(reason.contains("not a power of two"), "{reason}");
+    }
+}

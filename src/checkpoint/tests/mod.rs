@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 mod corrupt;
 mod model;
+mod segments;
 
 const FP: u64 = 0x00c0_ffee;
 const M: u16 = 8;

@@ -40,11 +40,20 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     /// Checkpoint with `old` workers, restore with `new`: every new worker reads exactly
-    /// the model's sections of its key groups.
+    /// the model's sections of its key groups — also when the state files are split into
+    /// segments of at most `limit` bytes (`None`: the default 1 GiB, one segment).
     #[test]
-    fn rescaled_restore_matches_the_model(state in state(), old in 1u32..5, new in 1u32..5) {
+    fn rescaled_restore_matches_the_model(
+        state in state(),
+        old in 1u32..5,
+        new in 1u32..5,
+        limit in prop::option::of(0u64..300),
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let store = CheckpointStore::open(dir.path()).unwrap();
+        if let Some(limit) = limit {
+            store.set_segment_limit(limit);
+        }
         let mut manifest = Manifest::new(1, FP, M, old);
         for w in 0..old {
             manifest.files.push(store.write_worker_state(1, &split(&state, w, old)).unwrap());

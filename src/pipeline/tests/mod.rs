@@ -2,6 +2,7 @@
 //! `parse_str`, the fingerprint and the example files.
 
 mod errors;
+mod robust;
 mod tcp;
 
 use super::*;

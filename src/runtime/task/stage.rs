@@ -266,20 +266,15 @@ where
     }
 
     fn restore(&mut self, key_group: u16, state: &str, bytes: &[u8]) -> crate::Result<()> {
-        let name = &self.name;
         let mut states = self.op.states();
-        let target = states
-            .iter_mut()
-            .find(|s| s.name() == state)
-            .ok_or_else(|| {
-                crate::Error::Runtime(format!(
-                    "checkpoint holds state {state:?} that stage {name:?} does not have"
-                ))
-            })?;
-        target.restore_group(key_group, bytes).map_err(|e| {
-            crate::Error::Runtime(format!(
-                "stage {name:?} state {state:?} key group {key_group}: {e}"
-            ))
+        // The path is filled in by the reader of the state file (`Error::in_state_file`).
+        crate::checkpoint::restore_section(&mut states, key_group, state, bytes).map_err(|reason| {
+            crate::Error::CheckpointState {
+                path: std::path::PathBuf::new(),
+                key_group,
+                state: format!("{}/{state}", self.name),
+                reason,
+            }
         })
     }
 
