@@ -6,7 +6,7 @@ use crate::exchange::{exchange, Consumer, Keyed, Outbox, Producer};
 use crate::operator::KeyedOperator;
 use crate::runtime::emit::{Emit, ExchangeEmit, MapEmit, SinkEmit};
 use crate::runtime::job::{SinkControl, SourceControl};
-use crate::runtime::task::{SourceTask, StageInputs, StageTask, Task};
+use crate::runtime::task::{EventTime, SourceTask, StageInputs, StageTask, Task};
 use crate::sink::Sink;
 use crate::source::Source;
 use crate::state::key_group::key_group_range;
@@ -55,6 +55,7 @@ where
 pub(crate) struct SourceNode<T> {
     pub source: Arc<dyn Source<T>>,
     pub name: Option<String>,
+    pub event_time: Option<EventTime<T>>,
 }
 
 struct SourceCtl<T> {
@@ -82,7 +83,10 @@ impl<T: Clone + Send + 'static> NodeDef for SourceNode<T> {
         Role::Source
     }
     fn label(&self) -> String {
-        "source".into()
+        match &self.event_time {
+            Some(et) => format!("source(event time, {:?})", et.config),
+            None => "source".into(),
+        }
     }
     fn given_name(&self) -> Option<String> {
         self.name.clone()
@@ -100,13 +104,11 @@ impl<T: Clone + Send + 'static> NodeDef for SourceNode<T> {
             .source
             .open_split(w, setup.workers, setup.resume_of(&name, w))?;
         let out = cx.emit_of::<T>(me, 0, w)?;
-        Ok(Some(Box::new(SourceTask::new(
-            name,
-            split,
-            out,
-            setup.batch_size,
-            setup.last_checkpoint,
-        ))))
+        let mut task = SourceTask::new(name, split, out, setup.batch_size, setup.last_checkpoint);
+        if let Some(et) = &self.event_time {
+            task = task.with_event_time(et.clone(), crate::runtime::worker::now_ms());
+        }
+        Ok(Some(Box::new(task)))
     }
     fn source_control(&self, name: &str) -> Option<Arc<dyn SourceControl>> {
         Some(Arc::new(SourceCtl {

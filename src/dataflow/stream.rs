@@ -26,6 +26,7 @@ use super::nodes::{
 };
 use crate::exchange::{Keyed, LOCAL};
 use crate::operator::{KeyedCoOperator, KeyedOperator, Passthrough};
+use crate::runtime::task::EventTime;
 use crate::runtime::{JobReport, RunConfig};
 use crate::sink::Sink;
 use crate::source::Source;
@@ -129,8 +130,28 @@ impl<T: Clone + Send + 'static> Stream<T> {
         Self::source_node(name.map(str::to_string), Arc::from(source))
     }
 
+    /// A stream reading `source` whose records carry event time: each split emits
+    /// bounded-out-of-orderness watermarks (and goes idle) as `event_time` says.
+    pub fn from_source_with_event_time(
+        name: Option<&str>,
+        source: Box<dyn Source<T>>,
+        event_time: EventTime<T>,
+    ) -> Self {
+        let node = SourceNode {
+            source: Arc::from(source),
+            name: name.map(str::to_string),
+            event_time: Some(event_time),
+        };
+        Self::at(Arc::new(node), None)
+    }
+
     fn source_node(name: Option<String>, source: Arc<dyn Source<T>>) -> Self {
-        Self::at(Arc::new(SourceNode { source, name }), None)
+        let node = SourceNode {
+            source,
+            name,
+            event_time: None,
+        };
+        Self::at(Arc::new(node), None)
     }
 
     fn step<U: Clone + Send + 'static, S: super::nodes::Step<T, U>>(

@@ -22,6 +22,9 @@ pub enum Msg<T> {
     Data(Vec<T>),
     /// Event-time watermark of the sender, in milliseconds.
     Watermark(i64),
+    /// The sender has no records for now and must not hold the watermark back; it rejoins
+    /// with its next watermark.
+    Idle,
     /// Checkpoint barrier `k`: everything before belongs to checkpoint `k`.
     Barrier(u64),
     /// The sender's source is exhausted; nothing follows.

@@ -1,10 +1,9 @@
-//! Barrier alignment and watermark combination over a stage's input channels.
+//! Barrier alignment over a stage's input channels.
 //!
 //! A stage reads `M × N` channels (M input edges, N sending workers each). Barrier `k` on a
 //! channel closes that channel until `k` arrived on every channel that has not ended
-//! (aligned checkpoints, as Flink's); an ended channel never holds alignment back. The
-//! stage's watermark is the minimum over its channels' watermarks, an ended channel counting
-//! as +∞.
+//! (aligned checkpoints, as Flink's); an ended channel never holds alignment back. (The
+//! stage's watermark over the same channels: [`crate::time::WatermarkTracker`].)
 
 /// The state of one input channel.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -21,8 +20,6 @@ pub enum Channel {
 #[derive(Debug)]
 pub struct Aligner {
     channels: Vec<Channel>,
-    watermarks: Vec<i64>,
-    combined: i64,
 }
 
 impl Aligner {
@@ -30,8 +27,6 @@ impl Aligner {
     pub fn new(n: usize) -> Self {
         Aligner {
             channels: vec![Channel::Open; n],
-            watermarks: vec![i64::MIN; n],
-            combined: i64::MIN,
         }
     }
 
@@ -56,31 +51,9 @@ impl Aligner {
         self.channels[i] = Channel::Barrier(k);
     }
 
-    /// Channel `i` ended; returns the new combined watermark if it advanced.
-    pub fn end(&mut self, i: usize) -> Option<i64> {
+    /// Channel `i` ended.
+    pub fn end(&mut self, i: usize) {
         self.channels[i] = Channel::Ended;
-        self.watermark(i, i64::MAX)
-    }
-
-    /// Channel `i`'s watermark moved to `wm`; returns the new combined watermark if it
-    /// advanced (it never goes back).
-    pub fn watermark(&mut self, i: usize, wm: i64) -> Option<i64> {
-        if wm <= self.watermarks[i] {
-            return None;
-        }
-        self.watermarks[i] = wm;
-        let min = self.watermarks.iter().copied().min().unwrap_or(i64::MAX);
-        if min > self.combined {
-            self.combined = min;
-            Some(min)
-        } else {
-            None
-        }
-    }
-
-    /// The combined watermark.
-    pub fn current_watermark(&self) -> i64 {
-        self.combined
     }
 
     /// The barrier all channels are aligned on, if any: every channel is at barrier `k` or
@@ -134,23 +107,5 @@ mod tests {
         assert_eq!(with(&[Barrier(3), Ended]).aligned(), Some(3));
         assert_eq!(with(&[Ended, Ended]).aligned(), None);
         assert_eq!(with(&[Barrier(3), Barrier(4)]).aligned(), None);
-    }
-
-    #[test]
-    fn watermark_is_the_minimum_and_monotone() {
-        let mut a = Aligner::new(3);
-        assert_eq!(a.watermark(0, 10), None);
-        assert_eq!(a.watermark(1, 5), None);
-        assert_eq!(a.watermark(2, 7), Some(5));
-        assert_eq!(
-            a.watermark(1, 4),
-            None,
-            "a channel's watermark never goes back"
-        );
-        assert_eq!(a.watermark(1, 20), Some(7));
-        assert_eq!(a.end(2), Some(10));
-        assert_eq!(a.end(0), Some(20));
-        assert_eq!(a.end(1), Some(i64::MAX));
-        assert!(a.all_ended());
     }
 }

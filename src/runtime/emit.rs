@@ -10,6 +10,7 @@
 use crate::exchange::{Keyed, Msg, Outbox, LOCAL};
 use crate::sink::{SinkPartition, SinkStats};
 use crate::state::KeyGroupRouter;
+use crate::time::WatermarkEvent;
 
 /// Where a task's output goes (one edge or a fused chain of them), on one worker.
 pub trait Emit<T>: Send {
@@ -25,8 +26,8 @@ pub trait Emit<T>: Send {
     /// Sink I/O errors (pre-commit).
     fn barrier(&mut self, k: u64) -> crate::Result<()>;
 
-    /// The sender's event-time watermark advanced to `watermark_ms`.
-    fn watermark(&mut self, watermark_ms: i64);
+    /// The sender's event-time watermark advanced, or the sender went idle.
+    fn watermark(&mut self, event: WatermarkEvent);
 
     /// Nothing follows. Barriers may still come (a finished task takes part in later
     /// checkpoints): exchanges ignore them, sinks pre-commit.
@@ -91,8 +92,8 @@ where
     fn barrier(&mut self, k: u64) -> crate::Result<()> {
         self.next.barrier(k)
     }
-    fn watermark(&mut self, watermark_ms: i64) {
-        self.next.watermark(watermark_ms)
+    fn watermark(&mut self, event: WatermarkEvent) {
+        self.next.watermark(event)
     }
     fn end(&mut self) -> crate::Result<()> {
         self.next.end()
@@ -143,8 +144,8 @@ impl<T: Clone + Send> Emit<T> for FanOut<T> {
     fn barrier(&mut self, k: u64) -> crate::Result<()> {
         self.outs.iter_mut().try_for_each(|o| o.barrier(k))
     }
-    fn watermark(&mut self, watermark_ms: i64) {
-        self.outs.iter_mut().for_each(|o| o.watermark(watermark_ms))
+    fn watermark(&mut self, event: WatermarkEvent) {
+        self.outs.iter_mut().for_each(|o| o.watermark(event))
     }
     fn end(&mut self) -> crate::Result<()> {
         self.outs.iter_mut().try_for_each(|o| o.end())
@@ -176,7 +177,7 @@ impl<T: Send> Emit<T> for Discard {
     fn barrier(&mut self, _k: u64) -> crate::Result<()> {
         Ok(())
     }
-    fn watermark(&mut self, _watermark_ms: i64) {}
+    fn watermark(&mut self, _event: WatermarkEvent) {}
     fn end(&mut self) -> crate::Result<()> {
         Ok(())
     }
@@ -231,7 +232,7 @@ impl<T: Send> Emit<T> for SinkEmit<T> {
         }
         Ok(())
     }
-    fn watermark(&mut self, _watermark_ms: i64) {}
+    fn watermark(&mut self, _event: WatermarkEvent) {}
     fn end(&mut self) -> crate::Result<()> {
         Ok(())
     }
@@ -307,9 +308,12 @@ where
         }
         Ok(())
     }
-    fn watermark(&mut self, watermark_ms: i64) {
+    fn watermark(&mut self, event: WatermarkEvent) {
         if !self.ended {
-            self.outbox.broadcast(|| Msg::Watermark(watermark_ms));
+            self.outbox.broadcast(|| match event {
+                WatermarkEvent::Watermark(wm) => Msg::Watermark(wm),
+                WatermarkEvent::Idle => Msg::Idle,
+            });
         }
     }
     fn end(&mut self) -> crate::Result<()> {

@@ -106,6 +106,7 @@ pub(crate) fn byte_ranges(
                 end: end - base,
                 line: 0,
                 source: String::new(),
+                max_event_time: None,
             });
         }
         base += size;

@@ -112,6 +112,7 @@ where
                 end: cut(worker + 1),
                 line: 0,
                 source: String::new(),
+                max_event_time: None,
             }]
         });
         let pace = self.rate.map(|rate| Pace {

@@ -38,6 +38,10 @@ pub struct RangePosition {
     /// runtime when it records the position, empty inside a split.
     #[serde(default)]
     pub source: String,
+    /// The largest event time the split had read at this position (sources with event time),
+    /// so that a restored split's watermark resumes where it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_event_time: Option<i64>,
 }
 
 /// What a poll of a split produced.

@@ -261,6 +261,7 @@ impl<T> SourceSplit<T> for StdinSplit<T> {
                 end: u64::MAX,
                 line: self.line,
                 source: String::new(),
+                max_event_time: None,
             }],
             None => Vec::new(),
         }

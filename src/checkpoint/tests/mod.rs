@@ -87,6 +87,7 @@ fn write_checkpoint(store: &CheckpointStore, id: u64, workers: u32, salt: u8) ->
                 end: 10_000,
                 line: id,
                 source: String::new(),
+                max_event_time: None,
             }]
         })
         .collect();

@@ -8,7 +8,7 @@
 mod source;
 mod stage;
 
-pub use source::SourceTask;
+pub use source::{EventTime, SourceTask};
 pub use stage::{StageInputs, StageTask};
 
 use super::control::WorkerStats;

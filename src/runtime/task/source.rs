@@ -4,6 +4,32 @@ use super::{Task, TaskCx};
 use crate::runtime::control::WorkerStats;
 use crate::runtime::emit::Emit;
 use crate::source::{Poll, RangePosition, SourceSplit};
+use crate::time::{WatermarkConfig, WatermarkGenerator};
+use std::sync::Arc;
+
+/// How a source's records carry event time: the timestamp of a record, and the watermark
+/// settings of each split.
+pub struct EventTime<T> {
+    /// The record's event time in milliseconds.
+    pub extract: Arc<dyn Fn(&T) -> i64 + Send + Sync>,
+    /// Bounded out-of-orderness, emit interval, idle timeout.
+    pub config: WatermarkConfig,
+}
+
+impl<T> Clone for EventTime<T> {
+    fn clone(&self) -> Self {
+        EventTime {
+            extract: self.extract.clone(),
+            config: self.config,
+        }
+    }
+}
+
+/// A split's watermark generator and the timestamps it reads.
+struct SplitTime<T> {
+    extract: Arc<dyn Fn(&T) -> i64 + Send + Sync>,
+    generator: WatermarkGenerator,
+}
 
 /// Reads batches from a split and pushes them down the chain; injects barriers.
 pub struct SourceTask<T> {
@@ -17,6 +43,8 @@ pub struct SourceTask<T> {
     injected: u64,
     /// Records polled (for splits that do not count themselves).
     polled: u64,
+    /// Event time, when the source has it.
+    time: Option<SplitTime<T>>,
 }
 
 impl<T> SourceTask<T> {
@@ -38,14 +66,36 @@ impl<T> SourceTask<T> {
             running: true,
             injected: last_checkpoint,
             polled: 0,
+            time: None,
         }
+    }
+
+    /// Emits watermarks from the records' event time; a restored split resumes from the
+    /// largest event time its ranges recorded.
+    pub fn with_event_time(mut self, event_time: EventTime<T>, now_ms: u64) -> Self {
+        let mut generator = WatermarkGenerator::new(event_time.config);
+        generator.start(now_ms);
+        if let Some(max) = self.split.position().iter().filter_map(|r| r.max_event_time).min() {
+            generator.restore(max);
+        }
+        self.time = Some(SplitTime {
+            extract: event_time.extract,
+            generator,
+        });
+        self
     }
 
     /// The split's position, tagged with the source's name.
     fn position(&self) -> Vec<RangePosition> {
         let mut p = self.split.position();
+        let max_event_time = self
+            .time
+            .as_ref()
+            .map(|t| t.generator.max_timestamp())
+            .filter(|&ts| ts != i64::MIN);
         for r in &mut p {
             r.source.clone_from(&self.name);
+            r.max_event_time = max_event_time;
         }
         p
     }
@@ -60,13 +110,21 @@ impl<T> SourceTask<T> {
         Ok(())
     }
 
-    /// Reads one batch and pushes it on.
+    /// Reads one batch and pushes it on, then the split's watermark when it is due.
     fn read(&mut self, cx: &mut TaskCx<'_>) -> crate::Result<bool> {
         let poll = self.split.poll_batch(&mut self.buf, self.batch, cx.dead)?;
         let got = self.buf.len();
         self.polled += got as u64;
+        if let Some(t) = &mut self.time {
+            for r in &self.buf {
+                t.generator.on_record((t.extract)(r), cx.now_ms);
+            }
+        }
         if got > 0 {
             self.out.push(&mut self.buf)?;
+        }
+        if let Some(event) = self.time.as_mut().and_then(|t| t.generator.poll(cx.now_ms)) {
+            self.out.watermark(event);
         }
         match poll {
             Poll::Ready if got >= self.batch => {}

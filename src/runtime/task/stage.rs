@@ -20,6 +20,7 @@ use crate::runtime::align::Aligner;
 use crate::runtime::control::WorkerStats;
 use crate::runtime::emit::Emit;
 use crate::state::KeyContext;
+use crate::time::{WatermarkEvent, WatermarkTracker};
 use std::ops::Range;
 
 /// How many records ahead the keyed loop prefetches state.
@@ -42,6 +43,7 @@ pub struct StageTask<K, I, O, Op> {
     op: Op,
     inputs: StageInputs<Keyed<K, I>>,
     aligner: Aligner,
+    watermarks: WatermarkTracker,
     out: Box<dyn Emit<O>>,
     /// One emit per side output of the operator (index = side output index).
     sides: Vec<Box<dyn Emit<O>>>,
@@ -83,6 +85,7 @@ where
             op,
             inputs,
             aligner: Aligner::new(n),
+            watermarks: WatermarkTracker::new(n),
             out,
             sides,
             outputs: Vec::new(),
@@ -146,11 +149,20 @@ where
         self.emit()
     }
 
-    fn on_watermark(&mut self, wm: i64) -> crate::Result<()> {
-        self.op.on_watermark(wm, &mut self.outputs);
-        self.emit()?;
-        self.out.watermark(wm);
-        self.sides.iter_mut().for_each(|s| s.watermark(wm));
+    /// Channel `i` sent `event`: when the combined watermark advances, timers fire and the
+    /// watermark goes downstream; when every input is idle, so is this stage's output.
+    fn on_watermark(&mut self, i: usize, event: WatermarkEvent) -> crate::Result<()> {
+        let forward = match self.watermarks.update(i, event) {
+            Some(wm) => {
+                self.op.on_watermark(wm, &mut self.outputs);
+                self.emit()?;
+                WatermarkEvent::Watermark(wm)
+            }
+            None if self.watermarks.is_idle() => WatermarkEvent::Idle,
+            None => return Ok(()),
+        };
+        self.out.watermark(forward);
+        self.sides.iter_mut().for_each(|s| s.watermark(forward));
         Ok(())
     }
 
@@ -173,15 +185,11 @@ where
                     let _ = self.inputs.returns[i].push(records);
                 }
                 Msg::Barrier(k) => self.aligner.barrier(i, k),
-                Msg::Watermark(wm) => {
-                    if let Some(wm) = self.aligner.watermark(i, wm) {
-                        self.on_watermark(wm)?;
-                    }
-                }
+                Msg::Watermark(wm) => self.on_watermark(i, WatermarkEvent::Watermark(wm))?,
+                Msg::Idle => self.on_watermark(i, WatermarkEvent::Idle)?,
                 Msg::End => {
-                    if let Some(wm) = self.aligner.end(i) {
-                        self.on_watermark(wm)?;
-                    }
+                    self.aligner.end(i);
+                    self.on_watermark(i, WatermarkEvent::Watermark(i64::MAX))?;
                 }
             }
         }

@@ -287,6 +287,7 @@ impl SplitSpool {
                 end: r.end,
                 line: r.line,
                 source: String::new(),
+                max_event_time: None,
             })
             .collect();
         out.push(RangePosition {
@@ -295,6 +296,7 @@ impl SplitSpool {
             end: u64::MAX,
             line: self.live_line,
             source: String::new(),
+            max_event_time: None,
         });
         out
     }
