@@ -61,6 +61,15 @@ pub(crate) fn event_time(row: &Row, i: usize) -> Option<i64> {
     }
 }
 
+/// The output row of window `w` of `key`: key fields, bounds, aggregates.
+fn emit(key: &RowKey, w: &Win, out: &mut Vec<Row>) {
+    let mut row: Row = key.0.iter().cloned().collect();
+    row.push(Value::Ts(w.start));
+    row.push(Value::Ts(w.end));
+    row.extend(w.accs.0.iter().map(Rolling::result));
+    out.push(row);
+}
+
 impl WindowOperator {
     /// A window operator for `cfg`.
     ///
@@ -94,20 +103,11 @@ impl WindowOperator {
         self.cleanup_time(w) <= self.watermark
     }
 
-    /// The output row of window `w` of `key`.
-    fn emit(&self, key: &RowKey, w: &Win, out: &mut Vec<Row>) {
-        let mut row: Row = key.0.iter().cloned().collect();
-        row.push(Value::Ts(w.start));
-        row.push(Value::Ts(w.end));
-        row.extend(w.accs.0.iter().map(Rolling::result));
-        out.push(row);
-    }
-
     /// Registers the fire timer (or emits now, for a window the watermark already passed)
     /// and the cleanup timer of the updated window `w`.
     fn schedule(&mut self, ctx: &KeyContext<'_, RowKey>, w: &Win, out: &mut Vec<Row>) {
         if w.max_timestamp() <= self.watermark {
-            self.emit(ctx.key, w, out);
+            emit(ctx.key, w, out);
         } else {
             self.timers
                 .register(TimeDomain::EventTime, ctx, w.max_timestamp());
@@ -116,6 +116,8 @@ impl WindowOperator {
         self.timers.register(TimeDomain::EventTime, ctx, cleanup);
     }
 
+    /// Folds a record into its tumbling or sliding windows. Timers are registered when a
+    /// window is created (its times never change); the key's windows are updated in place.
     fn process_fixed(
         &mut self,
         ctx: &KeyContext<'_, RowKey>,
@@ -123,33 +125,46 @@ impl WindowOperator {
         row: Row,
         out: &mut Vec<Row>,
     ) {
-        let n = self.cfg.aggs.len();
-        let live: SmallVec<[Win; 4]> = (self.cfg.kind.assign(ts).into_iter())
-            .map(|(s, e)| Win::empty(s, e, n))
-            .filter(|w| !self.is_late(w))
-            .collect();
-        if live.is_empty() {
-            self.late.push(row);
-            return;
-        }
-        let mut set = self.windows.clear(ctx).unwrap_or_default();
-        for new in live {
-            let i = match set
-                .0
-                .iter()
-                .position(|w| w.start == new.start && w.end == new.end)
-            {
-                Some(i) => i,
-                None => {
-                    set.0.push(new);
-                    set.0.len() - 1
-                }
+        let WindowOperator {
+            cfg,
+            windows,
+            timers,
+            watermark,
+            late,
+        } = self;
+        let (wm, lateness) = (*watermark, cfg.allowed_lateness_ms);
+        let mut set: Option<&mut Windows> = None;
+        for (start, end) in cfg.kind.assign(ts) {
+            let max_ts = end.saturating_sub(1);
+            let cleanup = max_ts.saturating_add(lateness);
+            if cleanup <= wm {
+                continue;
+            }
+            if set.is_none() {
+                set = Some(windows.get_or_insert_with(ctx, Windows::default));
+            }
+            let Some(set) = set.as_deref_mut() else {
+                continue;
             };
-            set.0[i].fold(&self.cfg.aggs, &row);
-            let w = set.0[i].clone();
-            self.schedule(ctx, &w, out);
+            let found = set.0.iter().position(|w| w.start == start && w.end == end);
+            let i = found.unwrap_or_else(|| {
+                set.0.push(Win::empty(start, end, cfg.aggs.len()));
+                if max_ts > wm {
+                    timers.register(TimeDomain::EventTime, ctx, max_ts);
+                }
+                if cleanup != max_ts {
+                    timers.register(TimeDomain::EventTime, ctx, cleanup);
+                }
+                set.0.len() - 1
+            });
+            set.0[i].fold(&cfg.aggs, &row);
+            if max_ts <= wm {
+                emit(ctx.key, &set.0[i], out);
+            }
         }
-        self.windows.update(ctx, set);
+        if set.is_none() {
+            late.push(row);
+        }
     }
 
     fn process_session(
@@ -173,7 +188,7 @@ impl WindowOperator {
         if overlapping.is_empty() && self.is_late(&merged) {
             self.late.push(row);
             if !kept.is_empty() {
-                self.windows.update(ctx, Windows(kept));
+                self.windows.update(ctx, Windows(SmallVec::from_vec(kept)));
             }
             return;
         }
@@ -195,7 +210,7 @@ impl WindowOperator {
             }
         }
         self.schedule(ctx, &merged, out);
-        self.windows.update(ctx, Windows(kept));
+        self.windows.update(ctx, Windows(SmallVec::from_vec(kept)));
     }
 
     /// Handles a due timer at `time` of `key`: emits the windows ending there, frees those
@@ -206,7 +221,7 @@ impl WindowOperator {
         };
         for w in &set.0 {
             if w.max_timestamp() == time {
-                self.emit(ctx.key, w, out);
+                emit(ctx.key, w, out);
             }
         }
         set.0.retain(|w| self.cleanup_time(w) > time);

@@ -3,6 +3,7 @@
 use crate::operator::rolling::{Acc, AccState, AggFn, Aggregate, Rolling};
 use crate::record::Row;
 use crate::state::{CodecError, StateCodec};
+use smallvec::SmallVec;
 
 /// One window of a key with its accumulators.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,9 +76,9 @@ fn merge_acc(func: AggFn, a: &Acc, b: &Acc) -> Acc {
 }
 
 /// The windows of one key, in no particular order (few per key: one tumbling window per
-/// pending period, `size / slide` sliding ones, the open sessions).
+/// pending period, `size / slide` sliding ones, the open sessions); one is stored inline.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct Windows(pub Vec<Win>);
+pub struct Windows(pub SmallVec<[Win; 1]>);
 
 impl StateCodec for Windows {
     fn encode(&self, out: &mut Vec<u8>) {
@@ -91,7 +92,7 @@ impl StateCodec for Windows {
 
     fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
         let n = u32::decode(input)? as usize;
-        let mut v = Vec::with_capacity(n.min(input.len()));
+        let mut v = SmallVec::with_capacity(n.min(input.len()));
         for _ in 0..n {
             let (start, end) = (i64::decode(input)?, i64::decode(input)?);
             let accs = AccState::decode(input)?;
