@@ -119,6 +119,7 @@ pub mod rolling;
 pub(crate) mod test_harness;
 pub mod window;
 pub mod zscore;
+pub mod zscore_window;
 
 impl<K, I, O> KeyedOperator<K, I, O> for Box<dyn KeyedOperator<K, I, O>> {
     #[inline]

@@ -2,8 +2,9 @@
 //! across snapshot → restore into another number of workers.
 
 use super::*;
-use crate::operator::rolling::AggFn;
+use crate::operator::rolling::{AggFn, Aggregate};
 use crate::operator::test_harness::{key, sorted, Workers};
+use crate::record::{Row, Value};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
