@@ -6,6 +6,9 @@
 //!   bounded-out-of-orderness watermark (200 ms) advanced after every 1,024 events, as the
 //!   runtime does after a batch, and `i64::MAX` at the end. Rows are built outside the timed
 //!   part; key groups and stable hashes too (the runtime computes them at the source).
+//! * `tumbling_1s/typed`: the same with the generic [`Windowed`] over `u64` keys and
+//!   `(key, value, ts)` tuples (a [`WindowFunction`] keeping `[count, sum, min, max]`), as the
+//!   library API and `weir bench` run it.
 //! * `tumbling_1s/baseline`: the same work as a plain loop: one `AHashMap<key, [i64; 4]>` per
 //!   pending window start in a `BTreeMap`, the due ones drained at each watermark.
 //!
@@ -19,11 +22,11 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 use weir::operator::rolling::{AggFn, Aggregate};
-use weir::operator::window::{WindowConfig, WindowKind, WindowOperator};
+use weir::operator::window::{WindowConfig, WindowFunction, WindowKind, WindowOperator, Windowed};
 use weir::operator::KeyedOperator;
 use weir::record::{Row, RowKey, Value};
 use weir::state::key_group::key_group_of_hash;
-use weir::state::{KeyContext, StableKey};
+use weir::state::{CodecError, KeyContext, StableKey, StateCodec};
 
 const EVENTS: usize = 1_000_000;
 const KEYS: u64 = 10_000;
@@ -106,6 +109,86 @@ fn run_operator(evs: Vec<Event>) -> usize {
     emitted + out.len()
 }
 
+/// `[count, sum, min, max]` of one window.
+#[derive(Clone, Copy)]
+struct W2Acc([i64; 4]);
+
+impl StateCodec for W2Acc {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.0.iter().for_each(|v| v.encode(out));
+    }
+    fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
+        let mut a = [0; 4];
+        for v in &mut a {
+            *v = i64::decode(input)?;
+        }
+        Ok(W2Acc(a))
+    }
+}
+
+/// W2's window function over `(key, value, ts)`.
+struct W2;
+
+type W2Out = (u64, i64, i64, [i64; 4]);
+
+impl WindowFunction<u64, (u64, i64, i64), W2Out> for W2 {
+    type Acc = W2Acc;
+    fn timestamp(&self, input: &(u64, i64, i64)) -> Option<i64> {
+        Some(input.2)
+    }
+    fn create(&self) -> W2Acc {
+        W2Acc([0, 0, i64::MAX, i64::MIN])
+    }
+    fn add(&self, acc: &mut W2Acc, &(_, v, _): &(u64, i64, i64)) {
+        let a = &mut acc.0;
+        *a = [a[0] + 1, a[1].wrapping_add(v), a[2].min(v), a[3].max(v)];
+    }
+    fn merge(&self, acc: &mut W2Acc, o: &W2Acc) {
+        let (a, o) = (&mut acc.0, o.0);
+        *a = [
+            a[0] + o[0],
+            a[1].wrapping_add(o[1]),
+            a[2].min(o[2]),
+            a[3].max(o[3]),
+        ];
+    }
+    fn output(&self, key: &u64, start: i64, end: i64, acc: &W2Acc) -> W2Out {
+        (*key, start, end, acc.0)
+    }
+    fn late(&self, _input: (u64, i64, i64)) -> Option<W2Out> {
+        None
+    }
+}
+
+/// `(key, value, ts, local group, hash)`.
+type Typed = (u64, i64, i64, usize, u64);
+
+fn run_typed(evs: &[Typed]) -> usize {
+    let kind = WindowKind::Tumbling { size: 1_000 };
+    let mut op = Windowed::with_function(kind, 0, W2).expect("valid window");
+    for s in op.states() {
+        s.set_key_groups(0..MAX_PAR);
+    }
+    let (mut out, mut emitted, mut max_ts) = (Vec::new(), 0, i64::MIN);
+    for (i, &(key, v, ts, group, hash)) in evs.iter().enumerate() {
+        max_ts = max_ts.max(ts);
+        let ctx = KeyContext {
+            key: &key,
+            local_group: group,
+            hash,
+            now_ms: 0,
+        };
+        op.process(&ctx, (key, v, ts), &mut out);
+        if i % BATCH == BATCH - 1 {
+            op.on_watermark(max_ts - OOO_MS - 1, &mut out);
+            emitted += black_box(&out).len();
+            out.clear();
+        }
+    }
+    op.on_watermark(i64::MAX, &mut out);
+    emitted + out.len()
+}
+
 fn run_baseline(evs: &[(u64, i64, i64)]) -> usize {
     let mut pending: BTreeMap<i64, AHashMap<u64, [i64; 4]>> = BTreeMap::new();
     let (mut emitted, mut max_ts) = (0, i64::MIN);
@@ -150,6 +233,15 @@ fn tumbling(c: &mut Criterion) {
             _ => unreachable!("generated rows"),
         })
         .collect();
+    let typed: Vec<Typed> = plain
+        .iter()
+        .map(|&(k, v, t)| {
+            let hash = k.stable_hash();
+            (k, v, t, key_group_of_hash(hash, MAX_PAR) as usize, hash)
+        })
+        .collect();
+    assert_eq!(run_typed(&typed), firings);
+    g.bench_function("typed", |b| b.iter(|| run_typed(black_box(&typed))));
     assert_eq!(run_baseline(&plain), firings);
     g.bench_function("baseline", |b| b.iter(|| run_baseline(black_box(&plain))));
     g.finish();
