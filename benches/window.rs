@@ -5,7 +5,8 @@
 //!   events per ms, so 1M events span 10 s: ten windows per key, 100,000 firings), with a
 //!   bounded-out-of-orderness watermark (200 ms) advanced after every 1,024 events, as the
 //!   runtime does after a batch, and `i64::MAX` at the end. Rows are built outside the timed
-//!   part; key groups and stable hashes too (the runtime computes them at the source).
+//!   part; key groups and stable hashes too (the runtime computes them at the source); the
+//!   state of the event 16 ahead is prefetched, as the runtime does.
 //! * `tumbling_1s/typed`: the same with the generic [`Windowed`] over `u64` keys and
 //!   `(key, value, ts)` tuples (a [`WindowFunction`] keeping `[count, sum, min, max]`), as the
 //!   library API and `weir bench` run it.
@@ -34,6 +35,8 @@ const EVENTS_PER_MS: i64 = 100;
 const BATCH: usize = 1_024;
 const OOO_MS: i64 = 200;
 const MAX_PAR: u16 = 128;
+/// How many events ahead the loops prefetch state (the runtime's `PREFETCH_DISTANCE`).
+const PREFETCH: usize = 16;
 
 /// One event as the keyed stage receives it.
 struct Event {
@@ -85,10 +88,20 @@ fn operator() -> WindowOperator {
     op
 }
 
-fn run_operator(evs: Vec<Event>) -> usize {
+/// The events and, per event, its (local group, hash) for prefetching.
+fn events_ahead() -> (Vec<Event>, Vec<(usize, u64)>) {
+    let evs = events();
+    let ahead = evs.iter().map(|e| (e.group, e.hash)).collect();
+    (evs, ahead)
+}
+
+fn run_operator((evs, ahead): (Vec<Event>, Vec<(usize, u64)>)) -> usize {
     let mut op = operator();
     let (mut out, mut emitted, mut max_ts) = (Vec::new(), 0, i64::MIN);
     for (i, e) in evs.into_iter().enumerate() {
+        if let Some(&(g, h)) = ahead.get(i + PREFETCH) {
+            op.prefetch(g, h);
+        }
         if let Some(Value::Ts(t)) = e.row.get(2) {
             max_ts = max_ts.max(*t);
         }
@@ -171,6 +184,9 @@ fn run_typed(evs: &[Typed]) -> usize {
     }
     let (mut out, mut emitted, mut max_ts) = (Vec::new(), 0, i64::MIN);
     for (i, &(key, v, ts, group, hash)) in evs.iter().enumerate() {
+        if let Some(&(_, _, _, g, h)) = evs.get(i + PREFETCH) {
+            op.prefetch(g, h);
+        }
         max_ts = max_ts.max(ts);
         let ctx = KeyContext {
             key: &key,
@@ -222,9 +238,9 @@ fn tumbling(c: &mut Criterion) {
     g.throughput(Throughput::Elements(EVENTS as u64));
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     let firings = KEYS as usize * (EVENTS / EVENTS_PER_MS as usize / 1_000);
-    assert_eq!(run_operator(events()), firings);
+    assert_eq!(run_operator(events_ahead()), firings);
     g.bench_function("operator", |b| {
-        b.iter_batched(events, run_operator, BatchSize::PerIteration)
+        b.iter_batched(events_ahead, run_operator, BatchSize::PerIteration)
     });
     let plain: Vec<(u64, i64, i64)> = events()
         .iter()

@@ -300,6 +300,7 @@ fn records_without_a_timestamp_go_to_late() {
         op.process(ctx, r.clone(), &mut out);
         op.drain_side(0, &mut late);
         assert_eq!(op.side_outputs(), ["late"]);
+        assert_eq!(op.late_count(), 1);
     });
     assert!(out.is_empty());
     assert_eq!(late, [r]);
