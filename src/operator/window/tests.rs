@@ -323,7 +323,8 @@ fn idle_split_stops_holding_windows_back_and_rejoins() {
     let mut w = Workers::new(1, &mk, |op: &mut WindowOperator| op.states());
     let (mut out, mut late) = (Vec::new(), Vec::new());
     // (processing time, split, event time, value); `None`: only a poll.
-    let script: &[(u64, usize, Option<(i64, i64)>)] = &[
+    type Step = (u64, usize, Option<(i64, i64)>);
+    let script: &[Step] = &[
         (0, 0, Some((10, 1))),
         (0, 1, Some((20, 2))),
         (10, 0, Some((150, 3))), // split 1 is silent: [0, 100) must wait
