@@ -109,6 +109,7 @@ where
     }
 }
 
+mod co_box;
 pub mod dedup;
 pub mod dedup_event;
 pub mod interval_join;
