@@ -148,17 +148,19 @@ where
         } = self;
         let wm = *watermark;
         let mut set: Option<&mut Windows<F::Acc>> = None;
-        for (start, end) in kind.assign(ts) {
+        // Taken by the first live window: the key's entry is created only then.
+        let mut windows = Some(windows);
+        kind.for_each_window(ts, |start, end| {
             let max_ts = end.saturating_sub(1);
             let cleanup = max_ts.saturating_add(*lateness);
             if cleanup <= wm {
-                continue;
+                return;
             }
-            if set.is_none() {
-                set = Some(windows.get_or_insert_with(ctx, Windows::default));
+            if let Some(w) = windows.take() {
+                set = Some(w.get_or_insert_with(ctx, Windows::default));
             }
             let Some(set) = set.as_deref_mut() else {
-                continue;
+                return;
             };
             let found = set.0.iter().position(|w| w.start == start && w.end == end);
             let i = found.unwrap_or_else(|| {
@@ -180,7 +182,7 @@ where
             if max_ts <= wm {
                 out.push(f.output(ctx.key, start, end, &w.acc));
             }
-        }
+        });
         if set.is_none() {
             self.push_late(input);
         }
