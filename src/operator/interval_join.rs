@@ -50,6 +50,8 @@ pub struct IntervalJoinOperator {
     watermark: i64,
     /// Late rows not yet drained: left, right.
     late: [Vec<Row>; 2],
+    /// Late rows so far, both sides (for the run summary).
+    late_count: u64,
 }
 
 impl IntervalJoinOperator {
@@ -70,6 +72,7 @@ impl IntervalJoinOperator {
             timers: TimerService::new("interval_join_timers"),
             watermark: i64::MIN,
             late: [Vec::new(), Vec::new()],
+            late_count: 0,
         })
     }
 
@@ -99,6 +102,7 @@ impl IntervalJoinOperator {
             Some(ts) if ts > self.watermark => ts,
             _ => {
                 self.late[usize::from(!left)].push(row);
+                self.late_count += 1;
                 return;
             }
         };
@@ -131,6 +135,11 @@ impl IntervalJoinOperator {
         if !sides.is_empty() {
             self.rows.update(ctx, sides);
         }
+    }
+
+    /// Late rows so far, both sides (for the run summary).
+    pub fn late_count(&self) -> u64 {
+        self.late_count
     }
 
     /// Rows held, both sides, all keys (for tests and metrics).

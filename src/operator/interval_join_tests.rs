@@ -128,3 +128,30 @@ fn bounds_are_checked_and_side_outputs_named() {
     let op = IntervalJoinOperator::new(IntervalJoinConfig { lower: -1, ..cfg }).expect("valid");
     assert_eq!(op.side_outputs(), ["late_left", "late_right"]);
 }
+
+#[test]
+fn late_rows_are_counted_and_drained_per_side() {
+    let cfg = IntervalJoinConfig {
+        left_ts: 2,
+        right_ts: 2,
+        lower: 0,
+        upper: 5,
+    };
+    let mk = move || IntervalJoinOperator::new(cfg).expect("valid");
+    let mut w = Workers::new(1, &mk, |op: &mut IntervalJoinOperator| {
+        KeyedCoOperator::states(op)
+    });
+    let mut out = Vec::new();
+    w.ops[0].1.on_watermark(100, &mut out);
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    w.with_key(&key("k1"), 0, |op, ctx| {
+        op.process1(ctx, row(1, 100, 1), &mut out);
+        op.process2(ctx, row(1, 50, 2), &mut out);
+        op.process2(ctx, row(1, 101, 3), &mut out);
+        op.drain_side(0, &mut left);
+        op.drain_side(1, &mut right);
+        assert_eq!(op.late_count(), 2);
+    });
+    assert!(out.is_empty(), "late rows join nothing");
+    assert_eq!((left, right), (vec![row(1, 100, 1)], vec![row(1, 50, 2)]));
+}

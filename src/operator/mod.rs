@@ -109,6 +109,7 @@ where
     }
 }
 
+mod co_box;
 pub mod dedup;
 pub mod dedup_event;
 pub mod interval_join;
@@ -119,6 +120,7 @@ pub mod rolling;
 pub(crate) mod test_harness;
 pub mod window;
 pub mod zscore;
+pub mod zscore_window;
 
 impl<K, I, O> KeyedOperator<K, I, O> for Box<dyn KeyedOperator<K, I, O>> {
     #[inline]

@@ -78,25 +78,34 @@ impl WindowKind {
     /// `i64::MIN`. Lengths must be valid ([`WindowKind::validate`]); invalid ones give none.
     pub fn assign(&self, ts: i64) -> SmallVec<[(i64, i64); 4]> {
         let mut out = SmallVec::new();
+        self.for_each_window(ts, |s, e| out.push((s, e)));
+        out
+    }
+
+    /// Calls `f(start, end)` for each window of [`WindowKind::assign`], without collecting
+    /// them (the per-record path).
+    #[inline]
+    pub fn for_each_window(&self, ts: i64, mut f: impl FnMut(i64, i64)) {
         match *self {
             WindowKind::Tumbling { size } if size > 0 => {
                 let start = ts.saturating_sub(ts.rem_euclid(size));
-                out.push((start, start.saturating_add(size)));
+                f(start, start.saturating_add(size));
             }
             WindowKind::Sliding { size, slide } if size > 0 && slide > 0 => {
                 let mut start = ts.saturating_sub(ts.rem_euclid(slide));
-                while start.saturating_add(size) > ts && out.len() as i64 <= size / slide {
-                    out.push((start, start.saturating_add(size)));
+                let mut n = 0;
+                while start.saturating_add(size) > ts && n <= size / slide {
+                    f(start, start.saturating_add(size));
+                    n += 1;
                     match start.checked_sub(slide) {
                         Some(s) => start = s,
                         None => break,
                     }
                 }
             }
-            WindowKind::Session { gap } if gap > 0 => out.push((ts, ts.saturating_add(gap))),
+            WindowKind::Session { gap } if gap > 0 => f(ts, ts.saturating_add(gap)),
             _ => {}
         }
-        out
     }
 
     /// Whether windows of this kind merge (sessions).

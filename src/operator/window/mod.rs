@@ -1,80 +1,103 @@
-//! Event-time windows per key: tumbling, sliding and (merging) session windows with the
-//! aggregates of [`rolling`](super::rolling).
+//! Event-time windows per key: tumbling, sliding and (merging) session windows.
 //!
-//! Output row: the key fields, `window_start`, `window_end` (timestamps), then one value per
-//! aggregate. A window `[start, end)` is emitted when the watermark reaches `end - 1`, and
-//! again, updated, for every allowed-late record (one arriving after that but while the
-//! watermark is below `end - 1 + allowed_lateness`). Its state is freed when the watermark
-//! reaches `end - 1 + allowed_lateness`. A record none of whose windows accepts it any more
-//! (or without a timestamp) goes to the side output `late`, unchanged.
+//! [`Windowed`] is generic over the key, the input and a [`WindowFunction`] (the timestamp of
+//! an input, an accumulator, its merge, the output); [`WindowOperator`] is the instance of the
+//! CLI's rows with the aggregates of [`rolling`](super::rolling), whose output row is the key
+//! fields, `window_start`, `window_end` (timestamps), then one value per aggregate.
+//!
+//! A window `[start, end)` is emitted when the watermark reaches `end - 1`, and again,
+//! updated, for every allowed-late input (one arriving after that while the watermark is
+//! below `end - 1 + allowed_lateness`). Its state is freed when the watermark reaches
+//! `end - 1 + allowed_lateness`. An input none of whose windows accepts it any more (or
+//! without a timestamp) goes to the side output `late` ([`WindowFunction::late`]).
+//!
+//! Session windows: an input at `ts` opens `[ts, ts + gap)`; windows of a key that overlap
+//! (`a.start < b.end && b.start < a.end`; touching is not overlapping) merge.
 //!
 //! State: the windows of each key ([`Windows`] in a [`ValueState`]) and one event-time timer
-//! per pending fire or cleanup time ([`TimerService`]), both per key group. The current
-//! watermark is not keyed state: after a restore the runtime must call
-//! [`KeyedOperator::on_watermark`] with the checkpointed watermark before any record (no
-//! timer fires then: the due ones fired before the checkpoint).
+//! per pending fire or cleanup time ([`TimerService`]), both per key group: firing scans
+//! only what is due. The current watermark is not keyed state: after a restore the runtime
+//! must call [`KeyedOperator::on_watermark`] with the checkpointed watermark before any
+//! input (no timer fires then: the due ones fired before the checkpoint).
 
 mod assign;
+mod rows;
 mod state;
 #[cfg(test)]
 mod tests;
 
 pub use assign::{WindowKind, WindowKindError, MAX_WINDOWS_PER_RECORD};
+pub(crate) use rows::event_time;
+pub use rows::{RowAggregates, WindowConfig, WindowOperator};
 pub use state::{Win, Windows};
 
-use super::rolling::{Aggregate, Rolling};
 use super::KeyedOperator;
-use crate::record::{Row, RowKey, Value};
-use crate::state::{KeyContext, KeyedStateStore, ValueState};
+use crate::state::{KeyContext, KeyedStateStore, StableKey, StateCodec, ValueState};
 use crate::time::{TimeDomain, TimerService};
 use smallvec::SmallVec;
+use std::hash::Hash;
 
-/// What a window operator computes.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WindowConfig {
-    /// Tumbling, sliding or session.
-    pub kind: WindowKind,
-    /// How long after `end - 1` a window still accepts (and re-emits for) records, ms `>= 0`.
-    pub allowed_lateness_ms: i64,
-    /// Index of the event-time field (a timestamp or i64 of ms) in the input rows.
-    pub ts_field: usize,
-    /// The aggregates, in output order.
-    pub aggs: Vec<Aggregate>,
+/// What a window computes over its inputs (Flink's `AggregateFunction` plus the timestamp
+/// assigner and the result of a fired window).
+pub trait WindowFunction<K, I, O>: Send {
+    /// The accumulator of one window (part of the checkpoint through its codec).
+    type Acc: Clone + StateCodec + Send;
+    /// The event time of `input`; `None` sends it to the `late` side output.
+    fn timestamp(&self, input: &I) -> Option<i64>;
+    /// The accumulator of an empty window.
+    fn create(&self) -> Self::Acc;
+    /// Folds `input` into `acc`.
+    fn add(&self, acc: &mut Self::Acc, input: &I);
+    /// Folds `other` (another window's accumulator) into `acc` (sessions merging).
+    fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc);
+    /// The output of window `[start, end)` of `key`.
+    fn output(&self, key: &K, start: i64, end: i64, acc: &Self::Acc) -> O;
+    /// What a late input becomes on the `late` side output (`None`: counted only).
+    fn late(&self, input: I) -> Option<O>;
 }
 
-/// The window operator over rows keyed by [`RowKey`]; see the module docs.
-pub struct WindowOperator {
-    cfg: WindowConfig,
-    windows: ValueState<RowKey, Windows>,
-    timers: TimerService<RowKey>,
+/// The window operator, generic over the window function; see the module docs.
+pub struct Windowed<K, I, O, F: WindowFunction<K, I, O>> {
+    kind: WindowKind,
+    /// ms, `>= 0`.
+    lateness: i64,
+    f: F,
+    windows: ValueState<K, Windows<F::Acc>>,
+    timers: TimerService<K>,
     /// The current watermark (`i64::MIN`: none yet).
     watermark: i64,
-    /// Late records not yet drained.
-    late: Vec<Row>,
+    /// Late inputs not yet drained.
+    late: Vec<O>,
+    /// Late inputs so far (also those with no side-output form).
+    late_count: u64,
+    _input: std::marker::PhantomData<fn(I)>,
 }
 
-/// The event time of `row`'s field `i` (a timestamp or an integer), if it has one.
-pub(crate) fn event_time(row: &Row, i: usize) -> Option<i64> {
-    match row.get(i) {
-        Some(Value::Ts(t) | Value::I64(t)) => Some(*t),
-        _ => None,
-    }
-}
-
-impl WindowOperator {
-    /// A window operator for `cfg`.
+impl<K, I, O, F> Windowed<K, I, O, F>
+where
+    K: Hash + Eq + Clone + StableKey + StateCodec + Send,
+    F: WindowFunction<K, I, O>,
+{
+    /// A window operator of `kind` with `allowed_lateness_ms` (negative = 0) computing `f`.
     ///
     /// # Errors
     /// [`WindowKindError`] when the window lengths are invalid.
-    pub fn new(mut cfg: WindowConfig) -> Result<Self, WindowKindError> {
-        cfg.kind.validate()?;
-        cfg.allowed_lateness_ms = cfg.allowed_lateness_ms.max(0);
-        Ok(WindowOperator {
-            cfg,
+    pub fn with_function(
+        kind: WindowKind,
+        allowed_lateness_ms: i64,
+        f: F,
+    ) -> Result<Self, WindowKindError> {
+        kind.validate()?;
+        Ok(Windowed {
+            kind,
+            lateness: allowed_lateness_ms.max(0),
+            f,
             windows: ValueState::new("window"),
             timers: TimerService::new("window_timers"),
             watermark: i64::MIN,
             late: Vec::new(),
+            late_count: 0,
+            _input: std::marker::PhantomData,
         })
     }
 
@@ -83,31 +106,26 @@ impl WindowOperator {
         self.watermark
     }
 
-    /// When the state of a window ending at `end` is freed (its cleanup timer).
-    fn cleanup_time(&self, w: &Win) -> i64 {
-        w.max_timestamp()
-            .saturating_add(self.cfg.allowed_lateness_ms)
+    /// Late inputs so far (for the run summary).
+    pub fn late_count(&self) -> u64 {
+        self.late_count
     }
 
-    /// Whether a window is past its allowed lateness (accepts no record).
-    fn is_late(&self, w: &Win) -> bool {
-        self.cleanup_time(w) <= self.watermark
+    fn push_late(&mut self, input: I) {
+        self.late_count += 1;
+        self.late.extend(self.f.late(input));
     }
 
-    /// The output row of window `w` of `key`.
-    fn emit(&self, key: &RowKey, w: &Win, out: &mut Vec<Row>) {
-        let mut row: Row = key.0.iter().cloned().collect();
-        row.push(Value::Ts(w.start));
-        row.push(Value::Ts(w.end));
-        row.extend(w.accs.0.iter().map(Rolling::result));
-        out.push(row);
+    /// When the state of window `w` is freed (its cleanup timer).
+    fn cleanup_time<A>(&self, w: &Win<A>) -> i64 {
+        w.max_timestamp().saturating_add(self.lateness)
     }
 
     /// Registers the fire timer (or emits now, for a window the watermark already passed)
     /// and the cleanup timer of the updated window `w`.
-    fn schedule(&mut self, ctx: &KeyContext<'_, RowKey>, w: &Win, out: &mut Vec<Row>) {
+    fn schedule(&mut self, ctx: &KeyContext<'_, K>, w: &Win<F::Acc>, out: &mut Vec<O>) {
         if w.max_timestamp() <= self.watermark {
-            self.emit(ctx.key, w, out);
+            out.push(self.f.output(ctx.key, w.start, w.end, &w.acc));
         } else {
             self.timers
                 .register(TimeDomain::EventTime, ctx, w.max_timestamp());
@@ -116,72 +134,90 @@ impl WindowOperator {
         self.timers.register(TimeDomain::EventTime, ctx, cleanup);
     }
 
-    fn process_fixed(
-        &mut self,
-        ctx: &KeyContext<'_, RowKey>,
-        ts: i64,
-        row: Row,
-        out: &mut Vec<Row>,
-    ) {
-        let n = self.cfg.aggs.len();
-        let live: SmallVec<[Win; 4]> = (self.cfg.kind.assign(ts).into_iter())
-            .map(|(s, e)| Win::empty(s, e, n))
-            .filter(|w| !self.is_late(w))
-            .collect();
-        if live.is_empty() {
-            self.late.push(row);
-            return;
-        }
-        let mut set = self.windows.clear(ctx).unwrap_or_default();
-        for new in live {
-            let i = match set
-                .0
-                .iter()
-                .position(|w| w.start == new.start && w.end == new.end)
-            {
-                Some(i) => i,
-                None => {
-                    set.0.push(new);
-                    set.0.len() - 1
-                }
+    /// Folds an input into its tumbling or sliding windows. Timers are registered when a
+    /// window is created (its times never change); the key's windows are updated in place.
+    fn process_fixed(&mut self, ctx: &KeyContext<'_, K>, ts: i64, input: I, out: &mut Vec<O>) {
+        let Windowed {
+            kind,
+            lateness,
+            f,
+            windows,
+            timers,
+            watermark,
+            ..
+        } = self;
+        let wm = *watermark;
+        let mut set: Option<&mut Windows<F::Acc>> = None;
+        // Taken by the first live window: the key's entry is created only then.
+        let mut windows = Some(windows);
+        kind.for_each_window(ts, |start, end| {
+            let max_ts = end.saturating_sub(1);
+            let cleanup = max_ts.saturating_add(*lateness);
+            if cleanup <= wm {
+                return;
+            }
+            if let Some(w) = windows.take() {
+                set = Some(w.get_or_insert_with(ctx, Windows::default));
+            }
+            let Some(set) = set.as_deref_mut() else {
+                return;
             };
-            set.0[i].fold(&self.cfg.aggs, &row);
-            let w = set.0[i].clone();
-            self.schedule(ctx, &w, out);
+            let found = set.0.iter().position(|w| w.start == start && w.end == end);
+            let i = found.unwrap_or_else(|| {
+                set.0.push(Win {
+                    start,
+                    end,
+                    acc: f.create(),
+                });
+                if max_ts > wm {
+                    timers.register(TimeDomain::EventTime, ctx, max_ts);
+                }
+                if cleanup != max_ts {
+                    timers.register(TimeDomain::EventTime, ctx, cleanup);
+                }
+                set.0.len() - 1
+            });
+            let w = &mut set.0[i];
+            f.add(&mut w.acc, &input);
+            if max_ts <= wm {
+                out.push(f.output(ctx.key, start, end, &w.acc));
+            }
+        });
+        if set.is_none() {
+            self.push_late(input);
         }
-        self.windows.update(ctx, set);
     }
 
-    fn process_session(
-        &mut self,
-        ctx: &KeyContext<'_, RowKey>,
-        ts: i64,
-        row: Row,
-        out: &mut Vec<Row>,
-    ) {
-        let n = self.cfg.aggs.len();
-        let Some(&(start, end)) = self.cfg.kind.assign(ts).first() else {
-            self.late.push(row);
+    /// Opens the input's session window, merging the key's windows it overlaps.
+    fn process_session(&mut self, ctx: &KeyContext<'_, K>, ts: i64, input: I, out: &mut Vec<O>) {
+        let Some(&(start, end)) = self.kind.assign(ts).first() else {
+            self.push_late(input);
             return;
         };
-        let mut merged = Win::empty(start, end, n);
+        let mut merged = Win {
+            start,
+            end,
+            acc: self.f.create(),
+        };
         let set = self.windows.clear(ctx).unwrap_or_default();
-        let (overlapping, mut kept): (Vec<Win>, Vec<Win>) = set
+        let (overlapping, mut kept): (Vec<_>, Vec<_>) = set
             .0
             .into_iter()
             .partition(|w| w.start < merged.end && merged.start < w.end);
-        if overlapping.is_empty() && self.is_late(&merged) {
-            self.late.push(row);
+        if overlapping.is_empty() && self.cleanup_time(&merged) <= self.watermark {
+            self.push_late(input);
             if !kept.is_empty() {
-                self.windows.update(ctx, Windows(kept));
+                self.windows.update(ctx, Windows(SmallVec::from_vec(kept)));
             }
             return;
         }
         for w in &overlapping {
-            merged.merge(&self.cfg.aggs, w);
+            merged.start = merged.start.min(w.start);
+            merged.end = merged.end.max(w.end);
+            self.f.merge(&mut merged.acc, &w.acc);
         }
-        merged.fold(&self.cfg.aggs, &row);
-        // Timers of the merged-away windows that no remaining window needs.
+        self.f.add(&mut merged.acc, &input);
+        // Delete the timers of merged-away windows that no remaining window needs.
         kept.push(merged.clone());
         let needed: Vec<i64> = kept
             .iter()
@@ -195,18 +231,18 @@ impl WindowOperator {
             }
         }
         self.schedule(ctx, &merged, out);
-        self.windows.update(ctx, Windows(kept));
+        self.windows.update(ctx, Windows(SmallVec::from_vec(kept)));
     }
 
-    /// Handles a due timer at `time` of `key`: emits the windows ending there, frees those
+    /// Handles a due timer at `time`: emits the key's windows ending there, frees those
     /// past their cleanup time.
-    fn on_timer(&mut self, ctx: &KeyContext<'_, RowKey>, time: i64, out: &mut Vec<Row>) {
+    fn on_timer(&mut self, ctx: &KeyContext<'_, K>, time: i64, out: &mut Vec<O>) {
         let Some(mut set) = self.windows.clear(ctx) else {
             return;
         };
         for w in &set.0 {
             if w.max_timestamp() == time {
-                self.emit(ctx.key, w, out);
+                out.push(self.f.output(ctx.key, w.start, w.end, &w.acc));
             }
         }
         set.0.retain(|w| self.cleanup_time(w) > time);
@@ -216,13 +252,19 @@ impl WindowOperator {
     }
 }
 
-impl KeyedOperator<RowKey, Row, Row> for WindowOperator {
-    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
-        let Some(ts) = event_time(&input, self.cfg.ts_field) else {
-            self.late.push(input);
+impl<K, I, O, F> KeyedOperator<K, I, O> for Windowed<K, I, O, F>
+where
+    K: Hash + Eq + Clone + StableKey + StateCodec + Send,
+    I: Send,
+    O: Send,
+    F: WindowFunction<K, I, O>,
+{
+    fn process(&mut self, ctx: &KeyContext<'_, K>, input: I, out: &mut Vec<O>) {
+        let Some(ts) = self.f.timestamp(&input) else {
+            self.push_late(input);
             return;
         };
-        if self.cfg.kind.is_merging() {
+        if self.kind.is_merging() {
             self.process_session(ctx, ts, input, out);
         } else {
             self.process_fixed(ctx, ts, input, out);
@@ -238,7 +280,7 @@ impl KeyedOperator<RowKey, Row, Row> for WindowOperator {
         vec![&mut self.windows, &mut self.timers]
     }
 
-    fn on_watermark(&mut self, watermark_ms: i64, out: &mut Vec<Row>) {
+    fn on_watermark(&mut self, watermark_ms: i64, out: &mut Vec<O>) {
         if watermark_ms <= self.watermark {
             return;
         }
@@ -252,7 +294,7 @@ impl KeyedOperator<RowKey, Row, Row> for WindowOperator {
         vec!["late"]
     }
 
-    fn drain_side(&mut self, index: usize, out: &mut Vec<Row>) {
+    fn drain_side(&mut self, index: usize, out: &mut Vec<O>) {
         if index == 0 {
             out.append(&mut self.late);
         }

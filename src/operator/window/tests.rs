@@ -2,8 +2,9 @@
 //! across snapshot → restore into another number of workers.
 
 use super::*;
-use crate::operator::rolling::AggFn;
+use crate::operator::rolling::{AggFn, Aggregate};
 use crate::operator::test_harness::{key, sorted, Workers};
+use crate::record::{Row, Value};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -299,7 +300,74 @@ fn records_without_a_timestamp_go_to_late() {
         op.process(ctx, r.clone(), &mut out);
         op.drain_side(0, &mut late);
         assert_eq!(op.side_outputs(), ["late"]);
+        assert_eq!(op.late_count(), 1);
     });
     assert!(out.is_empty());
     assert_eq!(late, [r]);
+}
+
+/// Two source splits through generators and a tracker into a tumbling window: while split 1
+/// is silent it holds the window back; once idle it does not; when it comes back its old
+/// records are late, its new ones count.
+#[test]
+fn idle_split_stops_holding_windows_back_and_rejoins() {
+    use crate::time::{WatermarkConfig, WatermarkEvent, WatermarkGenerator, WatermarkTracker};
+    let cfg = WatermarkConfig {
+        max_out_of_orderness_ms: 0,
+        interval_ms: 0,
+        idle_timeout_ms: Some(1_000),
+    };
+    let mut splits = [WatermarkGenerator::new(cfg), WatermarkGenerator::new(cfg)];
+    let mut tracker = WatermarkTracker::new(2);
+    let mk = make(WindowKind::Tumbling { size: 100 }, 0);
+    let mut w = Workers::new(1, &mk, |op: &mut WindowOperator| op.states());
+    let (mut out, mut late) = (Vec::new(), Vec::new());
+    // (processing time, split, event time, value); `None`: only a poll.
+    type Step = (u64, usize, Option<(i64, i64)>);
+    let script: &[Step] = &[
+        (0, 0, Some((10, 1))),
+        (0, 1, Some((20, 2))),
+        (10, 0, Some((150, 3))), // split 1 is silent: [0, 100) must wait
+        (500, 0, Some((250, 4))),
+        (1_000, 1, None), // split 1 idle: the watermark jumps to split 0's 249
+        (1_200, 1, Some((50, 5))), // split 1 rejoins: 50 is late
+        (1_200, 1, Some((260, 6))),
+    ];
+    let mut fired_at = Vec::new();
+    for (step, &(now, split, rec)) in script.iter().enumerate() {
+        if let Some((ts, v)) = rec {
+            splits[split].on_record(ts, now);
+            w.with_key(&key("k0"), now, |op, ctx| {
+                op.process(ctx, row(0, ts, v), &mut out);
+                op.drain_side(0, &mut late);
+            });
+        }
+        for (s, g) in splits.iter_mut().enumerate() {
+            let Some(ev) = g.poll(now) else { continue };
+            if let Some(wm) = tracker.update(s, ev) {
+                let before = out.len();
+                w.ops[0].1.on_watermark(wm, &mut out);
+                fired_at.extend(std::iter::repeat_n(step, out.len() - before));
+            }
+            if s == 1 && now == 1_000 {
+                assert_eq!(ev, WatermarkEvent::Idle);
+            }
+        }
+    }
+    assert_eq!(
+        fired_at,
+        [4, 4],
+        "[0, 100) and [100, 200) fire once split 1 is idle"
+    );
+    assert_eq!(
+        sorted(&out),
+        sorted(&[out_row(0, 0, 100, &[1, 2]), out_row(0, 100, 200, &[3])])
+    );
+    assert_eq!(late, [row(0, 50, 5)]);
+    for (s, g) in splits.iter_mut().enumerate() {
+        if let Some(wm) = tracker.update(s, g.end()) {
+            w.ops[0].1.on_watermark(wm, &mut out);
+        }
+    }
+    assert_eq!(out.last(), Some(&out_row(0, 200, 300, &[4, 6])));
 }
