@@ -8,7 +8,7 @@ use crate::pipeline::spec::{DecodeSpec, Format, KeyedOp, Plan, SinkSpec, SourceS
 use crate::record::{
     CsvDecoder, CsvEncoder, JsonLinesDecoder, JsonLinesEncoder, Row, RowKey, Schema, Value,
 };
-use crate::runtime::{Job, Stream};
+use crate::runtime::Job;
 use crate::sink::file::FileSink;
 use crate::sink::null::NullSink;
 use crate::sink::stdout::StdoutSink;
@@ -136,6 +136,10 @@ pub fn operator(op: &KeyedOp) -> RowOperator {
                 .collect(),
         )),
         KeyedOp::Dedup { ttl } => Box::new(Dedup::new(*ttl)),
+        KeyedOp::Window(w) => Box::new(
+            crate::operator::window::WindowOperator::new(w.config())
+                .expect("window lengths are validated by the pipeline loader"),
+        ),
         KeyedOp::ZScore {
             index,
             threshold,
@@ -156,7 +160,8 @@ pub fn job(plan: &Plan) -> Job {
         return super::build_graph::job(graph);
     }
     let pre = Arc::new(plan.pre.clone());
-    let stream = Stream::from_source(source(plan));
+    let stream =
+        super::build_graph::source_stream("source", &plan.source, plan.event_time.as_ref());
     let stream = if pre.is_empty() {
         stream
     } else {

@@ -114,6 +114,10 @@ impl Canon {
                     self.str(&a.out_name);
                 }
             }
+            Some(KeyedOp::Window(w)) => {
+                self.u8(4);
+                self.str(&format!("{w:?}"));
+            }
             Some(KeyedOp::Dedup { ttl }) => {
                 self.u8(2);
                 self.u64(ttl.map_or(u64::MAX, |d| d.as_millis() as u64));

@@ -52,6 +52,8 @@ pub struct Plan {
     /// The graph form's sources, ops and sinks (`[sources.NAME]`, `[sinks.NAME]`); `None`
     /// for the one-line form. When present, `source`/`sink` are the first of each.
     pub graph: Option<crate::pipeline::ops::graph::GraphPlan>,
+    /// The one-line form's `[source.event_time]`.
+    pub event_time: Option<crate::pipeline::ops::event_time::EventTimeSpec>,
 }
 
 impl Plan {
@@ -338,6 +340,9 @@ pub enum KeyedOp {
     },
     /// Emit the record plus an f64 field: the z-score of `row[index]` against the key's
     /// running mean and standard deviation of the records before it.
+    /// An event-time window (`type = "window"`).
+    Window(crate::pipeline::ops::window::WindowSpec),
+    /// The z-score of a field (`process`, `function = "zscore"`).
     ZScore {
         /// Index of the scored numeric field.
         index: usize,

@@ -4,6 +4,7 @@
 
 use super::fingerprint::fingerprint;
 use super::ops;
+use super::ops::event_time::EventTimeSpec;
 use super::spec::{
     CheckpointSpec, DecodeSpec, Format, GeneratorSpec, Plan, RuntimeSpec, SinkSpec, SourceSpec,
     DEFAULT_MAX_LINE_BYTES,
@@ -38,8 +39,9 @@ pub(crate) fn build(doc: &toml::Value, default_name: &str) -> Result<Plan, Vec<S
     if root.has("sources") || root.has("sinks") {
         return build_graph(root, name, errs);
     }
-    let (source, input_schema) = source(&mut root, &mut errs);
-    let ops = ops::compile(&mut root, input_schema.as_ref(), &mut errs);
+    let (source, input_schema, event_time) = source(&mut root, &mut errs);
+    let ts_field = event_time.as_ref().map(|e| e.field.as_str());
+    let ops = ops::compile(&mut root, input_schema.as_ref(), Some(ts_field), &mut errs);
     let sink = sink(&mut root, &mut errs);
     let checkpoint = checkpoint(&mut root, &mut errs);
     let runtime = runtime(&mut root, &mut errs);
@@ -69,6 +71,7 @@ pub(crate) fn build(doc: &toml::Value, default_name: &str) -> Result<Plan, Vec<S
                 output_schema: ops.output_schema,
                 fingerprint: 0,
                 graph: None,
+                event_time,
             };
             plan.fingerprint = fingerprint(&plan);
             Ok(plan)
@@ -88,15 +91,18 @@ enum SourceKind {
 
 /// The source, and its schema when that alone is valid (so ops are checked against it even
 /// when, say, the source's path is missing).
-fn source(root: &mut Section, errs: &mut Errors) -> (Option<SourceSpec>, Option<Schema>) {
+fn source(root: &mut Section, errs: &mut Errors) -> SourceParts {
     let Some(s) = root.req("source", errs, Section::table) else {
-        return (None, None);
+        return (None, None, None);
     };
     source_body(s, errs)
 }
 
 /// A source table (`[source]` or `[sources.NAME]`).
-fn source_body(mut s: Section, errs: &mut Errors) -> (Option<SourceSpec>, Option<Schema>) {
+/// The source's spec, its schema when that alone is valid, and its event time.
+type SourceParts = (Option<SourceSpec>, Option<Schema>, Option<EventTimeSpec>);
+
+fn source_body(mut s: Section, errs: &mut Errors) -> SourceParts {
     let kinds = [
         ("file", SourceKind::File),
         ("stdin", SourceKind::Stdin),
@@ -106,7 +112,7 @@ fn source_body(mut s: Section, errs: &mut Errors) -> (Option<SourceSpec>, Option
     let Some(kind) = s.req("type", errs, |s, k, e| {
         s.choice(k, e, "source type", &kinds)
     }) else {
-        return (None, None);
+        return (None, None, None);
     };
     let (spec, schema) = match kind {
         SourceKind::File => {
@@ -131,8 +137,9 @@ fn source_body(mut s: Section, errs: &mut Errors) -> (Option<SourceSpec>, Option
             (spec.map(SourceSpec::Tcp), schema)
         }
     };
+    let event_time = ops::event_time::event_time(&mut s, schema.as_ref(), errs).flatten();
     s.finish(errs);
-    (spec, schema)
+    (spec, schema, event_time)
 }
 
 fn decode(
@@ -409,12 +416,14 @@ fn build_graph(mut root: Section, name: String, mut errs: Errors) -> Result<Plan
     let errs = &mut errs;
     let mut sources = Vec::new();
     let mut source_specs = Vec::new();
+    let mut event_times = Vec::new();
     if let Some(mut t) = root.req("sources", errs, Section::table) {
         for key in t.keys() {
             if let Some(s) = t.table(&key, errs) {
-                if let (Some(spec), Some(schema)) = source_body(s, errs) {
+                if let (Some(spec), Some(schema), event_time) = source_body(s, errs) {
                     sources.push((key.clone(), schema));
                     source_specs.push(spec);
+                    event_times.push(event_time);
                 }
             }
         }
@@ -436,13 +445,14 @@ fn build_graph(mut root: Section, name: String, mut errs: Errors) -> Result<Plan
             }
         }
     }
-    let graph = ops::graph::compile_graph(&mut root, &sources, &sink_inputs, errs);
+    let graph = ops::graph::compile_graph(&mut root, &sources, &event_times, &sink_inputs, errs);
     let checkpoint = checkpoint(&mut root, errs);
     let runtime = runtime(&mut root, errs);
     root.finish(errs);
     match (graph, checkpoint, runtime) {
         (Some(mut graph), Some(checkpoint), Some(runtime)) if errs.is_empty() => {
             graph.source_specs = source_specs;
+            graph.event_times = event_times;
             graph.sink_specs = sink_specs;
             let fingerprint = graph.shape_hash() ^ u64::from(runtime.max_parallelism);
             Ok(Plan {
@@ -460,6 +470,7 @@ fn build_graph(mut root: Section, name: String, mut errs: Errors) -> Result<Plan
                 keyed_output_schema: None,
                 output_schema: graph.sinks.first().map(|s| s.2.clone()).unwrap_or_default(),
                 fingerprint,
+                event_time: None,
                 graph: Some(graph),
             })
         }

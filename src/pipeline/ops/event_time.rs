@@ -21,22 +21,22 @@ pub(crate) const DEFAULT_WATERMARK_INTERVAL: Duration = Duration::from_millis(20
 
 /// A source's validated `event_time` table.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct EventTimeSpec {
+pub struct EventTimeSpec {
     /// Name of the event-time field.
-    pub(crate) field: String,
+    pub field: String,
     /// Its index in the source schema.
-    pub(crate) index: usize,
+    pub index: usize,
     /// Bound of out-of-orderness (may be zero).
-    pub(crate) max_out_of_orderness: Duration,
+    pub max_out_of_orderness: Duration,
     /// Time without records after which a split is idle.
-    pub(crate) idle_timeout: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
     /// Processing time between two watermarks (zero = after every batch).
-    pub(crate) watermark_interval: Duration,
+    pub watermark_interval: Duration,
 }
 
 impl EventTimeSpec {
     /// The settings of each split's [`crate::time::WatermarkGenerator`].
-    pub(crate) fn watermark_config(&self) -> WatermarkConfig {
+    pub fn watermark_config(&self) -> WatermarkConfig {
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         WatermarkConfig {
             max_out_of_orderness_ms: i64::try_from(ms(self.max_out_of_orderness))

@@ -7,7 +7,7 @@
 //! names its path: an unknown input, a cycle, inputs whose schemas do not fit, a sink
 //! without input, an op nobody reads, a duplicate name.
 
-use super::join::{join, JoinInput, JoinSpec};
+use super::join::{interval_join, join, IntervalJoinSpec, JoinInput, JoinSpec};
 use super::OpKind;
 use super::{fields, keyed};
 use crate::pipeline::spec::{KeyedOp, StatelessOp};
@@ -28,6 +28,8 @@ pub enum GraphOpKind {
     Union,
     /// Unbounded inner equi-join of two inputs.
     Join(JoinSpec),
+    /// Interval join of two inputs on event time.
+    IntervalJoin(IntervalJoinSpec),
 }
 
 /// One op of the graph form.
@@ -56,6 +58,8 @@ pub struct GraphPlan {
     pub source_specs: Vec<crate::pipeline::spec::SourceSpec>,
     /// Each sink's spec (index as in `sinks`).
     pub sink_specs: Vec<crate::pipeline::spec::SinkSpec>,
+    /// Each source's event time (index as in `sources`).
+    pub event_times: Vec<Option<super::event_time::EventTimeSpec>>,
 }
 
 impl GraphPlan {
@@ -228,6 +232,8 @@ fn order<'a>(ops: Vec<Pending<'a>>, sources: &[String], errs: &mut Errors) -> Ve
 struct Outputs {
     schemas: HashMap<String, Schema>,
     key_by: HashMap<String, Vec<usize>>,
+    /// The event-time field each output carries from its source (`None`: none).
+    event_time: HashMap<String, Option<String>>,
 }
 
 impl Outputs {
@@ -240,6 +246,7 @@ impl Outputs {
 pub(crate) fn compile_graph(
     root: &mut Section,
     sources: &[(String, Schema)],
+    event_times: &[Option<super::event_time::EventTimeSpec>],
     sink_inputs: &[(String, String, String)],
     errs: &mut Errors,
 ) -> Option<GraphPlan> {
@@ -251,8 +258,10 @@ pub(crate) fn compile_graph(
     };
     let ops = order(pending(items, &source_names, errs), &source_names, errs);
     let mut outs = Outputs::default();
-    for (n, schema) in sources {
+    for ((n, schema), et) in sources.iter().zip(event_times) {
         outs.schemas.insert(n.clone(), schema.clone());
+        outs.event_time
+            .insert(n.clone(), et.as_ref().map(|e| e.field.clone()));
     }
     let mut plan = GraphPlan {
         sources: sources.to_vec(),
@@ -347,6 +356,20 @@ fn compile_op(p: &Pending, outs: &mut Outputs, errs: &mut Errors) -> Option<Grap
                 )
             })
         }
+        GraphKind::Op(OpKind::Window) => {
+            one_input(errs);
+            let key = outs.key_by.get(first).cloned();
+            if key.is_none() {
+                errs.push(
+                    &s.at("input"),
+                    format_args!("a window reads a key_by op ({first:?} is not one)"),
+                );
+            }
+            let ts = outs.event_time.get(first).cloned();
+            let ts = ts.as_ref().map(|t| t.as_deref());
+            super::window::window(&mut s, input_schema.as_ref(), key.as_deref(), ts, errs)
+                .map(|(w, sc)| (GraphOpKind::Keyed(KeyedOp::Window(w)), sc))
+        }
         GraphKind::Op(kind @ (OpKind::Rolling | OpKind::Process)) => {
             one_input(errs);
             let key = outs.key_by.get(first).cloned();
@@ -365,19 +388,24 @@ fn compile_op(p: &Pending, outs: &mut Outputs, errs: &mut Errors) -> Option<Grap
             compiled.map(|(op, sc)| (GraphOpKind::Keyed(op), sc))
         }
         GraphKind::Union => union(&s, p, outs, errs).map(|sc| (GraphOpKind::Union, sc)),
-        GraphKind::Join => {
+        GraphKind::Join | GraphKind::IntervalJoin => {
+            let times: Vec<Option<String>> = p
+                .inputs
+                .iter()
+                .map(|i| outs.event_time.get(i).cloned().flatten())
+                .collect();
             let io = match p.inputs.as_slice() {
                 [l, r] => match (outs.schema(l), outs.schema(r)) {
                     (Some(ls), Some(rs)) => Some([
                         JoinInput {
                             name: l,
                             schema: ls,
-                            event_time: None,
+                            event_time: times[0].as_deref(),
                         },
                         JoinInput {
                             name: r,
                             schema: rs,
-                            event_time: None,
+                            event_time: times[1].as_deref(),
                         },
                     ]),
                     _ => None,
@@ -387,12 +415,41 @@ fn compile_op(p: &Pending, outs: &mut Outputs, errs: &mut Errors) -> Option<Grap
                     None
                 }
             };
-            join(&mut s, io, errs).map(|(spec, sc)| (GraphOpKind::Join(spec), sc))
+            match kind {
+                GraphKind::Join => {
+                    join(&mut s, io, errs).map(|(spec, sc)| (GraphOpKind::Join(spec), sc))
+                }
+                _ => interval_join(&mut s, io, errs)
+                    .map(|(spec, sc)| (GraphOpKind::IntervalJoin(spec), sc)),
+            }
         }
     };
     s.finish(errs);
     let (kind, schema) = compiled?;
+    // The event-time field reaches this op's output when it keeps the field's name.
+    let ts = outs.event_time.get(first).cloned().flatten();
+    let ts = ts.filter(|f| {
+        schema.index_of(f).is_some() && !matches!(kind, GraphOpKind::Keyed(KeyedOp::Window(_)))
+    });
+    outs.event_time.insert(p.name.clone(), ts.clone());
     outs.schemas.insert(p.name.clone(), schema.clone());
+    // Late records leave unchanged on side outputs: a window's `late`, an interval join's
+    // `late_left` and `late_right`.
+    let late: Vec<(&str, &String)> = match kind {
+        GraphOpKind::Keyed(KeyedOp::Window(_)) => vec![("late", &p.inputs[0])],
+        GraphOpKind::IntervalJoin(_) => {
+            vec![("late_left", &p.inputs[0]), ("late_right", &p.inputs[1])]
+        }
+        _ => Vec::new(),
+    };
+    for (output, input) in late {
+        let name = format!("{}.{output}", p.name);
+        if let Some(sc) = outs.schema(input).cloned() {
+            outs.schemas.insert(name.clone(), sc);
+        }
+        let ts = outs.event_time.get(input).cloned().flatten();
+        outs.event_time.insert(name, ts);
+    }
     if let GraphOpKind::Stateless(StatelessOp::Filter { .. }) = kind {
         let rejected = input_schema.clone().unwrap_or_default();
         outs.schemas
@@ -447,6 +504,7 @@ enum GraphKind {
     Op(OpKind),
     Union,
     Join,
+    IntervalJoin,
 }
 
 const GRAPH_OPS: &[(&str, GraphKind)] = &[
@@ -455,6 +513,8 @@ const GRAPH_OPS: &[(&str, GraphKind)] = &[
     ("key_by", GraphKind::Op(OpKind::KeyBy)),
     ("rolling", GraphKind::Op(OpKind::Rolling)),
     ("process", GraphKind::Op(OpKind::Process)),
+    ("window", GraphKind::Op(OpKind::Window)),
     ("union", GraphKind::Union),
     ("join", GraphKind::Join),
+    ("interval_join", GraphKind::IntervalJoin),
 ];

@@ -45,13 +45,13 @@ pub struct JoinSpec {
 
 /// A validated `interval_join`.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct IntervalJoinSpec {
+pub struct IntervalJoinSpec {
     /// Key field indices into the left input.
-    pub(crate) left_key: Vec<usize>,
+    pub left_key: Vec<usize>,
     /// Key field indices into the right input.
-    pub(crate) right_key: Vec<usize>,
+    pub right_key: Vec<usize>,
     /// Bounds and timestamp fields.
-    pub(crate) config: IntervalJoinConfig,
+    pub config: IntervalJoinConfig,
 }
 
 /// The two names of `inputs`.

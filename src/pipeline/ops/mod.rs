@@ -6,15 +6,13 @@
 
 // The event-time parsers are called by the graph walk (issues 6 and 7), which the runtime's
 // watermark plumbing lands with; until then only their tests use them.
-#[allow(dead_code)]
-pub(crate) mod event_time;
+pub mod event_time;
 mod fields;
 pub mod graph;
 #[allow(dead_code)]
 pub(crate) mod join;
 mod keyed;
-#[allow(dead_code)]
-pub(crate) mod window;
+pub mod window;
 
 use super::spec::{KeyedOp, StatelessOp};
 use super::walk::{a_type, index, Errors, Section};
@@ -38,6 +36,7 @@ enum OpKind {
     KeyBy,
     Rolling,
     Process,
+    Window,
 }
 
 const OP_KINDS: &[(&str, OpKind)] = &[
@@ -46,6 +45,7 @@ const OP_KINDS: &[(&str, OpKind)] = &[
     ("key_by", OpKind::KeyBy),
     ("rolling", OpKind::Rolling),
     ("process", OpKind::Process),
+    ("window", OpKind::Window),
 ];
 
 /// Where the walk stands relative to `key_by`.
@@ -62,6 +62,7 @@ enum Stage {
 pub(crate) fn compile(
     root: &mut Section,
     input: Option<&Schema>,
+    event_time: Option<Option<&str>>,
     errs: &mut Errors,
 ) -> Option<CompiledOps> {
     let mut out = CompiledOps {
@@ -122,9 +123,13 @@ pub(crate) fn compile(
                 out.keyed_input_schema = sc.cloned();
                 sc.cloned().unwrap_or_default()
             }),
-            OpKind::Rolling | OpKind::Process => {
+            OpKind::Rolling | OpKind::Process | OpKind::Window => {
                 let compiled = match kind {
                     OpKind::Rolling => keyed::rolling(&mut s, sc, key_here.as_deref(), errs),
+                    OpKind::Window => {
+                        window::window(&mut s, sc, key_here.as_deref(), event_time, errs)
+                            .map(|(w, sc)| (KeyedOp::Window(w), sc))
+                    }
                     _ => keyed::process(&mut s, sc, errs),
                 };
                 compiled.map(|(op, sc)| {
@@ -170,7 +175,7 @@ fn check_order(
     key_by_at: &mut Option<usize>,
     errs: &mut Errors,
 ) -> bool {
-    let keyed = matches!(kind, OpKind::Rolling | OpKind::Process);
+    let keyed = matches!(kind, OpKind::Rolling | OpKind::Process | OpKind::Window);
     let name = OP_KINDS
         .iter()
         .find(|(_, k)| *k == kind)

@@ -27,20 +27,20 @@ use std::time::Duration;
 
 /// A validated window op.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct WindowSpec {
+pub struct WindowSpec {
     /// Tumbling, sliding or session, lengths in ms.
-    pub(crate) kind: WindowKind,
+    pub kind: WindowKind,
     /// How long a fired window still accepts records.
-    pub(crate) allowed_lateness: Duration,
+    pub allowed_lateness: Duration,
     /// Index of the event-time field in the window's input.
-    pub(crate) ts_index: usize,
+    pub ts_index: usize,
     /// The aggregates, in output order.
-    pub(crate) aggs: Vec<AggSpec>,
+    pub aggs: Vec<AggSpec>,
 }
 
 impl WindowSpec {
     /// The operator's configuration.
-    pub(crate) fn config(&self) -> WindowConfig {
+    pub fn config(&self) -> WindowConfig {
         WindowConfig {
             kind: self.kind,
             allowed_lateness_ms: millis(self.allowed_lateness),

@@ -75,7 +75,13 @@ impl<T> SourceTask<T> {
     pub fn with_event_time(mut self, event_time: EventTime<T>, now_ms: u64) -> Self {
         let mut generator = WatermarkGenerator::new(event_time.config);
         generator.start(now_ms);
-        if let Some(max) = self.split.position().iter().filter_map(|r| r.max_event_time).min() {
+        if let Some(max) = self
+            .split
+            .position()
+            .iter()
+            .filter_map(|r| r.max_event_time)
+            .min()
+        {
             generator.restore(max);
         }
         self.time = Some(SplitTime {
