@@ -93,10 +93,10 @@ pub fn job(graph: &GraphPlan) -> Job {
                 join(&s, op, first, &spec.left_key, &spec.right_key, factory)
             }
             GraphOpKind::IntervalJoin(spec) => {
-                let config = spec.config.clone();
+                let config = spec.config;
                 let factory = move || -> RowCoOperator {
                     Box::new(
-                        IntervalJoinOperator::new(config.clone())
+                        IntervalJoinOperator::new(config)
                             .expect("interval bounds are validated by the pipeline loader"),
                     )
                 };
