@@ -399,13 +399,20 @@ impl CheckpointStore {
             match loaded {
                 Ok(restored) => return Ok(Some(restored)),
                 Err(e) => {
-                    let file = match &e {
-                        Error::Checkpoint { path, .. } | Error::CheckpointState { path, .. } => {
-                            path.clone()
-                        }
-                        _ => path.clone(),
+                    let (file, reason) = match &e {
+                        Error::Checkpoint { path, reason } => (path.clone(), reason.clone()),
+                        Error::CheckpointState {
+                            path,
+                            key_group,
+                            state,
+                            reason,
+                        } => (
+                            path.clone(),
+                            format!("key group {key_group}, state {state:?}: {reason}"),
+                        ),
+                        other => (path.clone(), other.to_string()),
                     };
-                    tracing::warn!(file = %file.display(), reason = %e, "skipping unusable checkpoint");
+                    tracing::warn!(file = %file.display(), %reason, "skipping unusable checkpoint");
                     first_error.get_or_insert(e);
                 }
             }
