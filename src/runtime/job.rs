@@ -117,13 +117,8 @@ where
     // Checkpoints: open the store, pick what to restore, settle the sink's files.
     let start = match &config.checkpoint {
         Some(cc) => {
-            let mut check = super::restore_check::section_checker(&parts.factory);
-            coordinator::start(
-                cc,
-                config.fingerprint,
-                parts.source.replayable(),
-                &mut check,
-            )?
+            let checks = super::restore_check::section_checks(&parts.factory);
+            coordinator::start(cc, config.fingerprint, parts.source.replayable(), &checks)?
         }
         None => coordinator::Start {
             store: None,

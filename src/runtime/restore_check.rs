@@ -4,21 +4,22 @@
 //! checkpoint the pipeline cannot restore is skipped (or reported, exit 78) before anything
 //! was read, written or deleted.
 
-use crate::checkpoint::check_section;
-use crate::error::StateSectionError;
+use crate::checkpoint::{check_section, SectionCheck};
 use crate::operator::KeyedOperator;
 use std::sync::Arc;
 
-/// A check of `(key_group, state_name, bytes)` sections against a fresh operator made by
-/// `factory` (see [`crate::checkpoint::SectionCheck`]): each section is decoded by its state
-/// and dropped. (Key groups are checked against the state files' ranges by the checkpoint
-/// layer.)
-pub(crate) fn section_checker<K, T, O, Op>(
+/// Checks of `(key_group, state_name, bytes)` sections, each against a fresh operator made
+/// by `factory` (see [`crate::checkpoint::SectionChecks`]): each section is decoded by its
+/// state and dropped. (Key groups are checked against the state files' ranges by the
+/// checkpoint layer.)
+pub(crate) fn section_checks<K, T, O, Op>(
     factory: &Arc<dyn Fn() -> Op + Send + Sync>,
-) -> impl FnMut(u16, &str, &[u8]) -> Result<(), StateSectionError> + Send
+) -> impl Fn() -> Box<SectionCheck<'static>> + Sync + '_
 where
-    Op: KeyedOperator<K, T, O>,
+    Op: KeyedOperator<K, T, O> + 'static,
 {
-    let mut op = factory();
-    move |_kg, name, bytes| check_section(&op.states(), name, bytes)
+    move || {
+        let mut op = factory();
+        Box::new(move |_kg: u16, name: &str, bytes: &[u8]| check_section(&op.states(), name, bytes))
+    }
 }
