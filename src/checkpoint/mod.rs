@@ -23,7 +23,8 @@
 //!   MANIFEST checksum, format version and pipeline fingerprint, each file's length and
 //!   checksum, maps the files and reads them through validating `rkyv::access` only;
 //!   [`CheckpointStore::load_latest_checked`] also decodes every state section with the
-//!   pipeline's states ([`SectionCheck`]) so that an unusable checkpoint is skipped.
+//!   pipeline's states ([`SectionChecks`], one thread per state file) so that an unusable
+//!   checkpoint is skipped.
 //!
 //! Checksums are CRC32 (IEEE polynomial, the `crc32fast` crate), not CRC32C.
 //!
@@ -72,7 +73,7 @@ pub use restore::Restored;
 pub use segments::DEFAULT_SEGMENT_BYTES;
 pub(crate) use store::scan;
 pub use store::CheckpointStore;
-pub use verify::{check_section, restore_section, SectionCheck};
+pub use verify::{check_section, restore_section, SectionCheck, SectionChecks};
 
 use crate::source::RangePosition;
 use serde::{Deserialize, Serialize};

@@ -132,23 +132,62 @@ impl Restored {
         pending.map_or(Ok(()), emit)
     }
 
-    /// Runs `check` over every state section of every file (see [`super::SectionCheck`]).
+    /// Runs a check made by `checks` over every state section of every file, the files
+    /// shared out over up to as many threads as there are cores (see [`super::SectionChecks`]).
     ///
     /// # Errors
-    /// [`Error::CheckpointState`] naming the state file, key group, state and reason of the
-    /// first section `check` rejects; [`Error::Checkpoint`] when an archive is invalid.
-    pub fn verify_sections(&self, check: &mut super::SectionCheck<'_>) -> Result<()> {
-        for file in &self.files {
-            self.sections(file.entry.key_groups.clone(), |kg, name, bytes| {
-                check(kg, name, bytes).map_err(|reason| Error::CheckpointState {
-                    path: file.path.clone(),
-                    key_group: kg,
-                    state: name.to_string(),
-                    reason,
-                })
-            })?;
+    /// [`Error::CheckpointState`] naming the state file, key group, state and reason of a
+    /// section the check rejects (the first file's, in file order); [`Error::Checkpoint`]
+    /// when an archive is invalid.
+    pub fn verify_sections(&self, checks: &super::SectionChecks<'_>) -> Result<()> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(self.files.len());
+        if threads <= 1 {
+            let mut check = checks();
+            return self
+                .files
+                .iter()
+                .try_for_each(|file| self.verify_file(file, &mut *check));
         }
-        Ok(())
+        // Each thread checks files t, t + threads, ...; the error of the lowest file wins.
+        let mut first: Option<(usize, Error)> = None;
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    s.spawn(move || {
+                        let mut check = checks();
+                        for (i, file) in self.files.iter().enumerate().skip(t).step_by(threads) {
+                            self.verify_file(file, &mut *check).map_err(|e| (i, e))?;
+                        }
+                        Ok::<(), (usize, Error)>(())
+                    })
+                })
+                .collect();
+            for h in handles {
+                let result = h.join().unwrap_or_else(|_| {
+                    Err((0, corrupt(&self.path, "the section check panicked")))
+                });
+                if let Err((i, e)) = result {
+                    if first.as_ref().is_none_or(|(j, _)| i < *j) {
+                        first = Some((i, e));
+                    }
+                }
+            }
+        });
+        first.map_or(Ok(()), |(_, e)| Err(e))
+    }
+
+    /// Runs `check` over every section of `file`.
+    fn verify_file(&self, file: &MappedFile, check: &mut super::SectionCheck<'_>) -> Result<()> {
+        self.sections(file.entry.key_groups.clone(), |kg, name, bytes| {
+            check(kg, name, bytes).map_err(|reason| Error::CheckpointState {
+                path: file.path.clone(),
+                key_group: kg,
+                state: name.to_string(),
+                reason,
+            })
+        })
     }
 
     /// Total bytes of the state files.

@@ -3,8 +3,9 @@
 use super::format::{encode_manifest, segment_header, segment_padding, StateHeader, HEADER_LEN};
 use super::restore::{self, Restored};
 use super::segments::{Plan, DEFAULT_SEGMENT_BYTES};
+use super::verify::accept_all;
 use super::{checkpoint_dir_name, mmap, parse_checkpoint_dir_name, state_file_name};
-use super::{FileEntry, Manifest, SectionCheck, WorkerSnapshot, FORMAT_VERSION};
+use super::{FileEntry, Manifest, SectionChecks, WorkerSnapshot, FORMAT_VERSION};
 use crate::{Error, Result};
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
@@ -372,7 +373,7 @@ impl CheckpointStore {
         restore::load(path, Some(fingerprint))
     }
 
-    /// [`CheckpointStore::load`], then `check` over every state section
+    /// [`CheckpointStore::load`], then checks made by `checks` over every state section
     /// ([`Restored::verify_sections`]).
     ///
     /// # Errors
@@ -381,10 +382,10 @@ impl CheckpointStore {
         &self,
         path: &Path,
         fingerprint: u64,
-        check: &mut SectionCheck<'_>,
+        checks: &SectionChecks<'_>,
     ) -> Result<Restored> {
         let restored = restore::load(path, Some(fingerprint))?;
-        restored.verify_sections(check)?;
+        restored.verify_sections(checks)?;
         Ok(restored)
     }
 
@@ -395,11 +396,11 @@ impl CheckpointStore {
     /// The newest checkpoint's error when every complete checkpoint is unusable;
     /// [`Error::Io`] when the directory cannot be read.
     pub fn load_latest(&self, fingerprint: u64) -> Result<Option<Restored>> {
-        self.load_latest_checked(fingerprint, &mut |_, _, _| Ok(()))
+        self.load_latest_checked(fingerprint, &accept_all)
     }
 
-    /// [`CheckpointStore::load_latest`] where a checkpoint is usable only when `check` accepts
-    /// every one of its state sections: a checkpoint whose sections do not restore into the
+    /// [`CheckpointStore::load_latest`] where a checkpoint is usable only when the checks made
+    /// by `checks` accept every one of its state sections: a checkpoint whose sections do not restore into the
     /// pipeline (unknown state, undecodable bytes) is skipped for an older one like a corrupt
     /// one is.
     ///
@@ -408,7 +409,7 @@ impl CheckpointStore {
     pub fn load_latest_checked(
         &self,
         fingerprint: u64,
-        check: &mut SectionCheck<'_>,
+        checks: &SectionChecks<'_>,
     ) -> Result<Option<Restored>> {
         let mut first_error = None;
         for (_, path) in scan(&self.dir)?.into_iter().rev() {
@@ -416,17 +417,24 @@ impl CheckpointStore {
                 continue;
             }
             let loaded = restore::load(&path, Some(fingerprint))
-                .and_then(|r| r.verify_sections(&mut *check).map(|()| r));
+                .and_then(|r| r.verify_sections(checks).map(|()| r));
             match loaded {
                 Ok(restored) => return Ok(Some(restored)),
                 Err(e) => {
-                    let file = match &e {
-                        Error::Checkpoint { path, .. } | Error::CheckpointState { path, .. } => {
-                            path.clone()
-                        }
-                        _ => path.clone(),
+                    let (file, reason) = match &e {
+                        Error::Checkpoint { path, reason } => (path.clone(), reason.clone()),
+                        Error::CheckpointState {
+                            path,
+                            key_group,
+                            state,
+                            reason,
+                        } => (
+                            path.clone(),
+                            format!("key group {key_group}, state {state:?}: {reason}"),
+                        ),
+                        other => (path.clone(), other.to_string()),
                     };
-                    tracing::warn!(file = %file.display(), reason = %e, "skipping unusable checkpoint");
+                    tracing::warn!(file = %file.display(), %reason, "skipping unusable checkpoint");
                     first_error.get_or_insert(e);
                 }
             }

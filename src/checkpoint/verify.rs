@@ -10,6 +10,15 @@ use crate::state::KeyedStateStore;
 pub type SectionCheck<'a> =
     dyn FnMut(u16, &str, &[u8]) -> Result<(), StateSectionError> + Send + 'a;
 
+/// Makes one [`SectionCheck`] per checking thread (the state files of a checkpoint are
+/// checked in parallel); see [`super::CheckpointStore::load_latest_checked`].
+pub type SectionChecks<'a> = dyn Fn() -> Box<SectionCheck<'static>> + Sync + 'a;
+
+/// Checks that accept every section (a plain load).
+pub(crate) fn accept_all() -> Box<SectionCheck<'static>> {
+    Box::new(|_, _, _| Ok(()))
+}
+
 /// Adds the section `(kg, name, bytes)` to the state called `name` among `states`.
 ///
 /// # Errors

@@ -76,14 +76,16 @@ fn write_checkpoint(store: &CheckpointStore, keys: u64, workers: usize) -> crate
 /// the load and check, and the entries restored.
 fn restore(store: &CheckpointStore, workers: usize) -> crate::Result<(Duration, Duration, usize)> {
     let started = Instant::now();
-    let mut probe: ValueState<u64, i64> = ValueState::new("sum");
-    let mut check = |_kg: u16, name: &str, bytes: &[u8]| {
-        let states: Vec<&mut dyn KeyedStateStore> = vec![&mut probe];
-        crate::checkpoint::check_section(&states, name, bytes)
+    let checks = || -> Box<crate::checkpoint::SectionCheck<'static>> {
+        let mut probe: ValueState<u64, i64> = ValueState::new("sum");
+        Box::new(move |_kg: u16, name: &str, bytes: &[u8]| {
+            let states: Vec<&mut dyn KeyedStateStore> = vec![&mut probe];
+            crate::checkpoint::check_section(&states, name, bytes)
+        })
     };
     let restored = Arc::new(
         store
-            .load_latest_checked(0, &mut check)?
+            .load_latest_checked(0, &checks)?
             .ok_or_else(|| Error::Runtime("checkpoint vanished".into()))?,
     );
     let checked = started.elapsed();

@@ -112,3 +112,25 @@ proptest! {
         let _ = parse_timestamp(&text);
     }
 }
+
+/// Deep nesting (a stack overflow in a recursive parser) and huge lines are bad records.
+#[test]
+fn deeply_nested_and_huge_lines_are_bad_records() {
+    let types = [FieldType::I64, FieldType::I64];
+    for line in [
+        format!("{{\"f0\":{}", "[".repeat(100_000)),
+        format!(
+            "{{\"x\":{}1{}}}",
+            "{\"a\":".repeat(50_000),
+            "}".repeat(50_000)
+        ),
+        format!("{}\"", "\"".repeat(100_001)),
+        format!("{},1", "9".repeat(1 << 20)),
+    ] {
+        let mut out = Vec::new();
+        let json = JsonLinesDecoder::new(schema(&types)).decode(line.as_bytes(), &mut out);
+        assert!(json.is_err() && out.is_empty(), "json: {json:?}");
+        let csv = CsvDecoder::new(schema(&types), false).decode(line.as_bytes(), &mut out);
+        assert!(csv.is_err() && out.is_empty(), "csv: {csv:?}");
+    }
+}

@@ -42,13 +42,13 @@ pub(crate) struct Start {
 ///
 /// # Errors
 /// A locked or unusable checkpoint directory; `--restore-required` without a checkpoint; a
-/// checkpoint of another pipeline, or whose state sections `check` rejects; an unrewindable
+/// checkpoint of another pipeline, or whose state sections `checks` reject; an unrewindable
 /// source without `--allow-at-least-once`.
 pub(crate) fn start(
     cc: &CheckpointConfig,
     fingerprint: u64,
     replayable: bool,
-    check: &mut crate::checkpoint::SectionCheck<'_>,
+    checks: &crate::checkpoint::SectionChecks<'_>,
 ) -> crate::Result<Start> {
     let store = CheckpointStore::open(&cc.dir)?;
     for removed in store.clean_incomplete()? {
@@ -56,8 +56,8 @@ pub(crate) fn start(
     }
     let restored = match &cc.restore {
         RestoreFrom::None => None,
-        RestoreFrom::Latest => store.load_latest_checked(fingerprint, check)?,
-        RestoreFrom::Path(p) => Some(store.load_checked(p, fingerprint, check)?),
+        RestoreFrom::Latest => store.load_latest_checked(fingerprint, checks)?,
+        RestoreFrom::Path(p) => Some(store.load_checked(p, fingerprint, checks)?),
     };
     match &restored {
         None if cc.restore != RestoreFrom::None => {

@@ -76,7 +76,7 @@ impl Setup {
 }
 
 /// A job graph, ready to run: its sources, sinks, and a builder of every worker's tasks.
-pub trait Dataflow: Send {
+pub trait Dataflow: Send + Sync {
     /// Every source of the graph.
     fn sources(&self) -> Vec<Arc<dyn SourceControl>>;
     /// Every sink of the graph.
@@ -148,8 +148,8 @@ pub fn run_job(graph: &dyn Dataflow, config: &RunConfig) -> crate::Result<JobRep
     let replayable = sources.iter().all(|s| s.replayable());
     let start = match &config.checkpoint {
         Some(cc) => {
-            let mut check = graph.section_checker();
-            coordinator::start(cc, config.fingerprint, replayable, &mut *check)?
+            let checks = || graph.section_checker();
+            coordinator::start(cc, config.fingerprint, replayable, &checks)?
         }
         None => Start {
             store: None,

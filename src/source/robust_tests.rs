@@ -6,7 +6,7 @@
 use super::dead_letter::OnError;
 use super::file::{DecoderFactory, FileSource};
 use super::lines::{LineReader, Step};
-use super::{DeadLetters, LineDecoder, Poll, Source};
+use super::{DeadLetters, LineDecoder, Poll, Source, StdinSource};
 use crate::record::csv::CsvDecoder;
 use crate::record::json::JsonLinesDecoder;
 use crate::record::schema::{Field, FieldType, Schema};
@@ -27,6 +27,24 @@ impl Read for Chunked<'_> {
         let n = self.chunk.max(1).min(buf.len()).min(self.data.len());
         buf[..n].copy_from_slice(&self.data[..n]);
         self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// An owned input handed out 13 bytes per read, like a slow pipe.
+struct OwnedChunks {
+    data: Vec<u8>,
+    at: usize,
+}
+
+impl Read for OwnedChunks {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut rest = Chunked {
+            data: &self.data[self.at..],
+            chunk: 13,
+        };
+        let n = rest.read(buf)?;
+        self.at += n;
         Ok(n)
     }
 }
@@ -166,8 +184,8 @@ fn schema() -> Schema {
     }
 }
 
-/// Runs a file source over `input` with `splits` splits; returns the records read and the
-/// dead letters' line numbers.
+/// Runs a file source over `input` with `splits` splits (`0`: a stdin source reading it
+/// from a pipe-like reader); returns the records read and the dead letters' line numbers.
 fn run_source(
     input: &[u8],
     decoder: DecoderFactory<Row>,
@@ -177,12 +195,22 @@ fn run_source(
     let tmp = tempfile::tempdir().expect("tempdir");
     let path = tmp.path().join("in.txt");
     std::fs::write(&path, input).expect("write input");
-    let source = FileSource::new(&path, decoder, max_line);
+    let source: Box<dyn Source<Row>> = if splits == 0 {
+        let reader = OwnedChunks {
+            data: input.to_vec(),
+            at: 0,
+        };
+        Box::new(StdinSource::from_reader(reader, decoder, max_line))
+    } else {
+        Box::new(FileSource::new(&path, decoder, max_line))
+    };
     let dead_path = tmp.path().join("dead.jsonl");
     let mut dead = DeadLetters::new(dead_path.clone(), OnError::DeadLetter);
     let mut records = 0;
-    for w in 0..splits {
-        let mut split = source.open_split(w, splits, None).expect("open split");
+    for w in 0..splits.max(1) {
+        let mut split = source
+            .open_split(w, splits.max(1), None)
+            .expect("open split");
         let mut out = Vec::new();
         loop {
             match split
@@ -190,7 +218,7 @@ fn run_source(
                 .expect("no fatal error")
             {
                 Poll::End => break,
-                Poll::Idle => panic!("a file split is never idle"),
+                Poll::Idle => std::thread::sleep(std::time::Duration::from_micros(100)),
                 Poll::Ready => {}
             }
         }
@@ -275,6 +303,15 @@ proptest! {
         max_line in 1usize..64,
     ) {
         check_source(&input, csv(), splits, max_line);
+    }
+
+    /// The same through the stdin source (one reader thread, line numbers from 1).
+    #[test]
+    fn stdin_source_dead_letters_every_bad_line(
+        input in prop_oneof![nasty_bytes(600), csv_ish()],
+        max_line in 1usize..64,
+    ) {
+        check_source(&input, csv(), 0, max_line);
     }
 
     #[test]

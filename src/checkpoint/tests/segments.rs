@@ -82,3 +82,43 @@ fn a_section_error_of_the_callback_names_the_state_file() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The parallel section check reports the first file's error, whatever thread finishes
+/// first, and sees every section once.
+#[test]
+fn the_section_check_reports_the_first_files_error_and_sees_every_section() {
+    use crate::error::StateSectionError;
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let store = CheckpointStore::open(dir.path()).unwrap();
+    let chk = write_checkpoint(&store, 1, 4, 3);
+    let restored = store.load(&chk, FP).unwrap();
+    let seen = Arc::new(Mutex::new(Model::new()));
+    let recording = || -> Box<SectionCheck<'static>> {
+        let seen = seen.clone();
+        Box::new(move |kg, name, bytes| {
+            let new = seen
+                .lock()
+                .unwrap()
+                .insert((kg, name.to_string()), bytes.to_vec());
+            assert!(new.is_none(), "section twice");
+            Ok(())
+        })
+    };
+    restored.verify_sections(&recording).unwrap();
+    assert_eq!(*seen.lock().unwrap(), model(4, 3));
+    for _ in 0..5 {
+        let reject = || -> Box<SectionCheck<'static>> {
+            Box::new(|_, _, _| Err(StateSectionError::UnknownState))
+        };
+        match restored.verify_sections(&reject).unwrap_err() {
+            Error::CheckpointState {
+                path, key_group, ..
+            } => {
+                assert_eq!(path, chk.join("w0.state"));
+                assert_eq!(key_group, 0);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
