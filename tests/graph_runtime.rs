@@ -338,3 +338,106 @@ fn an_unknown_side_output_is_a_configuration_error() {
         .unwrap_err();
     assert!(matches!(err, weir::Error::Config(_)), "{err}");
 }
+
+/// A sink that checks the commit protocol: epoch `k` is published only after every
+/// partition pre-committed it (a partition that pre-committed later would lose its output of
+/// epoch `k` on a crash right after the commit).
+#[derive(Clone, Default)]
+struct ProtocolSink {
+    pre_committed: Arc<Mutex<HashMap<usize, u64>>>,
+    commits: Arc<Mutex<u64>>,
+}
+
+struct ProtocolPartition {
+    worker: usize,
+    pre_committed: Arc<Mutex<HashMap<usize, u64>>>,
+}
+
+impl Sink<(u64, u64)> for ProtocolSink {
+    fn open_partition(
+        &self,
+        worker: usize,
+        _n: usize,
+        _tx: bool,
+    ) -> weir::Result<Box<dyn SinkPartition<(u64, u64)>>> {
+        self.pre_committed.lock().unwrap().insert(worker, 0);
+        Ok(Box::new(ProtocolPartition {
+            worker,
+            pre_committed: self.pre_committed.clone(),
+        }))
+    }
+    fn commit(&self, epoch: u64) -> weir::Result<()> {
+        let pre = self.pre_committed.lock().unwrap();
+        if let Some((w, k)) = pre.iter().find(|(_, k)| **k < epoch) {
+            return Err(weir::Error::Runtime(format!(
+                "epoch {epoch} published before partition {w} pre-committed it (it is at {k})"
+            )));
+        }
+        *self.commits.lock().unwrap() += 1;
+        Ok(())
+    }
+}
+
+impl SinkPartition<(u64, u64)> for ProtocolPartition {
+    fn write_batch(&mut self, _batch: &[(u64, u64)]) -> weir::Result<()> {
+        Ok(())
+    }
+    fn pre_commit(&mut self, epoch: u64) -> weir::Result<()> {
+        // A slow pre-commit (an fsync): an acknowledgement sent before it would let the
+        // coordinator publish the epoch meanwhile.
+        std::thread::sleep(Duration::from_millis(50));
+        self.pre_committed
+            .lock()
+            .unwrap()
+            .insert(self.worker, epoch);
+        Ok(())
+    }
+    fn finish(&mut self) -> weir::Result<SinkStats> {
+        Ok(SinkStats::default())
+    }
+}
+
+#[test]
+fn sinks_pre_commit_before_their_worker_acknowledges() {
+    for workers in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = ProtocolSink::default();
+        let config = RunConfig {
+            workers,
+            pin: false,
+            batch_size: 16,
+            ring_capacity: 4,
+            dead_letter_path: dir.path().join("dead.jsonl"),
+            checkpoint: Some(CheckpointConfig {
+                dir: dir.path().join("ckpt"),
+                interval: Duration::from_millis(1),
+                retain: 2,
+                restore: RestoreFrom::None,
+                restore_required: false,
+                allow_at_least_once: false,
+                lineage: None,
+            }),
+            ..RunConfig::default()
+        };
+        two_stage_job_into(50_000, 500, sink.clone())
+            .run(&config)
+            .unwrap();
+        assert!(
+            *sink.commits.lock().unwrap() > 3,
+            "several checkpoints committed"
+        );
+    }
+}
+
+fn two_stage_job_into(
+    events: u64,
+    keys: u64,
+    sink: impl Sink<(u64, u64)> + 'static,
+) -> weir::dataflow::Job {
+    Stream::from_source(generator(events, keys))
+        .key_by(|e: &(u64, i64)| e.0)
+        .process_named(Some("per_key"), Count::new)
+        .key_by(|e: &(u64, u64)| e.1)
+        .process_named(Some("per_n"), Count::new)
+        .sink(sink)
+}

@@ -42,7 +42,7 @@ fn unknown_choices_list_the_options() {
     );
     assert_eq!(
         error(&with_ops("[[ops]]\ntype = \"map\"")),
-        "ops[0].type: unknown op type \"map\" (expected filter, select, key_by, rolling, process)"
+        "ops[0].type: unknown op type \"map\" (expected filter, select, key_by, rolling, process, window)"
     );
     assert_eq!(
         error(&with_ops(

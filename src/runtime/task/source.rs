@@ -107,7 +107,8 @@ impl<T> SourceTask<T> {
     }
 
     /// Barrier `k`: downstream gets it after everything read so far (a split that ended sends
-    /// none; its channels downstream are ended); the checkpoint gets the position.
+    /// none; its channels downstream are ended; fused sinks pre-commit), and only then does
+    /// the checkpoint get the position (see `StageTask::snapshot` on why the order matters).
     fn inject(&mut self, k: u64, cx: &mut TaskCx<'_>) -> crate::Result<()> {
         self.out.barrier(k)?;
         let dead_len = cx.dead.append(true)?;

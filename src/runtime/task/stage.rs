@@ -196,14 +196,19 @@ where
         Ok((progress, true))
     }
 
-    /// Checkpoint `k`: the state of every key group, then the barrier downstream.
+    /// Checkpoint `k`: the barrier downstream, then the state of every key group.
+    ///
+    /// The order matters: forwarding the barrier pre-commits the sinks fused after this stage
+    /// (their output up to `k` becomes pending epoch `k`), and the contribution may complete
+    /// the worker's acknowledgement, after which the coordinator may commit the MANIFEST and
+    /// publish epoch `k` at once — which must find that output pending, not in progress.
     fn snapshot(&mut self, k: u64, cx: &mut TaskCx<'_>) -> crate::Result<()> {
-        cx.checkpoints
-            .add_states(k, &self.name, self.op.states(), cx.now_ms)?;
         self.out.barrier(k)?;
         for s in &mut self.sides {
             s.barrier(k)?;
         }
+        cx.checkpoints
+            .add_states(k, &self.name, self.op.states(), cx.now_ms)?;
         self.contributed = k;
         Ok(())
     }
