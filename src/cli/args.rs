@@ -105,6 +105,20 @@ pub enum Workload {
 /// `weir bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// A pipeline file whose source is a generator (open-loop latency run; needs `--rate`).
+    pub pipeline: Option<PathBuf>,
+    /// Open-loop latency run at this rate (`1M/s`, `500k/s`; a list `1M/s,2M/s` is a sweep).
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// Length of each open-loop run.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    pub duration: std::time::Duration,
+    /// Latency objective of a sweep, e.g. `p99.9=1ms`: the highest rate meeting it is reported.
+    #[arg(long)]
+    pub slo: Option<String>,
+    /// Write the merged latency distribution as HdrHistogram `.hgrm` text (µs).
+    #[arg(long)]
+    pub hgrm: Option<PathBuf>,
     /// The workload.
     #[arg(long, value_enum, default_value = "w1")]
     pub workload: Workload,
