@@ -153,6 +153,9 @@ pub struct BenchArgs {
 pub struct InspectArgs {
     /// A checkpoint directory (lists checkpoints) or one checkpoint (`ckpt/chk-0000000042`).
     pub path: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Output formats of `weir gen`.

@@ -10,6 +10,7 @@ mod bench_restore;
 pub mod build;
 pub mod gen;
 pub mod inspect;
+mod inspect_json;
 pub mod run;
 pub mod socket;
 
