@@ -62,6 +62,9 @@ pub struct RunArgs {
     /// Allow restoring a pipeline whose source cannot rewind (stdin): at-least-once.
     #[arg(long)]
     pub allow_at_least_once: bool,
+    /// Serve Prometheus metrics on this address (e.g. `127.0.0.1:9184`; port 0: any).
+    #[arg(long)]
+    pub metrics_addr: Option<String>,
     /// Records per ring batch.
     #[arg(long)]
     pub batch_size: Option<usize>,

@@ -147,24 +147,24 @@ fn apply_all(ops: &[StatelessOp], row: Row) -> Option<Row> {
 /// Builds the job of a plan.
 pub fn job(plan: &Plan) -> Job {
     let pre = Arc::new(plan.pre.clone());
-    let stream = Stream::from_source(source(plan));
+    let stream = Stream::from_source(crate::metrics::metered::source(source(plan)));
     let stream = if pre.is_empty() {
         stream
     } else {
         stream.filter_map(move |row| apply_all(&pre, row))
     };
     let (Some(key), Some(keyed)) = (plan.key.clone(), plan.keyed.clone()) else {
-        return stream.sink(sink(plan));
+        return stream.sink(crate::metrics::metered::sink(sink(plan)));
     };
     let keyed_stream =
         stream.key_by(move |row: &Row| RowKey(key.iter().map(|&i| row[i].clone()).collect()));
     let processed = keyed_stream.process(move || operator(&keyed));
     if plan.post.is_empty() {
-        processed.sink(sink(plan))
+        processed.sink(crate::metrics::metered::sink(sink(plan)))
     } else {
         let post = Arc::new(plan.post.clone());
         processed
             .filter_map(move |row| apply_all(&post, row))
-            .sink(sink(plan))
+            .sink(crate::metrics::metered::sink(sink(plan)))
     }
 }

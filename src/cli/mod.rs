@@ -11,6 +11,7 @@ pub mod build;
 pub mod gen;
 pub mod inspect;
 mod inspect_json;
+mod observe;
 pub mod run;
 pub mod socket;
 

@@ -96,10 +96,13 @@ pub fn run(args: &RunArgs) -> crate::Result<i32> {
     let mut plan = crate::pipeline::load(&args.pipeline, &args.sets)?;
     let config = run_config(&plan, args)?;
     super::socket::prepare(&mut plan, &config)?;
+    let progress = super::observe::start(args, &config)?;
     let job = build::job(&plan);
     install_stop_handler();
     tracing::info!(pipeline = %plan.name, workers = config.workers, "starting");
-    let report = job.run(&config)?;
+    let report = job.run(&config);
+    drop(progress);
+    let report = report?;
     if let Some(last) = report.stopped {
         return Ok(match last {
             Some(id) => {
