@@ -27,6 +27,7 @@ fn assert_latency_fields(j: &serde_json::Value, samples: u64) {
 fn w1_open_loop_with_checkpoints_writes_json_and_hgrm() {
     let dir = tempfile::tempdir().unwrap();
     let (json, hgrm) = (dir.path().join("b.json"), dir.path().join("b.hgrm"));
+    let plot = dir.path().join("b.svg");
     let out = output(
         weir()
             .args([
@@ -51,7 +52,9 @@ fn w1_open_loop_with_checkpoints_writes_json_and_hgrm() {
             .arg("--json")
             .arg(&json)
             .arg("--hgrm")
-            .arg(&hgrm),
+            .arg(&hgrm)
+            .arg("--plot")
+            .arg(&plot),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let table = String::from_utf8_lossy(&out.stdout);
@@ -74,6 +77,12 @@ fn w1_open_loop_with_checkpoints_writes_json_and_hgrm() {
         ("1.000000000000", "40000", "inf")
     );
     assert!(text.contains("Total count    =        40000"), "{text}");
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("latency by percentile"));
+    let series = j["series_100ms"].as_array().unwrap();
+    let events: u64 = series.iter().map(|p| p["events"].as_u64().unwrap()).sum();
+    assert_eq!(events, 40_000, "the time series holds every sample");
+    assert!(series.iter().any(|p| p["checkpoint"] == true));
 }
 
 #[test]

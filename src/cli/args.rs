@@ -122,6 +122,9 @@ pub struct BenchArgs {
     /// Write the merged latency distribution as HdrHistogram `.hgrm` text (µs).
     #[arg(long)]
     pub hgrm: Option<PathBuf>,
+    /// Draw the percentile curve and the per-100-ms throughput and p99 as SVG.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
     /// The workload.
     #[arg(long, value_enum, default_value = "w1")]
     pub workload: Workload,

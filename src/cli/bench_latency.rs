@@ -199,6 +199,9 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
             percentile_distribution(&last.report.all, 1e3, 5).into_bytes(),
         )?;
     }
+    if let (Some(path), Some(last)) = (&args.plot, outcomes.last()) {
+        super::bench_plot::draw(path, &name, &last.report)?;
+    }
     if let Some(path) = &args.json {
         let json = json(&name, &config, &outcomes, best.flatten());
         write(path, serde_json::to_vec_pretty(&json).unwrap_or_default())?;

@@ -6,6 +6,7 @@ pub mod args;
 pub mod bench;
 mod bench_latency;
 mod bench_latency_jobs;
+mod bench_plot;
 mod bench_restore;
 pub mod build;
 pub mod gen;
