@@ -7,6 +7,7 @@ use crate::error::{Error, EXIT_OK};
 use crate::metrics::hgrm::percentile_distribution;
 use crate::metrics::latency::{LatencyReport, PERCENTILES};
 use crate::runtime::{CheckpointConfig, RestoreFrom, RunConfig};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -149,6 +150,10 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
         }
     };
     let config = config(args);
+    // A progress line on a terminal (the live counters are off otherwise).
+    let live = std::io::stderr()
+        .is_terminal()
+        .then(|| crate::metrics::live::enable(None));
     let name = plan.as_ref().map_or("w1".to_string(), |p| p.name.clone());
     let mut outcomes = Vec::new();
     for &rate in &rates {
@@ -157,6 +162,7 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
                 let _ = std::fs::remove_dir_all(&cc.dir);
             }
         }
+        let progress = live.clone().and_then(crate::metrics::progress::start);
         let outcome = match &plan {
             Some(plan) => {
                 let lj =
@@ -171,6 +177,7 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
                 &config,
             )?,
         };
+        drop(progress);
         print_table(&name, &config, &outcome);
         outcomes.push(outcome);
     }

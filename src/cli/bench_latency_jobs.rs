@@ -4,6 +4,7 @@
 
 use super::build::{operator, RowOperator};
 use crate::metrics::clock::now_ns;
+use crate::metrics::metered;
 use crate::operator::KeyedOperator;
 use crate::pipeline::spec::{Plan, SourceSpec, StatelessOp};
 use crate::record::{Row, RowKey, Value};
@@ -60,12 +61,12 @@ pub(crate) fn w1(rate: f64, duration: Duration, keys: u64) -> LatencyJob<(u64, i
     let sink = LatencySink::new(Arc::new(|o: &(u64, i64, u64)| o.2), origin);
     let per_group =
         (keys as usize).div_ceil(crate::state::DEFAULT_MAX_PARALLELISM as usize) * 21 / 20;
-    let job = Stream::from_source(source)
+    let job = Stream::from_source(metered::source(Box::new(source)))
         .key_by(|e: &(u64, i64, u64)| e.0)
         .process(move || W1Stamped {
             sum: ValueState::new("sum").with_expected_keys_per_group(per_group),
         })
-        .sink(sink.clone());
+        .sink(metered::sink(Box::new(sink.clone())));
     LatencyJob { job, sink, events }
 }
 
@@ -135,7 +136,8 @@ pub(crate) fn pipeline(plan: &Plan, rate: f64, duration: Duration) -> Option<Lat
     let (events, origin) = (source.events(), source.origin());
     let sink = LatencySink::new(Arc::new(|o: &Stamped| o.1), origin);
     let pre = Arc::new(plan.pre.clone());
-    let stream = Stream::from_source(source).filter_map(move |s| apply(&pre, s));
+    let stream =
+        Stream::from_source(metered::source(Box::new(source))).filter_map(move |s| apply(&pre, s));
     let job = match (plan.key.clone(), plan.keyed.clone()) {
         (Some(key), Some(keyed)) => {
             let post = Arc::new(plan.post.clone());
@@ -146,9 +148,9 @@ pub(crate) fn pipeline(plan: &Plan, rate: f64, duration: Duration) -> Option<Lat
                     scratch: Vec::new(),
                 })
                 .filter_map(move |s| apply(&post, s))
-                .sink(sink.clone())
+                .sink(metered::sink(Box::new(sink.clone())))
         }
-        _ => stream.sink(sink.clone()),
+        _ => stream.sink(metered::sink(Box::new(sink.clone()))),
     };
     Some(LatencyJob { job, sink, events })
 }

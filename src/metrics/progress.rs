@@ -42,8 +42,8 @@ pub fn start(live: Arc<Live>) -> Option<Progress> {
                 let barriers = snap.iter().map(|s| s.barriers).max().unwrap_or(0);
                 eprint!(
                     "\r\x1b[2Kweir: in {} rec/s, out {} rec/s, total in {input}, dead-lettered {dead}, checkpoint barriers {barriers}",
-                    input - last.0,
-                    output - last.1
+                    input.saturating_sub(last.0),
+                    output.saturating_sub(last.1)
                 );
                 let _ = std::io::stderr().flush();
                 last = (input, output);
