@@ -121,3 +121,33 @@ fn a_pipeline_without_a_generator_is_refused() {
     let out = output(weir().args(["bench", "--rate", "fast"]));
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn w2_windows_are_measured_from_their_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("w2.json");
+    let out = output(
+        weir()
+            .args([
+                "bench",
+                "--workload",
+                "w2",
+                "--rate",
+                "20k/s",
+                "--duration",
+                "2s",
+            ])
+            .args(["--keys", "100", "--workers", "2", "--json"])
+            .arg(&json),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let j = json_of(&json);
+    // 20,000 events per window over 100 keys: every key has a count in each window. The first
+    // window is closed by the watermark (100 samples); the second by the end of input (emitted,
+    // not a latency sample).
+    assert_latency_fields(&j, 100);
+    // The watermark waits 200 ms of event time (= wall time here) past the window end.
+    assert!(j["latency_us"]["p50"].as_f64().unwrap() >= 190_000.0, "{j}");
+    let out = output(weir().args(["bench", "--workload", "w2"]));
+    assert_eq!(out.status.code(), Some(2), "W2 needs --rate");
+}

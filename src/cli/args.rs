@@ -101,6 +101,8 @@ pub struct ValidateArgs {
 pub enum Workload {
     /// Keyed rolling sum.
     W1,
+    /// 1 s tumbling event-time windows per key (open-loop latency runs only: `--rate`).
+    W2,
     /// Restore time: write a checkpoint of `--keys` W1 keys, then restore it (`--workers`).
     Restore,
 }

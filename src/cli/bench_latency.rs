@@ -81,12 +81,13 @@ fn run_one<T: 'static>(
         .merged()
         .ok_or_else(|| Error::Runtime("bench: no output was received".into()))?;
     let span = merged.last_ns().saturating_sub(merged.origin_ns()).max(1) as f64 / 1e9;
+    let latency = merged.report();
     Ok(Outcome {
         offered,
         achieved: lj.events as f64 / span,
-        samples: report.sink.records,
+        samples: latency.all.len(),
         checkpoints: report.checkpoints.len(),
-        report: merged.report(),
+        report: latency,
     })
 }
 
@@ -142,10 +143,10 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     }
     let plan = match &args.pipeline {
         Some(p) => Some(crate::pipeline::load(p, &[])?),
-        None if args.workload == Workload::W1 => None,
+        None if matches!(args.workload, Workload::W1 | Workload::W2) => None,
         None => {
             return Err(Error::Config(vec![
-                "--rate: latency runs exist for --workload w1 and for pipeline files".into(),
+                "--rate: latency runs exist for --workload w1, w2 and for pipeline files".into(),
             ]))
         }
     };
@@ -154,7 +155,11 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     let live = std::io::stderr()
         .is_terminal()
         .then(|| crate::metrics::live::enable(None));
-    let name = plan.as_ref().map_or("w1".to_string(), |p| p.name.clone());
+    let name = match (&plan, args.workload) {
+        (Some(p), _) => p.name.clone(),
+        (None, Workload::W2) => "w2".to_string(),
+        (None, _) => "w1".to_string(),
+    };
     let mut outcomes = Vec::new();
     for &rate in &rates {
         if let Some(cc) = &config.checkpoint {
@@ -171,6 +176,11 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
                     })?;
                 run_one(lj, rate, &config)?
             }
+            None if args.workload == Workload::W2 => run_one(
+                bench_latency_jobs::w2(rate, args.duration, args.keys),
+                rate,
+                &config,
+            )?,
             None => run_one(
                 bench_latency_jobs::w1(rate, args.duration, args.keys),
                 rate,

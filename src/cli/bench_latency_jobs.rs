@@ -2,6 +2,7 @@
 //! source is a generator, with each record carrying its event's scheduled time through the
 //! pipeline's ops (a wrapper around the plan's keyed operator passes it on to the outputs).
 
+use super::bench_w2::{Event, ToWall, W2Windows, WindowOut};
 use super::build::{operator, RowOperator};
 use crate::metrics::clock::now_ns;
 use crate::metrics::metered;
@@ -66,6 +67,27 @@ pub(crate) fn w1(rate: f64, duration: Duration, keys: u64) -> LatencyJob<(u64, i
         .process(move || W1Stamped {
             sum: ValueState::new("sum").with_expected_keys_per_group(per_group),
         })
+        .sink(metered::sink(Box::new(sink.clone())));
+    LatencyJob { job, sink, events }
+}
+
+/// W2 (1 s tumbling windows, see [`super::bench_w2`]) at `rate` events/s for `duration`.
+pub(crate) fn w2(rate: f64, duration: Duration, keys: u64) -> LatencyJob<WindowOut> {
+    let make: MakeEvent<Event> = Arc::new(|k, v, ts, s| (k, v, ts, s));
+    // Event time runs at the speed of wall time (1 s of events per second).
+    let events_per_ms = ((rate / 1e3).round() as u64).max(1);
+    let source = OpenLoopSource::new(rate, duration, keys, make).events_per_ms(events_per_ms);
+    let (events, origin) = (source.events(), source.origin());
+    let sink = LatencySink::new(Arc::new(|o: &WindowOut| o.4), Arc::clone(&origin));
+    // The first event of time `end` is number end·events_per_ms, scheduled at i/rate.
+    let to_wall: ToWall = Arc::new(move |end_ms| {
+        let origin = origin.get().copied().unwrap_or(0);
+        let i = end_ms.max(0) as f64 * events_per_ms as f64;
+        origin.saturating_add((i * 1e9 / rate) as u64)
+    });
+    let job = Stream::from_source(metered::source(Box::new(source)))
+        .key_by(|e: &Event| e.0)
+        .process(move || W2Windows::new(Arc::clone(&to_wall)))
         .sink(metered::sink(Box::new(sink.clone())));
     LatencyJob { job, sink, events }
 }

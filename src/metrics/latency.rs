@@ -59,12 +59,13 @@ impl LatencyRecorder {
     }
 
     /// Records the latencies of outputs received at `now_ns` whose events were scheduled at
-    /// `scheduled` (ns): one clock read per batch, by the caller.
+    /// `scheduled` (ns): one clock read per batch, by the caller. An output stamped later than
+    /// its receipt (a window closed early by the end of input) is not a sample.
     pub fn record_batch(&mut self, now_ns: u64, scheduled: impl Iterator<Item = u64>) {
         let i = self.interval(now_ns);
         self.last_ns = self.last_ns.max(now_ns);
-        for s in scheduled {
-            let v = now_ns.saturating_sub(s).clamp(1, MAX_NS);
+        for s in scheduled.filter(|s| *s <= now_ns) {
+            let v = (now_ns - s).clamp(1, MAX_NS);
             self.all.saturating_record(v);
             self.intervals[i].saturating_record(v);
         }
