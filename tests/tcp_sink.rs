@@ -73,7 +73,7 @@ fn a_slow_consumer_behind_the_tcp_sink_keeps_memory_bounded() {
     let weir = Running::start(dir.path(), &["run", "p.toml", "--workers", "2", "--no-pin"]);
     let pid = weir.child.id();
     let (mut a, _) = server.accept().unwrap();
-    let (mut b, _) = server.accept().unwrap();
+    let (b, _) = server.accept().unwrap();
     // Only one connection is read, slowly, for 4 s: the pipeline is held back. Memory may
     // fill the bounded buffers (rings, the partitions' resend buffers) early, but must not keep
     // growing with the output produced meanwhile (tens of MB per second unthrottled).
