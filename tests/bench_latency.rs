@@ -144,8 +144,11 @@ fn w2_windows_are_measured_from_their_end() {
     let j = json_of(&json);
     // 20,000 events per window over 100 keys: every key has a count in each window. The first
     // window is closed by the watermark (100 samples); the second by the end of input (emitted,
-    // not a latency sample).
-    assert_latency_fields(&j, 100);
+    // not a latency sample). Events of a worker that fell more than 200 ms behind (a loaded
+    // machine) reach a window after it fired and fire it again: more samples, never fewer.
+    let samples = j["samples"].as_u64().unwrap();
+    assert!((100..=200).contains(&samples), "{j}");
+    assert_latency_fields(&j, samples);
     // The watermark waits 200 ms of event time (= wall time here) past the window end.
     assert!(j["latency_us"]["p50"].as_f64().unwrap() >= 190_000.0, "{j}");
     let out = output(weir().args(["bench", "--workload", "w2"]));
