@@ -160,3 +160,44 @@ fn kill_9_and_restore_lose_and_repeat_nothing_clients_sent() {
     // The first run's logs were replayed and then deleted.
     assert_eq!(spooled(&spool, "g000001"), 0, "run 1's logs are gone");
 }
+
+#[test]
+fn sigterm_stops_a_listening_source_after_a_final_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::write(
+        dir.path().join("p.toml"),
+        tcp_support::rolling_pipeline(&out, "spool = true"),
+    )
+    .unwrap();
+    // No max_clients: the source listens until the job is stopped.
+    let weir = start(dir.path(), "2", "1h", &[]);
+    let sent = send_phase(weir.port(), 0);
+    wait_spooled(&dir.path().join("ck/spool"), "g000001", sent);
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &weir.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, stderr) = weir.wait(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("stopped at checkpoint"), "{stderr}");
+    // Resume: one more phase, then the run ends after its clients.
+    let weir = start(
+        dir.path(),
+        "2",
+        "1h",
+        &["--restore", "latest", "--set", "source.max_clients=3"],
+    );
+    send_phase(weir.port(), 1);
+    let (code, stderr) = weir.wait(Duration::from_secs(120));
+    assert_eq!(code, Some(0), "{stderr}");
+    let good: Vec<(String, i64)> = (0..2)
+        .flat_map(|phase| (0..CLIENTS).flat_map(move |c| lines(phase, c)))
+        .filter_map(|l| {
+            let (k, v) = l.split_once(',')?;
+            Some((k.to_string(), v.parse().ok()?))
+        })
+        .collect();
+    assert_rolling_matches(&output_lines(&out), &model(&good));
+}

@@ -70,6 +70,9 @@ pub struct RunArgs {
     /// Allow restoring a pipeline whose source cannot rewind (stdin): at-least-once.
     #[arg(long)]
     pub allow_at_least_once: bool,
+    /// Serve Prometheus metrics on this address (e.g. `127.0.0.1:9184`; port 0: any).
+    #[arg(long)]
+    pub metrics_addr: Option<String>,
     /// Records per ring batch.
     #[arg(long)]
     pub batch_size: Option<usize>,
@@ -111,6 +114,8 @@ pub enum Workload {
     W1,
     /// Two exchanges: count per key, re-keyed by the count, count of keys per count.
     W6,
+    /// 1 s tumbling event-time windows per key (open-loop latency runs only: `--rate`).
+    W2,
     /// Restore time: write a checkpoint of `--keys` W1 keys, then restore it (`--workers`).
     Restore,
 }
@@ -118,6 +123,23 @@ pub enum Workload {
 /// `weir bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// A pipeline file whose source is a generator (open-loop latency run; needs `--rate`).
+    pub pipeline: Option<PathBuf>,
+    /// Open-loop latency run at this rate (`1M/s`, `500k/s`; a list `1M/s,2M/s` is a sweep).
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// Length of each open-loop run.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    pub duration: std::time::Duration,
+    /// Latency objective of a sweep, e.g. `p99.9=1ms`: the highest rate meeting it is reported.
+    #[arg(long)]
+    pub slo: Option<String>,
+    /// Write the merged latency distribution as HdrHistogram `.hgrm` text (µs).
+    #[arg(long)]
+    pub hgrm: Option<PathBuf>,
+    /// Draw the percentile curve and the per-100-ms throughput and p99 as SVG.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
     /// The workload.
     #[arg(long, value_enum, default_value = "w1")]
     pub workload: Workload,
@@ -152,6 +174,9 @@ pub struct BenchArgs {
 pub struct InspectArgs {
     /// A checkpoint directory (lists checkpoints) or one checkpoint (`ckpt/chk-0000000042`).
     pub path: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Output formats of `weir gen`.

@@ -168,17 +168,17 @@ pub fn job(plan: &Plan) -> Job {
         stream.filter_map(move |row| apply_all(&pre, row))
     };
     let (Some(key), Some(keyed)) = (plan.key.clone(), plan.keyed.clone()) else {
-        return stream.sink(sink(plan));
+        return stream.sink(crate::metrics::metered::sink(sink(plan)));
     };
     let keyed_stream =
         stream.key_by(move |row: &Row| RowKey(key.iter().map(|&i| row[i].clone()).collect()));
     let processed = keyed_stream.process(move || operator(&keyed));
     if plan.post.is_empty() {
-        processed.sink(sink(plan))
+        processed.sink(crate::metrics::metered::sink(sink(plan)))
     } else {
         let post = Arc::new(plan.post.clone());
         processed
             .filter_map(move |row| apply_all(&post, row))
-            .sink(sink(plan))
+            .sink(crate::metrics::metered::sink(sink(plan)))
     }
 }

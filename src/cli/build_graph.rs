@@ -112,7 +112,7 @@ pub fn job(graph: &GraphPlan) -> Job {
     }
     let mut job: Option<Job> = None;
     for ((name, input, schema), spec) in graph.sinks.iter().zip(&graph.sink_specs) {
-        let sink = row_sink(spec, schema);
+        let sink = crate::metrics::metered::sink(row_sink(spec, schema));
         let j = s.get(input).sink_named(Some(name), Arc::from(sink));
         job = Some(match job {
             Some(prev) => prev.and(j),
@@ -157,12 +157,15 @@ pub fn source_stream(
     event_time: Option<&EventTimeSpec>,
 ) -> Stream<Row> {
     match event_time {
-        None => Stream::from_boxed_source(Some(name), row_source(spec)),
+        None => Stream::from_boxed_source(
+            Some(name),
+            crate::metrics::metered::source(row_source(spec)),
+        ),
         Some(et) => {
             let index = et.index;
             Stream::from_source_with_event_time(
                 Some(name),
-                row_source(spec),
+                crate::metrics::metered::source(row_source(spec)),
                 EventTime {
                     extract: Arc::new(move |row: &Row| event_time_of(row, index)),
                     config: et.watermark_config(),

@@ -21,10 +21,17 @@ pub fn run(args: &InspectArgs) -> crate::Result<i32> {
         .and_then(|n| crate::checkpoint::parse_checkpoint_dir_name(&n.to_string_lossy()))
         .is_some();
     if is_checkpoint {
-        print!("{}", describe(path)?);
+        let d = describe(path)?;
+        if args.json {
+            println!("{:#}", super::inspect_json::detail(&d));
+        } else {
+            print!("{d}");
+        }
     } else {
         let summaries = list(path)?;
-        if summaries.is_empty() {
+        if args.json {
+            println!("{:#}", super::inspect_json::listing(&summaries));
+        } else if summaries.is_empty() {
             println!("no checkpoints in {}", path.display());
         } else {
             print!("{}", CheckpointTable(&summaries));

@@ -4,12 +4,18 @@
 
 pub mod args;
 pub mod bench;
+mod bench_latency;
+mod bench_latency_jobs;
+mod bench_plot;
 mod bench_restore;
+mod bench_w2;
 mod bench_w6;
 pub mod build;
 pub mod build_graph;
 pub mod gen;
 pub mod inspect;
+mod inspect_json;
+mod observe;
 pub mod preflight;
 mod resume_hint;
 pub mod run;

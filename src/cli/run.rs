@@ -118,10 +118,13 @@ pub fn run(args: &RunArgs) -> crate::Result<i32> {
     let mut config = run_config(&plan, args)?;
     preflight::prepare(&plan, args, &mut config)?;
     super::socket::prepare(&mut plan, &config)?;
+    let progress = super::observe::start(args, &config)?;
     let job = build::job(&plan);
     install_stop_handler();
     tracing::info!(pipeline = %plan.name, workers = config.workers, "starting");
-    let report = job.run(&config)?;
+    let report = job.run(&config);
+    drop(progress);
+    let report = report?;
     if let Some(last) = report.stopped {
         return Ok(match last {
             Some(id) => {

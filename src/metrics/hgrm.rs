@@ -41,12 +41,6 @@ pub fn percentile_distribution(h: &Histogram<u64>, scale: f64, ticks: u32) -> St
         h.max() as f64 / scale,
         h.len()
     );
-    let _ = writeln!(
-        out,
-        "#[Buckets = {:12}, SubBuckets     = {:12}]",
-        h.buckets(),
-        h.distinct_values()
-    );
     out
 }
 

@@ -24,6 +24,8 @@ pub struct LatencyRecorder {
     intervals: Vec<Histogram<u64>>,
     /// Intervals in which this partition passed a checkpoint barrier.
     checkpoints: Vec<usize>,
+    /// Time of the last batch recorded (ns), 0 before any.
+    last_ns: u64,
 }
 
 impl LatencyRecorder {
@@ -34,7 +36,18 @@ impl LatencyRecorder {
             all: histogram(3),
             intervals: Vec::new(),
             checkpoints: Vec::new(),
+            last_ns: 0,
         }
+    }
+
+    /// Time of the last batch recorded (ns on the shared clock), 0 before any.
+    pub fn last_ns(&self) -> u64 {
+        self.last_ns
+    }
+
+    /// The schedule origin of the intervals.
+    pub fn origin_ns(&self) -> u64 {
+        self.origin_ns
     }
 
     fn interval(&mut self, now_ns: u64) -> usize {
@@ -46,11 +59,13 @@ impl LatencyRecorder {
     }
 
     /// Records the latencies of outputs received at `now_ns` whose events were scheduled at
-    /// `scheduled` (ns): one clock read per batch, by the caller.
+    /// `scheduled` (ns): one clock read per batch, by the caller. An output stamped later than
+    /// its receipt (a window closed early by the end of input) is not a sample.
     pub fn record_batch(&mut self, now_ns: u64, scheduled: impl Iterator<Item = u64>) {
         let i = self.interval(now_ns);
-        for s in scheduled {
-            let v = now_ns.saturating_sub(s).clamp(1, MAX_NS);
+        self.last_ns = self.last_ns.max(now_ns);
+        for s in scheduled.filter(|s| *s <= now_ns) {
+            let v = (now_ns - s).clamp(1, MAX_NS);
             self.all.saturating_record(v);
             self.intervals[i].saturating_record(v);
         }
@@ -70,6 +85,7 @@ impl LatencyRecorder {
             let _ = self.intervals[i].add(h);
         }
         self.checkpoints.extend(&other.checkpoints);
+        self.last_ns = self.last_ns.max(other.last_ns);
     }
 
     /// The merged figures.
@@ -148,9 +164,10 @@ impl LatencyReport {
     /// a checkpoint (0 when there are none).
     pub fn checkpoint_share(&self, q: f64) -> f64 {
         let v = self.at(q);
-        // Samples in buckets at or above v's (each histogram at its own precision).
+        // Samples at or above the start of v's bucket at the coarser precision (the
+        // checkpoint intervals' histograms have 2 significant figures, `all` has 3).
+        let low = self.near_checkpoints.lowest_equivalent(v);
         let tail = |h: &Histogram<u64>| {
-            let low = h.lowest_equivalent(v);
             h.len()
                 - if low == 0 {
                     0
@@ -162,7 +179,7 @@ impl LatencyReport {
         if all == 0 {
             return 0.0;
         }
-        tail(&self.near_checkpoints) as f64 / all as f64
+        (tail(&self.near_checkpoints) as f64 / all as f64).min(1.0)
     }
 
     /// The share of all samples recorded in intervals with a checkpoint (the share a tail

@@ -7,6 +7,7 @@
 //! checkpoint and deletes the rest.
 
 pub mod file;
+pub mod latency;
 pub mod null;
 pub mod stdout;
 pub mod tcp;

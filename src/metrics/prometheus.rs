@@ -1,0 +1,195 @@
+//! The Prometheus endpoint: `--metrics-addr ADDR` serves the live counters as OpenMetrics text
+//! (`prometheus-client`) from a small thread on a plain `std::net` listener.
+//!
+//! Metrics (per worker unless noted): `weir_source_records_total`, `weir_sink_records_total`,
+//! `weir_dead_letters_total`, `weir_checkpoint_barriers_total`; job-wide:
+//! `weir_checkpoints_retained`, `weir_checkpoint_last_id`,
+//! `weir_checkpoint_last_success_timestamp_seconds`, `weir_checkpoint_last_size_bytes`,
+//! `weir_uptime_seconds`.
+
+use super::live::Live;
+use prometheus_client::encoding::{text::encode, EncodeLabelSet};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The label of per-worker metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WorkerLabel {
+    worker: u64,
+}
+
+/// Renders the current counters as OpenMetrics text.
+pub fn render(live: &Live) -> String {
+    let mut registry = Registry::with_prefix("weir");
+    let per_worker = |name: &str, help: &str, registry: &mut Registry| {
+        let family = Family::<WorkerLabel, Counter>::default();
+        registry.register(name, help, family.clone());
+        family
+    };
+    let source = per_worker(
+        "source_records",
+        "Records produced by the worker's source split",
+        &mut registry,
+    );
+    let sink = per_worker(
+        "sink_records",
+        "Records received by the worker's sink partition",
+        &mut registry,
+    );
+    let dead = per_worker(
+        "dead_letters",
+        "Malformed records dead-lettered by the worker's split",
+        &mut registry,
+    );
+    let barriers = per_worker(
+        "checkpoint_barriers",
+        "Checkpoint barriers the worker's sink partition passed",
+        &mut registry,
+    );
+    for (w, s) in live.snapshot().iter().enumerate() {
+        let label = WorkerLabel { worker: w as u64 };
+        source.get_or_create(&label).inc_by(s.source_records);
+        sink.get_or_create(&label).inc_by(s.sink_records);
+        dead.get_or_create(&label).inc_by(s.dead_letters);
+        barriers.get_or_create(&label).inc_by(s.barriers);
+    }
+    let gauge = |name: &str, help: &str, value: f64, registry: &mut Registry| {
+        let g = Gauge::<f64, AtomicU64>::default();
+        g.set(value);
+        registry.register(name, help, g);
+    };
+    gauge(
+        "uptime_seconds",
+        "Seconds since the job started",
+        live.uptime_secs(),
+        &mut registry,
+    );
+    if let Some(dir) = live.checkpoint_dir() {
+        let complete: Vec<_> = crate::checkpoint::list(&dir)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.complete)
+            .collect();
+        gauge(
+            "checkpoints_retained",
+            "Complete checkpoints in the checkpoint directory",
+            complete.len() as f64,
+            &mut registry,
+        );
+        if let Some(last) = complete.last() {
+            gauge(
+                "checkpoint_last_id",
+                "Id of the newest complete checkpoint",
+                last.id as f64,
+                &mut registry,
+            );
+            gauge(
+                "checkpoint_last_success_timestamp_seconds",
+                "Commit time of the newest complete checkpoint",
+                last.created_ms.unwrap_or(0) as f64 / 1e3,
+                &mut registry,
+            );
+            gauge(
+                "checkpoint_last_size_bytes",
+                "Bytes of the newest complete checkpoint",
+                last.total_bytes as f64,
+                &mut registry,
+            );
+        }
+    }
+    let mut text = String::new();
+    // Writing into a String cannot fail.
+    let _ = encode(&mut text, &registry);
+    text
+}
+
+/// Binds `addr` and serves [`render`] on every request from a background thread; returns the
+/// bound address.
+///
+/// # Errors
+/// The address cannot be bound.
+pub fn serve(addr: &str, live: Arc<Live>) -> crate::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).map_err(|e| crate::Error::io(addr, e))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| crate::Error::io(addr, e))?;
+    std::thread::Builder::new()
+        .name("weir-metrics".into())
+        .spawn(move || {
+            for conn in listener.incoming() {
+                match conn {
+                    Ok(c) => {
+                        if let Err(e) = answer(c, &live) {
+                            tracing::debug!(error = %e, "metrics: request failed");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "metrics: accept failed"),
+                }
+            }
+        })
+        .map_err(|e| crate::Error::Runtime(format!("no metrics thread: {e}")))?;
+    Ok(local)
+}
+
+/// Reads one HTTP request (its head) and answers with the metrics (`GET /metrics` or `/`).
+fn answer(mut conn: TcpStream, live: &Live) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        let n = conn.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let line = String::from_utf8_lossy(line);
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (status, body, kind) = if method == "GET" && (path == "/metrics" || path == "/") {
+        (
+            "200 OK",
+            render(live),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )
+    } else {
+        ("404 Not Found", "see /metrics\n".to_string(), "text/plain")
+    };
+    write!(
+        conn,
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    conn.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    #[test]
+    fn renders_per_worker_counters() {
+        let live = super::super::live::enable(None);
+        live.worker(1).sink_records.store(42, Ordering::Relaxed);
+        let text = render(&live);
+        assert!(
+            text.contains("weir_sink_records_total{worker=\"1\"} 42"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE weir_source_records counter"),
+            "{text}"
+        );
+        assert!(text.contains("weir_uptime_seconds"), "{text}");
+        assert!(text.ends_with("# EOF\n"));
+    }
+}
