@@ -186,6 +186,9 @@ pub struct Manifest {
     /// format 1.
     #[serde(default)]
     pub dead_letter_path: Option<std::path::PathBuf>,
+    /// Operator state (not keyed) per worker (index = worker), each list named `stage/state`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operator_state: Vec<Vec<crate::state::operator::OperatorSnapshot>>,
 }
 
 impl Manifest {
@@ -201,6 +204,7 @@ impl Manifest {
             fingerprint,
             max_parallelism,
             workers,
+            sink_epoch: id,
             ..Manifest::default()
         }
     }

@@ -257,6 +257,16 @@ pub(crate) fn load(chk: &Path, fingerprint: Option<u64>) -> Result<Restored> {
             format!("max_parallelism {mp} is not a power of two in 1..={MAX_KEY_GROUPS}"),
         ));
     }
+    // A checkpoint publishes exactly its own epoch's output.
+    if manifest.sink_epoch != manifest.id {
+        return Err(corrupt(
+            &manifest_path,
+            format!(
+                "sink_epoch {} is not the checkpoint's id {}",
+                manifest.sink_epoch, manifest.id
+            ),
+        ));
+    }
     let mut entries = manifest.files.clone();
     entries.sort_by_key(|e| e.key_groups.start);
     // The final checkpoint of a completed job carries no state (nothing is left to restore).

@@ -48,6 +48,9 @@ where
     fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
         self.inner.states()
     }
+    fn operator_states(&mut self) -> Vec<&mut dyn crate::state::OperatorStateStore> {
+        self.inner.operator_states()
+    }
     fn on_watermark(&mut self, watermark_ms: i64, out: &mut Vec<O>) {
         self.inner.on_watermark(watermark_ms, out)
     }

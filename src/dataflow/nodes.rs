@@ -341,9 +341,12 @@ where
             .map(|i| cx.emit_of::<O>(me, i + 1, w))
             .collect::<crate::Result<Vec<_>>>()?;
         let setup = cx.setup;
+        let name = cx.name(me);
+        let mut op = (self.factory)();
+        restore_operator_states(&mut op, &setup.operator_state_of(&name, w), &name)?;
         Ok(Some(Box::new(StageTask::new(
-            cx.name(me),
-            (self.factory)(),
+            name,
+            op,
             inputs,
             out,
             sides,
@@ -419,4 +422,32 @@ impl<T: Send + 'static> NodeDef for SinkNode<T> {
             sink: self.sink.clone(),
         }))
     }
+}
+
+/// Restores an operator instance's share of its operator state (after a restore).
+fn restore_operator_states<K, I, O, Op: KeyedOperator<K, I, O>>(
+    op: &mut Op,
+    snapshots: &[crate::state::operator::OperatorSnapshot],
+    stage: &str,
+) -> crate::Result<()> {
+    let mut states = op.operator_states();
+    for snap in snapshots {
+        let state = states
+            .iter_mut()
+            .find(|s| s.name() == snap.name)
+            .ok_or_else(|| crate::Error::Checkpoint {
+                path: std::path::PathBuf::from("MANIFEST"),
+                reason: format!(
+                    "operator state {stage}/{} is unknown to the stage",
+                    snap.name
+                ),
+            })?;
+        state
+            .restore(&snap.items)
+            .map_err(|e| crate::Error::Checkpoint {
+                path: std::path::PathBuf::from("MANIFEST"),
+                reason: format!("operator state {stage}/{}: {e}", snap.name),
+            })?;
+    }
+    Ok(())
 }

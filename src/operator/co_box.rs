@@ -20,6 +20,9 @@ impl<K, A, B, O> KeyedCoOperator<K, A, B, O> for Box<dyn KeyedCoOperator<K, A, B
     fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
         (**self).states()
     }
+    fn operator_states(&mut self) -> Vec<&mut dyn crate::state::OperatorStateStore> {
+        (**self).operator_states()
+    }
     fn on_watermark(&mut self, watermark_ms: i64, out: &mut Vec<O>) {
         (**self).on_watermark(watermark_ms, out)
     }

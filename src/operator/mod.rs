@@ -1,6 +1,6 @@
 //! Operators: the keyed process function interface and the built-in operators.
 
-use crate::state::{KeyContext, KeyedStateStore};
+use crate::state::{KeyContext, KeyedStateStore, OperatorStateStore};
 
 /// A keyed process function: sees each record with its key set, owns keyed state objects.
 ///
@@ -19,6 +19,12 @@ pub trait KeyedOperator<K, I, O>: Send {
 
     /// The operator's keyed state objects, for key-group assignment, snapshots and restore.
     fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
+        Vec::new()
+    }
+
+    /// The operator instance's operator state (not keyed: e.g. offsets), checkpointed and
+    /// redistributed on restore ([`crate::state::operator`]).
+    fn operator_states(&mut self) -> Vec<&mut dyn OperatorStateStore> {
         Vec::new()
     }
 
@@ -88,6 +94,10 @@ where
         self.inner.states()
     }
 
+    fn operator_states(&mut self) -> Vec<&mut dyn OperatorStateStore> {
+        self.inner.operator_states()
+    }
+
     #[inline]
     fn prefetch(&self, local_group: usize, hash: u64) {
         self.inner.prefetch(local_group, hash);
@@ -134,6 +144,9 @@ impl<K, I, O> KeyedOperator<K, I, O> for Box<dyn KeyedOperator<K, I, O>> {
     fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
         (**self).states()
     }
+    fn operator_states(&mut self) -> Vec<&mut dyn OperatorStateStore> {
+        (**self).operator_states()
+    }
     fn on_watermark(&mut self, watermark_ms: i64, out: &mut Vec<O>) {
         (**self).on_watermark(watermark_ms, out)
     }
@@ -169,6 +182,11 @@ pub trait KeyedCoOperator<K, A, B, O>: Send {
 
     /// See [`KeyedOperator::states`].
     fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
+        Vec::new()
+    }
+
+    /// See [`KeyedOperator::operator_states`].
+    fn operator_states(&mut self) -> Vec<&mut dyn OperatorStateStore> {
         Vec::new()
     }
 

@@ -50,6 +50,8 @@ pub struct Ack {
     /// The positions of the worker's source splits at the barrier (each tagged with its
     /// source's name).
     pub positions: Vec<RangePosition>,
+    /// The operator state of the worker's stages.
+    pub operator: Vec<crate::state::operator::OperatorSnapshot>,
     /// The dead-letter file length after the worker's dead letters before the barrier.
     pub dead_letter_len: u64,
     /// How long the worker paused processing for the snapshot (all its stages).

@@ -306,6 +306,7 @@ impl Coordinator {
                 }
             }
             manifest.sources.push(ack.positions);
+            manifest.operator_state.push(ack.operator);
             manifest.dead_letter_len = manifest.dead_letter_len.max(Some(ack.dead_letter_len));
         }
         if let Err(e) = self.store.commit(&manifest) {

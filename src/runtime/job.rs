@@ -10,6 +10,7 @@ use super::{stop, JobReport, RunConfig};
 use crate::error::Error;
 use crate::source::{DeadLetters, RangePosition};
 use crate::state::key_group::key_group_range;
+use crate::state::operator::OperatorSnapshot;
 use crossbeam::channel::{Receiver, RecvTimeoutError};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -64,9 +65,32 @@ pub struct Setup {
     pub last_checkpoint: u64,
     /// On restore: per source name, each new worker's ranges.
     pub resume: Option<BTreeMap<String, Vec<Vec<RangePosition>>>>,
+    /// On restore: each new worker's share of the operator state (`stage/state` lists).
+    pub operator_state: Option<Vec<Vec<OperatorSnapshot>>>,
 }
 
 impl Setup {
+    /// Worker `w`'s share of the operator state of stage `stage` on restore (state names
+    /// without the stage prefix).
+    pub fn operator_state_of(&self, stage: &str, w: usize) -> Vec<OperatorSnapshot> {
+        let prefix = format!("{stage}/");
+        self.operator_state
+            .as_ref()
+            .and_then(|per| per.get(w))
+            .map(|mine| {
+                mine.iter()
+                    .filter_map(|s| {
+                        let name = s.name.strip_prefix(&prefix)?;
+                        Some(OperatorSnapshot {
+                            name: name.to_string(),
+                            ..s.clone()
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Worker `w`'s ranges of source `name` on restore.
     pub fn resume_of(&self, name: &str, w: usize) -> Option<Vec<RangePosition>> {
         self.resume
@@ -239,6 +263,7 @@ fn settle_start(
         transactional: start.store.is_some(),
         last_checkpoint: start.last_id,
         resume: None,
+        operator_state: None,
     };
     let Some(restored) = &start.restored else {
         // A pre-flight (`config.preflight`) already settled the files of a fresh start.
@@ -290,6 +315,7 @@ fn settle_start(
         })
         .collect();
     setup.resume = Some(resume);
+    setup.operator_state = Some(crate::state::operator::redistribute(&m.operator_state, n));
     Ok(Some(setup))
 }
 

@@ -11,7 +11,8 @@ use super::control::{Ack, Event, Shared, SnapshotWriter};
 use crate::checkpoint::{GroupSnapshot, StateSnapshot, WorkerSnapshot};
 use crate::error::Error;
 use crate::source::RangePosition;
-use crate::state::KeyedStateStore;
+use crate::state::operator::OperatorSnapshot;
+use crate::state::{KeyedStateStore, OperatorStateStore};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ struct Pending {
     contributions: usize,
     groups: BTreeMap<u16, Vec<StateSnapshot>>,
     positions: Vec<RangePosition>,
+    operator: Vec<OperatorSnapshot>,
     dead_letter_len: u64,
     pause: Duration,
 }
@@ -81,6 +83,24 @@ impl Checkpoints {
         p.positions.extend(positions);
         p.dead_letter_len = p.dead_letter_len.max(dead_letter_len);
         self.contributed(k)
+    }
+
+    /// Part of a stage's contribution (before [`Checkpoints::add_states`], which completes
+    /// it): the lists of its operator state, named `stage/state`.
+    pub fn add_operator_states(
+        &mut self,
+        k: u64,
+        stage: &str,
+        states: Vec<&mut dyn OperatorStateStore>,
+    ) {
+        let p = self.pending.entry(k).or_default();
+        for s in states {
+            p.operator.push(OperatorSnapshot {
+                name: format!("{stage}/{}", s.name()),
+                union: s.redistribution() == crate::state::operator::Redistribution::Union,
+                items: s.snapshot(),
+            });
+        }
     }
 
     /// A stage's contribution: every key group's entries of `states`, named `stage/state`.
@@ -146,6 +166,7 @@ impl Checkpoints {
         };
         let (events, worker) = (self.shared.events.clone(), self.worker);
         let (positions, dead_letter_len, pause) = (p.positions, p.dead_letter_len, p.pause);
+        let operator = p.operator;
         let write = move || {
             let file = writer.write(k, &snap);
             super::crash_point::crash_point("after-state-write", k);
@@ -154,6 +175,7 @@ impl Checkpoints {
                 worker,
                 file,
                 positions,
+                operator,
                 dead_letter_len,
                 pause,
             }));

@@ -215,7 +215,8 @@ impl<T: 'static> Sink<T> for FileSink<T> {
         match epoch {
             Some(k) => {
                 self.publish(k, true)?;
-                self.first_epoch.store(k + 1, Ordering::Relaxed);
+                self.first_epoch
+                    .store(k.saturating_add(1), Ordering::Relaxed);
             }
             None => {
                 for name in names(&self.dir)? {

@@ -12,6 +12,7 @@ mod groups;
 pub mod key_group;
 pub mod list;
 pub mod map;
+pub mod operator;
 pub mod reducing;
 pub mod table;
 #[cfg(test)]
@@ -25,6 +26,7 @@ pub use codec::{CodecError, StateCodec};
 pub use key_group::{KeyGroupRouter, StableKey, DEFAULT_MAX_PARALLELISM};
 pub use list::ListState;
 pub use map::MapState;
+pub use operator::{OperatorListState, OperatorStateStore, UnionListState};
 pub use reducing::ReducingState;
 pub use table::KeyTable;
 pub use value::ValueState;

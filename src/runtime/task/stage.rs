@@ -208,6 +208,8 @@ where
             s.barrier(k)?;
         }
         cx.checkpoints
+            .add_operator_states(k, &self.name, self.op.operator_states());
+        cx.checkpoints
             .add_states(k, &self.name, self.op.states(), cx.now_ms)?;
         self.contributed = k;
         Ok(())
