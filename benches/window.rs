@@ -13,7 +13,14 @@
 //! * `tumbling_1s/baseline`: the same work as a plain loop: one `AHashMap<key, [i64; 4]>` per
 //!   pending window start in a `BTreeMap`, the due ones drained at each watermark.
 //!
-//! Run: `cargo bench --bench window`.
+//! Run: `cargo bench --bench window` (about 10 minutes to build in release, 1 minute to run).
+//!
+//! Figures (2-core VM shared with other builds, so ±30 % between runs): operator 1.9 M
+//! events/s, typed 8.0 M/s, baseline 39 M/s. The gap to the baseline is the per-key
+//! structure: a keyed-state probe per event (the key's windows sit on a second cache line of
+//! the slot) and an event-time timer per key and window (registered once per window,
+//! `O(log n)` to insert and to pop), where the baseline drains one hash map per window start
+//! without timers. The operator row path adds `Row`/`RowKey` values (32-byte `Value`s).
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented pub fn
 

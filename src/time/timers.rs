@@ -63,6 +63,8 @@ struct Queue<K> {
     groups: Vec<BTreeMap<(i64, u64), Slot<K>>>,
     /// `(earliest time, local group)` of every non-empty group.
     heads: BTreeSet<(i64, usize)>,
+    /// Each group's earliest time (as in `heads`), so an edit need not look it up first.
+    head_of: Vec<Option<i64>>,
     len: usize,
 }
 
@@ -71,20 +73,18 @@ impl<K: Eq + Clone> Queue<K> {
         Queue {
             groups: (0..groups).map(|_| BTreeMap::new()).collect(),
             heads: BTreeSet::new(),
+            head_of: vec![None; groups],
             len: 0,
         }
     }
 
-    fn head(&self, g: usize) -> Option<i64> {
-        self.groups[g].keys().next().map(|&(t, _)| t)
-    }
-
     /// Runs `f` on group `g`'s map, keeping the index of minima in step.
     fn edit<R>(&mut self, g: usize, f: impl FnOnce(&mut BTreeMap<(i64, u64), Slot<K>>) -> R) -> R {
-        let before = self.head(g);
+        let before = self.head_of[g];
         let r = f(&mut self.groups[g]);
-        let after = self.head(g);
+        let after = self.groups[g].keys().next().map(|&(t, _)| t);
         if before != after {
+            self.head_of[g] = after;
             if let Some(t) = before {
                 self.heads.remove(&(t, g));
             }

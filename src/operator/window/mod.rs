@@ -237,17 +237,24 @@ where
     /// Handles a due timer at `time`: emits the key's windows ending there, frees those
     /// past their cleanup time.
     fn on_timer(&mut self, ctx: &KeyContext<'_, K>, time: i64, out: &mut Vec<O>) {
-        let Some(mut set) = self.windows.clear(ctx) else {
-            return;
-        };
+        let Windowed {
+            lateness,
+            f,
+            windows,
+            ..
+        } = self;
+        // Updated in place; a timer only exists for a key with windows, so this inserts
+        // nothing (an empty entry would be removed below).
+        let set = windows.get_or_insert_with(ctx, Windows::default);
         for w in &set.0 {
             if w.max_timestamp() == time {
-                out.push(self.f.output(ctx.key, w.start, w.end, &w.acc));
+                out.push(f.output(ctx.key, w.start, w.end, &w.acc));
             }
         }
-        set.0.retain(|w| self.cleanup_time(w) > time);
-        if !set.0.is_empty() {
-            self.windows.update(ctx, set);
+        set.0
+            .retain(|w| w.max_timestamp().saturating_add(*lateness) > time);
+        if set.0.is_empty() {
+            windows.clear(ctx);
         }
     }
 }
