@@ -423,8 +423,8 @@ fn sinks_pre_commit_before_their_worker_acknowledges() {
             .run(&config)
             .unwrap();
         assert!(
-            *sink.commits.lock().unwrap() > 3,
-            "several checkpoints committed"
+            *sink.commits.lock().unwrap() >= 2,
+            "a checkpoint committed before the final one"
         );
     }
 }

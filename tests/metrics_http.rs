@@ -62,7 +62,9 @@ fn a_scrape_during_a_run_counts_what_clients_sent() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let scrape = loop {
         let response = get(&addr, "/metrics");
-        if total(&response, "weir_sink_records_total") == 1000 {
+        if total(&response, "weir_sink_records_total") == 1000
+            && total(&response, "weir_stage_records_out_total") == 1000
+        {
             break response;
         }
         assert!(
@@ -82,6 +84,21 @@ fn a_scrape_during_a_run_counts_what_clients_sent() {
         "{scrape}"
     );
     assert_eq!(total(&scrape, "weir_dead_letters_total"), 1, "{scrape}");
+    // Per stage (the rolling stage, named by the pipeline): every record went in and out.
+    assert_eq!(
+        total(&scrape, "weir_stage_records_in_total"),
+        1000,
+        "{scrape}"
+    );
+    assert_eq!(
+        total(&scrape, "weir_stage_records_out_total"),
+        1000,
+        "{scrape}"
+    );
+    assert!(
+        scrape.contains("weir_stage_input_queued_messages{"),
+        "{scrape}"
+    );
     assert!(get(&addr, "/nope").starts_with("HTTP/1.1 404"));
     drop(client);
     let (code, stderr) = weir.wait(Duration::from_secs(60));

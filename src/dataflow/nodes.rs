@@ -344,7 +344,8 @@ where
         let name = cx.name(me);
         let mut op = (self.factory)();
         restore_operator_states(&mut op, &setup.operator_state_of(&name, w), &name)?;
-        Ok(Some(Box::new(StageTask::new(
+        let live = crate::metrics::live::get().map(|l| l.stage(&name, w));
+        let mut task = StageTask::new(
             name,
             op,
             inputs,
@@ -353,7 +354,11 @@ where
             key_group_range(w, setup.workers, setup.max_parallelism),
             setup.max_parallelism,
             setup.last_checkpoint,
-        ))))
+        );
+        if let Some(live) = live {
+            task = task.with_live(live);
+        }
+        Ok(Some(Box::new(task)))
     }
 }
 

@@ -43,6 +43,8 @@ pub struct Live {
     checkpoint_dir: Mutex<Option<PathBuf>>,
     /// Per worker, created when its split or partition opens.
     workers: Mutex<Vec<Arc<WorkerCounters>>>,
+    /// Per stage and worker, created when the stage's task is built.
+    stages: Mutex<Vec<Arc<super::stage::StageCounters>>>,
 }
 
 static LIVE: OnceLock<Arc<Live>> = OnceLock::new();
@@ -54,6 +56,7 @@ pub fn enable(checkpoint_dir: Option<PathBuf>) -> Arc<Live> {
             started: Instant::now(),
             checkpoint_dir: Mutex::new(None),
             workers: Mutex::new(Vec::new()),
+            stages: Mutex::new(Vec::new()),
         })
     });
     *live
@@ -76,6 +79,23 @@ impl Live {
             w.push(Arc::default());
         }
         Arc::clone(&w[worker])
+    }
+
+    /// The counters of stage `stage` on `worker` (created on first use).
+    pub fn stage(&self, stage: &str, worker: usize) -> Arc<super::stage::StageCounters> {
+        let mut all = self.stages.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = all.iter().find(|c| c.stage == stage && c.worker == worker) {
+            return Arc::clone(c);
+        }
+        let c = Arc::new(super::stage::StageCounters::new(stage, worker));
+        all.push(Arc::clone(&c));
+        c
+    }
+
+    /// Every stage's counters now, per worker.
+    pub fn stages(&self) -> Vec<super::stage::StageSnapshot> {
+        let all = self.stages.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter().map(|c| c.snapshot()).collect()
     }
 
     /// Every worker's counters now.

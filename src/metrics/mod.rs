@@ -13,5 +13,6 @@ pub mod live;
 pub mod metered;
 pub mod progress;
 pub mod prometheus;
+pub mod stage;
 
 pub use latency::{LatencyRecorder, LatencyReport};

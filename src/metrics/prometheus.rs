@@ -5,7 +5,9 @@
 //! `weir_dead_letters_total`, `weir_checkpoint_barriers_total`; job-wide:
 //! `weir_checkpoints_retained`, `weir_checkpoint_last_id`,
 //! `weir_checkpoint_last_success_timestamp_seconds`, `weir_checkpoint_last_size_bytes`,
-//! `weir_uptime_seconds`.
+//! `weir_uptime_seconds`; per stage and worker: `weir_stage_records_in_total`,
+//! `weir_stage_records_out_total`, `weir_stage_input_queued_messages` (backpressure),
+//! `weir_stage_watermark_seconds`, `weir_stage_watermark_lag_seconds`.
 
 use super::live::Live;
 use prometheus_client::encoding::{text::encode, EncodeLabelSet};
@@ -23,6 +25,66 @@ use std::time::Duration;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct WorkerLabel {
     worker: u64,
+}
+
+/// The label of per-stage metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StageLabel {
+    stage: String,
+    worker: u64,
+}
+
+/// Per stage and worker: records in and out, the watermark and its lag behind processing
+/// time, and the messages queued in the stage's input rings (backpressure).
+fn stage_metrics(live: &Live, registry: &mut Registry) {
+    let counter = |name: &str, help: &str, registry: &mut Registry| {
+        let family = Family::<StageLabel, Counter>::default();
+        registry.register(name, help, family.clone());
+        family
+    };
+    let gauge = |name: &str, help: &str, registry: &mut Registry| {
+        let family = Family::<StageLabel, Gauge<f64, AtomicU64>>::default();
+        registry.register(name, help, family.clone());
+        family
+    };
+    let records_in = counter(
+        "stage_records_in",
+        "Records a stage read from its input rings",
+        registry,
+    );
+    let records_out = counter("stage_records_out", "Records a stage emitted", registry);
+    let queued = gauge(
+        "stage_input_queued_messages",
+        "Messages waiting in a stage's input rings (backpressure)",
+        registry,
+    );
+    let watermark = gauge(
+        "stage_watermark_seconds",
+        "A stage's event-time watermark (absent before the first)",
+        registry,
+    );
+    let lag = gauge(
+        "stage_watermark_lag_seconds",
+        "Processing time minus a stage's event-time watermark",
+        registry,
+    );
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    for s in live.stages() {
+        let label = StageLabel {
+            stage: s.stage.clone(),
+            worker: s.worker as u64,
+        };
+        records_in.get_or_create(&label).inc_by(s.records_in);
+        records_out.get_or_create(&label).inc_by(s.records_out);
+        queued.get_or_create(&label).set(s.queued as f64);
+        if s.watermark_ms != i64::MIN && s.watermark_ms != i64::MAX {
+            let wm = s.watermark_ms as f64 / 1e3;
+            watermark.get_or_create(&label).set(wm);
+            lag.get_or_create(&label).set(now_s - wm);
+        }
+    }
 }
 
 /// Renders the current counters as OpenMetrics text.
@@ -60,6 +122,7 @@ pub fn render(live: &Live) -> String {
         dead.get_or_create(&label).inc_by(s.dead_letters);
         barriers.get_or_create(&label).inc_by(s.barriers);
     }
+    stage_metrics(live, &mut registry);
     let gauge = |name: &str, help: &str, value: f64, registry: &mut Registry| {
         let g = Gauge::<f64, AtomicU64>::default();
         g.set(value);

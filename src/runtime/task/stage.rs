@@ -55,6 +55,11 @@ pub struct StageTask<K, I, O, Op> {
     /// Processing time last passed to the operator.
     last_now: u64,
     closed: bool,
+    /// Records read and emitted so far (published to `live` once per step).
+    records_in: u64,
+    records_out: u64,
+    /// Live counters for the metrics endpoint, when enabled.
+    live: Option<std::sync::Arc<crate::metrics::stage::StageCounters>>,
 }
 
 impl<K, I, O, Op> StageTask<K, I, O, Op>
@@ -94,6 +99,30 @@ where
             contributed: last_checkpoint,
             last_now: 0,
             closed: false,
+            records_in: 0,
+            records_out: 0,
+            live: None,
+        }
+    }
+
+    /// Publishes the stage's figures to `counters` (the metrics endpoint) once per step.
+    pub fn with_live(
+        mut self,
+        counters: std::sync::Arc<crate::metrics::stage::StageCounters>,
+    ) -> Self {
+        self.live = Some(counters);
+        self
+    }
+
+    fn publish(&self) {
+        if let Some(live) = &self.live {
+            let queued: usize = self.inputs.channels.iter().map(|c| c.len()).sum();
+            live.publish(
+                self.records_in,
+                self.records_out,
+                self.watermarks.current(),
+                queued as u64,
+            );
         }
     }
 
@@ -111,11 +140,13 @@ where
 
     /// Pushes the operator's main and side outputs on.
     fn emit(&mut self) -> crate::Result<()> {
+        self.records_out += self.outputs.len() as u64;
         if !self.outputs.is_empty() {
             self.out.push(&mut self.outputs)?;
         }
         for (i, side) in self.sides.iter_mut().enumerate() {
             self.op.drain_side(i, &mut self.outputs);
+            self.records_out += self.outputs.len() as u64;
             if !self.outputs.is_empty() {
                 side.push(&mut self.outputs)?;
             }
@@ -125,6 +156,7 @@ where
 
     /// Runs the operator over one batch, prefetching state ahead.
     fn process(&mut self, records: &mut Vec<Keyed<K, I>>, now_ms: u64) -> crate::Result<()> {
+        self.records_in += records.len() as u64;
         let (start, mask) = (self.key_groups.start, self.kg_mask);
         let local = |hash: u64| ((hash & mask) as u16).wrapping_sub(start) as usize;
         // Prefetch the state of the record PREFETCH_DISTANCE ahead so that the cache misses
@@ -272,6 +304,9 @@ where
         if !saturated {
             self.out.flush_partial();
             self.sides.iter_mut().for_each(|s| s.flush_partial());
+        }
+        if progress {
+            self.publish();
         }
         Ok(self.flush() | progress)
     }
