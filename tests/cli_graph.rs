@@ -208,3 +208,39 @@ type = "null""#
     assert!(text.contains("a =>") && text.contains("b =>"), "{text}");
     assert!(text.contains("count ->"), "{text}");
 }
+
+/// `weir inspect` of a graph job's checkpoint lists its state per stage and its positions
+/// per named source.
+#[test]
+fn inspect_lists_state_per_stage_and_positions_per_source() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ckpt = tmp.path().join("ckpt");
+    let out = output(
+        weir()
+            .args(["run", "fixtures/graph/two_stage.toml", "--workers", "2"])
+            .arg("--set")
+            .arg(format!(
+                "sinks.out.path={}",
+                tmp.path().join("out").display()
+            ))
+            .arg("--dead-letter")
+            .arg(tmp.path().join("dead.jsonl"))
+            .arg("--checkpoint-dir")
+            .arg(&ckpt)
+            .args(["--checkpoint-interval", "1ms", "--batch-size", "4"]),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut stateful = None;
+    for entry in std::fs::read_dir(&ckpt).unwrap() {
+        let path = entry.unwrap().path();
+        if path.join("w0.state").exists() {
+            stateful = Some(path);
+        }
+    }
+    let chk = stateful.expect("a checkpoint with state (taken before the end)");
+    let shown = output(weir().arg("inspect").arg(&chk));
+    let text = String::from_utf8_lossy(&shown.stdout);
+    for want in ["STAGE/STATE", "per_key/rolling", "per_n/rolling", "events"] {
+        assert!(text.contains(want), "{want:?} missing from:\n{text}");
+    }
+}

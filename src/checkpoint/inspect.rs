@@ -187,6 +187,8 @@ pub struct CheckpointDetail {
     pub groups: Vec<GroupDetail>,
     /// Replay positions per source split.
     pub sources: Vec<Vec<RangePosition>>,
+    /// Operator state per worker (`stage/state` lists).
+    pub operator_state: Vec<Vec<crate::state::operator::OperatorSnapshot>>,
 }
 
 /// Validates the checkpoint at `chk` (any pipeline) and describes it per key group and split.
@@ -217,6 +219,7 @@ pub fn describe(chk: &Path) -> Result<CheckpointDetail> {
         files: m.files,
         groups,
         sources: m.sources,
+        operator_state: m.operator_state,
     })
 }
 
@@ -284,6 +287,7 @@ impl fmt::Display for CheckpointDetail {
                 e.name, e.len, kg, e.checksum
             )?;
         }
+        self.fmt_stages(f)?;
         writeln!(
             f,
             "\n{:>9}  {:<12}  {:<20}  {:>12}  {:>12}",
@@ -300,8 +304,8 @@ impl fmt::Display for CheckpointDetail {
         }
         writeln!(
             f,
-            "\n{:>5}  {:<30}  {:>14}  {:>14}  {:>10}",
-            "SPLIT", "RESOURCE", "NEXT", "END", "LINE"
+            "\n{:>5}  {:<12}  {:<30}  {:>14}  {:>14}  {:>10}",
+            "SPLIT", "SOURCE", "RESOURCE", "NEXT", "END", "LINE"
         )?;
         for (split, ranges) in self.sources.iter().enumerate() {
             for r in ranges {
@@ -312,12 +316,57 @@ impl fmt::Display for CheckpointDetail {
                 };
                 writeln!(
                     f,
-                    "{split:>5}  {resource:<30}  {:>14}  {:>14}  {:>10}",
+                    "{split:>5}  {:<12}  {resource:<30}  {:>14}  {:>14}  {:>10}",
+                    r.source,
                     r.next,
                     end_text(r.end),
                     r.line
                 )?;
             }
+        }
+        Ok(())
+    }
+}
+
+impl CheckpointDetail {
+    /// Per stage (state names are `stage/state`): keyed entries and bytes over all key groups,
+    /// and the operator state's items over all workers.
+    fn fmt_stages(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut keyed: std::collections::BTreeMap<&str, (u64, u64, usize)> = Default::default();
+        for g in &self.groups {
+            for s in &g.states {
+                let e = keyed.entry(s.name.as_str()).or_default();
+                e.0 += s.entries;
+                e.1 += s.bytes;
+                e.2 += 1;
+            }
+        }
+        writeln!(
+            f,
+            "\n{:<28}  {:<9}  {:>12}  {:>12}  {:>10}",
+            "STAGE/STATE", "KIND", "ENTRIES", "BYTES", "GROUPS"
+        )?;
+        for (name, (entries, bytes, groups)) in &keyed {
+            writeln!(
+                f,
+                "{name:<28}  {:<9}  {entries:>12}  {bytes:>12}  {groups:>10}",
+                "keyed"
+            )?;
+        }
+        let mut operator: std::collections::BTreeMap<&str, (bool, u64, u64)> = Default::default();
+        for s in self.operator_state.iter().flatten() {
+            let e = operator.entry(s.name.as_str()).or_default();
+            e.0 = s.union;
+            e.1 += s.items.len() as u64;
+            e.2 += s.items.iter().map(|i| i.len() as u64).sum::<u64>();
+        }
+        for (name, (union, items, bytes)) in &operator {
+            let kind = if *union { "union" } else { "list" };
+            writeln!(
+                f,
+                "{name:<28}  {kind:<9}  {items:>12}  {bytes:>12}  {:>10}",
+                "-"
+            )?;
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ mod observe;
 pub mod preflight;
 mod resume_hint;
 pub mod run;
+mod sigpipe;
 pub mod socket;
 
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
@@ -27,6 +28,7 @@ use clap::Parser;
 
 /// Parses the process arguments, runs the command, returns the exit code.
 pub fn main() -> i32 {
+    sigpipe::restore_default();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
