@@ -2,59 +2,18 @@
 //! frequent checkpoints (no deadlock), unions, a two-input keyed join, side outputs, several
 //! sinks — each against a direct computation.
 
+mod api_support;
+
+use api_support::{checkpointing, Collect};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use weir::dataflow::Stream;
 use weir::operator::{KeyedCoOperator, KeyedOperator};
-use weir::runtime::{CheckpointConfig, RestoreFrom, RunConfig};
+use weir::runtime::RunConfig;
 use weir::sink::{Sink, SinkPartition, SinkStats};
 use weir::source::generator::{splitmix64, GeneratorSource};
 use weir::state::{KeyContext, KeyedStateStore, ListState, ValueState};
-
-/// Collects every record into a shared vector.
-#[derive(Clone, Default)]
-struct Collect<T>(Arc<Mutex<Vec<T>>>);
-
-struct CollectPartition<T> {
-    shared: Arc<Mutex<Vec<T>>>,
-    mine: Vec<T>,
-}
-
-impl<T: Clone + Send + 'static> Sink<T> for Collect<T> {
-    fn open_partition(
-        &self,
-        _w: usize,
-        _n: usize,
-        _tx: bool,
-    ) -> weir::Result<Box<dyn SinkPartition<T>>> {
-        Ok(Box::new(CollectPartition {
-            shared: self.0.clone(),
-            mine: Vec::new(),
-        }))
-    }
-}
-
-impl<T: Clone + Send> SinkPartition<T> for CollectPartition<T> {
-    fn write_batch(&mut self, batch: &[T]) -> weir::Result<()> {
-        self.mine.extend_from_slice(batch);
-        Ok(())
-    }
-    fn finish(&mut self) -> weir::Result<SinkStats> {
-        let records = self.mine.len() as u64;
-        self.shared.lock().unwrap().append(&mut self.mine);
-        Ok(SinkStats {
-            records,
-            checksum: 0,
-        })
-    }
-}
-
-impl<T: Clone> Collect<T> {
-    fn take(&self) -> Vec<T> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
 
 /// Counts records per key; emits `(key, count so far)`.
 struct Count {
@@ -141,21 +100,9 @@ fn two_keyed_stages_under_tiny_rings_and_frequent_checkpoints_do_not_deadlock() 
             let dir = tempfile::tempdir().unwrap();
             let out = Collect::default();
             let config = RunConfig {
-                workers,
-                pin: false,
                 batch_size: 1,
                 ring_capacity,
-                dead_letter_path: dir.path().join("dead.jsonl"),
-                checkpoint: Some(CheckpointConfig {
-                    dir: dir.path().join("ckpt"),
-                    interval: Duration::from_millis(2),
-                    retain: 2,
-                    restore: RestoreFrom::None,
-                    restore_required: false,
-                    allow_at_least_once: false,
-                    lineage: None,
-                }),
-                ..RunConfig::default()
+                ..checkpointing(dir.path(), workers, Duration::from_millis(2), false)
             };
             let report = two_stage_job(events, keys, out.clone())
                 .run(&config)
@@ -403,21 +350,9 @@ fn sinks_pre_commit_before_their_worker_acknowledges() {
         let dir = tempfile::tempdir().unwrap();
         let sink = ProtocolSink::default();
         let config = RunConfig {
-            workers,
-            pin: false,
             batch_size: 16,
             ring_capacity: 4,
-            dead_letter_path: dir.path().join("dead.jsonl"),
-            checkpoint: Some(CheckpointConfig {
-                dir: dir.path().join("ckpt"),
-                interval: Duration::from_millis(1),
-                retain: 2,
-                restore: RestoreFrom::None,
-                restore_required: false,
-                allow_at_least_once: false,
-                lineage: None,
-            }),
-            ..RunConfig::default()
+            ..checkpointing(dir.path(), workers, Duration::from_millis(1), false)
         };
         two_stage_job_into(50_000, 500, sink.clone())
             .run(&config)

@@ -1,57 +1,17 @@
 //! The typed library API end to end: keyed jobs on 1–3 workers against a direct computation,
 //! unkeyed jobs, and failure propagation (a panicking operator, a failing sink).
 
+mod api_support;
+
+use api_support::{Collect, CollectPartition};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use weir::operator::KeyedOperator;
 use weir::runtime::{RunConfig, Stream};
-use weir::sink::{Sink, SinkPartition, SinkStats};
+use weir::sink::{Sink, SinkPartition};
 use weir::source::generator::{splitmix64, GeneratorSource};
 use weir::state::{KeyContext, KeyedStateStore, ValueState};
 use weir::Error;
-
-/// Collects every record into a shared vector (per partition, merged at the end).
-#[derive(Clone, Default)]
-struct Collect<T>(Arc<Mutex<Vec<T>>>);
-
-struct CollectPartition<T> {
-    shared: Arc<Mutex<Vec<T>>>,
-    mine: Vec<T>,
-    fail_after: Option<usize>,
-}
-
-impl<T: Clone + Send + 'static> Sink<T> for Collect<T> {
-    fn open_partition(
-        &self,
-        _w: usize,
-        _n: usize,
-        _tx: bool,
-    ) -> weir::Result<Box<dyn SinkPartition<T>>> {
-        Ok(Box::new(CollectPartition {
-            shared: self.0.clone(),
-            mine: Vec::new(),
-            fail_after: None,
-        }))
-    }
-}
-
-impl<T: Clone + Send> SinkPartition<T> for CollectPartition<T> {
-    fn write_batch(&mut self, batch: &[T]) -> weir::Result<()> {
-        self.mine.extend_from_slice(batch);
-        if self.fail_after.is_some_and(|n| self.mine.len() > n) {
-            return Err(Error::Runtime("disk on fire".into()));
-        }
-        Ok(())
-    }
-    fn finish(&mut self) -> weir::Result<SinkStats> {
-        let records = self.mine.len() as u64;
-        self.shared.lock().unwrap().append(&mut self.mine);
-        Ok(SinkStats {
-            records,
-            checksum: 0,
-        })
-    }
-}
 
 /// A sink whose partitions fail after `n` records.
 struct Failing(usize);

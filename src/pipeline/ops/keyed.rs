@@ -37,10 +37,23 @@ pub(super) fn rolling(
     if let (Some(sc), Some(key)) = (schema, key) {
         out.fields.extend(key.iter().map(|&k| sc.fields[k].clone()));
     }
+    let (aggs, ok) = aggregates(items, &path, schema, &mut out, errs);
+    (ok && schema.is_some() && key.is_some()).then_some((KeyedOp::Rolling(aggs), out))
+}
+
+/// The `aggregates` list at `path` (of a rolling or window op): each aggregate's spec, its
+/// output field appended to `out`; false when any is invalid.
+pub(super) fn aggregates(
+    items: &[toml::Value],
+    path: &str,
+    schema: Option<&Schema>,
+    out: &mut Schema,
+    errs: &mut Errors,
+) -> (Vec<AggSpec>, bool) {
     let mut aggs = Vec::with_capacity(items.len());
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
-        let item_path = index(&path, i);
+        let item_path = index(path, i);
         let Some(t) = item.as_table() else {
             errs.push(
                 &item_path,
@@ -53,7 +66,7 @@ pub(super) fn rolling(
             continue;
         };
         let mut a = Section::new(item_path, t);
-        match aggregate(&mut a, schema, &out, errs) {
+        match aggregate(&mut a, schema, out, errs) {
             Some((spec, field)) => {
                 out.fields.push(field);
                 aggs.push(spec);
@@ -62,7 +75,7 @@ pub(super) fn rolling(
         }
         a.finish(errs);
     }
-    (ok && schema.is_some() && key.is_some()).then_some((KeyedOp::Rolling(aggs), out))
+    (aggs, ok)
 }
 
 /// One `{ fn, field, as }` of a rolling op, and its output field.

@@ -17,11 +17,10 @@
 //! reach the window unchanged in name.
 
 use super::event_time::{duration_or_zero, millis};
-use super::keyed::aggregate;
 use crate::operator::rolling::Aggregate;
 use crate::operator::window::{WindowConfig, WindowKind};
 use crate::pipeline::spec::AggSpec;
-use crate::pipeline::walk::{a_type, index, Errors, Section};
+use crate::pipeline::walk::{Errors, Section};
 use crate::record::{Field, FieldType, Schema};
 use std::time::Duration;
 
@@ -192,31 +191,7 @@ fn aggregates(
             ty: FieldType::Timestamp,
         });
     }
-    let mut aggs = Vec::with_capacity(items.len());
-    let mut ok = true;
-    for (i, item) in items.iter().enumerate() {
-        let item_path = index(&path, i);
-        let Some(t) = item.as_table() else {
-            errs.push(
-                &item_path,
-                format_args!(
-                    "expected a table {{ fn = ..., field = ..., as = ... }}, found {}",
-                    a_type(item)
-                ),
-            );
-            ok = false;
-            continue;
-        };
-        let mut a = Section::new(item_path, t);
-        match aggregate(&mut a, schema, &out, errs) {
-            Some((spec, field)) => {
-                out.fields.push(field);
-                aggs.push(spec);
-            }
-            None => ok = false,
-        }
-        a.finish(errs);
-    }
+    let (aggs, ok) = super::keyed::aggregates(items, &path, schema, &mut out, errs);
     (ok && schema.is_some() && key.is_some()).then_some((aggs, out))
 }
 
