@@ -45,6 +45,8 @@ pub struct Live {
     workers: Mutex<Vec<Arc<WorkerCounters>>>,
     /// Per stage and worker, created when the stage's task is built.
     stages: Mutex<Vec<Arc<super::stage::StageCounters>>>,
+    /// Duration of the last committed checkpoint in microseconds (0: none yet).
+    last_checkpoint_us: AtomicU64,
 }
 
 static LIVE: OnceLock<Arc<Live>> = OnceLock::new();
@@ -57,6 +59,7 @@ pub fn enable(checkpoint_dir: Option<PathBuf>) -> Arc<Live> {
             checkpoint_dir: Mutex::new(None),
             workers: Mutex::new(Vec::new()),
             stages: Mutex::new(Vec::new()),
+            last_checkpoint_us: AtomicU64::new(0),
         })
     });
     *live
@@ -96,6 +99,22 @@ impl Live {
     pub fn stages(&self) -> Vec<super::stage::StageSnapshot> {
         let all = self.stages.lock().unwrap_or_else(|e| e.into_inner());
         all.iter().map(|c| c.snapshot()).collect()
+    }
+
+    /// Records the duration of a committed checkpoint (trigger to committed MANIFEST).
+    pub fn checkpoint_committed(&self, duration: std::time::Duration) {
+        let us = u64::try_from(duration.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.last_checkpoint_us.store(us, Ordering::Relaxed);
+    }
+
+    /// The duration of the last committed checkpoint, if any.
+    pub fn last_checkpoint_duration(&self) -> Option<std::time::Duration> {
+        match self.last_checkpoint_us.load(Ordering::Relaxed) {
+            0 => None,
+            us => Some(std::time::Duration::from_micros(us)),
+        }
     }
 
     /// Every worker's counters now.

@@ -7,7 +7,9 @@
 //! `weir_checkpoint_last_success_timestamp_seconds`, `weir_checkpoint_last_size_bytes`,
 //! `weir_uptime_seconds`; per stage and worker: `weir_stage_records_in_total`,
 //! `weir_stage_records_out_total`, `weir_stage_input_queued_messages` (backpressure),
-//! `weir_stage_watermark_seconds`, `weir_stage_watermark_lag_seconds`.
+//! `weir_stage_watermark_seconds`, `weir_stage_watermark_lag_seconds`,
+//! `weir_stage_late_records_total`, `weir_stage_state_entries`, `weir_stage_state_bytes` (at
+//! the last checkpoint); job-wide `weir_checkpoint_last_duration_seconds`.
 
 use super::live::Live;
 use prometheus_client::encoding::{text::encode, EncodeLabelSet};
@@ -68,6 +70,17 @@ fn stage_metrics(live: &Live, registry: &mut Registry) {
         "Processing time minus a stage's event-time watermark",
         registry,
     );
+    let late = counter(
+        "stage_late_records",
+        "Records a stage sent to its late side outputs",
+        registry,
+    );
+    let state_entries = gauge(
+        "stage_state_entries",
+        "Keyed state entries of a stage on a worker at its last checkpoint",
+        registry,
+    );
+    let state_bytes = gauge("stage_state_bytes", "Encoded bytes of that state", registry);
     let now_s = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
@@ -79,6 +92,11 @@ fn stage_metrics(live: &Live, registry: &mut Registry) {
         records_in.get_or_create(&label).inc_by(s.records_in);
         records_out.get_or_create(&label).inc_by(s.records_out);
         queued.get_or_create(&label).set(s.queued as f64);
+        late.get_or_create(&label).inc_by(s.late);
+        state_entries
+            .get_or_create(&label)
+            .set(s.state_entries as f64);
+        state_bytes.get_or_create(&label).set(s.state_bytes as f64);
         if s.watermark_ms != i64::MIN && s.watermark_ms != i64::MAX {
             let wm = s.watermark_ms as f64 / 1e3;
             watermark.get_or_create(&label).set(wm);
@@ -134,6 +152,14 @@ pub fn render(live: &Live) -> String {
         live.uptime_secs(),
         &mut registry,
     );
+    if let Some(d) = live.last_checkpoint_duration() {
+        gauge(
+            "checkpoint_last_duration_seconds",
+            "Trigger to committed MANIFEST of the last checkpoint",
+            d.as_secs_f64(),
+            &mut registry,
+        );
+    }
     if let Some(dir) = live.checkpoint_dir() {
         let complete: Vec<_> = crate::checkpoint::list(&dir)
             .unwrap_or_default()
@@ -254,5 +280,26 @@ mod tests {
         );
         assert!(text.contains("weir_uptime_seconds"), "{text}");
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn renders_per_stage_counters_and_checkpoint_duration() {
+        let live = super::super::live::enable(None);
+        let stage = live.stage("per_key", 0);
+        stage.publish(10, 9, 2, 1_700_000_000_000, 3);
+        stage.publish_state(7, 100);
+        live.checkpoint_committed(std::time::Duration::from_millis(250));
+        let text = render(&live);
+        for want in [
+            "weir_stage_records_in_total{stage=\"per_key\",worker=\"0\"} 10",
+            "weir_stage_records_out_total{stage=\"per_key\",worker=\"0\"} 9",
+            "weir_stage_late_records_total{stage=\"per_key\",worker=\"0\"} 2",
+            "weir_stage_input_queued_messages{stage=\"per_key\",worker=\"0\"} 3",
+            "weir_stage_state_entries{stage=\"per_key\",worker=\"0\"} 7",
+            "weir_stage_watermark_seconds{stage=\"per_key\",worker=\"0\"} 1700000000",
+            "weir_checkpoint_last_duration_seconds 0.25",
+        ] {
+            assert!(text.contains(want), "{want} missing from\n{text}");
+        }
     }
 }

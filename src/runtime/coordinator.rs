@@ -321,9 +321,13 @@ impl Coordinator {
             tracing::warn!(error = %e, "could not remove old checkpoints");
         }
         let bytes = manifest.files.iter().map(|f| f.len).sum();
+        let duration = flight.started.elapsed();
+        if let Some(live) = crate::metrics::live::get() {
+            live.checkpoint_committed(duration);
+        }
         self.stats.push(CheckpointStat {
             id,
-            duration: flight.started.elapsed(),
+            duration,
             bytes,
             max_pause,
         });

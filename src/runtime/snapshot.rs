@@ -103,7 +103,8 @@ impl Checkpoints {
         }
     }
 
-    /// A stage's contribution: every key group's entries of `states`, named `stage/state`.
+    /// A stage's contribution: every key group's entries of `states`, named `stage/state`;
+    /// returns the entries and encoded bytes written.
     ///
     /// # Errors
     /// Starting the snapshot writer failed.
@@ -113,14 +114,17 @@ impl Checkpoints {
         stage: &str,
         states: Vec<&mut dyn KeyedStateStore>,
         now_ms: u64,
-    ) -> crate::Result<()> {
+    ) -> crate::Result<(u64, u64)> {
         let started = Instant::now();
+        let (mut total_entries, mut total_bytes) = (0u64, 0u64);
         let p = self.pending.entry(k).or_default();
         for kg in self.key_groups.clone() {
             for s in &states {
                 let mut bytes = Vec::new();
                 let entries = s.snapshot_group(kg, now_ms, &mut bytes) as u64;
                 if entries > 0 {
+                    total_entries += entries;
+                    total_bytes += bytes.len() as u64;
                     p.groups.entry(kg).or_default().push(StateSnapshot {
                         name: format!("{stage}/{}", s.name()),
                         entries,
@@ -130,7 +134,8 @@ impl Checkpoints {
             }
         }
         p.pause += started.elapsed();
-        self.contributed(k)
+        self.contributed(k)?;
+        Ok((total_entries, total_bytes))
     }
 
     fn contributed(&mut self, k: u64) -> crate::Result<()> {

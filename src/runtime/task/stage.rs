@@ -55,9 +55,13 @@ pub struct StageTask<K, I, O, Op> {
     /// Processing time last passed to the operator.
     last_now: u64,
     closed: bool,
-    /// Records read and emitted so far (published to `live` once per step).
+    /// Records read and emitted so far, and sent to late side outputs (published to `live`
+    /// once per step).
     records_in: u64,
     records_out: u64,
+    late: u64,
+    /// Which side outputs carry late records (`late`, `late_left`, ...).
+    late_sides: Vec<bool>,
     /// Live counters for the metrics endpoint, when enabled.
     live: Option<std::sync::Arc<crate::metrics::stage::StageCounters>>,
 }
@@ -85,6 +89,11 @@ where
             s.set_key_groups(key_groups.clone());
         }
         let n = inputs.channels.len();
+        let late_sides = op
+            .side_outputs()
+            .iter()
+            .map(|name| name.starts_with("late"))
+            .collect();
         StageTask {
             name,
             op,
@@ -101,6 +110,8 @@ where
             closed: false,
             records_in: 0,
             records_out: 0,
+            late: 0,
+            late_sides,
             live: None,
         }
     }
@@ -120,6 +131,7 @@ where
             live.publish(
                 self.records_in,
                 self.records_out,
+                self.late,
                 self.watermarks.current(),
                 queued as u64,
             );
@@ -147,6 +159,9 @@ where
         for (i, side) in self.sides.iter_mut().enumerate() {
             self.op.drain_side(i, &mut self.outputs);
             self.records_out += self.outputs.len() as u64;
+            if self.late_sides.get(i).copied().unwrap_or(false) {
+                self.late += self.outputs.len() as u64;
+            }
             if !self.outputs.is_empty() {
                 side.push(&mut self.outputs)?;
             }
@@ -241,8 +256,12 @@ where
         }
         cx.checkpoints
             .add_operator_states(k, &self.name, self.op.operator_states());
-        cx.checkpoints
-            .add_states(k, &self.name, self.op.states(), cx.now_ms)?;
+        let (entries, bytes) =
+            cx.checkpoints
+                .add_states(k, &self.name, self.op.states(), cx.now_ms)?;
+        if let Some(live) = &self.live {
+            live.publish_state(entries, bytes);
+        }
         self.contributed = k;
         Ok(())
     }
