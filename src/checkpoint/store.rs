@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Name of the lock file inside the checkpoint directory.
 const LOCK_FILE: &str = "LOCK";
+/// How often [`CheckpointStore::open`] tries the lock (10 ms apart) before giving up.
+const LOCK_ATTEMPTS: u32 = 20;
 /// Name of a committed manifest.
 pub(crate) const MANIFEST: &str = "MANIFEST";
 /// Name of the manifest while it is written.
@@ -53,17 +55,26 @@ impl CheckpointStore {
             .map_err(|e| Error::io(&lock_path, e))?;
         // `File::try_lock` (flock LOCK_EX|LOCK_NB on Unix) is stable since Rust 1.89, newer than
         // the crate's declared rust-version 1.80; the toolchain here is 1.95.
-        #[allow(clippy::incompatible_msrv)]
-        let locked = lock.try_lock();
-        match locked {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(Error::Checkpoint {
-                    path: dir.to_path_buf(),
-                    reason: "locked by another weir process".into(),
-                })
+        // A lock released a moment ago may still be held by a child process that another
+        // thread of this process forked and has not exec'd yet (the descriptor is shared until
+        // exec closes it): retry briefly before calling the directory locked.
+        let mut attempts = 0;
+        loop {
+            #[allow(clippy::incompatible_msrv)]
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if attempts < LOCK_ATTEMPTS => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(Error::Checkpoint {
+                        path: dir.to_path_buf(),
+                        reason: "locked by another weir process".into(),
+                    })
+                }
+                Err(TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
             }
-            Err(TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
         }
         Ok(CheckpointStore {
             dir: dir.to_path_buf(),
