@@ -244,3 +244,65 @@ fn inspect_lists_state_per_stage_and_positions_per_source() {
         assert!(text.contains(want), "{want:?} missing from:\n{text}");
     }
 }
+
+/// The pre-flight guards every source and sink of a graph, not only the first: a user's file
+/// in the second sink's directory is refused, and so is a sink directory holding an input.
+#[test]
+fn every_sink_and_source_of_a_graph_is_guarded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (joined, small) = (tmp.path().join("joined"), tmp.path().join("small"));
+    std::fs::create_dir_all(&small).unwrap();
+    std::fs::write(small.join("part-00000"), "the user's own file\n").unwrap();
+    let run = |small: &std::path::Path| {
+        output(
+            weir()
+                .args(["run", "fixtures/graph/join.toml"])
+                .arg("--set")
+                .arg(format!("sinks.joined.path={}", joined.display()))
+                .arg("--set")
+                .arg(format!("sinks.small.path={}", small.display()))
+                .arg("--dead-letter")
+                .arg(tmp.path().join("dead.jsonl")),
+        )
+    };
+    let out = run(&small);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&*small.to_string_lossy()),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(small.join("part-00000")).unwrap(),
+        "the user's own file\n"
+    );
+    assert!(!joined.join("part-00000").exists(), "nothing written");
+    // A sink directory that is the sources' directory: refused before any work.
+    let inputs = cli_support::root().join("fixtures/graph");
+    let out = run(&inputs);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("fixtures/graph"), "{}", stderr(&out));
+    // A sink directory inside the checkpoint directory: an overlap, naming both fields.
+    let ckpt = tmp.path().join("ckpt");
+    let out = output(
+        weir()
+            .args(["run", "fixtures/graph/join.toml"])
+            .arg("--set")
+            .arg(format!("sinks.joined.path={}", joined.display()))
+            .arg("--set")
+            .arg(format!(
+                "sinks.small.path={}",
+                ckpt.join("chk-0000000001").display()
+            ))
+            .arg("--checkpoint-dir")
+            .arg(&ckpt)
+            .arg("--dead-letter")
+            .arg(tmp.path().join("dead.jsonl")),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("sinks.small.path") && err.contains("--checkpoint-dir"),
+        "{err}"
+    );
+}

@@ -25,8 +25,8 @@ use std::path::{Path, PathBuf};
 
 /// What the pre-flight looks at.
 struct Paths {
-    /// The file sink's directory (none for stdout and null sinks).
-    sink: Option<PathBuf>,
+    /// The file sinks' directories (none for stdout and null sinks).
+    sinks: Vec<PathBuf>,
     /// The dead-letter file, absolute.
     dead: PathBuf,
     /// `--overwrite`.
@@ -41,12 +41,15 @@ struct Paths {
 /// data (a user's files, checkpoints resumable without `--restore`), [`Error::Io`].
 pub fn prepare(plan: &Plan, args: &RunArgs, config: &mut RunConfig) -> crate::Result<()> {
     check_overlaps(plan, args, config)?;
-    if let SourceSpec::File { path, .. } = &plan.source {
+    for (_, path) in file_sources(plan) {
         // A missing input is reported before anything changes on disk.
         std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     }
     let p = Paths {
-        sink: sink_dir_of(plan).map(Path::to_path_buf),
+        sinks: sink_dirs(plan)
+            .into_iter()
+            .map(|(_, path)| path.to_path_buf())
+            .collect(),
         dead: paths::absolute(&config.dead_letter_path),
         overwrite: args.overwrite,
     };
@@ -63,12 +66,54 @@ pub fn prepare(plan: &Plan, args: &RunArgs, config: &mut RunConfig) -> crate::Re
     Ok(())
 }
 
-/// The file sink's output directory; `None` for other sinks and for `path = "-"` (standard
-/// output).
-fn sink_dir_of(plan: &Plan) -> Option<&Path> {
-    match &plan.sink {
+/// The output directory of a file sink; `None` for other sinks and for `path = "-"`
+/// (standard output).
+fn sink_dir_of(spec: &SinkSpec) -> Option<&Path> {
+    match spec {
         SinkSpec::File { path, .. } if path.as_os_str() != "-" => Some(path),
         _ => None,
+    }
+}
+
+/// Every file sink's directory, with its field path (`sink.path`, `sinks.NAME.path`).
+fn sink_dirs(plan: &Plan) -> Vec<(String, &Path)> {
+    match &plan.graph {
+        None => sink_dir_of(&plan.sink)
+            .map(|p| ("sink.path".to_string(), p))
+            .into_iter()
+            .collect(),
+        Some(g) => g
+            .sinks
+            .iter()
+            .zip(&g.sink_specs)
+            .filter_map(|((name, _, _), spec)| {
+                sink_dir_of(spec).map(|p| (format!("sinks.{name}.path"), p))
+            })
+            .collect(),
+    }
+}
+
+/// Every file source's path, with its field path (`source.path`, `sources.NAME.path`).
+fn file_sources(plan: &Plan) -> Vec<(String, &Path)> {
+    fn path_of(spec: &SourceSpec) -> Option<&Path> {
+        match spec {
+            SourceSpec::File { path, .. } => Some(path.as_path()),
+            _ => None,
+        }
+    }
+    match &plan.graph {
+        None => path_of(&plan.source)
+            .map(|p| ("source.path".to_string(), p))
+            .into_iter()
+            .collect(),
+        Some(g) => g
+            .sources
+            .iter()
+            .zip(&g.source_specs)
+            .filter_map(|((name, _), spec)| {
+                path_of(spec).map(|p| (format!("sources.{name}.path"), p))
+            })
+            .collect(),
     }
 }
 
@@ -87,11 +132,11 @@ fn check_overlaps(plan: &Plan, args: &RunArgs, config: &RunConfig) -> crate::Res
             role,
         })
     };
-    if let SourceSpec::File { path, .. } = &plan.source {
-        add("source.path", path, Role::Input);
+    for (what, path) in file_sources(plan) {
+        add(&what, path, Role::Input);
     }
-    if let Some(path) = sink_dir_of(plan) {
-        add("sink.path", path, Role::Sink);
+    for (what, path) in sink_dirs(plan) {
+        add(&what, path, Role::Sink);
     }
     if let Some(cc) = &config.checkpoint {
         let what = by(
@@ -115,14 +160,19 @@ fn check_overlaps(plan: &Plan, args: &RunArgs, config: &RunConfig) -> crate::Res
     }
 }
 
-/// The sink directory's state, refusing a foreign one without `--overwrite`.
-fn sink_state(p: &Paths) -> crate::Result<Option<SinkDir>> {
-    let Some(dir) = &p.sink else { return Ok(None) };
-    let state = sink_dir::inspect(dir)?;
-    match &state {
-        SinkDir::Foreign(names) if !p.overwrite => Err(sink_dir::refusal(dir, names)),
-        _ => Ok(Some(state)),
+/// Each sink directory's state, refusing a foreign one without `--overwrite`.
+fn sink_states(p: &Paths) -> crate::Result<Vec<(PathBuf, SinkDir)>> {
+    let mut out = Vec::with_capacity(p.sinks.len());
+    for dir in &p.sinks {
+        let state = sink_dir::inspect(dir)?;
+        if let SinkDir::Foreign(names) = &state {
+            if !p.overwrite {
+                return Err(sink_dir::refusal(dir, names));
+            }
+        }
+        out.push((dir.clone(), state));
     }
+    Ok(out)
 }
 
 /// Refuses an existing dead-letter file weir cannot prove it wrote (`proven`: a checkpoint
@@ -148,11 +198,12 @@ fn remove_dead_letter(dead: &Path) -> crate::Result<()> {
 
 /// A run without checkpoints: replaces the previous run's output and dead letters.
 fn plain_start(p: &Paths) -> crate::Result<()> {
-    let state = sink_state(p)?;
+    let states = sink_states(p)?;
     check_dead_letter(p, false)?;
-    if let (Some(dir), Some(_)) = (&p.sink, state) {
-        sink_dir::remove_parts(dir, |_| true)?;
-        sink_dir::write_marker(dir, &[lineage::new_id()])?;
+    let id = lineage::new_id();
+    for (dir, _) in states {
+        sink_dir::remove_parts(&dir, |_| true)?;
+        sink_dir::write_marker(&dir, std::slice::from_ref(&id))?;
     }
     remove_dead_letter(&p.dead)
 }
@@ -236,25 +287,25 @@ fn fresh_lineage(
     newest: Option<&Manifest>,
     p: &Paths,
 ) -> crate::Result<()> {
-    let state = sink_state(p)?;
+    let states = sink_states(p)?;
     let aside = asides(&p.dead)?.pop();
     let recorded = newest.and_then(|m| m.dead_letter_path.as_ref()) == Some(&p.dead);
     check_dead_letter(p, recorded && aside.is_none())?;
     // Checks done: from here on, changes.
-    let newest_epoch = match &p.sink {
-        Some(dir) => sink_dir::newest_epoch(dir)?,
-        None => 0,
-    };
+    let mut newest_epoch = 0;
+    for dir in &p.sinks {
+        newest_epoch = newest_epoch.max(sink_dir::newest_epoch(dir)?);
+    }
     let newest_id = existing.last().map_or(0, |(id, _)| *id);
     let start = newest_id.max(newest_epoch) + 1;
     let id = lineage::new_id();
-    if let (Some(dir), Some(state)) = (&p.sink, state) {
-        sink_dir::remove_parts(dir, |n| matches!(n, PartName::InProgress))?;
+    for (dir, state) in states {
+        sink_dir::remove_parts(&dir, |n| matches!(n, PartName::InProgress))?;
         let mut names = vec![id.clone()];
         if let SinkDir::Marked(older) = state {
             names.extend(older.into_iter().filter(|l| *l != id));
         }
-        sink_dir::write_marker(dir, &names)?;
+        sink_dir::write_marker(&dir, &names)?;
     }
     let aside = match aside {
         // An earlier fresh start was killed: its dead letters were never committed.
@@ -275,7 +326,7 @@ fn fresh_lineage(
         start,
         dead_letter_path: p.dead.clone(),
         retire: Some(Retire {
-            sink_dir: p.sink.clone(),
+            sink_dirs: p.sinks.clone(),
             dead_letter_aside: aside,
         }),
     });
@@ -299,21 +350,22 @@ fn restore_lineage(
             recorded.display()
         )));
     }
-    // A format-1 checkpoint predates the marker: its sink directory is unmarked.
-    let state = match (&m.lineage, &p.sink) {
-        (Some(_), _) => sink_state(p)?,
-        (None, Some(dir)) => Some(sink_dir::inspect(dir)?),
-        (None, None) => None,
+    // A checkpoint without a lineage predates the marker: its sink directories are unmarked.
+    let states = match &m.lineage {
+        Some(_) => sink_states(p)?,
+        None => Vec::new(),
     };
-    if let (Some(dir), Some(SinkDir::Marked(names)), Some(l)) = (&p.sink, &state, &m.lineage) {
-        if !names.contains(l) {
-            return Err(Error::Refused(format!(
-                "sink.path {} holds the output of another run (lineage {}), not of checkpoint \
-                 {}'s (lineage {l}); restore with that run's own sink.path",
-                dir.display(),
-                names.join(", "),
-                m.id
-            )));
+    for (dir, state) in &states {
+        if let (SinkDir::Marked(names), Some(l)) = (state, &m.lineage) {
+            if !names.contains(l) {
+                return Err(Error::Refused(format!(
+                    "sink directory {} holds the output of another run (lineage {}), not of \
+                     checkpoint {}'s (lineage {l}); restore with that run's own sink path",
+                    dir.display(),
+                    names.join(", "),
+                    m.id
+                )));
+            }
         }
     }
     let asides = asides(&p.dead)?;
@@ -338,13 +390,13 @@ fn restore_lineage(
         dead_letter_path: p.dead.clone(),
         retire: None,
     };
-    if let Some(dir) = &p.sink {
+    for dir in &p.sinks {
         sink_dir::write_marker(dir, std::slice::from_ref(&l.id))?;
     }
     if let (Some(store), Some(_)) = (store, m.lineage_start) {
         // Finish a retirement that a crash interrupted.
         let retire = Retire {
-            sink_dir: p.sink.clone(),
+            sink_dirs: p.sinks.clone(),
             dead_letter_aside: None,
         };
         lineage::retire(store, &l, &retire)?;

@@ -29,9 +29,9 @@ pub struct Lineage {
 /// The previous lineage's leftovers, removed after the new lineage's first commit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Retire {
-    /// The sink directory whose older part files go (its marker then names only the new
+    /// The sink directories whose older part files go (their markers then name only the new
     /// lineage).
-    pub sink_dir: Option<PathBuf>,
+    pub sink_dirs: Vec<PathBuf>,
     /// The previous dead-letter file, moved aside at the fresh start.
     pub dead_letter_aside: Option<PathBuf>,
 }
@@ -102,7 +102,7 @@ pub fn retire(store: &CheckpointStore, lineage: &Lineage, r: &Retire) -> crate::
             "removed a checkpoint of the previous lineage"
         );
     }
-    if let Some(dir) = &r.sink_dir {
+    for dir in &r.sink_dirs {
         let older = |p: &PartName| {
             !matches!(p, PartName::InProgress) && p.epoch().is_none_or(|e| e < lineage.start)
         };
@@ -166,7 +166,7 @@ mod tests {
             start: 4,
             dead_letter_path: tmp.path().join("dead.jsonl"),
             retire: Some(Retire {
-                sink_dir: Some(out.clone()),
+                sink_dirs: vec![out.clone()],
                 dead_letter_aside: Some(aside.clone()),
             }),
         };
