@@ -203,7 +203,7 @@ fn key_by_without_keyed_op() {
     assert_errors(
         |d| pipeline(d, ops, FILE_SINK),
         &[],
-        &["ops[0].type: key_by must be directly followed by a rolling or process op (it is the last op)"],
+        &["ops[0].type: key_by must be directly followed by a rolling, process or window op (it is the last op)"],
     );
 }
 
@@ -224,7 +224,7 @@ fn two_key_bys() {
         |d| pipeline(d, &ops, FILE_SINK),
         &[],
         &[
-            r#"ops[0].type: key_by must be directly followed by a rolling or process op (found "key_by" at ops[1])"#,
+            r#"ops[0].type: key_by must be directly followed by a rolling, process or window op (found "key_by" at ops[1])"#,
             "ops[1].type: only one key_by is allowed (the first is ops[0])",
         ],
     );

@@ -66,7 +66,7 @@
 //! ```
 //!
 //! ## Rules
-//! - At most one `key_by`; it must be directly followed by a keyed op (`rolling` or `process`),
+//! - At most one `key_by`; it must be directly followed by a keyed op (`rolling`, `process` or `window`),
 //!   and a keyed op needs the `key_by`. One keyed op per pipeline. Stateless ops (`filter`,
 //!   `select`) may stand before `key_by` and after the keyed op.
 //! - Each op sees the schema output by the op before it. `rolling` outputs the key fields then

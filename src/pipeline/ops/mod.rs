@@ -151,7 +151,7 @@ pub(crate) fn compile(
     if let Stage::AfterKeyBy(k) = stage {
         errs.push(
             &format!("ops[{k}].type"),
-            "key_by must be directly followed by a rolling or process op (it is the last op)",
+            "key_by must be directly followed by a rolling, process or window op (it is the last op)",
         );
         ok = false;
     }
@@ -186,7 +186,7 @@ fn check_order(
             errs.push(
                 &format!("ops[{k}].type"),
                 format_args!(
-                    "key_by must be directly followed by a rolling or process op (found {name:?} at ops[{i}])"
+                    "key_by must be directly followed by a rolling, process or window op (found {name:?} at ops[{i}])"
                 ),
             );
             ok = false;
@@ -219,7 +219,7 @@ fn check_order(
                 errs.push(
                     &s.at("type"),
                     format_args!(
-                        "only one rolling or process op is allowed after key_by (the first is ops[{first}])"
+                        "only one rolling, process or window op is allowed after key_by (the first is ops[{first}])"
                     ),
                 );
                 ok = false;

@@ -263,11 +263,11 @@ fn order_rules() {
     );
     assert_eq!(
         error(&with_ops(&[key_by, filter, dedup].concat())),
-        "ops[0].type: key_by must be directly followed by a rolling or process op (found \"filter\" at ops[1])"
+        "ops[0].type: key_by must be directly followed by a rolling, process or window op (found \"filter\" at ops[1])"
     );
     assert_eq!(
         error(&with_ops(&[filter, key_by].concat())),
-        "ops[1].type: key_by must be directly followed by a rolling or process op (it is the last op)"
+        "ops[1].type: key_by must be directly followed by a rolling, process or window op (it is the last op)"
     );
     assert_eq!(
         error(&with_ops(&[key_by, dedup, key_by, dedup].concat())),
@@ -275,7 +275,7 @@ fn order_rules() {
     );
     assert_eq!(
         error(&with_ops(&[key_by, dedup, filter, rolling].concat())),
-        "ops[3].type: only one rolling or process op is allowed after key_by (the first is ops[1])"
+        "ops[3].type: only one rolling, process or window op is allowed after key_by (the first is ops[1])"
     );
     // A keyed op after a misplaced key_by sees another schema: one error, no panic.
     let select = "[[ops]]\ntype = \"select\"\nfields = [\"user\"]\n";
@@ -283,7 +283,7 @@ fn order_rules() {
     let sum = "[[ops]]\ntype = \"rolling\"\naggregates = [ { fn = \"count\" } ]\n";
     assert_eq!(
         error(&with_ops(&[key_ts, select, sum].concat())),
-        "ops[0].type: key_by must be directly followed by a rolling or process op (found \"select\" at ops[1])"
+        "ops[0].type: key_by must be directly followed by a rolling, process or window op (found \"select\" at ops[1])"
     );
     // Stateless ops before key_by and after the keyed op are fine.
     let p = plan(&with_ops(&[filter, key_by, dedup, filter].concat()));
