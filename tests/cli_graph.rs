@@ -215,9 +215,19 @@ type = "null""#
 fn inspect_lists_state_per_stage_and_positions_per_source() {
     let tmp = tempfile::tempdir().unwrap();
     let ckpt = tmp.path().join("ckpt");
+    // Enough input that checkpoints with state are taken before the end.
+    let input = tmp.path().join("events.csv");
+    let gen = output(
+        weir()
+            .args(["gen", "--events", "300000", "--keys", "1000", "--out"])
+            .arg(&input),
+    );
+    assert!(gen.status.success(), "{}", stderr(&gen));
     let out = output(
         weir()
-            .args(["run", "fixtures/graph/two_stage.toml", "--workers", "2"])
+            .args(["run", "fixtures/crash/two_stage.toml", "--workers", "2"])
+            .arg("--set")
+            .arg(format!("sources.events.path={}", input.display()))
             .arg("--set")
             .arg(format!(
                 "sinks.out.path={}",
@@ -227,7 +237,12 @@ fn inspect_lists_state_per_stage_and_positions_per_source() {
             .arg(tmp.path().join("dead.jsonl"))
             .arg("--checkpoint-dir")
             .arg(&ckpt)
-            .args(["--checkpoint-interval", "1ms", "--batch-size", "4"]),
+            .args([
+                "--checkpoint-interval",
+                "5ms",
+                "--checkpoint-retain",
+                "1000",
+            ]),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let mut stateful = None;
