@@ -175,3 +175,9 @@ fn a_zero_rate_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("rate"));
 }
+
+#[test]
+fn out_may_be_a_device() {
+    let out = output(weir().args(["nexmark", "gen", "--events", "10", "--out", "/dev/null"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -117,8 +117,15 @@ fn run_gen(args: &NexmarkGenArgs) -> crate::Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// Creates `path`, refusing to replace a file weir did not write.
+/// Creates `path`, refusing to replace a file weir did not write. An existing non-regular
+/// file (`/dev/null`, a FIFO) is written to, not replaced.
 fn create_new(path: &Path) -> crate::Result<std::fs::File> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e));
+    }
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
