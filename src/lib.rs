@@ -28,6 +28,7 @@ pub mod dataflow;
 pub mod error;
 pub mod exchange;
 pub mod metrics;
+pub mod nexmark;
 pub mod operator;
 pub mod pipeline;
 pub mod record;

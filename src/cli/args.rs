@@ -25,6 +25,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Generate the deterministic benchmark events as a file.
     Gen(GenArgs),
+    /// The Nexmark benchmark: `weir nexmark gen` writes its events as JSON lines.
+    Nexmark(super::nexmark::NexmarkArgs),
 }
 
 /// `weir run`.

@@ -15,6 +15,7 @@ pub mod build_graph;
 pub mod gen;
 pub mod inspect;
 mod inspect_json;
+pub mod nexmark;
 mod observe;
 pub mod preflight;
 mod resume_hint;
@@ -63,5 +64,6 @@ fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => Ok(run::validate(&args)),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Nexmark(args) => nexmark::run(&args),
     }
 }
