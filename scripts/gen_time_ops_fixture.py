@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Writes the fixtures of the sliding window, the merging session window, the interval join
+and the event-time dedup, with expected outputs computed here by scripts/oracle_time.py (plain
+Python, apart from the engine). Every record is within its source's out-of-orderness bound, so
+no record is late and the outputs do not depend on when watermarks are emitted (batch size,
+workers).
+
+  fixtures/time/events.csv (input, from gen_time_fixture.py) -> expected/time_sliding.csv
+      1 s windows sliding by 250 ms: key,window_start,window_end,n,sum,min,max
+  fixtures/time/sessions.csv -> expected/time_session.csv
+      bursts per key with quiet spells, 120 ms of disorder, records that bridge two sessions
+      of their key (gap 400 ms): key,window_start,window_end,n,sum
+  fixtures/time/ij_left.csv, ij_right.csv -> expected/time_interval_join.csv
+      pairs of one key with right.ts - left.ts in [-1000, 2000]: left row, then right row
+"""
+import os, random, sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from oracle_time import interval_join, windows  # noqa: E402
+
+root = os.path.join(os.path.dirname(__file__), "..", "fixtures")
+T0 = 1714564800000
+
+
+def read(name):
+    with open(os.path.join(root, "time", name)) as f:
+        next(f)
+        return [(k, int(v), int(t)) for k, v, t in (l.strip().split(",") for l in f)]
+
+
+def write(name, rows, header="key,value,ts\n"):
+    with open(os.path.join(root, "time", name), "w") as f:
+        f.write(header)
+        f.writelines(",".join(map(str, r)) + "\n" for r in rows)
+
+
+def expect(name, lines):
+    with open(os.path.join(root, "expected", name), "w") as f:
+        f.writelines(sorted(",".join(map(str, l)) + "\n" for l in lines))
+
+
+def sliding():
+    recs = [(k, t, (k, v, t)) for k, v, t in read("events.csv")]
+    agg = lambda rows: [len(rows), sum(r[1] for r in rows), min(r[1] for r in rows),
+                        max(r[1] for r in rows)]
+    out, late = windows(recs, "sliding", ooo=200, size=1000, slide=250, agg=agg)
+    assert not late
+    expect("time_sliding.csv", out)
+
+
+def sessions(rng):
+    rows, t = [], T0
+    for i in range(2500):
+        t += rng.randrange(10, 60) + (1500 if i % 97 == 96 else 0)
+        rows.append((f"k{rng.randrange(5)}", rng.randrange(-20, 50), t - rng.randrange(120)))
+    # Bridges: a record between two sessions of its key, less than a gap from both, placed
+    # just after the later one's first record (within the 1 s bound).
+    for _ in range(40):
+        j = rng.randrange(50, len(rows) - 1)
+        k, _, t = rows[j]
+        rows.insert(j + 1, (k, 500, t - 350))
+    write("sessions.csv", rows)
+    recs = [(k, t, (k, v, t)) for k, v, t in rows]
+    agg = lambda rows: [len(rows), sum(r[1] for r in rows)]
+    out, late = windows(recs, "session", ooo=1000, gap=400, agg=agg)
+    assert not late
+    # Without the bridges there are more sessions: some bridges really merge two.
+    plain, _ = windows([r for r in recs if r[2][1] != 500], "session", ooo=1000, gap=400)
+    assert len(plain) - len(out) >= 5, (len(plain), len(out))
+    expect("time_session.csv", out)
+
+
+def join_inputs(rng):
+    left, right = [], []
+    for side, n, step in ((left, 600, 53), (right, 900, 37)):
+        for i in range(n):
+            side.append((f"k{rng.randrange(40)}", rng.randrange(1000), T0 + i * step - rng.randrange(300)))
+    write("ij_left.csv", left)
+    write("ij_right.csv", right)
+    events = [("L", k, t, [k, v, t]) for k, v, t in left] + [("R", k, t, [k, v, t]) for k, v, t in right]
+    pairs, late = interval_join(events, -1000, 2000, ooo=float("inf"))
+    assert not late and len(pairs) > 500, len(pairs)
+    expect("time_interval_join.csv", pairs)
+
+
+if __name__ == "__main__":
+    rng = random.Random(11)
+    sliding()
+    sessions(rng)
+    join_inputs(rng)
+    print("gen_time_ops_fixture: ok")
