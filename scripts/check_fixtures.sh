@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the fixture inputs (scripts/make_fixtures.py) and the expected outputs
 # (scripts/oracle.py; the event-time ones: gen_time_fixture.py, gen_time_ops_fixture.py),
-# then fails if they differ from the committed files: the committed fixtures are exactly what the scripts produce. Needs python3 >= 3.11 (tomllib).
+# then fails if they differ from the committed files: the committed fixtures are exactly
+# what the scripts produce. Needs python3 >= 3.11 (tomllib).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 scripts/make_fixtures.py fixtures
