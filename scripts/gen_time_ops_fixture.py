@@ -12,6 +12,11 @@ workers).
       of their key (gap 400 ms): key,window_start,window_end,n,sum
   fixtures/time/ij_left.csv, ij_right.csv -> expected/time_interval_join.csv
       pairs of one key with right.ts - left.ts in [-1000, 2000]: left row, then right row
+  fixtures/time/dedup.csv -> expected/time_dedup.csv
+      `process dedup` with ttl 2 s in event time (bound 200 ms, batches of at most 16): the
+      first record of a key, and again once the watermark passes its first ts + ttl. Keys come
+      in bursts far apart, and the script fails unless every decision is the same for any
+      watermark the batching allows (see dedup_oracle).
 """
 import os, random, sys
 
@@ -83,9 +88,47 @@ def join_inputs(rng):
     expect("time_interval_join.csv", pairs)
 
 
+def dedup_oracle(rows, ttl, bound, batch):
+    """EventTimeDedup's documented semantics over one split: a record is emitted unless its key
+    has an expiry (first ts + ttl) above the watermark. The watermark before record i is at most
+    hi (all earlier records seen) and at least lo (all but the last batch - 1 records seen);
+    a decision that differs between the two is refused."""
+    out, expiry, tss = [], {}, [t for _, _, t in rows]
+    mx_prefix, mx = [], float("-inf")
+    for t in tss:
+        mx_prefix.append(mx)  # max ts before index i
+        mx = max(mx, t)
+    for i, (k, v, t) in enumerate(rows):
+        hi = mx_prefix[i] - bound - 1
+        j = i - batch + 1
+        lo = mx_prefix[j] - bound - 1 if j > 0 else float("-inf")
+        e = expiry.get(k)
+        if e is not None and lo < e <= hi:
+            raise SystemExit(f"dedup fixture: record {i} ({k}) depends on the watermark")
+        if e is None or e <= hi:
+            out.append((k, v, t))
+            expiry[k] = t + ttl
+    return out
+
+
+def dedup(rng):
+    rows, t = [], T0
+    keys = [(f"u{n}", rng.randrange(6000)) for n in range(30)]
+    while len(rows) < 2000:
+        t += 20
+        active = [k for k, phase in keys if (t - T0 + phase) % 6000 < 600]
+        if active:
+            rows.append((rng.choice(active), rng.randrange(100), t - rng.randrange(150)))
+    write("dedup.csv", rows)
+    out = dedup_oracle(rows, ttl=2000, bound=200, batch=16)
+    assert len(out) > 3 * len(keys), len(out)  # keys come back after their ttl
+    expect("time_dedup.csv", out)
+
+
 if __name__ == "__main__":
     rng = random.Random(11)
     sliding()
     sessions(rng)
     join_inputs(rng)
+    dedup(rng)
     print("gen_time_ops_fixture: ok")
