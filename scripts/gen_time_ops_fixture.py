@@ -12,6 +12,10 @@ workers).
       of their key (gap 400 ms): key,window_start,window_end,n,sum
   fixtures/time/ij_left.csv, ij_right.csv -> expected/time_interval_join.csv
       pairs of one key with right.ts - left.ts in [-1000, 2000]: left row, then right row
+  fixtures/time/events_late.csv (from gen_time_fixture.py) -> expected/time_session_late.csv
+      session windows (gap 400 ms) of the on-time records; the records 10 s behind are too
+      late for any session (at batch sizes up to 64) and go to the side output unchanged:
+      expected/time_late.csv, checked here against the oracle's late records
   fixtures/time/dedup.csv -> expected/time_dedup.csv
       `process dedup` with ttl 2 s in event time (bound 200 ms, batches of at most 16): the
       first record of a key, and again once the watermark passes its first ts + ttl. Keys come
@@ -75,6 +79,19 @@ def sessions(rng):
     expect("time_session.csv", out)
 
 
+def sessions_late():
+    recs = [(k, t, (k, v, t)) for k, v, t in read("events_late.csv")]
+    agg = lambda rows: [len(rows), sum(r[1] for r in rows)]
+    got = []
+    for batch in (1, 64):
+        out, late = windows(recs, "session", ooo=200, batch=batch, gap=400, agg=agg)
+        got.append((sorted(out), sorted(late)))
+    assert got[0] == got[1], "the late records depend on the batch size"
+    with open(os.path.join(root, "expected", "time_late.csv")) as f:
+        assert sorted(",".join(map(str, r)) for r in got[0][1]) == [l.strip() for l in f]
+    expect("time_session_late.csv", got[0][0])
+
+
 def join_inputs(rng):
     left, right = [], []
     for side, n, step in ((left, 600, 53), (right, 900, 37)):
@@ -131,4 +148,5 @@ if __name__ == "__main__":
     sessions(rng)
     join_inputs(rng)
     dedup(rng)
+    sessions_late()
     print("gen_time_ops_fixture: ok")

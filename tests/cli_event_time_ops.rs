@@ -133,3 +133,20 @@ fn dedup_with_an_event_time_ttl_matches_the_oracle() {
         }
     }
 }
+
+/// One split (at 2 workers a split's late record may not be behind the other split's
+/// watermark): the sessions of the on-time records, and the late ones on `w.late`.
+#[test]
+fn records_too_late_for_any_session_go_to_the_side_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (windows, late) = (tmp.path().join("w"), tmp.path().join("late"));
+    run(
+        "fixtures/time/session_late.toml",
+        1,
+        &[("sinks.windows.path", &windows), ("sinks.late.path", &late)],
+        &tmp.path().join("dead.jsonl"),
+    );
+    let want = expected("time_session_late.csv");
+    assert_same_multiset("sessions", &lines(&windows), &want);
+    assert_same_multiset("late", &lines(&late), &expected("time_late.csv"));
+}
