@@ -47,3 +47,26 @@ fn a_dropped_event_time_field_falls_back_to_processing_time() {
     };
     assert_eq!(p.keyed, Some(want));
 }
+
+#[test]
+fn the_graph_form_takes_the_named_sources_event_time() {
+    let text = format!(
+        "{}\n[sources.e.event_time]\nfield = \"ts\"\nmax_out_of_orderness = \"1s\"\n\
+         [[ops]]\nname = \"k\"\ntype = \"key_by\"\nkey = \"user\"\n\
+         [[ops]]\nname = \"d\"\ntype = \"process\"\nfunction = \"dedup\"\nttl = \"2s\"\n\
+         [sinks.s]\ninput = \"d\"\ntype = \"null\"\n",
+        SOURCE.replace("[source]", "[sources.e]")
+    );
+    let p = plan(&text);
+    let graph = p.graph.expect("graph form");
+    let d = graph.ops.iter().find(|op| op.name == "d").expect("op d");
+    let want = KeyedOp::DedupEventTime {
+        ttl: Duration::from_secs(2),
+        ts_index: 2,
+    };
+    assert!(
+        matches!(&d.kind, crate::pipeline::ops::graph::GraphOpKind::Keyed(op) if *op == want),
+        "{:?}",
+        d.kind
+    );
+}
