@@ -47,7 +47,7 @@ first_seed=1
 corrupt=0
 keep=0
 
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --cycles) cycles=$2; shift 2 ;;
