@@ -136,6 +136,12 @@ pub fn operator(op: &KeyedOp) -> RowOperator {
                 .collect(),
         )),
         KeyedOp::Dedup { ttl } => Box::new(Dedup::new(*ttl)),
+        KeyedOp::DedupEventTime { ttl, ts_index } => {
+            Box::new(crate::operator::dedup_event::EventTimeDedup::new(
+                *ts_index,
+                crate::pipeline::ops::event_time::millis(*ttl),
+            ))
+        }
         KeyedOp::Window(w) => Box::new(
             crate::operator::window::WindowOperator::new(w.config())
                 .expect("window lengths are validated by the pipeline loader"),

@@ -122,6 +122,11 @@ impl Canon {
                 self.u8(2);
                 self.u64(ttl.map_or(u64::MAX, |d| d.as_millis() as u64));
             }
+            Some(KeyedOp::DedupEventTime { ttl, ts_index }) => {
+                self.u8(5);
+                self.u64(ttl.as_millis() as u64);
+                self.u64(*ts_index as u64);
+            }
             Some(KeyedOp::ZScore {
                 index,
                 out_name,

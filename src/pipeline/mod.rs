@@ -41,6 +41,7 @@
 //! # or
 //! # type = "process"                   # a built-in keyed function
 //! # function = "dedup"                 # first record of each key; optional ttl = "10m"
+//! #                                    #   (event time when the source declares it)
 //! # function = "zscore"                # the record plus field `as` (default "score", f64):
 //! #   field = "v"                      #   z-score of `field` against the key's running
 //! #   threshold = 3.0                  #   mean/stddev before this record; optional

@@ -338,6 +338,15 @@ pub enum KeyedOp {
         /// Time after which a key is forgotten; `None` = never.
         ttl: Option<Duration>,
     },
+    /// `process dedup` with a `ttl` when the input carries event time: a key is forgotten
+    /// once the watermark reaches its first record's event time plus `ttl`
+    /// ([`crate::operator::dedup_event::EventTimeDedup`]).
+    DedupEventTime {
+        /// Event time after which a key is forgotten.
+        ttl: Duration,
+        /// Index of the event-time field in the input.
+        ts_index: usize,
+    },
     /// Emit the record plus an f64 field: the z-score of `row[index]` against the key's
     /// running mean and standard deviation of the records before it.
     /// An event-time window (`type = "window"`).

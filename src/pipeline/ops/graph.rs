@@ -383,7 +383,10 @@ fn compile_op(p: &Pending, outs: &mut Outputs, errs: &mut Errors) -> Option<Grap
                 OpKind::Rolling => {
                     keyed::rolling(&mut s, input_schema.as_ref(), key.as_deref(), errs)
                 }
-                _ => keyed::process(&mut s, input_schema.as_ref(), errs),
+                _ => {
+                    let ts = outs.event_time.get(first).cloned().flatten();
+                    keyed::process(&mut s, input_schema.as_ref(), ts.as_deref(), errs)
+                }
             };
             compiled.map(|(op, sc)| (GraphOpKind::Keyed(op), sc))
         }

@@ -150,9 +150,13 @@ pub(super) fn aggregate(
     ))
 }
 
+/// Compiles a `process` op. `event_time` is the name of the event-time field its input
+/// carries, if any: a `dedup` with a `ttl` then forgets keys in event time (when the field is
+/// still in the input), otherwise in processing time.
 pub(super) fn process(
     s: &mut Section,
     schema: Option<&Schema>,
+    event_time: Option<&str>,
     errs: &mut Errors,
 ) -> Option<(KeyedOp, Schema)> {
     let functions = [("dedup", Function::Dedup), ("zscore", Function::ZScore)];
@@ -166,7 +170,13 @@ pub(super) fn process(
             } else {
                 Some(None)
             };
-            Some((KeyedOp::Dedup { ttl: ttl? }, schema?.clone()))
+            let (ttl, schema) = (ttl?, schema?);
+            let ts_index = event_time.and_then(|f| schema.index_of(f));
+            let op = match (ttl, ts_index) {
+                (Some(ttl), Some(ts_index)) => KeyedOp::DedupEventTime { ttl, ts_index },
+                (ttl, _) => KeyedOp::Dedup { ttl },
+            };
+            Some((op, schema.clone()))
         }
         Function::ZScore => zscore(s, schema, errs),
     }

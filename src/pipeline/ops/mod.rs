@@ -130,7 +130,7 @@ pub(crate) fn compile(
                         window::window(&mut s, sc, key_here.as_deref(), event_time, errs)
                             .map(|(w, sc)| (KeyedOp::Window(w), sc))
                     }
-                    _ => keyed::process(&mut s, sc, errs),
+                    _ => keyed::process(&mut s, sc, event_time.flatten(), errs),
                 };
                 compiled.map(|(op, sc)| {
                     if out.keyed.is_none() {

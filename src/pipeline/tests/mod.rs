@@ -1,6 +1,7 @@
 //! Tests of validation (one per error kind, in `errors`), plans, overrides through
 //! `parse_str`, the fingerprint and the example files.
 
+mod dedup_time;
 mod errors;
 mod robust;
 mod tcp;
