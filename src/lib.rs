@@ -14,13 +14,20 @@
 //!            coordinator thread: triggers checkpoints, commits the manifest
 //! ```
 //!
-//! Every worker runs every stage. Records cross workers through bounded lock-free SPSC rings
-//! ([`exchange::ring`]) in batches; a full ring is backpressure. Keyed state lives per key
-//! group ([`state`]) so that a checkpoint can be restored with another worker count.
+//! A job is a graph of stages ([`dataflow`]): several sources, keyed stages one after the
+//! other, two-input keyed stages (joins), unions, side outputs, several sinks. Every worker
+//! runs every stage ([`runtime`]): an edge into a stage is an exchange (records cross workers
+//! through bounded lock-free SPSC rings, [`exchange::ring`], in batches; a full ring is
+//! backpressure), every other edge is fused into the task that produces the records. Barriers
+//! and event-time watermarks ([`time`]) travel with the records. Keyed state lives per (stage,
+//! key group) ([`state`]) so that a checkpoint ([`checkpoint`]) can be restored with another
+//! worker count.
 //!
 //! The typed API: a [`source::Source`] becomes a [`dataflow::Stream`], is keyed with
-//! `key_by`, processed by a [`operator::KeyedOperator`] and written to a [`sink::Sink`].
-//! See `examples/rolling_sum.rs`.
+//! `key_by`, processed by a [`operator::KeyedOperator`] (or, connected with another keyed
+//! stream, a [`operator::KeyedCoOperator`]) and written to a [`sink::Sink`]. See
+//! `examples/rolling_sum.rs` and `examples/order_payments.rs`. The command line ([`cli`])
+//! builds the same graphs from pipeline files ([`pipeline`]).
 
 pub mod checkpoint;
 pub mod cli;
