@@ -104,3 +104,54 @@ fn a_scrape_during_a_run_counts_what_clients_sent() {
     let (code, stderr) = weir.wait(Duration::from_secs(60));
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+/// `weir bench --rate --metrics-addr`: a scrape during a latency run shows the live latency
+/// summary per worker.
+#[test]
+fn a_latency_run_serves_its_latency_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let weir = Running::start(
+        dir.path(),
+        &[
+            "bench",
+            "--workload",
+            "w1",
+            "--keys",
+            "1000",
+            "--rate",
+            "100k/s",
+            "--duration",
+            "4s",
+            "--workers",
+            "1",
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr = loop {
+        let text = weir.stderr();
+        if let Some(rest) = text.split("metrics on http://").nth(1) {
+            break rest.split('/').next().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "no metrics address: {text}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let scrape = loop {
+        let response = get(&addr, "/metrics");
+        if response.contains("weir_latency_seconds{worker=\"0\",quantile=\"0.99\"}") {
+            break response;
+        }
+        assert!(Instant::now() < deadline, "no latency summary: {response}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let p99 = scrape
+        .lines()
+        .find(|l| l.starts_with("weir_latency_seconds{worker=\"0\",quantile=\"0.99\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .expect("a value");
+    assert!(p99 > 0.0 && p99 < 60.0, "{p99}");
+    let (code, stderr) = weir.wait(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{stderr}");
+}

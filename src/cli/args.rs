@@ -169,6 +169,10 @@ pub struct BenchArgs {
     /// Write the figures as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Latency runs: serve Prometheus text at this address (as `weir run`), including the
+    /// live latency summary `weir_latency_seconds`.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
 }
 
 /// `weir inspect`.

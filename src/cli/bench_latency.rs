@@ -119,6 +119,11 @@ fn config(args: &BenchArgs) -> RunConfig {
 /// Invalid flags, a pipeline whose source is not a generator, engine failures, unwritable
 /// output files.
 pub fn run(args: &BenchArgs) -> crate::Result<i32> {
+    if let Some(addr) = &args.metrics_addr {
+        let live = crate::metrics::live::enable(args.checkpoint_dir.clone());
+        let bound = crate::metrics::prometheus::serve(addr, live)?;
+        eprintln!("weir: metrics on http://{bound}/metrics");
+    }
     let rates: Vec<f64> = args
         .rate
         .as_deref()

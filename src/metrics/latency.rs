@@ -71,6 +71,15 @@ impl LatencyRecorder {
         }
     }
 
+    /// The latency at quantile `q` (0..=1) of every sample so far, in ns (0 without samples).
+    pub fn quantile_ns(&self, q: f64) -> u64 {
+        if self.all.is_empty() {
+            0
+        } else {
+            self.all.value_at_quantile(q)
+        }
+    }
+
     /// Notes that a checkpoint barrier passed at `now_ns`.
     pub fn checkpoint(&mut self, now_ns: u64) {
         let i = self.interval(now_ns);

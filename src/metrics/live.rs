@@ -22,7 +22,13 @@ pub struct WorkerCounters {
     pub dead_letters: CachePadded<AtomicU64>,
     /// Checkpoint barriers its sink partition passed.
     pub barriers: CachePadded<AtomicU64>,
+    /// End-to-end latency of its outputs so far (latency runs only), ns: p50, p99, p99.9, max;
+    /// published about every 100 ms.
+    pub latency_ns: [AtomicU64; 4],
 }
+
+/// The quantiles of [`WorkerCounters::latency_ns`].
+pub const LATENCY_QUANTILES: [f64; 4] = [0.5, 0.99, 0.999, 1.0];
 
 /// A snapshot of one worker's counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -115,6 +121,20 @@ impl Live {
             0 => None,
             us => Some(std::time::Duration::from_micros(us)),
         }
+    }
+
+    /// Every worker's latency summary now (ns at [`LATENCY_QUANTILES`]).
+    pub fn latency(&self) -> Vec<[u64; 4]> {
+        let w = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        w.iter()
+            .map(|c| {
+                let mut out = [0; 4];
+                for (o, v) in out.iter_mut().zip(&c.latency_ns) {
+                    *o = v.load(Ordering::Relaxed);
+                }
+                out
+            })
+            .collect()
     }
 
     /// Every worker's counters now.

@@ -9,7 +9,8 @@
 //! `weir_stage_records_out_total`, `weir_stage_input_queued_messages` (backpressure),
 //! `weir_stage_watermark_seconds`, `weir_stage_watermark_lag_seconds`,
 //! `weir_stage_late_records_total`, `weir_stage_state_entries`, `weir_stage_state_bytes` (at
-//! the last checkpoint); job-wide `weir_checkpoint_last_duration_seconds`.
+//! the last checkpoint); job-wide `weir_checkpoint_last_duration_seconds`; in latency runs
+//! (`weir bench --rate --metrics-addr`) `weir_latency_seconds{worker,quantile}`.
 
 use super::live::Live;
 use prometheus_client::encoding::{text::encode, EncodeLabelSet};
@@ -105,6 +106,37 @@ fn stage_metrics(live: &Live, registry: &mut Registry) {
     }
 }
 
+/// The labels of the latency summary.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QuantileLabel {
+    worker: u64,
+    quantile: String,
+}
+
+/// End-to-end latency per worker (latency runs: outputs carry their scheduled time), as
+/// p50/p99/p99.9/max of the samples so far.
+fn latency_metrics(live: &Live, registry: &mut Registry) {
+    let workers = live.latency();
+    if workers.iter().all(|w| w.iter().all(|v| *v == 0)) {
+        return;
+    }
+    let family = Family::<QuantileLabel, Gauge<f64, AtomicU64>>::default();
+    registry.register(
+        "latency_seconds",
+        "End-to-end latency of the worker's outputs so far (scheduled time to sink)",
+        family.clone(),
+    );
+    for (w, values) in workers.iter().enumerate() {
+        for (q, v) in super::live::LATENCY_QUANTILES.iter().zip(values) {
+            let label = QuantileLabel {
+                worker: w as u64,
+                quantile: q.to_string(),
+            };
+            family.get_or_create(&label).set(*v as f64 / 1e9);
+        }
+    }
+}
+
 /// Renders the current counters as OpenMetrics text.
 pub fn render(live: &Live) -> String {
     let mut registry = Registry::with_prefix("weir");
@@ -141,6 +173,7 @@ pub fn render(live: &Live) -> String {
         barriers.get_or_create(&label).inc_by(s.barriers);
     }
     stage_metrics(live, &mut registry);
+    latency_metrics(live, &mut registry);
     let gauge = |name: &str, help: &str, value: f64, registry: &mut Registry| {
         let g = Gauge::<f64, AtomicU64>::default();
         g.set(value);
@@ -289,6 +322,7 @@ mod tests {
         stage.publish(10, 9, 2, 1_700_000_000_000, 3);
         stage.publish_state(7, 100);
         live.checkpoint_committed(std::time::Duration::from_millis(250));
+        live.worker(3).latency_ns[1].store(2_000_000, Ordering::Relaxed);
         let text = render(&live);
         for want in [
             "weir_stage_records_in_total{stage=\"per_key\",worker=\"0\"} 10",
@@ -298,6 +332,7 @@ mod tests {
             "weir_stage_state_entries{stage=\"per_key\",worker=\"0\"} 7",
             "weir_stage_watermark_seconds{stage=\"per_key\",worker=\"0\"} 1700000000",
             "weir_checkpoint_last_duration_seconds 0.25",
+            "weir_latency_seconds{worker=\"3\",quantile=\"0.99\"} 0.002",
         ] {
             assert!(text.contains(want), "{want} missing from\n{text}");
         }

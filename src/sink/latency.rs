@@ -52,7 +52,7 @@ impl<T> LatencySink<T> {
 impl<T: 'static> Sink<T> for LatencySink<T> {
     fn open_partition(
         &self,
-        _worker: usize,
+        worker: usize,
         _workers: usize,
         _transactional: bool,
     ) -> crate::Result<Box<dyn SinkPartition<T>>> {
@@ -62,6 +62,8 @@ impl<T: 'static> Sink<T> for LatencySink<T> {
             recorder: None,
             finished: Arc::clone(&self.finished),
             stats: SinkStats::default(),
+            live: crate::metrics::live::get().map(|l| l.worker(worker)),
+            published_ns: 0,
         }))
     }
 }
@@ -73,9 +75,27 @@ struct LatencyPartition<T> {
     recorder: Option<LatencyRecorder>,
     finished: Arc<Mutex<Vec<LatencyRecorder>>>,
     stats: SinkStats,
+    /// The worker's live counters (metrics endpoint), when enabled.
+    live: Option<Arc<crate::metrics::live::WorkerCounters>>,
+    /// When the latency summary was last published (ns).
+    published_ns: u64,
 }
 
+/// How often a partition publishes its latency summary to the live counters (100 ms).
+const PUBLISH_NS: u64 = 100_000_000;
+
 impl<T> LatencyPartition<T> {
+    /// Publishes p50/p99/p99.9/max of the samples so far to the live counters.
+    fn publish(&mut self, now: u64) {
+        self.published_ns = now;
+        if let (Some(live), Some(r)) = (&self.live, &self.recorder) {
+            let quantiles = crate::metrics::live::LATENCY_QUANTILES;
+            for (slot, q) in live.latency_ns.iter().zip(quantiles) {
+                slot.store(r.quantile_ns(q), std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+
     fn recorder(&mut self, now: u64) -> &mut LatencyRecorder {
         let origin = *self.origin.get_or_init(|| now);
         self.recorder
@@ -90,6 +110,9 @@ impl<T> SinkPartition<T> for LatencyPartition<T> {
         self.recorder(now)
             .record_batch(now, batch.iter().map(|r| stamp(r)));
         self.stats.records += batch.len() as u64;
+        if now.saturating_sub(self.published_ns) >= PUBLISH_NS {
+            self.publish(now);
+        }
         Ok(())
     }
 
