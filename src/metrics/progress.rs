@@ -41,9 +41,11 @@ pub fn start(live: Arc<Live>) -> Option<Progress> {
                 let dead: u64 = snap.iter().map(|s| s.dead_letters).sum();
                 let barriers = snap.iter().map(|s| s.barriers).max().unwrap_or(0);
                 eprint!(
-                    "\r\x1b[2Kweir: in {} rec/s, out {} rec/s, total in {input}, dead-lettered {dead}, checkpoint barriers {barriers}",
+                    "\r\x1b[2Kweir: in {} rec/s, out {} rec/s, total in {input}, dead-lettered {dead}, checkpoint barriers {barriers}{}{}",
                     input.saturating_sub(last.0),
-                    output.saturating_sub(last.1)
+                    output.saturating_sub(last.1),
+                    watermark_lag(&live),
+                    last_checkpoint(&live),
                 );
                 let _ = std::io::stderr().flush();
                 last = (input, output);
@@ -55,4 +57,25 @@ pub fn start(live: Arc<Live>) -> Option<Progress> {
         stop,
         thread: Some(thread),
     })
+}
+
+/// `, watermark lag 1.2s` from the stage furthest behind (event-time jobs only).
+fn watermark_lag(live: &Live) -> String {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    live.stages()
+        .iter()
+        .map(|s| s.watermark_ms)
+        .filter(|wm| *wm != i64::MIN && *wm != i64::MAX)
+        .min()
+        .map(|wm| format!(", watermark lag {:.1}s", (now_ms - wm) as f64 / 1e3))
+        .unwrap_or_default()
+}
+
+/// `, last checkpoint 120ms` (duration of the last committed one).
+fn last_checkpoint(live: &Live) -> String {
+    live.last_checkpoint_duration()
+        .map(|d| format!(", last checkpoint {}ms", d.as_millis()))
+        .unwrap_or_default()
 }
