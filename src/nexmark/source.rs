@@ -54,15 +54,8 @@ impl Source<Event> for NexmarkSource {
                 "nexmark: worker {worker} of {workers}"
             )));
         }
-        let events = self.config.events;
         let ranges = resume.unwrap_or_else(|| {
-            let cut = |w: usize| (u128::from(events) * w as u128 / workers as u128) as u64;
-            vec![RangePosition {
-                resource: RESOURCE.to_string(),
-                next: cut(worker),
-                end: cut(worker + 1),
-                ..RangePosition::default()
-            }]
+            crate::source::sequence_share(RESOURCE, self.config.events, worker, workers)
         });
         Ok(Box::new(NexmarkSplit {
             config: self.config.clone(),

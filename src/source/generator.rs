@@ -104,17 +104,8 @@ where
                 "generator: worker {worker} of {workers}"
             )));
         }
-        let ranges = resume.unwrap_or_else(|| {
-            let cut = |w: usize| (u128::from(self.events) * w as u128 / workers as u128) as u64;
-            vec![RangePosition {
-                resource: RESOURCE.to_string(),
-                next: cut(worker),
-                end: cut(worker + 1),
-                line: 0,
-                source: String::new(),
-                max_event_time: None,
-            }]
-        });
+        let ranges =
+            resume.unwrap_or_else(|| super::sequence_share(RESOURCE, self.events, worker, workers));
         let pace = self.rate.map(|rate| Pace {
             per_sec: rate / workers as f64,
             start: None,

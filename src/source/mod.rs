@@ -44,6 +44,23 @@ pub struct RangePosition {
     pub max_event_time: Option<i64>,
 }
 
+/// Worker `worker`'s share of a sequence `0..total` split evenly over `workers`: the range
+/// `[w·total/N, (w+1)·total/N)` of `resource` (the generators' work before any checkpoint).
+pub fn sequence_share(
+    resource: &str,
+    total: u64,
+    worker: usize,
+    workers: usize,
+) -> Vec<RangePosition> {
+    let cut = |w: usize| (u128::from(total) * w as u128 / workers.max(1) as u128) as u64;
+    vec![RangePosition {
+        resource: resource.to_string(),
+        next: cut(worker),
+        end: cut(worker + 1),
+        ..RangePosition::default()
+    }]
+}
+
 /// What a poll of a split produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Poll {
