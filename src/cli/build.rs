@@ -179,6 +179,18 @@ pub fn job(plan: &Plan) -> Job {
     let keyed_stream =
         stream.key_by(move |row: &Row| RowKey(key.iter().map(|&i| row[i].clone()).collect()));
     let processed = keyed_stream.process(move || operator(&keyed));
+    let job = one_line_job(plan, processed.clone());
+    // A window's late rows go to the dead letters with the keyed input's field names.
+    match plan.keyed {
+        Some(KeyedOp::Window(_)) => job.and(processed.side_output("late").late_to_dead_letters(
+            Some(super::late_rows::row_format(plan.keyed_input_schema.as_ref())),
+        )),
+        _ => job,
+    }
+}
+
+/// The rest of a one-line plan after its keyed op: the `post` ops and the sink.
+fn one_line_job(plan: &Plan, processed: crate::dataflow::Stream<Row>) -> Job {
     if plan.post.is_empty() {
         processed.sink(crate::metrics::metered::sink(sink(plan)))
     } else {

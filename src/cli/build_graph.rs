@@ -119,6 +119,10 @@ pub fn job(graph: &GraphPlan) -> Job {
             None => j,
         });
     }
+    // Late rows nobody reads go to the dead letters, never silently dropped.
+    for late in super::late_rows::unconsumed_late(graph, &s.rows) {
+        job = job.map(|j| j.and(late));
+    }
     job.expect("a graph plan has at least one sink")
 }
 

@@ -14,6 +14,7 @@ pub mod build;
 pub mod build_graph;
 pub mod gen;
 pub mod inspect;
+pub mod late_rows;
 mod inspect_json;
 pub mod nexmark;
 mod observe;

@@ -37,9 +37,9 @@ use std::sync::Arc;
 
 /// A stream of records of type `T`: one output of a node of the job graph.
 pub struct Stream<T> {
-    port: Port,
+    pub(super) port: Port,
     /// A mistake found while building (an unknown side output), reported by [`Job::run`].
-    error: Option<String>,
+    pub(super) error: Option<String>,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -67,8 +67,8 @@ pub struct ConnectedStreams<K, A, B> {
 
 /// A runnable job: the sinks it writes and everything they read from.
 pub struct Job {
-    sinks: Vec<Arc<dyn NodeDef>>,
-    errors: Vec<String>,
+    pub(super) sinks: Vec<Arc<dyn NodeDef>>,
+    pub(super) errors: Vec<String>,
 }
 
 impl Job {

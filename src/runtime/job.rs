@@ -67,6 +67,8 @@ pub struct Setup {
     pub resume: Option<BTreeMap<String, Vec<Vec<RangePosition>>>>,
     /// On restore: each new worker's share of the operator state (`stage/state` lists).
     pub operator_state: Option<Vec<Vec<OperatorSnapshot>>>,
+    /// The job's dead-letter file (tasks that write late records take a handle on it).
+    pub dead_letters: DeadLetters,
 }
 
 impl Setup {
@@ -193,7 +195,7 @@ pub fn run_job(graph: &dyn Dataflow, config: &RunConfig) -> crate::Result<JobRep
         trigger: AtomicU64::new(0),
         events: tx,
     });
-    let dead = DeadLetters::new(config.dead_letter_path.clone(), config.on_error);
+    let mut dead = setup.dead_letters.handle();
     let mut handles = Vec::with_capacity(setup.workers);
     for (w, tasks) in tasks.into_iter().enumerate() {
         let key_groups = key_group_range(w, setup.workers, setup.max_parallelism);
@@ -239,6 +241,9 @@ pub fn run_job(graph: &dyn Dataflow, config: &RunConfig) -> crate::Result<JobRep
         let _ = h.join();
     }
     run.settle_last_checkpoint(&rx);
+    // The final epoch's dead letters, set aside by ended tasks (see runtime::late_letters).
+    dead.append_deferred()?;
+    report.late_dead_lettered = dead.late_count();
     run.report(config, start.last_id, &mut report)?;
     report.elapsed = started.elapsed();
     Ok(report)
@@ -264,6 +269,7 @@ fn settle_start(
         last_checkpoint: start.last_id,
         resume: None,
         operator_state: None,
+        dead_letters: DeadLetters::new(config.dead_letter_path.clone(), config.on_error),
     };
     let Some(restored) = &start.restored else {
         // A pre-flight (`config.preflight`) already settled the files of a fresh start.
@@ -501,6 +507,7 @@ impl Run {
         for s in stats {
             report.records_in += s.records_in;
             report.dead_lettered += s.dead_lettered;
+            report.late += s.late;
             report.sink.merge(s.sink);
         }
         Ok(())

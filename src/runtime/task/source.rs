@@ -137,7 +137,8 @@ impl<T> SourceTask<T> {
             Poll::Ready if got >= self.batch => {}
             Poll::Ready | Poll::Idle => self.out.flush_partial(),
             Poll::End => {
-                cx.dead.append(true)?;
+                // The split's last dead letters stay buffered: appended at the next barrier
+                // or, deferred, once every worker ended (see runtime::late_letters).
                 self.out.end()?;
                 self.running = false;
                 return Ok(true);

@@ -254,6 +254,8 @@ where
         for s in &mut self.sides {
             s.barrier(k)?;
         }
+        // Late records without consumer were appended to the dead letters by the barrier.
+        cx.checkpoints.add_dead_letter_len(k, cx.dead.file_len()?);
         cx.checkpoints
             .add_operator_states(k, &self.name, self.op.operator_states());
         let (entries, bytes) =
@@ -348,6 +350,7 @@ where
     }
 
     fn finish(&mut self, stats: &mut WorkerStats) -> crate::Result<()> {
+        stats.late += self.late;
         self.out.finish(&mut stats.sink)?;
         self.sides
             .iter_mut()
