@@ -2,7 +2,7 @@
 # Crash test of weir's exactly-once checkpoints, with the real binary and kill -9.
 #
 #   scripts/crash_test.sh [--cycles N] [--seeds S] [--events E] [--workers W] [--keys K]
-#                         [--pipeline count|sum|filter|join|two_stage|window|interval_join]
+#                         [--pipeline count|sum|filter|join|two_stage|window|interval_join|window_late]
 #                         [--first-seed F]
 #                         [--corrupt PCT]
 #                         [--keep]
@@ -30,6 +30,11 @@
 # --pipeline interval_join: the join pipeline's inputs, joined in event time (+-2 ms,
 # fixtures/crash/interval_join.toml), bounds as large, the same limit; 1 ms with --workers 1
 # (rows are freed by the watermark during the run).
+# --pipeline window_late: 10 ms tumbling windows (fixtures/crash/window_late.toml) over the
+# generated input with every 1000th record moved 500 ms back in event time: those are late,
+# have no consumer and go to the dead-letter file, which must then equal the reference's
+# (sorted; lost and duplicated lines counted like output lines). Always one worker (with two
+# splits, which records are late depends on the other split's progress).
 #
 # Environment: WEIR=path/to/weir uses that binary (default target/release/weir, built with
 # `cargo build --release` when missing or older than the sources). CRASH_TMP=dir sets the
@@ -77,6 +82,10 @@ if [ "$pipeline" = sum ] && [ "$workers" -ne 1 ]; then
     echo "crash_test: --pipeline sum compares exactly only with --workers 1; using 1" >&2
     workers=1
 fi
+if [ "$pipeline" = window_late ] && [ "$workers" -ne 1 ]; then
+    echo "crash_test: --pipeline window_late compares exactly only with --workers 1; using 1" >&2
+    workers=1
+fi
 
 if [[ $pipeline == window || $pipeline == interval_join ]] && [ "$events" -gt 10000000 ]; then
     # More event time than the window pipeline's 10 s bound: records could be late after a
@@ -112,6 +121,11 @@ now_ms() { date +%s%3N; }
 
 input="$work/events.csv"
 "$weir" gen --events "$events" --keys "$keys" --out "$input"
+if [ "$pipeline" = window_late ]; then
+    # Every 1000th record 500 ms back in event time: far behind the 5 ms bound, so late.
+    awk -F, -v OFS=, 'NR > 1 && NR % 1000 == 0 { $3 -= 500 } { print }' "$input" >"$input.late"
+    mv "$input.late" "$input"
+fi
 
 # Runs the pipeline; extra arguments follow. Output directory $1. (`exec`: when run in the
 # background, $! is weir's own pid, so that kill -9 hits weir and not a subshell.)
@@ -134,7 +148,8 @@ run_weir() {
                         --set "sources.right.event_time.max_out_of_orderness=1ms") ;;
         esac
     fi
-    exec "$weir" run "$pipe_file" "${paths[@]}" --no-pin "$@"
+    # Dead letters next to the output directory (kept across the restarts of one seed).
+    exec "$weir" run "$pipe_file" "${paths[@]}" --no-pin --dead-letter "$out.dead.jsonl" "$@"
 }
 
 # The clean reference: no checkpoints (the non-transactional sink path).
@@ -143,6 +158,13 @@ ref="$work/reference.sorted"
     || { failed=1; echo "crash_test: reference run failed:"; cat "$work/ref.log"; exit 1; }
 sort "$work"/ref-out/part-* >"$ref"
 ref_lines=$(wc -l <"$ref")
+# The reference's dead letters (late records of window_late; none elsewhere).
+ref_dead="$work/reference.dead.sorted"
+sort "$work/ref-out.dead.jsonl" >"$ref_dead" 2>/dev/null || : >"$ref_dead"
+ref_dead_lines=$(wc -l <"$ref_dead")
+if [ "$pipeline" = window_late ] && [ "$ref_dead_lines" -eq 0 ]; then
+    failed=1; echo "crash_test: window_late: the reference run dead-lettered no late record"; exit 1
+fi
 
 # A timing run with checkpoints, uninterrupted: its duration spreads the kill delays. Its
 # output must equal the reference too.
@@ -152,6 +174,19 @@ t0=$(now_ms)
     || { failed=1; echo "crash_test: uninterrupted checkpointed run failed:"; cat "$work/timing.log"; exit 1; }
 run_ms=$(( $(now_ms) - t0 ))
 [ "$run_ms" -ge 20 ] || run_ms=20
+
+# Compares sorted dead letters with the reference's, like compare.
+compare_dead() {
+    local got=$1 label=$2
+    lost=$(comm -23 "$ref_dead" "$got" | wc -l)
+    dup=$(comm -13 "$ref_dead" "$got" | wc -l)
+    if [ "$lost" -ne 0 ] || [ "$dup" -ne 0 ]; then
+        echo "crash_test: $label: dead letters differ from the reference (lost=$lost duplicated=$dup);" \
+             "first difference (< reference, > crash run):"
+        diff "$ref_dead" "$got" | head -n 8 || true
+        return 1
+    fi
+}
 
 # Compares a sorted output with the reference; sets lost/dup; prints the first difference.
 compare() {
@@ -167,9 +202,12 @@ compare() {
 }
 sort "$work"/timing-out/part-* >"$work/timing.sorted"
 compare "$work/timing.sorted" "uninterrupted run" || { failed=1; exit 1; }
+sort "$work/timing-out.dead.jsonl" >"$work/timing.dead.sorted" 2>/dev/null || : >"$work/timing.dead.sorted"
+compare_dead "$work/timing.dead.sorted" "uninterrupted run" || { failed=1; exit 1; }
 
 echo "crash_test: $pipeline, $events events, $keys keys, $workers worker(s), reference" \
-     "$ref_lines lines, uninterrupted checkpointed run ${run_ms} ms, binary $weir"
+     "$ref_lines lines ($ref_dead_lines dead letters), uninterrupted checkpointed run ${run_ms} ms," \
+     "binary $weir"
 
 # Milliseconds of work left after a restore of the newest complete checkpoint in $1: the
 # uninterrupted run's time scaled by the unread share of the input (from `weir inspect`:
@@ -303,6 +341,14 @@ for (( seed = first_seed; seed < first_seed + seeds; seed++ )); do
         failed=1
         [ "$corrupt" -gt 0 ] && echo "crash_test: $total_corrupted checkpoint(s) damaged on purpose"
 echo "cycles=$total_cycles, kills=$total_kills, lost=$total_lost, duplicated=$total_dup"
+        exit 1
+    fi
+    sort "$out.dead.jsonl" >"$dir/dead.sorted" 2>/dev/null || : >"$dir/dead.sorted"
+    if ! compare_dead "$dir/dead.sorted" "seed $seed (runs:$trail)"; then
+        total_lost=$(( total_lost + lost ))
+        total_dup=$(( total_dup + dup ))
+        failed=1
+        echo "cycles=$total_cycles, kills=$total_kills, lost=$total_lost, duplicated=$total_dup"
         exit 1
     fi
     hidden=$(find "$out" -name '.part-*' | head -n 3)

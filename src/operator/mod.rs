@@ -128,6 +128,8 @@ pub mod join_state;
 pub mod rolling;
 #[cfg(test)]
 pub(crate) mod test_harness;
+#[cfg(test)]
+mod ttl_memory_tests;
 pub mod window;
 pub mod zscore;
 pub mod zscore_window;

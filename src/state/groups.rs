@@ -14,6 +14,7 @@
 //! truncation detectable. Changing the format changes the checkpoint format: bump
 //! `FORMAT_VERSION`.
 
+use super::expiry::{Clock, EventClock, TtlTime, SWEEP_SLOTS};
 use super::table::KeyTable;
 use super::{CodecError, KeyContext, StableKey, StateCodec, Ttl};
 use std::cell::Cell;
@@ -64,6 +65,12 @@ pub(crate) struct KeyGroupMaps<K, V> {
     timed: Vec<KeyTable<K, Timed<V>>>,
     /// Keys expected per key group: tables are allocated for that many up front.
     expected_per_group: usize,
+    /// The clock the TTL reads (see [`super::expiry`]).
+    time: TtlTime,
+    /// The watermarks seen (event-time TTL).
+    event: EventClock,
+    /// Per local group, where the next incremental cleanup starts in its table.
+    cursors: Vec<usize>,
 }
 
 impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
@@ -75,7 +82,42 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
             plain: Vec::new(),
             timed: Vec::new(),
             expected_per_group: 0,
+            time: TtlTime::Processing,
+            event: EventClock::default(),
+            cursors: Vec::new(),
         }
+    }
+
+    /// Sets the clock the TTL reads; drops all content.
+    pub(crate) fn set_ttl_time(&mut self, time: TtlTime) {
+        self.time = time;
+        self.set_range(self.range.clone());
+    }
+
+    /// The clock the TTL reads.
+    pub(crate) fn ttl_time(&self) -> TtlTime {
+        self.time
+    }
+
+    /// The stage's watermark advanced (the clock of event-time TTL).
+    pub(crate) fn advance_watermark(&mut self, watermark: i64) {
+        self.event.advance(watermark);
+    }
+
+    /// The TTL clock of an access at processing time `now_ms`.
+    #[inline]
+    fn clock(&self, now_ms: u64) -> Clock {
+        self.event.clock(self.time, now_ms)
+    }
+
+    /// Frees the expired entries among the next [`SWEEP_SLOTS`] slots of local group `g`'s
+    /// table (before a write: the bounded incremental cleanup of [`super::expiry`]).
+    #[inline]
+    fn sweep(&mut self, g: usize, ttl: &Ttl, clock: Clock) {
+        let (Some(table), Some(cursor)) = (self.timed.get_mut(g), self.cursors.get_mut(g)) else {
+            return;
+        };
+        table.sweep(cursor, SWEEP_SLOTS, |e| clock.expired(ttl, e.ts.get()));
     }
 
     /// Expects `keys` keys per key group (tables are sized for them when key groups are set).
@@ -101,6 +143,7 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         if self.ttl.is_some() {
             self.plain = Vec::new();
             self.timed = (0..n).map(|_| KeyTable::with_capacity(cap)).collect();
+            self.cursors = vec![0; n];
         } else {
             self.plain = (0..n).map(|_| KeyTable::with_capacity(cap)).collect();
             self.timed = Vec::new();
@@ -140,12 +183,13 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         match &self.ttl {
             None => self.plain[ctx.local_group].get(ctx.hash, ctx.key),
             Some(ttl) => {
+                let clock = self.clock(ctx.now_ms);
                 let e = self.timed[ctx.local_group].get(ctx.hash, ctx.key)?;
-                if is_expired(ttl, e.ts.get(), ctx.now_ms) {
+                if clock.expired(ttl, e.ts.get()) {
                     return None;
                 }
                 if ttl.refresh_on_read {
-                    e.ts.set(ctx.now_ms);
+                    e.ts.set(clock.now);
                 }
                 Some(&e.value)
             }
@@ -159,14 +203,15 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         match &self.ttl {
             None => self.plain[ctx.local_group].get_mut(ctx.hash, ctx.key),
             Some(ttl) => {
+                let clock = self.clock(ctx.now_ms);
                 let table = &mut self.timed[ctx.local_group];
-                let expired = is_expired(ttl, table.get(ctx.hash, ctx.key)?.ts.get(), ctx.now_ms);
+                let expired = clock.expired(ttl, table.get(ctx.hash, ctx.key)?.ts.get());
                 if expired {
                     table.remove(ctx.hash, ctx.key);
                     return None;
                 }
                 let e = table.get_mut(ctx.hash, ctx.key)?;
-                e.ts.set(ctx.now_ms);
+                e.ts.set(clock.now);
                 Some(&mut e.value)
             }
         }
@@ -183,20 +228,19 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         match &self.ttl {
             None => self.plain[ctx.local_group].get_or_insert_with(ctx.hash, ctx.key, init),
             Some(ttl) => {
+                let (ttl, clock) = (*ttl, self.clock(ctx.now_ms));
+                self.sweep(ctx.local_group, &ttl, clock);
                 // `init` runs at most once: either for a new entry or to reset an expired one.
                 let mut init = Some(init);
                 let e = self.timed[ctx.local_group].get_or_insert_with(ctx.hash, ctx.key, || {
-                    Timed::new(
-                        init.take().map(|f| f()).expect("init runs once"),
-                        ctx.now_ms,
-                    )
+                    Timed::new(init.take().map(|f| f()).expect("init runs once"), clock.now)
                 });
                 if let Some(f) = init {
-                    if is_expired(ttl, e.ts.get(), ctx.now_ms) {
+                    if clock.expired(&ttl, e.ts.get()) {
                         e.value = f();
                     }
                 }
-                e.ts.set(ctx.now_ms);
+                e.ts.set(clock.now);
                 &mut e.value
             }
         }
@@ -208,9 +252,11 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         match &self.ttl {
             None => replace_or_insert(&mut self.plain[ctx.local_group], ctx, value),
             Some(ttl) => {
-                let new = Timed::new(value, ctx.now_ms);
+                let (ttl, clock) = (*ttl, self.clock(ctx.now_ms));
+                self.sweep(ctx.local_group, &ttl, clock);
+                let new = Timed::new(value, clock.now);
                 let old = replace_or_insert(&mut self.timed[ctx.local_group], ctx, new)?;
-                (!is_expired(ttl, old.ts.get(), ctx.now_ms)).then_some(old.value)
+                (!clock.expired(&ttl, old.ts.get())).then_some(old.value)
             }
         }
     }
@@ -221,34 +267,39 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         match &self.ttl {
             None => self.plain[ctx.local_group].remove(ctx.hash, ctx.key),
             Some(ttl) => {
+                let clock = self.clock(ctx.now_ms);
                 let old = self.timed[ctx.local_group].remove(ctx.hash, ctx.key)?;
-                (!is_expired(ttl, old.ts.get(), ctx.now_ms)).then_some(old.value)
+                (!clock.expired(ttl, old.ts.get())).then_some(old.value)
             }
         }
     }
 
-    /// All stored entries of all owned groups; with `Some(now_ms)`, only those live then.
+    /// All stored entries of all owned groups; with `Some(now_ms)`, only those live then
+    /// (event-time TTL: live at the current watermark, whatever `now_ms`).
     pub(crate) fn iter(&self, now_ms: Option<u64>) -> impl Iterator<Item = (&K, &V)> {
         let ttl = self.ttl;
+        let clock = now_ms.map(|now| self.clock(now));
         let plain = self.plain.iter().flat_map(|m| m.iter());
         let timed = self
             .timed
             .iter()
             .flat_map(|m| m.iter())
-            .filter_map(move |(k, e)| match (ttl, now_ms) {
-                (Some(ttl), Some(now)) if is_expired(&ttl, e.ts.get(), now) => None,
+            .filter_map(move |(k, e)| match (ttl, clock) {
+                (Some(ttl), Some(clock)) if clock.expired(&ttl, e.ts.get()) => None,
                 _ => Some((k, &e.value)),
             });
         plain.chain(timed)
     }
 
-    /// Removes every entry expired at `now_ms`; returns how many were removed.
+    /// Removes every entry expired at `now_ms` (event-time TTL: at the current watermark);
+    /// returns how many were removed. A full scan: for tests and tools, never the hot path.
     pub(crate) fn purge_expired(&mut self, now_ms: u64) -> usize {
         let Some(ttl) = self.ttl else { return 0 };
+        let clock = self.clock(now_ms);
         let mut removed = 0;
         for map in &mut self.timed {
             let before = map.len();
-            map.retain(|_, e| !is_expired(&ttl, e.ts.get(), now_ms));
+            map.retain(|_, e| !clock.expired(&ttl, e.ts.get()));
             removed += before - map.len();
         }
         removed
@@ -311,11 +362,14 @@ where
                 n = self.plain[i].len();
             }
             Some(ttl) => {
+                let clock = self.clock(now_ms);
                 for (k, e) in self.timed[i].iter() {
                     let ts = e.ts.get();
-                    if is_expired(ttl, ts, now_ms) {
+                    if clock.expired(ttl, ts) {
                         continue;
                     }
+                    // Entries written before the first watermark take its stamp.
+                    let ts = clock.stamp(ts);
                     k.encode(out);
                     ts.encode(out);
                     e.value.encode(out);
@@ -455,6 +509,10 @@ macro_rules! keyed_state_store_body {
 
         fn entries_in_group(&self, kg: u16) -> usize {
             self.maps.entries_in_group(kg)
+        }
+
+        fn advance_watermark(&mut self, watermark: i64) {
+            self.maps.advance_watermark(watermark);
         }
     };
 }

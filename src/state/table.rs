@@ -362,6 +362,34 @@ impl<K: Eq, V> KeyTable<K, V> {
         }
     }
 
+    /// Examines `n` slots from `*cursor` on (wrapping round the table) and removes the entries
+    /// whose value `expired` says so; leaves `*cursor` after the last slot examined, so that
+    /// successive calls go round the whole table. Returns how many entries it removed.
+    ///
+    /// A removal shifts later entries of the cluster back into the freed slot, never behind
+    /// the cursor, so the slot is examined again and no entry is skipped.
+    pub fn sweep(&mut self, cursor: &mut usize, n: usize, mut expired: impl FnMut(&V) -> bool) -> usize {
+        if self.len == 0 {
+            return 0;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = *cursor & mask;
+        let mut removed = 0;
+        for _ in 0..n {
+            let drop = matches!(&self.slots[i].kv, Some((_, v)) if expired(v));
+            if drop {
+                self.remove_at(i);
+                removed += 1;
+                if self.slots[i].kv.is_some() {
+                    continue;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        *cursor = i;
+        removed
+    }
+
     /// Removes every entry (keeps the allocation).
     pub fn clear(&mut self) {
         if self.len > 0 {

@@ -83,6 +83,11 @@ impl<T> SourceTask<T> {
             .min()
         {
             generator.restore(max);
+            // The restored watermark goes first, so that the records replayed after the
+            // checkpoint meet the watermark they met in the original run (a record late then
+            // is late again, not re-opening a fired window).
+            self.out
+                .watermark(crate::time::WatermarkEvent::Watermark(generator.current()));
         }
         self.time = Some(SplitTime {
             extract: event_time.extract,

@@ -201,6 +201,11 @@ where
     fn on_watermark(&mut self, i: usize, event: WatermarkEvent) -> crate::Result<()> {
         let forward = match self.watermarks.update(i, event) {
             Some(wm) => {
+                // The clock of event-time TTL, before the operator reads its state.
+                self.op
+                    .states()
+                    .into_iter()
+                    .for_each(|s| s.advance_watermark(wm));
                 self.op.on_watermark(wm, &mut self.outputs);
                 self.emit()?;
                 WatermarkEvent::Watermark(wm)
