@@ -39,7 +39,12 @@ fn graph_form_late_records_without_consumer_are_dead_lettered() {
     let (windows, dead) = (tmp.path().join("w"), tmp.path().join("dead.jsonl"));
     let run = output(
         weir()
-            .args(["run", "fixtures/time/window_late_dead.toml", "--workers", "1"])
+            .args([
+                "run",
+                "fixtures/time/window_late_dead.toml",
+                "--workers",
+                "1",
+            ])
             .arg("--set")
             .arg(format!("sinks.windows.path={}", windows.display()))
             .arg("--dead-letter")
@@ -54,7 +59,10 @@ fn graph_form_late_records_without_consumer_are_dead_lettered() {
     assert_same_multiset("late dead letters", &late_rows(&dead, "w"), &want);
     assert_eq!(late_in_summary(&err), Some(want.len() as u64), "{err}");
     assert!(err.contains("dead_lettered=0 "), "no malformed line: {err}");
-    assert!(err.contains("late records (no `.late` consumer) were written to"), "{err}");
+    assert!(
+        err.contains("late records (no `.late` consumer) were written to"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -73,7 +81,10 @@ fn one_line_form_dead_letters_late_records_even_with_on_error_fail() {
             .arg(&dead),
     );
     let err = stderr(&run);
-    assert!(run.status.success(), "late records are not malformed: {err}");
+    assert!(
+        run.status.success(),
+        "late records are not malformed: {err}"
+    );
     assert_same_multiset("windows", &lines(&out), &expected("time_window.csv"));
     let want = expected("time_late.csv");
     let dead = read_dead(&dead);
@@ -91,9 +102,15 @@ fn a_consumed_late_output_writes_no_dead_letters_but_is_counted() {
         weir()
             .args(["run", "fixtures/time/window_late.toml", "--workers", "1"])
             .arg("--set")
-            .arg(format!("sinks.windows.path={}", tmp.path().join("w").display()))
+            .arg(format!(
+                "sinks.windows.path={}",
+                tmp.path().join("w").display()
+            ))
             .arg("--set")
-            .arg(format!("sinks.late.path={}", tmp.path().join("l").display()))
+            .arg(format!(
+                "sinks.late.path={}",
+                tmp.path().join("l").display()
+            ))
             .arg("--dead-letter")
             .arg(&dead),
     );
@@ -111,9 +128,17 @@ fn checkpointed_run_dead_letters_each_late_record_once() {
     let dead = tmp.path().join("dead.jsonl");
     let run = output(
         weir()
-            .args(["run", "fixtures/time/window_late_dead.toml", "--workers", "2"])
+            .args([
+                "run",
+                "fixtures/time/window_late_dead.toml",
+                "--workers",
+                "2",
+            ])
             .arg("--set")
-            .arg(format!("sinks.windows.path={}", tmp.path().join("w").display()))
+            .arg(format!(
+                "sinks.windows.path={}",
+                tmp.path().join("w").display()
+            ))
             .arg("--checkpoint-dir")
             .arg(tmp.path().join("ckpt"))
             .args(["--checkpoint-interval", "10ms", "--dead-letter"])

@@ -182,9 +182,11 @@ pub fn job(plan: &Plan) -> Job {
     let job = one_line_job(plan, processed.clone());
     // A window's late rows go to the dead letters with the keyed input's field names.
     match plan.keyed {
-        Some(KeyedOp::Window(_)) => job.and(processed.side_output("late").late_to_dead_letters(
-            Some(super::late_rows::row_format(plan.keyed_input_schema.as_ref())),
-        )),
+        Some(KeyedOp::Window(_)) => {
+            job.and(processed.side_output("late").late_to_dead_letters(Some(
+                super::late_rows::row_format(plan.keyed_input_schema.as_ref()),
+            )))
+        }
         _ => job,
     }
 }

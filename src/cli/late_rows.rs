@@ -15,7 +15,9 @@ fn value_json(v: &Value) -> serde_json::Value {
     match v {
         Value::Null => serde_json::Value::Null,
         Value::I64(i) | Value::Ts(i) => (*i).into(),
-        Value::F64(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+        Value::F64(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+        }
         Value::Str(s) => s.as_str().into(),
     }
 }
@@ -75,7 +77,10 @@ fn late_outputs(graph: &GraphPlan) -> Vec<String> {
 /// One dead-letter job per late side output of `graph` that no op or sink reads.
 pub fn unconsumed_late(graph: &GraphPlan, streams: &HashMap<String, Stream<Row>>) -> Vec<Job> {
     let read = |name: &str| {
-        graph.ops.iter().any(|op| op.inputs.iter().any(|i| i == name))
+        graph
+            .ops
+            .iter()
+            .any(|op| op.inputs.iter().any(|i| i == name))
             || graph.sinks.iter().any(|(_, input, _)| input == name)
     };
     late_outputs(graph)

@@ -38,7 +38,9 @@ fn stream(op: &mut dyn KeyedOperator<RowKey, Row, Row>) -> (usize, usize) {
                 hash,
                 now_ms: t as u64,
             };
-            let row: Row = [Value::I64(t * PER_UNIT + j), Value::Ts(t)].into_iter().collect();
+            let row: Row = [Value::I64(t * PER_UNIT + j), Value::Ts(t)]
+                .into_iter()
+                .collect();
             op.process(&ctx, row, &mut out);
         }
         emitted += out.len();
@@ -68,5 +70,8 @@ fn dedup_with_event_time_ttl_stays_bounded() {
     let (peak, emitted) = stream(&mut op);
     assert_eq!(emitted, (UNITS * PER_UNIT) as usize, "every key is new");
     // One expiry entry and one timer per live key.
-    assert!(peak <= 2 * 2 * LIVE, "peak {peak} entries for {LIVE} live keys");
+    assert!(
+        peak <= 2 * 2 * LIVE,
+        "peak {peak} entries for {LIVE} live keys"
+    );
 }

@@ -173,7 +173,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dead.jsonl");
         let root = DeadLetters::new(path.clone(), OnError::DeadLetter);
-        let mut e = LateLetters::<u8>::new(root.handle(), "j".into(), "late_left".into(), None, false);
+        let mut e =
+            LateLetters::<u8>::new(root.handle(), "j".into(), "late_left".into(), None, false);
         e.push(&mut vec![0, 0, 0]).unwrap();
         let got = lines(&path);
         assert_eq!(got.len(), 3);

@@ -144,7 +144,11 @@ impl DeadLetters {
     /// previous checkpoint; see `crate::runtime::late_letters`).
     pub fn defer(&mut self) {
         if !self.buffer.is_empty() {
-            let mut d = self.shared.deferred.lock().unwrap_or_else(|e| e.into_inner());
+            let mut d = self
+                .shared
+                .deferred
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             d.append(&mut self.buffer);
         }
     }

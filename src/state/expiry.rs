@@ -18,9 +18,10 @@
 //! next [`SWEEP_SLOTS`] slots of that group's table (a cursor going round it) and removes
 //! the expired entries among them. The cost per record is bounded (8 slot checks, mostly on
 //! the same cache lines), there is no full scan on the hot path, and states without TTL do
-//! none of it. A table of capacity `c` is swept once every `c / 8` writes to its group; it runs
-//! at least 5/16 full, so `c ≤ 3.2·n` for `n` stored entries, and an entry expired at some
-//! point is freed within `0.4·n` further writes. With `L` live entries (keys written within
+//! none of it. Each examined slot either moves the cursor on or frees an entry, so a table of
+//! capacity `c` is gone round within `c / 8` writes to its group plus one write per 8 entries
+//! freed; it runs at least 5/16 full, so `c ≤ 3.2·n` for `n` stored entries, and an entry
+//! expired at some point is freed within about `0.4·n` further writes. With `L` live entries (keys written within
 //! the TTL) the table therefore stays below about `L / 0.6 ≈ 1.7·L` entries, however many
 //! fresh keys stream past — instead of growing with every key ever seen (tested per state
 //! kind and time domain in `state::expiry_tests`). Snapshots skip expired entries too.

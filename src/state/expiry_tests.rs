@@ -49,10 +49,18 @@ fn assert_bounded<S: KeyedStateStore>(
     let now = if event { 0 } else { UNITS - 1 };
     let first_live = (UNITS - TTL + 1) * PER_UNIT;
     for key in first_live..UNITS * PER_UNIT {
-        assert!(live(&s, &ctx(&key, &RANGE_ALL, now)), "{}: key {key} lost", s.name());
+        assert!(
+            live(&s, &ctx(&key, &RANGE_ALL, now)),
+            "{}: key {key} lost",
+            s.name()
+        );
     }
     let expired = (UNITS - TTL - 1) * PER_UNIT;
-    assert!(!live(&s, &ctx(&expired, &RANGE_ALL, now)), "{}: key {expired} kept", s.name());
+    assert!(
+        !live(&s, &ctx(&expired, &RANGE_ALL, now)),
+        "{}: key {expired} kept",
+        s.name()
+    );
 }
 
 fn ttl() -> Ttl {
@@ -63,7 +71,11 @@ fn ttl() -> Ttl {
 fn value_state_stays_bounded_in_both_time_domains() {
     for event in [false, true] {
         let s = ValueState::<u64, u64>::new("value");
-        let s = if event { s.with_event_time_ttl(ttl()) } else { s.with_ttl(ttl()) };
+        let s = if event {
+            s.with_event_time_ttl(ttl())
+        } else {
+            s.with_ttl(ttl())
+        };
         assert_bounded(s, event, |s, c| s.update(c, 1), |s, c| s.get(c).is_some());
     }
 }
@@ -72,7 +84,11 @@ fn value_state_stays_bounded_in_both_time_domains() {
 fn list_state_stays_bounded_in_both_time_domains() {
     for event in [false, true] {
         let s = ListState::<u64, u8>::new("list");
-        let s = if event { s.with_event_time_ttl(ttl()) } else { s.with_ttl(ttl()) };
+        let s = if event {
+            s.with_event_time_ttl(ttl())
+        } else {
+            s.with_ttl(ttl())
+        };
         assert_bounded(s, event, |s, c| s.add(c, 1), |s, c| !s.get(c).is_empty());
     }
 }
@@ -81,7 +97,11 @@ fn list_state_stays_bounded_in_both_time_domains() {
 fn map_state_stays_bounded_in_both_time_domains() {
     for event in [false, true] {
         let s = MapState::<u64, u8, u8>::new("map");
-        let s = if event { s.with_event_time_ttl(ttl()) } else { s.with_ttl(ttl()) };
+        let s = if event {
+            s.with_event_time_ttl(ttl())
+        } else {
+            s.with_ttl(ttl())
+        };
         assert_bounded(
             s,
             event,
@@ -97,7 +117,11 @@ fn map_state_stays_bounded_in_both_time_domains() {
 fn reducing_state_stays_bounded_in_both_time_domains() {
     for event in [false, true] {
         let s = ReducingState::new("reducing", |a: &u64, b: &u64| a + b);
-        let s = if event { s.with_event_time_ttl(ttl()) } else { s.with_ttl(ttl()) };
+        let s = if event {
+            s.with_event_time_ttl(ttl())
+        } else {
+            s.with_ttl(ttl())
+        };
         assert_bounded(s, event, |s, c| s.add(c, 1), |s, c| s.get(c).is_some());
     }
 }
@@ -124,7 +148,11 @@ impl Aggregator for Count {
 fn aggregating_state_stays_bounded_in_both_time_domains() {
     for event in [false, true] {
         let s = AggregatingState::<u64, Count>::new("aggregating", Count);
-        let s = if event { s.with_event_time_ttl(ttl()) } else { s.with_ttl(ttl()) };
+        let s = if event {
+            s.with_event_time_ttl(ttl())
+        } else {
+            s.with_ttl(ttl())
+        };
         assert_bounded(s, event, |s, c| s.add(c, &1), |s, c| s.get(c).is_some());
     }
 }
@@ -135,7 +163,11 @@ fn event_time_ttl_follows_the_watermark_not_the_wall_clock() {
     s.set_key_groups(RANGE_ALL);
     // Written before any watermark: counts as written at the first one (1_000).
     s.update(&ctx(&1, &RANGE_ALL, 0), 1);
-    assert_eq!(s.get(&ctx(&1, &RANGE_ALL, u64::MAX)), Some(&1), "no watermark yet");
+    assert_eq!(
+        s.get(&ctx(&1, &RANGE_ALL, u64::MAX)),
+        Some(&1),
+        "no watermark yet"
+    );
     s.advance_watermark(1_000);
     s.update(&ctx(&2, &RANGE_ALL, 0), 2);
     s.advance_watermark(1_009);
@@ -166,7 +198,11 @@ fn event_time_stamps_survive_a_snapshot() {
     r.advance_watermark(109);
     assert_eq!(r.get(&ctx(&1, &RANGE_ALL, 0)), Some(&1));
     r.advance_watermark(110);
-    assert_eq!(r.get(&ctx(&1, &RANGE_ALL, 0)), None, "first watermark's stamp kept");
+    assert_eq!(
+        r.get(&ctx(&1, &RANGE_ALL, 0)),
+        None,
+        "first watermark's stamp kept"
+    );
     assert_eq!(r.get(&ctx(&2, &RANGE_ALL, 0)), Some(&2));
     r.advance_watermark(115);
     assert_eq!(r.get(&ctx(&2, &RANGE_ALL, 0)), None);

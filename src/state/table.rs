@@ -368,7 +368,12 @@ impl<K: Eq, V> KeyTable<K, V> {
     ///
     /// A removal shifts later entries of the cluster back into the freed slot, never behind
     /// the cursor, so the slot is examined again and no entry is skipped.
-    pub fn sweep(&mut self, cursor: &mut usize, n: usize, mut expired: impl FnMut(&V) -> bool) -> usize {
+    pub fn sweep(
+        &mut self,
+        cursor: &mut usize,
+        n: usize,
+        mut expired: impl FnMut(&V) -> bool,
+    ) -> usize {
         if self.len == 0 {
             return 0;
         }
