@@ -222,7 +222,7 @@ proptest! {
         for &k in &keys {
             t.insert(hash(k), k, k);
         }
-        let expired = |v: &u16| v % 3 == 0;
+        let expired = |v: &u16| v.is_multiple_of(3);
         let mut cursor = 5;
         let mut removed = 0;
         // Each examined slot either advances the cursor or removes an entry: capacity + len
@@ -232,9 +232,9 @@ proptest! {
         }
         check_invariants(&t);
         let distinct: std::collections::BTreeSet<u16> = keys.iter().copied().collect();
-        prop_assert_eq!(removed, distinct.iter().filter(|k| *k % 3 == 0).count());
+        prop_assert_eq!(removed, distinct.iter().filter(|k| k.is_multiple_of(3)).count());
         for k in distinct {
-            prop_assert_eq!(t.get(hash(k), &k).is_some(), k % 3 != 0);
+            prop_assert_eq!(t.get(hash(k), &k).is_some(), !k.is_multiple_of(3));
         }
     }
 }
