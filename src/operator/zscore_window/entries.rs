@@ -45,7 +45,9 @@ impl Entries {
     /// Count, mean and sum of squared deviations of the values with a timestamp in
     /// `(ts - window, ts]`, leaving out entry `skip` (two passes, in timestamp order).
     pub fn moments(&self, ts: i64, window: i64, skip: Option<usize>) -> (u64, f64, f64) {
-        let lo = self.0.partition_point(|p| p.ts <= ts.saturating_sub(window));
+        let lo = self
+            .0
+            .partition_point(|p| p.ts <= ts.saturating_sub(window));
         let hi = self.0.partition_point(|p| p.ts <= ts);
         let values = || {
             (lo..hi)

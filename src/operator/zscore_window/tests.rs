@@ -205,13 +205,18 @@ fn one_timer_per_key() {
     let mut w = workers(1, cfg(100, None, 2));
     let mut out = Vec::new();
     for ts in [50, 10, 30, 20, 40] {
-        w.with_key(&key("a"), 0, |op, ctx| op.process(ctx, row(0, ts, ts), &mut out));
+        w.with_key(&key("a"), 0, |op, ctx| {
+            op.process(ctx, row(0, ts, ts), &mut out)
+        });
     }
     let op = &w.ops[0].1;
     assert_eq!(op.timers.len(TimeDomain::EventTime), 1);
     assert_eq!(op.timers.next_time(TimeDomain::EventTime), Some(10));
     watermark(&mut w, 25, &mut out);
-    assert_eq!(scores(&out).iter().map(|p| p.0).collect::<Vec<_>>(), [10, 20]);
+    assert_eq!(
+        scores(&out).iter().map(|p| p.0).collect::<Vec<_>>(),
+        [10, 20]
+    );
     let op = &w.ops[0].1;
     assert_eq!(op.timers.next_time(TimeDomain::EventTime), Some(30));
     assert_eq!(op.timers.len(TimeDomain::EventTime), 1);
