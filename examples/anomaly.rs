@@ -34,7 +34,7 @@ fn uniform(x: u64) -> f64 {
 
 /// Whether reading `seq` is a planted anomaly.
 fn planted(seq: u64) -> bool {
-    splitmix64(seq ^ 0xA11) % PLANT_EVERY == 0
+    splitmix64(seq ^ 0xA11).is_multiple_of(PLANT_EVERY)
 }
 
 /// Reading `seq` of `sensor` as a row `sensor, value, ts, seq`: a level per sensor plus
@@ -44,7 +44,7 @@ fn reading(sensor: u64, seq: u64) -> Row {
     let noise: f64 = (0..4).map(|j| 4.0 * uniform(seq * 4 + j)).sum();
     let level = 100.0 + 10.0 * sensor as f64;
     let value = match planted(seq) {
-        true if seq % 2 == 0 => level + 60.0,
+        true if seq.is_multiple_of(2) => level + 60.0,
         true => level - 60.0,
         false => level + noise,
     };
