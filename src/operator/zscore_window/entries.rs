@@ -18,9 +18,10 @@ pub struct Entry {
 
 /// One key's entries, sorted by `ts` (arrival order among equal timestamps).
 ///
-/// Invariant kept by the operator: every entry has `ts + window > watermark` (older ones are
-/// in no future record's window), and every pending entry (`row` is `Some`) has
-/// `ts > watermark`.
+/// Invariants kept by the operator: every entry has `ts + window > watermark` (older ones are
+/// in no future record's window); every pending entry (`row` is `Some`) has
+/// `ts > watermark`, and a later timestamp than every scored one, so the scored entries are
+/// a prefix and the pending ones the rest.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Entries(pub Vec<Entry>);
 
@@ -31,11 +32,24 @@ impl Entries {
         self.0.insert(at, e);
     }
 
+    /// Index of the first pending entry (`len` when none): the scored entries come first.
+    pub fn first_pending(&self) -> usize {
+        self.0.partition_point(|e| e.row.is_none())
+    }
+
+    /// The latest timestamp of a scored entry, if any.
+    pub fn last_scored(&self) -> Option<i64> {
+        self.first_pending()
+            .checked_sub(1)
+            .and_then(|i| self.0.get(i))
+            .map(|e| e.ts)
+    }
+
     /// When this key next needs the watermark: its earliest pending record's time, or the
     /// time its oldest entry leaves every window (`ts + window`), whichever is first.
     pub fn next_due(&self, window: i64) -> Option<i64> {
         let evict = self.0.first().map(|e| e.ts.saturating_add(window));
-        let pending = self.0.iter().find(|e| e.row.is_some()).map(|e| e.ts);
+        let pending = self.0.get(self.first_pending()).map(|e| e.ts);
         match (evict, pending) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -113,7 +127,9 @@ impl StateCodec for Entries {
             };
             v.push(Entry { ts, x, row });
         }
-        if v.windows(2).any(|w| w[0].ts > w[1].ts) {
+        if v.windows(2)
+            .any(|w| w[0].ts > w[1].ts || (w[0].row.is_some() && w[1].row.is_none()))
+        {
             return Err(CodecError::Invalid("zscore entries out of order"));
         }
         Ok(Entries(v))
@@ -133,16 +149,23 @@ mod tests {
     #[test]
     fn round_trip_and_bad_bytes() {
         let mut es = Entries::default();
-        for (ts, x, p) in [(5, 1.5, false), (3, -2.0, true), (5, 0.0, true)] {
+        for (ts, x, p) in [(5, 1.5, true), (3, -2.0, false), (5, 0.0, true)] {
             es.insert(e(ts, x, p));
         }
         assert_eq!(es.0.iter().map(|e| e.ts).collect::<Vec<_>>(), [3, 5, 5]);
+        assert_eq!((es.first_pending(), es.last_scored()), (1, Some(3)));
         let mut buf = Vec::new();
         es.encode(&mut buf);
-        assert_eq!(Entries::decode(&mut &buf[..]), Ok(es));
+        assert_eq!(Entries::decode(&mut &buf[..]), Ok(es.clone()));
         for cut in 0..buf.len() {
             assert!(Entries::decode(&mut &buf[..cut]).is_err(), "cut at {cut}");
         }
+        // A pending entry before a scored one breaks the invariant.
+        es.0.swap(0, 1);
+        es.0[0].ts = 3;
+        let mut buf = Vec::new();
+        es.encode(&mut buf);
+        assert!(Entries::decode(&mut &buf[..]).is_err());
     }
 
     #[test]

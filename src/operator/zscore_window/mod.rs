@@ -20,7 +20,8 @@
 //! no future record can see (`ts + window <= watermark`) is freed by an event-time timer. Each
 //! key holds one timer, at [`Entries::next_due`]; both are keyed state, checkpointed per key
 //! group (so a restore may rescale). Scoring a record costs the number of values in its
-//! window.
+//! window; an arriving record costs a binary search and an insertion into its key's vector
+//! (a shift of the few later entries when it is out of order).
 //!
 //! The current watermark is not keyed state: after a restore the runtime must call
 //! `on_watermark` with the checkpointed watermark before any record.
@@ -96,13 +97,10 @@ impl WindowedZScore {
     /// Scores the pending entries of one key with `ts <= up_to`, in timestamp order.
     fn fire(&self, es: &mut Entries, up_to: i64, out: &mut Vec<Row>) {
         let (window, min_count) = (self.cfg.window_ms, self.cfg.min_count);
-        for i in 0..es.0.len() {
+        for i in es.first_pending()..es.0.len() {
             let e = &es.0[i];
             if e.ts > up_to {
                 break;
-            }
-            if e.row.is_none() {
-                continue;
             }
             let s = score(&es.moments(e.ts, window, Some(i)), e.x, min_count);
             if let Some(row) = es.0[i].row.take() {
@@ -137,8 +135,11 @@ impl KeyedOperator<RowKey, Row, Row> for WindowedZScore {
             return;
         };
         let window = self.cfg.window_ms;
-        let ts = event_time(&input, self.cfg.ts_field).filter(|&t| t > self.watermark);
         let es = self.entries.get_or_insert_with(ctx, Entries::default);
+        // On time: after the watermark, and after every record already scored (which only
+        // a restored operator, before its first watermark, could not tell from the watermark).
+        let after = self.watermark.max(es.last_scored().unwrap_or(i64::MIN));
+        let ts = event_time(&input, self.cfg.ts_field).filter(|&t| t > after);
         let before = es.next_due(window);
         match ts {
             Some(ts) => es.insert(Entry {
