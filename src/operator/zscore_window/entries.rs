@@ -4,6 +4,7 @@
 use crate::record::state_codec::{decode_row, encode_row};
 use crate::record::Row;
 use crate::state::{CodecError, StateCodec};
+use std::collections::VecDeque;
 
 /// One record of a key.
 #[derive(Clone, Debug, PartialEq)]
@@ -12,8 +13,9 @@ pub struct Entry {
     pub ts: i64,
     /// The scored field's value.
     pub x: f64,
-    /// The record, while it waits for the watermark to reach `ts` (`None` once scored).
-    pub row: Option<Row>,
+    /// The record, while it waits for the watermark to reach `ts` (`None` once scored);
+    /// boxed, so that an entry stays small (entries shift on out-of-order inserts).
+    pub row: Option<Box<Row>>,
 }
 
 /// One key's entries, sorted by `ts` (arrival order among equal timestamps).
@@ -21,9 +23,9 @@ pub struct Entry {
 /// Invariants kept by the operator: every entry has `ts + window > watermark` (older ones are
 /// in no future record's window); every pending entry (`row` is `Some`) has
 /// `ts > watermark`, and a later timestamp than every scored one, so the scored entries are
-/// a prefix and the pending ones the rest.
+/// a prefix and the pending ones the rest. A deque: the oldest entries leave from the front.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct Entries(pub Vec<Entry>);
+pub struct Entries(pub VecDeque<Entry>);
 
 impl Entries {
     /// Inserts `e` after the entries with a timestamp `<= e.ts`.
@@ -48,7 +50,7 @@ impl Entries {
     /// When this key next needs the watermark: its earliest pending record's time, or the
     /// time its oldest entry leaves every window (`ts + window`), whichever is first.
     pub fn next_due(&self, window: i64) -> Option<i64> {
-        let evict = self.0.first().map(|e| e.ts.saturating_add(window));
+        let evict = self.0.front().map(|e| e.ts.saturating_add(window));
         let pending = self.0.get(self.first_pending()).map(|e| e.ts);
         match (evict, pending) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -117,19 +119,18 @@ impl StateCodec for Entries {
 
     fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
         let n = u32::decode(input)? as usize;
-        let mut v = Vec::with_capacity(n.min(input.len()));
+        let mut v = VecDeque::with_capacity(n.min(input.len()));
         for _ in 0..n {
             let (ts, x) = (i64::decode(input)?, f64::decode(input)?);
             let row = match u8::decode(input)? {
                 0 => None,
-                1 => Some(decode_row(input)?),
+                1 => Some(Box::new(decode_row(input)?)),
                 _ => return Err(CodecError::Invalid("zscore entry tag")),
             };
-            v.push(Entry { ts, x, row });
+            v.push_back(Entry { ts, x, row });
         }
-        if v.windows(2)
-            .any(|w| w[0].ts > w[1].ts || (w[0].row.is_some() && w[1].row.is_none()))
-        {
+        let bad = |(a, b): (&Entry, &Entry)| a.ts > b.ts || (a.row.is_some() && b.row.is_none());
+        if v.iter().zip(v.iter().skip(1)).any(bad) {
             return Err(CodecError::Invalid("zscore entries out of order"));
         }
         Ok(Entries(v))
@@ -142,7 +143,7 @@ mod tests {
     use crate::record::Value;
 
     fn e(ts: i64, x: f64, pending: bool) -> Entry {
-        let row = pending.then(|| [Value::I64(ts), Value::F64(x)].into_iter().collect());
+        let row = pending.then(|| Box::new([Value::I64(ts), Value::F64(x)].into_iter().collect()));
         Entry { ts, x, row }
     }
 
@@ -179,7 +180,7 @@ mod tests {
 
     #[test]
     fn next_due_and_evict() {
-        let mut es = Entries(vec![e(10, 0.0, false), e(20, 0.0, true)]);
+        let mut es = Entries(vec![e(10, 0.0, false), e(20, 0.0, true)].into());
         assert_eq!(es.next_due(5), Some(15));
         assert_eq!(es.next_due(50), Some(20));
         es.evict(15, 5);

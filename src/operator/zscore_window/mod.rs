@@ -104,7 +104,7 @@ impl WindowedZScore {
             }
             let s = score(&es.moments(e.ts, window, Some(i)), e.x, min_count);
             if let Some(row) = es.0[i].row.take() {
-                self.emit(row, s, out);
+                self.emit(*row, s, out);
             }
         }
     }
@@ -145,7 +145,7 @@ impl KeyedOperator<RowKey, Row, Row> for WindowedZScore {
             Some(ts) => es.insert(Entry {
                 ts,
                 x,
-                row: Some(input),
+                row: Some(Box::new(input)),
             }),
             None => {
                 // Late (or no timestamp): score now against what is still held.
