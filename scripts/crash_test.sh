@@ -2,7 +2,7 @@
 # Crash test of weir's exactly-once checkpoints, with the real binary and kill -9.
 #
 #   scripts/crash_test.sh [--cycles N] [--seeds S] [--events E] [--workers W] [--keys K]
-#                         [--pipeline count|sum|filter|join|two_stage|window|interval_join|window_late]
+#                         [--pipeline count|sum|filter|join|two_stage|window|session|interval_join|window_late]
 #                         [--first-seed F]
 #                         [--corrupt PCT]
 #                         [--keep]
@@ -27,6 +27,8 @@
 # bound covers the input's whole span, so at most 10 million events (10 s of event time), and
 # the windows fire at the end of the input. With --workers 1 (one split, in order, never
 # rescaled) the bound is set to 1 ms instead, so that windows fire all through the run.
+# --pipeline session: the same with session windows (gap 20 ms, fixtures/crash/session.toml);
+# use many keys (e.g. --keys 20000) so that a key's sessions close, and merge, during the run.
 # --pipeline interval_join: the join pipeline's inputs, joined in event time (+-2 ms,
 # fixtures/crash/interval_join.toml), bounds as large, the same limit; 1 ms with --workers 1
 # (rows are freed by the watermark during the run).
@@ -52,7 +54,7 @@ first_seed=1
 corrupt=0
 keep=0
 
-usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --cycles) cycles=$2; shift 2 ;;
@@ -87,7 +89,8 @@ if [ "$pipeline" = window_late ] && [ "$workers" -ne 1 ]; then
     workers=1
 fi
 
-if [[ $pipeline == window || $pipeline == interval_join ]] && [ "$events" -gt 10000000 ]; then
+if [[ $pipeline == window || $pipeline == session || $pipeline == interval_join ]] \
+    && [ "$events" -gt 10000000 ]; then
     # More event time than the window pipeline's 10 s bound: records could be late after a
     # rescale, and the output would rightly differ from the reference.
     echo "crash_test: --pipeline $pipeline takes at most 10000000 events" >&2
@@ -142,7 +145,7 @@ run_weir() {
     # One worker: splits in order, never rescaled, so a small bound makes no record late.
     if [ "$workers" = 1 ]; then
         case $pipeline in
-            window) paths+=(--set "source.event_time.max_out_of_orderness=1ms") ;;
+            window|session) paths+=(--set "source.event_time.max_out_of_orderness=1ms") ;;
             interval_join)
                 paths+=(--set "sources.left.event_time.max_out_of_orderness=1ms"
                         --set "sources.right.event_time.max_out_of_orderness=1ms") ;;

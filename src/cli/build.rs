@@ -152,6 +152,9 @@ pub fn operator(op: &KeyedOp) -> RowOperator {
             min_count,
             ..
         } => Box::new(ZScore::new(*index, *threshold, *min_count)),
+        KeyedOp::ZScoreWindow(z) => Box::new(crate::operator::zscore_window::WindowedZScore::new(
+            z.config(),
+        )),
     }
 }
 

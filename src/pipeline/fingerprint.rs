@@ -139,6 +139,10 @@ impl Canon {
                 self.u64(threshold.map_or(u64::MAX, f64::to_bits));
                 self.u64(*min_count);
             }
+            Some(KeyedOp::ZScoreWindow(z)) => {
+                self.u8(6);
+                self.str(&format!("{z:?}"));
+            }
         }
     }
 }

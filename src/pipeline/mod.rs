@@ -46,6 +46,9 @@
 //! #   field = "v"                      #   z-score of `field` against the key's running
 //! #   threshold = 3.0                  #   mean/stddev before this record; optional
 //! #   min_count = 2                    #   threshold (|score| >= threshold), min_count (>= 2)
+//! #   window = "1m"                    #   optional (needs event time): against the key's
+//! #                                    #   other records in (ts - window, ts], scored when
+//! #                                    #   the watermark reaches ts
 //!
 //! [sink]
 //! type = "file"                        # file | stdout | null | tcp (connect = "host:port")

@@ -362,4 +362,8 @@ pub enum KeyedOp {
         /// Records of the key needed before a score is computed (default 2, at least 2).
         min_count: u64,
     },
+    /// `process zscore` with a `window`: the z-score of a field against the key's other
+    /// records in the last `window` of event time
+    /// ([`crate::operator::zscore_window::WindowedZScore`]).
+    ZScoreWindow(crate::pipeline::ops::zscore_window::ZScoreWindowSpec),
 }

@@ -13,6 +13,7 @@ pub mod graph;
 pub(crate) mod join;
 mod keyed;
 pub mod window;
+pub mod zscore_window;
 
 use super::spec::{KeyedOp, StatelessOp};
 use super::walk::{a_type, index, Errors, Section};
