@@ -119,6 +119,8 @@ where
     }
 }
 
+pub mod aggregate;
+pub mod aggregate_acc;
 mod co_box;
 pub mod dedup;
 pub mod dedup_event;
@@ -128,6 +130,7 @@ pub mod join_state;
 pub mod rolling;
 #[cfg(test)]
 pub(crate) mod test_harness;
+pub mod top_n;
 pub mod window;
 pub mod zscore;
 pub mod zscore_window;
