@@ -146,6 +146,7 @@ pub fn operator(op: &KeyedOp) -> RowOperator {
             crate::operator::window::WindowOperator::new(w.config())
                 .expect("window lengths are validated by the pipeline loader"),
         ),
+        KeyedOp::Aggregate(_) | KeyedOp::TopN(_) => super::build_updating::operator(op),
         KeyedOp::ZScore {
             index,
             threshold,

@@ -71,7 +71,10 @@ pub fn job(graph: &GraphPlan) -> Job {
                 first
             }
             GraphOpKind::Keyed(keyed) => {
-                let key = s.keys[&op.inputs[0]].clone();
+                let key = match keyed.own_key() {
+                    Some(k) => k.to_vec(),
+                    None => s.keys[&op.inputs[0]].clone(),
+                };
                 let is_window = matches!(keyed, KeyedOp::Window(_));
                 let keyed = keyed.clone();
                 let out = first

@@ -114,6 +114,10 @@ impl Canon {
                     self.str(&a.out_name);
                 }
             }
+            Some(op @ (KeyedOp::Aggregate(_) | KeyedOp::TopN(_))) => {
+                self.u8(6);
+                self.str(&format!("{op:?}"));
+            }
             Some(KeyedOp::Window(w)) => {
                 self.u8(4);
                 self.str(&format!("{w:?}"));

@@ -351,6 +351,10 @@ pub enum KeyedOp {
     /// running mean and standard deviation of the records before it.
     /// An event-time window (`type = "window"`).
     Window(crate::pipeline::ops::window::WindowSpec),
+    /// An updating group-by (`type = "aggregate"`), see [`crate::pipeline::ops::aggregate`].
+    Aggregate(crate::pipeline::ops::aggregate::AggregateSpec),
+    /// The n best rows per key (`type = "top_n"`), see [`crate::pipeline::ops::aggregate`].
+    TopN(crate::pipeline::ops::aggregate::TopNSpec),
     /// The z-score of a field (`process`, `function = "zscore"`).
     ZScore {
         /// Index of the scored numeric field.

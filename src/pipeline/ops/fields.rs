@@ -54,7 +54,12 @@ pub(super) fn filter(
 }
 
 /// The filter constant `v` converted to the type of `field`.
-fn constant_for(v: &toml::Value, field: &Field, path: &str, errs: &mut Errors) -> Option<Value> {
+pub(super) fn constant_for(
+    v: &toml::Value,
+    field: &Field,
+    path: &str,
+    errs: &mut Errors,
+) -> Option<Value> {
     use toml::Value as T;
     let out = match (field.ty, v) {
         (FieldType::I64, T::Integer(i)) => Some(Value::I64(*i)),
@@ -174,8 +179,18 @@ pub(super) fn key_by(
     schema: Option<&Schema>,
     errs: &mut Errors,
 ) -> Option<Vec<usize>> {
-    let path = s.at("key");
-    let names: Vec<&str> = match s.req("key", errs, |s, k, _| s.get(k))? {
+    field_list(s, "key", schema, errs)
+}
+
+/// A field name or a non-empty array of distinct names under `key` (required), resolved.
+pub(super) fn field_list(
+    s: &mut Section,
+    key: &str,
+    schema: Option<&Schema>,
+    errs: &mut Errors,
+) -> Option<Vec<usize>> {
+    let path = s.at(key);
+    let names: Vec<&str> = match s.req(key, errs, |s, k, _| s.get(k))? {
         toml::Value::String(k) => vec![k.as_str()],
         toml::Value::Array(items) if items.iter().all(toml::Value::is_str) => {
             items.iter().filter_map(toml::Value::as_str).collect()

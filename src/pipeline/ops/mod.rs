@@ -6,6 +6,8 @@
 
 // The event-time parsers are called by the graph walk (issues 6 and 7), which the runtime's
 // watermark plumbing lands with; until then only their tests use them.
+pub mod aggregate;
+pub mod cond;
 pub mod event_time;
 mod fields;
 pub mod graph;
@@ -37,6 +39,8 @@ enum OpKind {
     Rolling,
     Process,
     Window,
+    Aggregate,
+    TopN,
 }
 
 const OP_KINDS: &[(&str, OpKind)] = &[
@@ -46,6 +50,8 @@ const OP_KINDS: &[(&str, OpKind)] = &[
     ("rolling", OpKind::Rolling),
     ("process", OpKind::Process),
     ("window", OpKind::Window),
+    ("aggregate", OpKind::Aggregate),
+    ("top_n", OpKind::TopN),
 ];
 
 /// Where the walk stands relative to `key_by`.
@@ -123,9 +129,17 @@ pub(crate) fn compile(
                 out.keyed_input_schema = sc.cloned();
                 sc.cloned().unwrap_or_default()
             }),
-            OpKind::Rolling | OpKind::Process | OpKind::Window => {
+            OpKind::Rolling
+            | OpKind::Process
+            | OpKind::Window
+            | OpKind::Aggregate
+            | OpKind::TopN => {
                 let compiled = match kind {
                     OpKind::Rolling => keyed::rolling(&mut s, sc, key_here.as_deref(), errs),
+                    OpKind::Aggregate => {
+                        aggregate::aggregate(&mut s, sc, key_here.as_deref(), errs)
+                    }
+                    OpKind::TopN => aggregate::top_n(&mut s, sc, key_here.as_deref(), errs),
                     OpKind::Window => {
                         window::window(&mut s, sc, key_here.as_deref(), event_time, errs)
                             .map(|(w, sc)| (KeyedOp::Window(w), sc))
@@ -175,7 +189,10 @@ fn check_order(
     key_by_at: &mut Option<usize>,
     errs: &mut Errors,
 ) -> bool {
-    let keyed = matches!(kind, OpKind::Rolling | OpKind::Process | OpKind::Window);
+    let keyed = matches!(
+        kind,
+        OpKind::Rolling | OpKind::Process | OpKind::Window | OpKind::Aggregate | OpKind::TopN
+    );
     let name = OP_KINDS
         .iter()
         .find(|(_, k)| *k == kind)

@@ -1,0 +1,33 @@
+//! The row operators of the updating ops (`aggregate`, `top_n`) from their compiled specs.
+
+use super::build::RowOperator;
+use crate::operator::aggregate::{AggDef, RowPredicate, UpdatingAggregate};
+use crate::operator::top_n::TopN;
+use crate::operator::Passthrough;
+use crate::pipeline::spec::KeyedOp;
+use crate::record::Row;
+use std::sync::Arc;
+
+/// The operator of an `aggregate` or `top_n` op (any other op: a passthrough, never reached:
+/// the caller dispatches only these two here).
+pub(super) fn operator(op: &KeyedOp) -> RowOperator {
+    match op {
+        KeyedOp::Aggregate(spec) => {
+            let defs = spec
+                .aggs
+                .iter()
+                .map(|a| AggDef {
+                    func: a.func,
+                    field: a.index,
+                    filter: a
+                        .filter
+                        .clone()
+                        .map(|c| -> RowPredicate { Arc::new(move |row: &Row| c.holds(row)) }),
+                })
+                .collect();
+            Box::new(UpdatingAggregate::new(defs, spec.upsert_key.clone()))
+        }
+        KeyedOp::TopN(spec) => Box::new(TopN::new(spec.config)),
+        _ => Box::new(Passthrough),
+    }
+}
