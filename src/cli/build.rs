@@ -66,6 +66,7 @@ pub fn row_source(spec: &SourceSpec) -> Box<dyn Source<Row>> {
             t.options(),
             decoder(&t.decode),
         )),
+        SourceSpec::Nexmark(n) => super::build_nexmark::row_source(n),
     }
 }
 

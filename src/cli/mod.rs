@@ -12,6 +12,7 @@ mod bench_w2;
 mod bench_w6;
 pub mod build;
 pub mod build_graph;
+pub mod build_nexmark;
 mod build_updating;
 pub mod gen;
 pub mod inspect;

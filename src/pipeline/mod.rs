@@ -87,8 +87,10 @@
 //! checkpoint restores with another input path or worker count, but not into another pipeline.
 
 mod fingerprint;
+pub mod nexmark;
 pub mod ops;
 pub mod overrides;
+mod overrides_graph;
 pub mod spec;
 pub mod stateless;
 mod tcp;

@@ -153,6 +153,8 @@ pub enum SourceSpec {
     Generator(GeneratorSpec),
     /// Lines from TCP connections (see [`crate::source::tcp`]).
     Tcp(TcpSourceSpec),
+    /// Nexmark events of one kind (see [`crate::pipeline::nexmark`]).
+    Nexmark(crate::pipeline::nexmark::NexmarkSourceSpec),
 }
 
 /// A TCP source (`type = "tcp"`).
@@ -179,6 +181,7 @@ impl SourceSpec {
             SourceSpec::File { decode, .. } | SourceSpec::Stdin { decode } => decode.schema.clone(),
             SourceSpec::Tcp(t) => t.decode.schema.clone(),
             SourceSpec::Generator(_) => GeneratorSpec::schema(),
+            SourceSpec::Nexmark(n) => n.schema(),
         }
     }
 }
