@@ -152,3 +152,30 @@ fn q19_top_ten_bids_per_auction() {
         .key(&[0, 7], Some((2, false)))
         .run();
 }
+
+#[test]
+fn q15_bidding_statistics_per_day() {
+    // 1 event/s: 100K events span 28 hours, two UTC days.
+    Check::new("q15", "source", "beam", "1")
+        .key(&[0], Some((1, true)))
+        .run();
+}
+
+#[test]
+fn q16_channel_statistics_per_day() {
+    Check::new("q16", "source", "flink", "1")
+        .key(&[0, 1], Some((3, true)))
+        .run();
+}
+
+#[test]
+fn q17_auction_statistics_per_day() {
+    Check::new("q17", "source", "beam", "1")
+        .key(&[0, 1], Some((2, true)))
+        .run();
+}
+
+#[test]
+fn q4_average_of_each_auctions_highest_bid_per_category() {
+    Check::new("q4", "source", "beam", "10000000").key(&[0], None).run();
+}
