@@ -7,6 +7,7 @@
 // The event-time parsers are called by the graph walk (issues 6 and 7), which the runtime's
 // watermark plumbing lands with; until then only their tests use them.
 pub mod event_time;
+mod expr_ops;
 mod fields;
 pub mod graph;
 #[allow(dead_code)]
