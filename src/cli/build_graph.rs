@@ -52,7 +52,7 @@ pub fn job(graph: &GraphPlan) -> Job {
         let first = s.get(&op.inputs[0]);
         let out = match &op.kind {
             GraphOpKind::Stateless(stateless) => {
-                if let StatelessOp::Filter { .. } = stateless {
+                if let StatelessOp::Filter { .. } | StatelessOp::Where(_) = stateless {
                     let f = stateless.clone();
                     let rejected =
                         first

@@ -85,8 +85,24 @@ impl Canon {
                     self.u8(2);
                     self.indices(indices);
                 }
+                StatelessOp::Where(e) => {
+                    self.u8(3);
+                    self.text(&e.source);
+                }
+                StatelessOp::Project(columns) => {
+                    self.u8(4);
+                    self.u64(columns.len() as u64);
+                    for c in columns {
+                        self.text(&c.source);
+                    }
+                }
             }
         }
+    }
+
+    fn text(&mut self, t: &str) {
+        self.u64(t.len() as u64);
+        self.0.extend_from_slice(t.as_bytes());
     }
 
     fn value(&mut self, v: &Value) {

@@ -291,6 +291,10 @@ pub enum StatelessOp {
         /// Input field indices; a field may appear more than once.
         indices: Vec<usize>,
     },
+    /// Keep rows where the boolean expression is true (`where = "…"`; null is false).
+    Where(crate::pipeline::expr::Expr),
+    /// Output row = one value per expression (`select` with computed columns).
+    Project(Vec<crate::pipeline::expr::Expr>),
 }
 
 pub use crate::operator::rolling::AggFn;

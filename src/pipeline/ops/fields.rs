@@ -20,6 +20,9 @@ pub(super) fn filter(
     schema: Option<&Schema>,
     errs: &mut Errors,
 ) -> Option<(StatelessOp, Schema)> {
+    if s.has("where") {
+        return super::expr_ops::filter_where(s, schema, errs);
+    }
     let field = s.req("field", errs, Section::str);
     let cmp = s.req("op", errs, |s, k, e| s.choice(k, e, "comparison", CMPS));
     let value = s.req("value", errs, |s, k, _| s.get(k));
@@ -107,6 +110,9 @@ pub(super) fn select(
     if items.is_empty() {
         errs.push(&path, "must list at least one field");
         return None;
+    }
+    if super::expr_ops::has_expr(items) {
+        return super::expr_ops::select(items, &path, schema, errs);
     }
     let mut indices = Vec::with_capacity(items.len());
     let mut out = Schema::default();

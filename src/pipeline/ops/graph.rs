@@ -463,7 +463,7 @@ fn compile_op(p: &Pending, outs: &mut Outputs, errs: &mut Errors) -> Option<Grap
         let ts = outs.event_time.get(input).cloned().flatten();
         outs.event_time.insert(name, ts);
     }
-    if let GraphOpKind::Stateless(StatelessOp::Filter { .. }) = kind {
+    if let GraphOpKind::Stateless(StatelessOp::Filter { .. } | StatelessOp::Where(_)) = kind {
         let rejected = input_schema.clone().unwrap_or_default();
         outs.schemas
             .insert(format!("{}.rejected", p.name), rejected);

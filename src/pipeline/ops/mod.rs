@@ -9,6 +9,7 @@
 pub mod aggregate;
 pub mod cond;
 pub mod event_time;
+mod expr_ops;
 mod fields;
 pub mod graph;
 #[allow(dead_code)]
