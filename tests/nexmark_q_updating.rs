@@ -177,5 +177,7 @@ fn q17_auction_statistics_per_day() {
 
 #[test]
 fn q4_average_of_each_auctions_highest_bid_per_category() {
-    Check::new("q4", "source", "beam", "10000000").key(&[0], None).run();
+    Check::new("q4", "source", "beam", "10000000")
+        .key(&[0], None)
+        .run();
 }

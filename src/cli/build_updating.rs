@@ -22,7 +22,7 @@ pub(super) fn operator(op: &KeyedOp) -> RowOperator {
                     filter: a
                         .filter
                         .clone()
-                        .map(|c| -> RowPredicate { Arc::new(move |row: &Row| c.holds(row)) }),
+                        .map(|c| -> RowPredicate { Arc::new(move |row: &Row| c.test(row)) }),
                 })
                 .collect();
             Box::new(UpdatingAggregate::new(defs, spec.upsert_key.clone()))

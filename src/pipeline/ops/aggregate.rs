@@ -21,10 +21,10 @@
 //! rank = "rank_number"                 # optional: append the rank under this name
 //! ```
 
-use super::cond::{self, Cond};
 use super::{fields, is_numeric, resolve, type_name};
 use crate::operator::aggregate_acc::UpdFn;
 use crate::operator::top_n::TopNConfig;
+use crate::pipeline::expr::Expr;
 use crate::pipeline::spec::KeyedOp;
 use crate::pipeline::walk::{a_type, index, Errors, Section};
 use crate::record::{Field, FieldType, Schema};
@@ -36,8 +36,8 @@ pub struct UpdAggSpec {
     pub func: UpdFn,
     /// Input field index; `None` for `count` of rows.
     pub index: Option<usize>,
-    /// Only rows passing it are folded.
-    pub filter: Option<Cond>,
+    /// Only rows for which it holds are folded (a boolean expression).
+    pub filter: Option<Expr>,
     /// Output field name.
     pub out_name: String,
 }
@@ -204,7 +204,7 @@ fn one(
     let filter = match a.has("filter") {
         true => a
             .str("filter", errs)
-            .and_then(|t| cond::parse(t, &a.at("filter"), Some(schema), errs))
+            .and_then(|t| condition(t, &a.at("filter"), schema, errs))
             .map(Some),
         false => Some(None),
     };
@@ -251,6 +251,24 @@ fn one(
         out_name: out_name.clone(),
     };
     Some((spec, Field { name: out_name, ty }))
+}
+
+/// A boolean expression (`filter`) compiled against `schema`.
+fn condition(text: &str, path: &str, schema: &Schema, errs: &mut Errors) -> Option<Expr> {
+    let expr = Expr::compile(text, schema)
+        .map_err(|e| errs.push(path, e))
+        .ok()?;
+    if expr.field_type().is_some() {
+        errs.push(
+            path,
+            format_args!(
+                "expected a condition, found a {} expression",
+                expr.ty.name()
+            ),
+        );
+        return None;
+    }
+    Some(expr)
 }
 
 fn fn_name(func: UpdFn) -> &'static str {

@@ -64,7 +64,20 @@ aggregates = [
         panic!("not an aggregate: {:?}", op.kind)
     };
     assert_eq!(spec.group_by.as_deref(), Some(&[2][..]));
-    assert_eq!(spec.aggs[1].filter.as_ref().map(|c| c.0.len()), Some(2));
+    let mid = spec.aggs[1].filter.as_ref().expect("a filter");
+    let row = |p: i64| -> crate::record::Row {
+        use crate::record::Value;
+        [
+            Value::I64(1),
+            Value::I64(p),
+            Value::Str("c".into()),
+            Value::Ts(0),
+        ]
+        .into_iter()
+        .collect()
+    };
+    assert!(mid.test(&row(10)) && mid.test(&row(99)));
+    assert!(!mid.test(&row(9)) && !mid.test(&row(100)));
 }
 
 #[test]
@@ -97,10 +110,7 @@ upsert_key = "auction"
 aggregates = [ { fn = "max", field = "price", filter = "price <" } ]
 "#,
     );
-    assert!(
-        e.contains("ops[0].aggregates[0].filter: \"\" is not a number"),
-        "{e}"
-    );
+    assert!(e.contains("ops[0].aggregates[0].filter: "), "{e}");
     let e = errors(
         r#"
 [[ops]]
@@ -113,6 +123,19 @@ aggregates = [ { fn = "max", field = "price" } ]
     );
     assert!(
         e.contains("ops[0].aggregates[0]: min and max cannot take back"),
+        "{e}"
+    );
+    let e = errors(
+        r#"
+[[ops]]
+name = "agg"
+type = "aggregate"
+group_by = "channel"
+aggregates = [ { fn = "count", filter = "price + 1" } ]
+"#,
+    );
+    assert!(
+        e.contains("ops[0].aggregates[0].filter: expected a condition"),
         "{e}"
     );
     let e = errors(

@@ -57,12 +57,7 @@ pub(super) fn filter(
 }
 
 /// The filter constant `v` converted to the type of `field`.
-pub(super) fn constant_for(
-    v: &toml::Value,
-    field: &Field,
-    path: &str,
-    errs: &mut Errors,
-) -> Option<Value> {
+fn constant_for(v: &toml::Value, field: &Field, path: &str, errs: &mut Errors) -> Option<Value> {
     use toml::Value as T;
     let out = match (field.ty, v) {
         (FieldType::I64, T::Integer(i)) => Some(Value::I64(*i)),

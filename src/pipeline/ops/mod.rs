@@ -7,7 +7,6 @@
 // The event-time parsers are called by the graph walk (issues 6 and 7), which the runtime's
 // watermark plumbing lands with; until then only their tests use them.
 pub mod aggregate;
-pub mod cond;
 pub mod event_time;
 mod expr_ops;
 mod fields;
