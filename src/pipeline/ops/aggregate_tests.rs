@@ -25,7 +25,10 @@ fn load(ops: &str) -> Result<crate::pipeline::Plan, Vec<String>> {
 }
 
 fn errors(ops: &str) -> String {
-    load(ops).err().expect("invalid").join("\n")
+    match load(ops) {
+        Ok(_) => panic!("expected errors"),
+        Err(e) => e.join("\n"),
+    }
 }
 
 #[test]
