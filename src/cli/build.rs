@@ -147,7 +147,9 @@ pub fn operator(op: &KeyedOp) -> RowOperator {
             crate::operator::window::WindowOperator::new(w.config())
                 .expect("window lengths are validated by the pipeline loader"),
         ),
-        KeyedOp::Aggregate(_) | KeyedOp::TopN(_) => super::build_updating::operator(op),
+        KeyedOp::Aggregate(_) | KeyedOp::TopN(_) | KeyedOp::MaxRows(_) => {
+            super::build_updating::operator(op)
+        }
         KeyedOp::ZScore {
             index,
             threshold,

@@ -1,7 +1,8 @@
-//! The row operators of the updating ops (`aggregate`, `top_n`) from their compiled specs.
+//! The row operators of `aggregate`, `top_n` and `max_rows` from their compiled specs.
 
 use super::build::RowOperator;
 use crate::operator::aggregate::{AggDef, RowPredicate, UpdatingAggregate};
+use crate::operator::max_rows::MaxRows;
 use crate::operator::top_n::TopN;
 use crate::operator::Passthrough;
 use crate::pipeline::spec::KeyedOp;
@@ -28,6 +29,7 @@ pub(super) fn operator(op: &KeyedOp) -> RowOperator {
             Box::new(UpdatingAggregate::new(defs, spec.upsert_key.clone()))
         }
         KeyedOp::TopN(spec) => Box::new(TopN::new(spec.config)),
+        KeyedOp::MaxRows(spec) => Box::new(MaxRows::new(spec.field, spec.at)),
         _ => Box::new(Passthrough),
     }
 }

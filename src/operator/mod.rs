@@ -127,6 +127,7 @@ pub mod dedup_event;
 pub mod interval_join;
 pub mod join;
 pub mod join_state;
+pub mod max_rows;
 pub mod rolling;
 #[cfg(test)]
 pub(crate) mod test_harness;

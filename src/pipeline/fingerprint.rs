@@ -130,7 +130,7 @@ impl Canon {
                     self.str(&a.out_name);
                 }
             }
-            Some(op @ (KeyedOp::Aggregate(_) | KeyedOp::TopN(_))) => {
+            Some(op @ (KeyedOp::Aggregate(_) | KeyedOp::TopN(_) | KeyedOp::MaxRows(_))) => {
                 self.u8(6);
                 self.str(&format!("{op:?}"));
             }

@@ -362,6 +362,8 @@ pub enum KeyedOp {
     Aggregate(crate::pipeline::ops::aggregate::AggregateSpec),
     /// The n best rows per key (`type = "top_n"`), see [`crate::pipeline::ops::aggregate`].
     TopN(crate::pipeline::ops::aggregate::TopNSpec),
+    /// The rows tied at a key's maximum when event time closes it (`type = "max_rows"`).
+    MaxRows(crate::pipeline::ops::max_rows::MaxRowsSpec),
     /// The z-score of a field (`process`, `function = "zscore"`).
     ZScore {
         /// Index of the scored numeric field.

@@ -68,6 +68,7 @@ impl KeyedOp {
         match self {
             KeyedOp::Aggregate(a) => a.group_by.as_deref(),
             KeyedOp::TopN(t) => t.group_by.as_deref(),
+            KeyedOp::MaxRows(m) => m.group_by.as_deref(),
             _ => None,
         }
     }
@@ -83,7 +84,7 @@ const FNS: &[(&str, UpdFn)] = &[
 ];
 
 /// The key of an op: its `group_by`, or the key_by it reads (`key`); exactly one of them.
-fn group_key(
+pub(super) fn group_key(
     s: &mut Section,
     schema: Option<&Schema>,
     key: Option<&[usize]>,

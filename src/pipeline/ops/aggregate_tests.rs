@@ -183,3 +183,21 @@ rank = "price"
     assert!(e.contains("ops[0].order_by: unknown field \"cost\""), "{e}");
     assert!(e.contains("ops[0].order: unknown order \"up\""), "{e}");
 }
+
+#[test]
+fn max_rows_keeps_the_schema_and_needs_a_timestamp() {
+    let plan = load(
+        "[[ops]]\nname = \"agg\"\ntype = \"max_rows\"\ngroup_by = \"ts\"\nfield = \"price\"\nat = \"ts\"",
+    )
+    .expect("valid");
+    let graph = plan.graph.expect("graph form");
+    assert_eq!(graph.ops[0].schema.fields.len(), 4);
+    let e = errors(
+        "[[ops]]\nname = \"agg\"\ntype = \"max_rows\"\ngroup_by = \"ts\"\nfield = \"nope\"\nat = \"price\"",
+    );
+    assert!(e.contains("ops[0].field: unknown field \"nope\""), "{e}");
+    let e = errors(
+        "[[ops]]\nname = \"agg\"\ntype = \"max_rows\"\ngroup_by = \"ts\"\nfield = \"price\"\nat = \"price\"",
+    );
+    assert!(e.contains("ops[0].at: expected a timestamp field"), "{e}");
+}

@@ -390,12 +390,13 @@ fn compile_op(p: &Pending, outs: &mut Outputs, errs: &mut Errors) -> Option<Grap
             };
             compiled.map(|(op, sc)| (GraphOpKind::Keyed(op), sc))
         }
-        GraphKind::Op(kind @ (OpKind::Aggregate | OpKind::TopN)) => {
+        GraphKind::Op(kind @ (OpKind::Aggregate | OpKind::TopN | OpKind::MaxRows)) => {
             one_input(errs);
             let key = outs.key_by.get(first).cloned();
             let sc = input_schema.as_ref();
             match kind {
                 OpKind::Aggregate => super::aggregate::aggregate(&mut s, sc, key.as_deref(), errs),
+                OpKind::MaxRows => super::max_rows::max_rows(&mut s, sc, key.as_deref(), errs),
                 _ => super::aggregate::top_n(&mut s, sc, key.as_deref(), errs),
             }
             .map(|(op, sc)| (GraphOpKind::Keyed(op), sc))
@@ -529,6 +530,7 @@ const GRAPH_OPS: &[(&str, GraphKind)] = &[
     ("window", GraphKind::Op(OpKind::Window)),
     ("aggregate", GraphKind::Op(OpKind::Aggregate)),
     ("top_n", GraphKind::Op(OpKind::TopN)),
+    ("max_rows", GraphKind::Op(OpKind::MaxRows)),
     ("union", GraphKind::Union),
     ("join", GraphKind::Join),
     ("interval_join", GraphKind::IntervalJoin),

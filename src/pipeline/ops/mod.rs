@@ -14,6 +14,7 @@ pub mod graph;
 #[allow(dead_code)]
 pub(crate) mod join;
 mod keyed;
+pub mod max_rows;
 pub mod window;
 
 use super::spec::{KeyedOp, StatelessOp};
@@ -41,6 +42,7 @@ enum OpKind {
     Window,
     Aggregate,
     TopN,
+    MaxRows,
 }
 
 const OP_KINDS: &[(&str, OpKind)] = &[
@@ -52,6 +54,7 @@ const OP_KINDS: &[(&str, OpKind)] = &[
     ("window", OpKind::Window),
     ("aggregate", OpKind::Aggregate),
     ("top_n", OpKind::TopN),
+    ("max_rows", OpKind::MaxRows),
 ];
 
 /// Where the walk stands relative to `key_by`.
@@ -133,13 +136,15 @@ pub(crate) fn compile(
             | OpKind::Process
             | OpKind::Window
             | OpKind::Aggregate
-            | OpKind::TopN => {
+            | OpKind::TopN
+            | OpKind::MaxRows => {
                 let compiled = match kind {
                     OpKind::Rolling => keyed::rolling(&mut s, sc, key_here.as_deref(), errs),
                     OpKind::Aggregate => {
                         aggregate::aggregate(&mut s, sc, key_here.as_deref(), errs)
                     }
                     OpKind::TopN => aggregate::top_n(&mut s, sc, key_here.as_deref(), errs),
+                    OpKind::MaxRows => max_rows::max_rows(&mut s, sc, key_here.as_deref(), errs),
                     OpKind::Window => {
                         window::window(&mut s, sc, key_here.as_deref(), event_time, errs)
                             .map(|(w, sc)| (KeyedOp::Window(w), sc))
@@ -191,7 +196,12 @@ fn check_order(
 ) -> bool {
     let keyed = matches!(
         kind,
-        OpKind::Rolling | OpKind::Process | OpKind::Window | OpKind::Aggregate | OpKind::TopN
+        OpKind::Rolling
+            | OpKind::Process
+            | OpKind::Window
+            | OpKind::Aggregate
+            | OpKind::TopN
+            | OpKind::MaxRows
     );
     let name = OP_KINDS
         .iter()
