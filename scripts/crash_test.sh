@@ -2,7 +2,8 @@
 # Crash test of weir's exactly-once checkpoints, with the real binary and kill -9.
 #
 #   scripts/crash_test.sh [--cycles N] [--seeds S] [--events E] [--workers W] [--keys K]
-#                         [--pipeline count|sum|filter|join|two_stage|window|interval_join]
+#                         [--pipeline count|sum|filter|join|two_stage|window|interval_join
+#                                     |nexmark_q20|nexmark_q7]
 #                         [--first-seed F]
 #                         [--corrupt PCT]
 #                         [--keep]
@@ -30,6 +31,10 @@
 # --pipeline interval_join: the join pipeline's inputs, joined in event time (+-2 ms,
 # fixtures/crash/interval_join.toml), bounds as large, the same limit; 1 ms with --workers 1
 # (rows are freed by the watermark during the run).
+#
+# --pipeline nexmark_qN: the Nexmark query file fixtures/nexmark/qN.toml over E generated
+# events (its own nexmark sources; --keys unused), e.g. nexmark_q20 (a regular join of two
+# sources) or nexmark_q7 (a window, a join and a filter).
 #
 # Environment: WEIR=path/to/weir uses that binary (default target/release/weir, built with
 # `cargo build --release` when missing or older than the sources). CRASH_TMP=dir sets the
@@ -69,7 +74,10 @@ done
 [ "$workers" -ge 1 ] || { echo "crash_test: --workers must be at least 1" >&2; exit 2; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-pipe_file="$root/fixtures/crash/$pipeline.toml"
+case $pipeline in
+    nexmark_*) pipe_file="$root/fixtures/nexmark/${pipeline#nexmark_}.toml" ;;
+    *) pipe_file="$root/fixtures/crash/$pipeline.toml" ;;
+esac
 [ -f "$pipe_file" ] || { echo "crash_test: no pipeline $pipe_file" >&2; exit 2; }
 if [ "$pipeline" = sum ] && [ "$workers" -ne 1 ]; then
     # A running sum's intermediate outputs depend on the per-key order of records, which is
@@ -111,7 +119,10 @@ trap cleanup EXIT
 now_ms() { date +%s%3N; }
 
 input="$work/events.csv"
-"$weir" gen --events "$events" --keys "$keys" --out "$input"
+case $pipeline in
+    nexmark_*) ;;  # the pipeline generates its events
+    *) "$weir" gen --events "$events" --keys "$keys" --out "$input" ;;
+esac
 
 # Runs the pipeline; extra arguments follow. Output directory $1. (`exec`: when run in the
 # background, $! is weir's own pid, so that kill -9 hits weir and not a subshell.)
@@ -123,6 +134,7 @@ run_weir() {
         join|interval_join) paths=(--set "sources.left.path=$input" --set "sources.right.path=$input"
                      --set "sinks.out.path=$out") ;;
         two_stage) paths=(--set "sources.events.path=$input" --set "sinks.out.path=$out") ;;
+        nexmark_*) paths=(--set "source.events=$events" --set "sink.path=$out") ;;
         *) paths=(--set "source.path=$input" --set "sink.path=$out") ;;
     esac
     # One worker: splits in order, never rescaled, so a small bound makes no record late.
@@ -176,7 +188,10 @@ echo "crash_test: $pipeline, $events events, $keys keys, $workers worker(s), ref
 # per range "next/end"; a split's ranges together cover the file), plus a little startup.
 remaining_ms() {
     local size left
-    size=$(wc -c <"$input")
+    case $pipeline in
+        nexmark_*) size=$(( events * 2 )) ;;  # event counts of (about) two sources
+        *) size=$(wc -c <"$input") ;;
+    esac
     left=$("$weir" inspect "$1" 2>/dev/null | awk '
         $3 == "complete" { line = $0 }
         END {
