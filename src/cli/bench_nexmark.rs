@@ -21,10 +21,17 @@ pub const QUERIES: &[(&str, &str)] = &[
     ("q1", include_str!("../../fixtures/nexmark/q1.toml")),
     ("q2", include_str!("../../fixtures/nexmark/q2.toml")),
     ("q3", include_str!("../../fixtures/nexmark/q3.toml")),
+    ("q4", include_str!("../../fixtures/nexmark/q4.toml")),
+    ("q5", include_str!("../../fixtures/nexmark/q5.toml")),
     ("q7", include_str!("../../fixtures/nexmark/q7.toml")),
     ("q8", include_str!("../../fixtures/nexmark/q8.toml")),
     ("q11", include_str!("../../fixtures/nexmark/q11.toml")),
     ("q14", include_str!("../../fixtures/nexmark/q14.toml")),
+    ("q15", include_str!("../../fixtures/nexmark/q15.toml")),
+    ("q16", include_str!("../../fixtures/nexmark/q16.toml")),
+    ("q17", include_str!("../../fixtures/nexmark/q17.toml")),
+    ("q18", include_str!("../../fixtures/nexmark/q18.toml")),
+    ("q19", include_str!("../../fixtures/nexmark/q19.toml")),
     ("q20", include_str!("../../fixtures/nexmark/q20.toml")),
 ];
 
