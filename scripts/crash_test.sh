@@ -2,7 +2,8 @@
 # Crash test of weir's exactly-once checkpoints, with the real binary and kill -9.
 #
 #   scripts/crash_test.sh [--cycles N] [--seeds S] [--events E] [--workers W] [--keys K]
-#                         [--pipeline count|sum|filter|join|two_stage|window|session|interval_join|window_late]
+#                         [--pipeline count|sum|filter|join|two_stage|window|session|interval_join
+#                                     |window_late|nexmark_q20|nexmark_q7]
 #                         [--first-seed F]
 #                         [--corrupt PCT]
 #                         [--keep]
@@ -37,6 +38,10 @@
 # have no consumer and go to the dead-letter file, which must then equal the reference's
 # (sorted; lost and duplicated lines counted like output lines). Always one worker (with two
 # splits, which records are late depends on the other split's progress).
+#
+# --pipeline nexmark_qN: the Nexmark query file fixtures/nexmark/qN.toml over E generated
+# events (its own nexmark sources; --keys unused), e.g. nexmark_q20 (a regular join of two
+# sources) or nexmark_q7 (a window, a join and a filter).
 #
 # Environment: WEIR=path/to/weir uses that binary (default target/release/weir, built with
 # `cargo build --release` when missing or older than the sources). CRASH_TMP=dir sets the
@@ -76,7 +81,10 @@ done
 [ "$workers" -ge 1 ] || { echo "crash_test: --workers must be at least 1" >&2; exit 2; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-pipe_file="$root/fixtures/crash/$pipeline.toml"
+case $pipeline in
+    nexmark_*) pipe_file="$root/fixtures/nexmark/${pipeline#nexmark_}.toml" ;;
+    *) pipe_file="$root/fixtures/crash/$pipeline.toml" ;;
+esac
 [ -f "$pipe_file" ] || { echo "crash_test: no pipeline $pipe_file" >&2; exit 2; }
 if [ "$pipeline" = sum ] && [ "$workers" -ne 1 ]; then
     # A running sum's intermediate outputs depend on the per-key order of records, which is
@@ -123,7 +131,10 @@ trap cleanup EXIT
 now_ms() { date +%s%3N; }
 
 input="$work/events.csv"
-"$weir" gen --events "$events" --keys "$keys" --out "$input"
+case $pipeline in
+    nexmark_*) ;;  # the pipeline generates its events
+    *) "$weir" gen --events "$events" --keys "$keys" --out "$input" ;;
+esac
 if [ "$pipeline" = window_late ]; then
     # Every 1000th record 500 ms back in event time: far behind the 5 ms bound, so late.
     awk -F, -v OFS=, 'NR > 1 && NR % 1000 == 0 { $3 -= 500 } { print }' "$input" >"$input.late"
@@ -140,6 +151,7 @@ run_weir() {
         join|interval_join) paths=(--set "sources.left.path=$input" --set "sources.right.path=$input"
                      --set "sinks.out.path=$out") ;;
         two_stage) paths=(--set "sources.events.path=$input" --set "sinks.out.path=$out") ;;
+        nexmark_*) paths=(--set "source.events=$events" --set "sink.path=$out") ;;
         *) paths=(--set "source.path=$input" --set "sink.path=$out") ;;
     esac
     # One worker: splits in order, never rescaled, so a small bound makes no record late.
@@ -217,7 +229,10 @@ echo "crash_test: $pipeline, $events events, $keys keys, $workers worker(s), ref
 # per range "next/end"; a split's ranges together cover the file), plus a little startup.
 remaining_ms() {
     local size left
-    size=$(wc -c <"$input")
+    case $pipeline in
+        nexmark_*) size=$(( events * 2 )) ;;  # event counts of (about) two sources
+        *) size=$(wc -c <"$input") ;;
+    esac
     left=$("$weir" inspect "$1" 2>/dev/null | awk '
         $3 == "complete" { line = $0 }
         END {

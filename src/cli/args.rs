@@ -145,6 +145,10 @@ pub struct BenchArgs {
     /// The workload.
     #[arg(long, value_enum, default_value = "w1")]
     pub workload: Workload,
+    /// Run a Nexmark query file (`q0`, `q7`, ..., or `all`) from the in-process generator to a
+    /// null sink, checkpoints every 10 s (see `weir::cli::bench_nexmark`).
+    #[arg(long, value_name = "QUERY")]
+    pub nexmark: Option<String>,
     /// Number of events.
     #[arg(long, default_value_t = 50_000_000)]
     pub events: u64,

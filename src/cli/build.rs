@@ -66,6 +66,7 @@ pub fn row_source(spec: &SourceSpec) -> Box<dyn Source<Row>> {
             t.options(),
             decoder(&t.decode),
         )),
+        SourceSpec::Nexmark(n) => super::build_nexmark::row_source(n),
     }
 }
 
@@ -146,6 +147,9 @@ pub fn operator(op: &KeyedOp) -> RowOperator {
             crate::operator::window::WindowOperator::new(w.config())
                 .expect("window lengths are validated by the pipeline loader"),
         ),
+        KeyedOp::Aggregate(_) | KeyedOp::TopN(_) | KeyedOp::MaxRows(_) => {
+            super::build_updating::operator(op)
+        }
         KeyedOp::ZScore {
             index,
             threshold,

@@ -16,6 +16,7 @@ pub mod draws;
 pub mod generate;
 pub mod model;
 pub mod random;
+pub mod rows;
 pub mod source;
 #[cfg(test)]
 mod tests;

@@ -89,9 +89,18 @@
 //! `max_parallelism`), not paths, formats, workers, batch size or checkpoint settings: a
 //! checkpoint restores with another input path or worker count, but not into another pipeline.
 
+pub mod expr;
+mod expr_call;
+pub mod expr_eval;
+mod expr_lex;
+#[cfg(test)]
+mod expr_tests;
+mod expr_time;
 mod fingerprint;
+pub mod nexmark;
 pub mod ops;
 pub mod overrides;
+mod overrides_graph;
 pub mod spec;
 pub mod stateless;
 mod tcp;

@@ -153,6 +153,8 @@ pub enum SourceSpec {
     Generator(GeneratorSpec),
     /// Lines from TCP connections (see [`crate::source::tcp`]).
     Tcp(TcpSourceSpec),
+    /// Nexmark events of one kind (see [`crate::pipeline::nexmark`]).
+    Nexmark(crate::pipeline::nexmark::NexmarkSourceSpec),
 }
 
 /// A TCP source (`type = "tcp"`).
@@ -179,6 +181,7 @@ impl SourceSpec {
             SourceSpec::File { decode, .. } | SourceSpec::Stdin { decode } => decode.schema.clone(),
             SourceSpec::Tcp(t) => t.decode.schema.clone(),
             SourceSpec::Generator(_) => GeneratorSpec::schema(),
+            SourceSpec::Nexmark(n) => n.schema(),
         }
     }
 }
@@ -288,6 +291,10 @@ pub enum StatelessOp {
         /// Input field indices; a field may appear more than once.
         indices: Vec<usize>,
     },
+    /// Keep rows where the boolean expression is true (`where = "…"`; null is false).
+    Where(crate::pipeline::expr::Expr),
+    /// Output row = one value per expression (`select` with computed columns).
+    Project(Vec<crate::pipeline::expr::Expr>),
 }
 
 pub use crate::operator::rolling::AggFn;
@@ -351,6 +358,12 @@ pub enum KeyedOp {
     /// running mean and standard deviation of the records before it.
     /// An event-time window (`type = "window"`).
     Window(crate::pipeline::ops::window::WindowSpec),
+    /// An updating group-by (`type = "aggregate"`), see [`crate::pipeline::ops::aggregate`].
+    Aggregate(crate::pipeline::ops::aggregate::AggregateSpec),
+    /// The n best rows per key (`type = "top_n"`), see [`crate::pipeline::ops::aggregate`].
+    TopN(crate::pipeline::ops::aggregate::TopNSpec),
+    /// The rows tied at a key's maximum when event time closes it (`type = "max_rows"`).
+    MaxRows(crate::pipeline::ops::max_rows::MaxRowsSpec),
     /// The z-score of a field (`process`, `function = "zscore"`).
     ZScore {
         /// Index of the scored numeric field.

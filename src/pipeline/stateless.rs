@@ -49,6 +49,8 @@ impl StatelessOp {
                     .map(|&i| row.get(i).cloned().unwrap_or(Value::Null))
                     .collect(),
             ),
+            StatelessOp::Where(e) => e.test(&row).then_some(row),
+            StatelessOp::Project(columns) => Some(columns.iter().map(|c| c.value(&row)).collect()),
         }
     }
 }
