@@ -13,6 +13,7 @@
 mod channels;
 pub mod config;
 pub mod draws;
+pub mod fast_bid;
 pub mod generate;
 pub mod model;
 pub mod random;

@@ -217,7 +217,10 @@ impl SourceSplit<Row> for RowSplit {
             if kind_of(self.config.event_id(k)) != self.kind {
                 continue;
             }
-            let row = row_of(event(&self.config, k));
+            let row = match self.kind {
+                Kind::Bid => super::fast_bid::bid_row(&self.config, k),
+                _ => row_of(event(&self.config, k)),
+            };
             if let Some(Value::Ts(t)) = row.get(ts_index) {
                 range.max_event_time = Some(range.max_event_time.map_or(*t, |m| m.max(*t)));
             }

@@ -6,7 +6,7 @@
 //! name = "rolling_sum"                 # optional, default: the file stem
 //!
 //! [source]
-//! type = "file"                        # file | stdin | generator | tcp
+//! type = "file"                        # file | stdin | generator | tcp | nexmark
 //! path = "fixtures/events.csv"         # file: a file or a directory of files
 //! format = "csv"                       # csv | jsonl (file, stdin; default csv)
 //! header = true                        # csv only; default true for file, false for stdin
@@ -18,6 +18,7 @@
 //! #   ts timestamp (a `schema` given for a generator is an error).
 //! # tcp: listen = "127.0.0.1:9000" or connect = "host:port"; format, max_line_bytes, schema
 //! #   as for files (no header); max_clients = N; spool = true; spool_segment_bytes = N
+//! # nexmark: kind = "bid" (person | auction | bid), events, mode, rate: see [`nexmark`]
 //!
 //! [[ops]]                              # zero or more, in order
 //! type = "filter"                      # field <op> value; op: == != < <= > >=
@@ -25,9 +26,10 @@
 //! op = ">="
 //! value = 10                           # integer, float or string; must fit the field's type
 //!                                      # (timestamps: integer ms or RFC 3339)
+//! # or: where = "value >= 10 && key in ('a', 'b')"   (an expression, see [`expr`])
 //! [[ops]]
 //! type = "select"                      # projection and renaming
-//! fields = ["key", { field = "value", as = "v" }]
+//! fields = ["key", { field = "value", as = "v" }]   # or { expr = "value * 2", as = "v2" }
 //!
 //! [[ops]]
 //! type = "key_by"

@@ -43,16 +43,25 @@ impl StatelessOp {
                 let ord = compare(row.get(*index)?, constant)?;
                 cmp.holds(ord).then_some(row)
             }
-            StatelessOp::Select { indices } => Some(
-                indices
-                    .iter()
-                    .map(|&i| row.get(i).cloned().unwrap_or(Value::Null))
-                    .collect(),
-            ),
+            StatelessOp::Select { indices } => Some(select(indices, row)),
             StatelessOp::Where(e) => e.test(&row).then_some(row),
             StatelessOp::Project(columns) => Some(columns.iter().map(|c| c.value(&row)).collect()),
         }
     }
+}
+
+/// The values at `indices` of `row`, moved out (cloned when an index comes again later).
+fn select(indices: &[usize], mut row: Row) -> Row {
+    let mut out = Row::with_capacity(indices.len());
+    for (n, &i) in indices.iter().enumerate() {
+        let again = indices[n + 1..].contains(&i);
+        out.push(match row.get_mut(i) {
+            Some(v) if again => v.clone(),
+            Some(v) => std::mem::replace(v, Value::Null),
+            None => Value::Null,
+        });
+    }
+    out
 }
 
 #[cfg(test)]
