@@ -134,7 +134,9 @@ fn rate(events: u64, o: &Outcome) -> f64 {
 /// Invalid flags, engine failures, or a result that differs from the baseline's.
 pub fn run(args: &BenchArgs, config: &RunConfig) -> crate::Result<i32> {
     let Some(bench) = bench_of(args.workload) else {
-        return Err(Error::Config(vec!["--workload: not an event-time workload".into()]));
+        return Err(Error::Config(vec![
+            "--workload: not an event-time workload".into(),
+        ]));
     };
     if args.checkpoint_interval.is_some() {
         return Err(Error::Config(vec![format!(
@@ -153,7 +155,10 @@ pub fn run(args: &BenchArgs, config: &RunConfig) -> crate::Result<i32> {
             if args.baseline || base.is_none() {
                 let b = (bench.baseline)(events, keys);
                 rates.push(rate(events, &b));
-                eprintln!("run {run}: baseline {:.2} M events/s", rate(events, &b) / 1e6);
+                eprintln!(
+                    "run {run}: baseline {:.2} M events/s",
+                    rate(events, &b) / 1e6
+                );
                 *base = Some(b);
             }
         };

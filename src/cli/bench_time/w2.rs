@@ -39,7 +39,9 @@ pub(crate) fn event(i: u64, keys: u64) -> Event {
 
 /// The output hash (order-independent once summed).
 fn out_hash(o: &Out) -> u64 {
-    [o.1, o.2, o.3, o.4, o.5].iter().fold(o.0, |h, &x| mix(h, x))
+    [o.1, o.2, o.3, o.4, o.5]
+        .iter()
+        .fold(o.0, |h, &x| mix(h, x))
 }
 
 /// Count, sum, min and max of the values.

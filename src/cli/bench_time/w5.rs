@@ -95,7 +95,8 @@ impl KeyedCoOperator<u64, Event, Event, Out> for Join {
             }
         }
         sides.0.push(ts);
-        self.timers.register(TimeDomain::EventTime, ctx, ts + UPPER_MS);
+        self.timers
+            .register(TimeDomain::EventTime, ctx, ts + UPPER_MS);
     }
 
     fn process2(&mut self, ctx: &KeyContext<'_, u64>, input: Event, out: &mut Vec<Out>) {
@@ -215,7 +216,8 @@ pub(crate) fn baseline(events: u64, _keys: u64) -> Outcome {
             timers.push(Reverse((ts, k)));
         }
         peak = peak.max(rows.len());
-        let ended = |n: u64, max: i64, bound: i64| if end >= n { i64::MAX } else { max - bound - 1 };
+        let ended =
+            |n: u64, max: i64, bound: i64| if end >= n { i64::MAX } else { max - bound - 1 };
         let watermark = ended(n_orders, max_order, 0).min(ended(n_payments, max_payment, DELAY_MS));
         while let Some(&Reverse((t, k))) = timers.peek() {
             if t > watermark {
