@@ -119,11 +119,11 @@ pub(crate) fn engine(events: u64, keys: u64, config: &RunConfig) -> crate::Resul
 pub(crate) fn baseline(events: u64, keys: u64) -> Outcome {
     const BATCH: u64 = 1024;
     let started = Instant::now();
-    let mut open: ahash::AHashMap<u64, SmallVec<[(i64, Acc); 1]>> =
+    let mut open: ahash::AHashMap<u64, SmallVec<[(i64, Acc); 2]>> =
         ahash::AHashMap::with_capacity(keys as usize);
     let mut due: BTreeMap<i64, Vec<u64>> = BTreeMap::new();
     let (mut outputs, mut checksum, mut peak, mut max_ts) = (0u64, 0u64, 0usize, i64::MIN);
-    let mut fire = |open: &mut ahash::AHashMap<_, SmallVec<[(i64, Acc); 1]>>,
+    let mut fire = |open: &mut ahash::AHashMap<_, SmallVec<[(i64, Acc); 2]>>,
                     due: &mut BTreeMap<i64, Vec<u64>>,
                     watermark: i64| {
         while let Some(entry) = due.first_entry() {
