@@ -116,8 +116,14 @@ pub enum Workload {
     W1,
     /// Two exchanges: count per key, re-keyed by the count, count of keys per count.
     W6,
-    /// 1 s tumbling event-time windows per key (open-loop latency runs only: `--rate`).
+    /// 1 s tumbling event-time windows per key (closed loop; open-loop latency with `--rate`).
     W2,
+    /// Session windows per key, 30 s gap.
+    W3,
+    /// Dedup of event ids within a 10 min event-time TTL.
+    W4,
+    /// Interval join of orders and payments (payment within 60 s of its order).
+    W5,
     /// Restore time: write a checkpoint of `--keys` W1 keys, then restore it (`--workers`).
     Restore,
 }
@@ -152,8 +158,9 @@ pub struct BenchArgs {
     /// Number of events.
     #[arg(long, default_value_t = 50_000_000)]
     pub events: u64,
-    /// Number of distinct keys.
-    #[arg(long, default_value_t = 1_000_000)]
+    /// Number of distinct keys (w2 and w3: 100,000 unless given).
+    #[arg(long, default_value_t = 1_000_000,
+          default_value_ifs = [("workload", "w2", "100000"), ("workload", "w3", "100000")])]
     pub keys: u64,
     /// Worker threads.
     #[arg(long)]

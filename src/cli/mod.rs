@@ -9,6 +9,7 @@ mod bench_latency_jobs;
 pub mod bench_nexmark;
 mod bench_plot;
 mod bench_restore;
+mod bench_time;
 mod bench_w2;
 mod bench_w6;
 pub mod build;

@@ -172,15 +172,18 @@ impl<K: Eq, V> KeyTable<K, V> {
             let next = (home + 1) & (self.slots.len() - 1);
             let first: *const Slot<K, V> = &self.slots[home];
             let second: *const Slot<K, V> = &self.slots[next];
+            let last_byte = std::mem::size_of::<Slot<K, V>>().saturating_sub(1);
+            // The last byte of the home slot: a slot larger than a cache line (a window
+            // operator's) spans two, and the compiler may place `hash` in the second.
+            let first_end = first.cast::<i8>().wrapping_add(last_byte);
             // The last byte of the next slot: the same line as `first` unless a slot boundary
             // or the end of the table lies between them.
-            let second_end = second
-                .cast::<i8>()
-                .wrapping_add(std::mem::size_of::<Slot<K, V>>().saturating_sub(1));
+            let second_end = second.cast::<i8>().wrapping_add(last_byte);
             // SAFETY: prefetching is a hint that never faults or reads into the program, and
-            // both addresses lie inside slots of a live slice.
+            // all three addresses lie inside slots of a live slice.
             unsafe {
                 _mm_prefetch::<_MM_HINT_T0>(first.cast::<i8>());
+                _mm_prefetch::<_MM_HINT_T0>(first_end);
                 _mm_prefetch::<_MM_HINT_T0>(second_end);
             }
         }
