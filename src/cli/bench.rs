@@ -195,6 +195,9 @@ fn check(engine: &W1Outcome, base: &W1Outcome) -> crate::Result<()> {
 /// # Errors
 /// Engine failures, or a result that differs from the baseline's.
 pub fn run(args: &BenchArgs) -> crate::Result<i32> {
+    if let Some(pipeline) = &args.pipeline_file {
+        return super::bench_pipeline::run(args, pipeline);
+    }
     if args.rate.is_some() || args.pipeline.is_some() || args.workload == Workload::W2 {
         return super::bench_latency::run(args);
     }
