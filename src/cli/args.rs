@@ -133,6 +133,9 @@ pub struct BenchArgs {
     /// The input file of `--pipeline` (read once into the page cache before the runs).
     #[arg(long, value_name = "FILE", requires = "pipeline_file")]
     pub input: Option<PathBuf>,
+    /// With `--pipeline`: override a pipeline field, as `weir run --set` (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE", requires = "pipeline_file")]
+    pub sets: Vec<String>,
     /// Open-loop latency run at this rate (`1M/s`, `500k/s`; a list `1M/s,2M/s` is a sweep).
     #[arg(long)]
     pub rate: Option<String>,

@@ -82,6 +82,9 @@ fn run_args(
     file_sink: bool,
 ) -> crate::Result<super::args::RunArgs> {
     let mut argv: Vec<std::ffi::OsString> = vec!["weir".into(), "run".into(), pipeline.into()];
+    for s in &args.sets {
+        argv.extend(["--set".into(), s.into()]);
+    }
     let mut set = |field: &str, value: &Path| {
         let mut s = std::ffi::OsString::from(format!("{field}="));
         s.push(value);
@@ -109,8 +112,8 @@ fn run_args(
 
 /// Checks that the pipeline reads one file and writes files (or nothing), as the bench needs;
 /// true when it writes files.
-fn check_plan(pipeline: &Path) -> crate::Result<bool> {
-    let plan = crate::pipeline::load(pipeline, &[])?;
+fn check_plan(pipeline: &Path, sets: &[String]) -> crate::Result<bool> {
+    let plan = crate::pipeline::load(pipeline, sets)?;
     let mut errors = Vec::new();
     if plan.graph.is_some() {
         errors.push("--pipeline: graph pipelines ([[stages]]) are not supported yet".into());
@@ -164,7 +167,7 @@ pub fn run(args: &BenchArgs, pipeline: &Path) -> crate::Result<i32> {
             "--pipeline: needs --input FILE (the file the pipeline reads)".into(),
         ]));
     };
-    let file_sink = check_plan(pipeline)?;
+    let file_sink = check_plan(pipeline, &args.sets)?;
     let bytes = warm(input)?;
     let runs = args.runs.max(1);
     let mut all = Vec::with_capacity(runs);

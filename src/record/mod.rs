@@ -5,6 +5,8 @@
 //! allocation either. Codecs for CSV and JSON lines live in submodules.
 
 pub mod csv;
+mod csv_plain;
+pub mod layout;
 mod format;
 pub mod json;
 pub mod schema;
