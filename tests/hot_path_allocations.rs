@@ -33,6 +33,16 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counter is process-wide: tests that measure take turns.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Holds the measuring turn (a failed test's poisoned lock is still a turn).
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    MEASURING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn allocations(events: u64, workers: usize) -> u64 {
     let config = RunConfig {
         workers,
@@ -47,6 +57,7 @@ fn allocations(events: u64, workers: usize) -> u64 {
 
 #[test]
 fn w1_allocations_do_not_grow_with_records() {
+    let _turn = turn();
     for workers in [1, 2] {
         let small = allocations(200_000, workers);
         let large = allocations(1_200_000, workers);
@@ -200,6 +211,7 @@ fn extra_row_allocations(key_len: usize) -> Vec<(String, u64)> {
 
 #[test]
 fn row_path_with_short_keys_does_not_allocate_per_record() {
+    let _turn = turn();
     // 200k more records are ~200 more batches: allow fewer than one allocation per batch.
     for (what, extra) in extra_row_allocations(8) {
         assert!(
@@ -211,6 +223,7 @@ fn row_path_with_short_keys_does_not_allocate_per_record() {
 
 #[test]
 fn row_path_with_long_keys_allocates_at_most_for_the_decoded_string_and_the_key() {
+    let _turn = turn();
     // A 40-byte string does not fit `CompactString`'s inline buffer: the decoder allocates
     // it, and key_by's copy of it into the `RowKey` allocates again. Nothing else may (the
     // rolling operator moves the key out of the spent input row, select moves fields).
