@@ -6,9 +6,9 @@
 
 pub mod csv;
 mod csv_plain;
-pub mod layout;
 mod format;
 pub mod json;
+pub mod layout;
 pub mod schema;
 pub mod state_codec;
 pub mod timestamp;
