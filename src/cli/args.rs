@@ -133,6 +133,15 @@ pub enum Workload {
 pub struct BenchArgs {
     /// A pipeline file whose source is a generator (open-loop latency run; needs `--rate`).
     pub pipeline: Option<PathBuf>,
+    /// Measure this pipeline file end to end on `--input` (records/s, MB/s; median of `--runs`).
+    #[arg(long = "pipeline", value_name = "FILE", conflicts_with = "pipeline")]
+    pub pipeline_file: Option<PathBuf>,
+    /// The input file of `--pipeline` (read once into the page cache before the runs).
+    #[arg(long, value_name = "FILE", requires = "pipeline_file")]
+    pub input: Option<PathBuf>,
+    /// With `--pipeline`: override a pipeline field, as `weir run --set` (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE", requires = "pipeline_file")]
+    pub sets: Vec<String>,
     /// Open-loop latency run at this rate (`1M/s`, `500k/s`; a list `1M/s,2M/s` is a sweep).
     #[arg(long)]
     pub rate: Option<String>,

@@ -198,6 +198,9 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     if let Some(which) = &args.nexmark {
         return super::bench_nexmark::run(args, which);
     }
+    if let Some(pipeline) = &args.pipeline_file {
+        return super::bench_pipeline::run(args, pipeline);
+    }
     if args.rate.is_some() || args.pipeline.is_some() {
         return super::bench_latency::run(args);
     }

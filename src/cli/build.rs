@@ -163,8 +163,10 @@ pub fn operator(op: &KeyedOp) -> RowOperator {
 }
 
 /// Applies stateless ops in order; `None` when a filter drops the row.
-fn apply_all(ops: &[StatelessOp], row: Row) -> Option<Row> {
-    ops.iter().try_fold(row, |row, op| op.apply(row))
+fn apply_all(ops: &[StatelessOp], mut row: Row) -> Option<Row> {
+    ops.iter()
+        .all(|op| op.apply_in_place(&mut row))
+        .then_some(row)
 }
 
 /// Builds the job of a plan.

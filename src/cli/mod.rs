@@ -7,6 +7,7 @@ pub mod bench;
 mod bench_latency;
 mod bench_latency_jobs;
 pub mod bench_nexmark;
+mod bench_pipeline;
 mod bench_plot;
 mod bench_restore;
 mod bench_time;
