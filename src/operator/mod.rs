@@ -131,9 +131,9 @@ pub mod max_rows;
 pub mod rolling;
 #[cfg(test)]
 pub(crate) mod test_harness;
+pub mod top_n;
 #[cfg(test)]
 mod ttl_memory_tests;
-pub mod top_n;
 pub mod window;
 pub mod zscore;
 pub mod zscore_window;

@@ -26,7 +26,7 @@ use crate::operator::aggregate_acc::UpdFn;
 use crate::operator::top_n::TopNConfig;
 use crate::pipeline::expr::Expr;
 use crate::pipeline::spec::KeyedOp;
-use crate::pipeline::walk::{a_type, index, Errors, Section};
+use crate::pipeline::walk::{index, Errors, Section};
 use crate::record::{Field, FieldType, Schema};
 
 /// One aggregate of an `aggregate` op.
@@ -139,31 +139,10 @@ pub(super) fn aggregate(
             .flat_map(|g| g.1.iter().map(|&k| schema.fields[k].clone()))
             .collect(),
     };
-    let mut aggs = Vec::with_capacity(items.len());
-    let mut ok = true;
-    for (i, item) in items.iter().enumerate() {
-        let item_path = index(&path, i);
-        let Some(t) = item.as_table() else {
-            errs.push(
-                &item_path,
-                format_args!(
-                    "expected a table {{ fn = ..., field = ..., as = ... }}, found {}",
-                    a_type(item)
-                ),
-            );
-            ok = false;
-            continue;
-        };
-        let mut a = Section::new(item_path, t);
-        match one(&mut a, schema, &out, errs) {
-            Some((spec, field)) => {
-                out.fields.push(field);
-                aggs.push(spec);
-            }
-            None => ok = false,
-        }
-        a.finish(errs);
-    }
+    let (aggs, mut ok) =
+        super::keyed::aggregate_items(items, &path, &mut out, errs, |a, out, errs| {
+            one(a, schema, out, errs)
+        });
     let (group, upsert_key) = (group?, upsert_key?);
     if let (Some(_), true) = (&upsert_key, ok) {
         for (i, a) in aggs.iter().enumerate() {

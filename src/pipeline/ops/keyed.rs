@@ -52,6 +52,20 @@ pub(super) fn aggregates(
     out: &mut Schema,
     errs: &mut Errors,
 ) -> (Vec<AggSpec>, bool) {
+    aggregate_items(items, path, out, errs, |a, out, errs| {
+        aggregate(a, schema, out, errs)
+    })
+}
+
+/// Each table of the aggregate list `items` at `path`, parsed by `one` (its spec and output
+/// field, appended to `out`); false when any is invalid.
+pub(super) fn aggregate_items<S>(
+    items: &[toml::Value],
+    path: &str,
+    out: &mut Schema,
+    errs: &mut Errors,
+    mut one: impl FnMut(&mut Section, &Schema, &mut Errors) -> Option<(S, Field)>,
+) -> (Vec<S>, bool) {
     let mut aggs = Vec::with_capacity(items.len());
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
@@ -68,7 +82,7 @@ pub(super) fn aggregates(
             continue;
         };
         let mut a = Section::new(item_path, t);
-        match aggregate(&mut a, schema, out, errs) {
+        match one(&mut a, out, errs) {
             Some((spec, field)) => {
                 out.fields.push(field);
                 aggs.push(spec);
