@@ -269,15 +269,20 @@ flip_byte() {
         dd of="$file" bs=1 seek="$at" count=1 conv=notrunc 2>/dev/null
 }
 
-# Damages the newest complete checkpoint of $1, if there are at least two (one to fall back
-# to) and it is not damaged already (a second flip of the same byte would repair it). Prints
-# what it damaged.
+# Damages the newest complete checkpoint of $1, if another complete one is left undamaged (one
+# to fall back to: retention may have deleted older good ones while keeping damaged ones) and
+# it is not damaged already (a second flip of the same byte would repair it). Prints what it
+# damaged.
 corrupt_newest() {
-    local complete newest target
+    local complete newest target m good=0
     complete=$(ls -d "$1"/chk-*/MANIFEST 2>/dev/null | sort)
-    [ "$(printf '%s\n' "$complete" | grep -c MANIFEST)" -ge 2 ] || return 0
+    [ -n "$complete" ] || return 0
     newest=$(dirname "$(printf '%s\n' "$complete" | tail -n 1)")
     [ -e "$newest/.damaged" ] && return 0
+    for m in $complete; do
+        [ "$(dirname "$m")" != "$newest" ] && [ ! -e "$(dirname "$m")/.damaged" ] && good=$(( good + 1 ))
+    done
+    [ "$good" -ge 1 ] || return 0
     : >"$newest/.damaged"
     if [ $(( RANDOM % 2 )) -eq 0 ] && [ -f "$newest/w0.state" ]; then
         target=$newest/w0.state
