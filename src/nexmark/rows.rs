@@ -8,6 +8,7 @@
 use super::config::{kind_of, Kind, NexmarkConfig};
 use super::generate::event;
 use super::model::{Auction, Bid, Event, Person};
+use super::source::split_ranges;
 use crate::error::Error;
 use crate::record::{Field, FieldType, Row, Schema, Value};
 use crate::source::{DeadLetters, Poll, RangePosition, Source, SourceResult, SourceSplit};
@@ -166,14 +167,7 @@ impl Source<Row> for NexmarkRowSource {
         workers: usize,
         resume: Option<Vec<RangePosition>>,
     ) -> SourceResult<Box<dyn SourceSplit<Row>>> {
-        if worker >= workers {
-            return Err(Error::Runtime(format!(
-                "nexmark: worker {worker} of {workers}"
-            )));
-        }
-        let ranges = resume.unwrap_or_else(|| {
-            crate::source::sequence_share(RESOURCE, self.config.events, worker, workers)
-        });
+        let ranges = split_ranges(&self.config, worker, workers, resume)?;
         Ok(Box::new(RowSplit {
             config: self.config.clone(),
             kind: self.kind,
