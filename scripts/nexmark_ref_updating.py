@@ -9,6 +9,11 @@ per change; its last row per key must equal this). Columns are §6's, in order:
   q4   category, avg                     avg over auctions of max(bid price) of the bids with
                                          A.dateTime <= B.dateTime <= A.expires (BIGINT avg:
                                          truncated toward zero)
+  q9   id, itemName, description, initialBid, reserve, dateTime, expires, seller, category,
+       extra, auction, bidder, price, bid_dateTime, bid_extra
+                                         per auction its winning bid: of the bids with
+                                         A.dateTime <= B.dateTime <= A.expires the highest price,
+                                         the earliest dateTime among equal prices
   q5   auction, num                      HOP(10 s, 2 s): bids per (auction, window); the
                                          auctions with num >= the window's max (append rows)
   q15  day, total_bids, rank1_bids, rank2_bids, rank3_bids, total_bidders, rank1_bidders,
@@ -39,6 +44,8 @@ import json
 import sys
 
 RANKS = [lambda p: p < 10_000, lambda p: 10_000 <= p < 1_000_000, lambda p: p >= 1_000_000]
+AUCTION = ["id", "itemName", "description", "initialBid", "reserve", "dateTime", "expires",
+           "seller", "category", "extra"]
 BID = ["auction", "bidder", "price", "channel", "url", "dateTime", "extra"]
 STATS = ["total_bids", "rank1_bids", "rank2_bids", "rank3_bids",
          "total_bidders", "rank1_bidders", "rank2_bidders", "rank3_bidders",
@@ -46,6 +53,7 @@ STATS = ["total_bids", "rank1_bids", "rank2_bids", "rank3_bids",
 COLUMNS = {
     "q4": ["category", "avg"],
     "q5": ["auction", "num"],
+    "q9": AUCTION + ["auction", "bidder", "price", "bid_dateTime", "bid_extra"],
     "q15": ["day"] + STATS,
     "q16": ["channel", "day", "minute"] + STATS,
     "q17": ["auction", "day", "total_bids", "rank1_bids", "rank2_bids", "rank3_bids",
@@ -143,6 +151,21 @@ def q4(events):
     return [[c, trunc_div(sum(ps), len(ps))] for c, ps in per_cat.items()]
 
 
+def q9(events):
+    auctions = {e["id"]: e for e in events if e["kind"] == "auction"}
+    best = {}
+    for b in (e for e in events if e["kind"] == "bid"):
+        a = auctions.get(b["auction"])
+        if not (a and a["dateTime"] <= b["dateTime"] <= a["expires"]):
+            continue
+        old = best.get(a["id"])
+        if old is None or (-b["price"], b["dateTime"]) < (-old["price"], old["dateTime"]):
+            best[a["id"]] = b
+    return [[auctions[i].get(f, "") for f in AUCTION]
+            + [b["auction"], b["bidder"], b["price"], b["dateTime"], b.get("extra", "")]
+            for i, b in best.items()]
+
+
 def q5(events, size=10_000, slide=2_000):
     counts = {}
     for b in (e for e in events if e["kind"] == "bid"):
@@ -157,7 +180,7 @@ def q5(events, size=10_000, slide=2_000):
     return rows
 
 
-QUERIES = {"q4": q4, "q5": q5, "q15": q15, "q16": q16, "q17": q17, "q18": q18, "q19": q19}
+QUERIES = {"q4": q4, "q5": q5, "q9": q9, "q15": q15, "q16": q16, "q17": q17, "q18": q18, "q19": q19}
 
 
 def read(lines):
@@ -184,6 +207,10 @@ def self_test():
            bid(1, 1, 5, 10), bid(1, 1, 8, 100), bid(1, 1, 99, 101), bid(2, 1, 1, 50),
            bid(3, 1, 4, 0)]
     assert sorted(q4(ev4)) == [[10, 4], [11, 4]], q4(ev4)  # (8 + 1) / 2 truncates to 4
+    # Auction 1: 99 at 101 is after expiry; 8 at 100 wins. Auction 2: the earlier of two 7s.
+    ev9 = [auction(1, 10, 0, 100), auction(2, 10, 0, 100), bid(1, 1, 5, 10), bid(1, 2, 8, 100),
+           bid(1, 3, 99, 101), bid(2, 4, 7, 60), bid(2, 5, 7, 50), bid(2, 6, 1, 1)]
+    assert sorted((r[0], r[11], r[12]) for r in q9(ev9)) == [(1, 2, 8), (2, 5, 7)], q9(ev9)
     ev5 = [bid(1, 1, 1, 0), bid(1, 1, 1, 1_000), bid(2, 1, 1, 3_000)]
     # Windows starting -8000..0 hold bids at 0 and 1000 (auction 1: 2); -6000..2000 also 3000.
     assert sorted(q5(ev5)) == sorted([[1, 2]] * 5 + [[2, 1]]), sorted(q5(ev5))

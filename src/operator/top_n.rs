@@ -1,5 +1,5 @@
 //! Top-N per key (`type = "top_n"`): the `n` rows with the highest (or lowest) `order_by`
-//! value, as upserts.
+//! value (equal values ordered by `then_by` if given, then by arrival), as upserts.
 //!
 //! With a rank column, a row entering at rank p re-emits ranks p..=min(n, size) (each row
 //! with its new rank; the upsert key is the group key plus the rank). Without one, only the
@@ -23,7 +23,11 @@ pub struct TopNConfig {
     pub order_by: usize,
     /// Highest first (`order = "desc"`, the default) or lowest first.
     pub descending: bool,
-    /// On equal `order_by` values, the later row ranks first (default: the earlier).
+    /// A second ordering field for equal `order_by` values (`then_by`), and whether it
+    /// ranks its highest value first.
+    pub then_by: Option<(usize, bool)>,
+    /// On rows equal in `order_by` (and `then_by`), the later row ranks first (default: the
+    /// earlier).
     pub later_wins_ties: bool,
     /// Append the rank (1-based, i64) to each emitted row.
     pub rank_column: bool,
@@ -50,17 +54,24 @@ impl TopN {
     }
 }
 
-/// Whether `new` ranks before `old`.
-fn beats(config: &TopNConfig, new: &Row, old: &Row) -> bool {
-    let i = config.order_by;
+/// How `new` compares with `old` on field `i`: `Greater` when it ranks before.
+fn rank_by(i: usize, descending: bool, new: &Row, old: &Row) -> Ordering {
     let (a, b) = (
         new.get(i).unwrap_or(&Value::Null),
         old.get(i).unwrap_or(&Value::Null),
     );
-    let ord = match config.descending {
+    match descending {
         true => order(a, b),
         false => order(b, a),
-    };
+    }
+}
+
+/// Whether `new` ranks before `old`.
+fn beats(config: &TopNConfig, new: &Row, old: &Row) -> bool {
+    let mut ord = rank_by(config.order_by, config.descending, new, old);
+    if let (Ordering::Equal, Some((i, descending))) = (ord, config.then_by) {
+        ord = rank_by(i, descending, new, old);
+    }
     match ord {
         Ordering::Greater => true,
         Ordering::Less => false,

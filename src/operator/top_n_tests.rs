@@ -5,7 +5,8 @@ use super::*;
 use crate::operator::test_harness::{key, Workers};
 use std::collections::BTreeMap;
 
-/// Rows `[key, price, seq]`: `seq` is the arrival number (the model's tie-breaker).
+/// Rows `[key, price, seq, time]`: `seq` is the arrival number (the model's last
+/// tie-breaker); `time` takes few values, so `then_by = 3` often decides.
 fn stream(n: usize, keys: u64, seed: u64) -> Vec<Row> {
     let mut x = seed;
     let mut next = move |m: u64| {
@@ -20,6 +21,7 @@ fn stream(n: usize, keys: u64, seed: u64) -> Vec<Row> {
                 Value::Str(format!("k{}", next(keys)).into()),
                 Value::I64(next(40) as i64),
                 Value::I64(i as i64),
+                Value::I64(next(4) as i64),
             ]
             .into_iter()
             .collect()
@@ -34,15 +36,17 @@ fn int(v: &Value) -> i64 {
     }
 }
 
-/// The model's top `n` of `rows`: sorted by price, ties by arrival.
+/// The model's top `n` of `rows`: sorted by price, then by `then_by` if set, then by
+/// arrival.
 fn model_top(rows: &[Row], cfg: &TopNConfig) -> Vec<Row> {
     let mut v = rows.to_vec();
+    let signed = |x: i64, descending: bool| if descending { -x } else { x };
     v.sort_by_key(|r| {
-        let p = int(&r[1]);
-        let s = int(&r[2]);
+        let then = cfg.then_by.map_or(0, |(i, d)| signed(int(&r[i]), d));
         (
-            if cfg.descending { -p } else { p },
-            if cfg.later_wins_ties { -s } else { s },
+            signed(int(&r[1]), cfg.descending),
+            then,
+            signed(int(&r[2]), cfg.later_wins_ties),
         )
     });
     v.truncate(cfg.n);
@@ -88,6 +92,7 @@ fn cfg(n: usize, descending: bool, later: bool, rank: bool) -> TopNConfig {
         n,
         order_by: 1,
         descending,
+        then_by: None,
         later_wins_ties: later,
         rank_column: rank,
     }
@@ -106,6 +111,20 @@ fn lowest_first_and_later_wins_ties() {
 #[test]
 fn keep_last_is_top_one_with_later_ties() {
     check(cfg(1, true, true, false), None);
+}
+
+#[test]
+fn then_by_orders_equal_prices_before_arrival_does() {
+    let earliest_first = TopNConfig {
+        then_by: Some((3, false)),
+        ..cfg(1, true, true, false)
+    };
+    check(earliest_first, None);
+    let latest_first = TopNConfig {
+        then_by: Some((3, true)),
+        ..cfg(5, false, false, true)
+    };
+    check(latest_first, Some(900));
 }
 
 #[test]

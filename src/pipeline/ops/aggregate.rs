@@ -17,6 +17,8 @@
 //! n = 10
 //! order_by = "price"
 //! order = "desc"                       # desc (default) | asc
+//! then_by = "dateTime"                 # optional: orders rows of equal order_by
+//! then_order = "asc"                   # asc (default) | desc
 //! ties = "first"                       # first (default: the earlier row ranks first) | last
 //! rank = "rank_number"                 # optional: append the rank under this name
 //! ```
@@ -271,6 +273,10 @@ pub(super) fn top_n(
         true => s.choice("order", errs, "order", &[("desc", true), ("asc", false)]),
         false => Some(true),
     };
+    let then_by = match s.has("then_by") {
+        true => then_by(s, schema, errs).map(Some),
+        false => Some(None),
+    };
     let later = match s.has("ties") {
         true => s.choice(
             "ties",
@@ -286,6 +292,7 @@ pub(super) fn top_n(
     };
     let (group, schema) = (group?, schema?);
     let (n, order_by, descending, later, rank) = (n?, order_by?, descending?, later?, rank?);
+    let then_by = then_by?;
     let mut out = schema.clone();
     if let Some(rank) = rank {
         if out.index_of(rank).is_some() {
@@ -301,6 +308,7 @@ pub(super) fn top_n(
         n: n as usize,
         order_by,
         descending,
+        then_by,
         later_wins_ties: later,
         rank_column: rank.is_some(),
     };
@@ -311,6 +319,23 @@ pub(super) fn top_n(
         }),
         out,
     ))
+}
+
+/// A top_n's `then_by` field and `then_order` (ascending unless "desc").
+fn then_by(s: &mut Section, schema: Option<&Schema>, errs: &mut Errors) -> Option<(usize, bool)> {
+    let field = s
+        .req("then_by", errs, Section::str)
+        .and_then(|f| resolve(schema, f, &s.at("then_by"), errs));
+    let descending = match s.has("then_order") {
+        true => s.choice(
+            "then_order",
+            errs,
+            "order",
+            &[("desc", true), ("asc", false)],
+        ),
+        false => Some(false),
+    };
+    Some((field?, descending?))
 }
 
 #[cfg(test)]
