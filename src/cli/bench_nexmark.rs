@@ -25,6 +25,7 @@ pub const QUERIES: &[(&str, &str)] = &[
     ("q5", include_str!("../../fixtures/nexmark/q5.toml")),
     ("q7", include_str!("../../fixtures/nexmark/q7.toml")),
     ("q8", include_str!("../../fixtures/nexmark/q8.toml")),
+    ("q9", include_str!("../../fixtures/nexmark/q9.toml")),
     ("q11", include_str!("../../fixtures/nexmark/q11.toml")),
     ("q14", include_str!("../../fixtures/nexmark/q14.toml")),
     ("q15", include_str!("../../fixtures/nexmark/q15.toml")),
