@@ -159,3 +159,7 @@ impl ProcessingWindowOperator {
         ProcessingWindowed::with_function(kind, RowAggregates::from_config(cfg))
     }
 }
+
+#[cfg(test)]
+#[path = "processing_tests.rs"]
+mod tests;

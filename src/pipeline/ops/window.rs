@@ -374,4 +374,29 @@ aggregates = [ { fn = "count", as = "n" }, { fn = "sum", field = "value", as = "
             ["ops[1].aggregates[0].as: duplicate output field \"window_end\""]
         );
     }
+
+    #[test]
+    fn processing_time_needs_no_event_time_and_takes_no_lateness() {
+        let t = ISSUE.replace("allowed_lateness = \"0ms\"", "time = \"processing\"");
+        let (got, errs) = parse(&t, None);
+        assert!(errs.is_empty(), "{errs:?}");
+        let (spec, out) = got.expect("valid");
+        assert_eq!(spec.time, WindowTime::Processing);
+        assert_eq!(out.names()[..3], ["key", "window_start", "window_end"]);
+        let t = ISSUE.replace(
+            "kind = \"tumbling\"",
+            "time = \"processing\"\nkind = \"tumbling\"",
+        );
+        assert_eq!(
+            parse(&t, None).1,
+            ["ops[1].allowed_lateness: not used by processing-time windows (no record is late)"]
+        );
+        let t = ISSUE.replace("allowed_lateness = \"0ms\"", "time = \"wall\"");
+        assert_eq!(
+            parse(&t, Some("ts")).1,
+            ["ops[1].time: unknown window time \"wall\" (expected event, processing)"]
+        );
+        let (got, _) = parse(ISSUE, Some("ts"));
+        assert_eq!(got.expect("valid").0.time, WindowTime::Event, "the default");
+    }
 }
