@@ -38,7 +38,11 @@ fn check_rows(what: &str, rows: &[String], t0: i64, t1: i64) -> BTreeMap<i64, i6
         };
         assert!(count > 0, "{what}: an empty window: {line:?}");
         assert_eq!(end - start, WINDOW_MS, "{what}: window length: {line:?}");
-        assert_eq!(start.rem_euclid(WINDOW_MS), 0, "{what}: alignment: {line:?}");
+        assert_eq!(
+            start.rem_euclid(WINDOW_MS),
+            0,
+            "{what}: alignment: {line:?}"
+        );
         // Processing time: the window holds a moment of the run (not the 2015 event time).
         assert!(
             end > t0 && start <= t1,

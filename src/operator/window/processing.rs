@@ -22,6 +22,11 @@ use crate::record::{Row, RowKey};
 use crate::state::{KeyContext, KeyedStateStore, StableKey, StateCodec};
 use std::hash::Hash;
 
+/// What a window operator's key must be (hashed into key groups, part of the checkpoint).
+pub trait WindowKey: Hash + Eq + Clone + StableKey + StateCodec + Send {}
+
+impl<K: Hash + Eq + Clone + StableKey + StateCodec + Send> WindowKey for K {}
+
 /// A window function over `(arrival time, input)`: the time is the arrival time, the rest is
 /// `F`'s.
 pub struct Arrival<F>(F);
@@ -64,13 +69,7 @@ pub struct ProcessingWindowed<K, I, O, F: WindowFunction<K, I, O>> {
     clock: i64,
 }
 
-impl<K, I, O, F> ProcessingWindowed<K, I, O, F>
-where
-    K: Hash + Eq + Clone + StableKey + StateCodec + Send,
-    I: Send,
-    O: Send,
-    F: WindowFunction<K, I, O>,
-{
+impl<K: WindowKey, I: Send, O: Send, F: WindowFunction<K, I, O>> ProcessingWindowed<K, I, O, F> {
     /// A processing-time window operator of `kind` computing `f` (its
     /// [`WindowFunction::timestamp`] is not used).
     ///
@@ -103,11 +102,8 @@ where
     }
 }
 
-impl<K, I, O, F> KeyedOperator<K, I, O> for ProcessingWindowed<K, I, O, F>
+impl<K: WindowKey, I: Send, O: Send, F> KeyedOperator<K, I, O> for ProcessingWindowed<K, I, O, F>
 where
-    K: Hash + Eq + Clone + StableKey + StateCodec + Send,
-    I: Send,
-    O: Send,
     F: WindowFunction<K, I, O>,
 {
     fn process(&mut self, ctx: &KeyContext<'_, K>, input: I, out: &mut Vec<O>) {
