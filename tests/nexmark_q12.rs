@@ -57,11 +57,9 @@ fn check_rows(what: &str, rows: &[String], t0: i64, t1: i64) -> BTreeMap<i64, i6
     per_bidder
 }
 
-#[test]
-fn q12_counts_per_bidder_sum_to_the_reference_in_aligned_wall_clock_windows() {
-    let stream = Stream::beam(100_000);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let events = generate(stream, dir.path());
+/// The reference's bids per bidder over `stream` (generated into `dir`).
+fn reference_counts(stream: Stream, dir: &std::path::Path) -> BTreeMap<i64, i64> {
+    let events = generate(stream, dir);
     let want: BTreeMap<i64, i64> = reference("q12", &events)
         .iter()
         .map(|line| {
@@ -70,15 +68,60 @@ fn q12_counts_per_bidder_sum_to_the_reference_in_aligned_wall_clock_windows() {
         })
         .collect();
     assert!(want.len() > 100, "the reference has bidders");
-    for workers in [1, 2] {
-        let t0 = wall_ms();
-        let rows = run_query("q12", stream, workers, dir.path(), &[]);
-        let t1 = wall_ms();
-        let what = format!("q12 at {workers} workers");
-        let got = check_rows(&what, &rows, t0, t1);
-        assert_eq!(got.len(), want.len(), "{what}: bidders");
-        for (bidder, n) in &want {
-            assert_eq!(got.get(bidder), Some(n), "{what}: bids of bidder {bidder}");
-        }
+    want
+}
+
+/// Runs q12 and checks it; returns the distinct window starts.
+fn run_and_check(
+    what: &str,
+    stream: Stream,
+    workers: usize,
+    dir: &std::path::Path,
+    extra: &[&str],
+    want: &BTreeMap<i64, i64>,
+) -> BTreeSet<i64> {
+    let t0 = wall_ms();
+    let rows = run_query("q12", stream, workers, dir, extra);
+    let t1 = wall_ms();
+    let got = check_rows(what, &rows, t0, t1);
+    assert_eq!(got.len(), want.len(), "{what}: bidders");
+    for (bidder, n) in want {
+        assert_eq!(got.get(bidder), Some(n), "{what}: bids of bidder {bidder}");
     }
+    rows.iter()
+        .map(|l| int(l.split(',').nth(2).expect("4 columns"), l))
+        .collect()
+}
+
+#[test]
+fn q12_counts_per_bidder_sum_to_the_reference_in_aligned_wall_clock_windows() {
+    let stream = Stream::beam(100_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let want = reference_counts(stream, dir.path());
+    for workers in [1, 2] {
+        let what = format!("q12 at {workers} workers");
+        run_and_check(&what, stream, workers, dir.path(), &[], &want);
+    }
+}
+
+/// Paced to 8000 bids per second of wall time (92K bids: about 11.5 s), so windows fire by
+/// the clock during the run, with checkpoints of the open windows every 300 ms.
+#[test]
+fn q12_paced_over_several_windows_with_checkpoints() {
+    let stream = Stream::beam(100_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let want = reference_counts(stream, dir.path());
+    let ckpt = dir.path().join("ckpt");
+    let extra = [
+        "--set=source.emit_rate=8000",
+        "--checkpoint-dir",
+        ckpt.to_str().expect("utf-8 path"),
+        "--checkpoint-interval",
+        "300ms",
+    ];
+    let starts = run_and_check("paced q12", stream, 2, dir.path(), &extra, &want);
+    assert!(
+        starts.len() >= 2,
+        "one window over a run of 11 s: {starts:?}"
+    );
 }
