@@ -29,8 +29,7 @@ use crate::operator::window::{
 use crate::operator::KeyedOperator;
 use crate::pipeline::spec::AggSpec;
 use crate::pipeline::walk::{Errors, Section};
-use crate::record::{Field, FieldType, Schema};
-use crate::record::{Row, RowKey};
+use crate::record::{Field, FieldType, Row, RowKey, Schema};
 use std::time::Duration;
 
 /// A validated window op.
