@@ -17,6 +17,9 @@ NEXMARK.md §5) and writes one query's result rows:
                      auction in that window: id, name, window_start
   q11 sessions       per bidder, sessions of bids less than 10 s apart: bidder, bid_count,
                      session_start (first bid), session_end (last bid + 10 s)
+  q12 proc. windows  processing-time windows are not deterministic: the invariant instead, the
+                     bids per bidder over the whole stream: bidder, count (the engine's counts
+                     of a bidder over all its windows must sum to it)
   q14 calculation    bids with 10^6 < 0.908*price < 5*10^7: auction, bidder, 0.908*price (3
                      decimals), bidTimeType (UTC hour 8..18 dayTime, <=6 or >=20 nightTime,
                      else otherTime), dateTime, extra, c_counts (number of 'c' in extra)
@@ -47,6 +50,7 @@ COLUMNS = {
     "q7": ["auction", "price", "bidder", "dateTime", "extra"],
     "q8": ["id", "name", "window_start"],
     "q11": ["bidder", "bid_count", "session_start", "session_end"],
+    "q12": ["bidder", "count"],
     "q14": ["auction", "bidder", "price", "bidTimeType", "dateTime", "extra", "c_counts"],
     "q20": ["auction", "bidder", "price", "channel", "url", "bid_dateTime", "bid_extra",
             "itemName", "description", "initialBid", "reserve", "auction_dateTime", "expires",
@@ -153,6 +157,15 @@ def q11(events):
         yield [bidder, count, first, last + GAP_MS]
 
 
+def q12(events):
+    counts = {}
+    for b in events:
+        if b["kind"] == "bid":
+            counts[b["bidder"]] = counts.get(b["bidder"], 0) + 1
+    for bidder, count in sorted(counts.items()):
+        yield [bidder, count]
+
+
 def q20(events):
     auctions = {}
     for a in events:
@@ -168,7 +181,7 @@ def q20(events):
                    a["category"], a["extra"]]
 
 
-WHOLE = {"q3": q3, "q7": q7, "q8": q8, "q11": q11, "q20": q20}
+WHOLE = {"q3": q3, "q7": q7, "q8": q8, "q11": q11, "q12": q12, "q20": q20}
 QUERIES = sorted(list(PER_BID) + list(WHOLE))
 
 
@@ -251,6 +264,7 @@ def self_test_stateful():
     # Bidder 7: 0, 9999 (< 10 s), 19999 (10 s after 9999: a new session).
     assert list(rows("q11", lines)) == [[7, 2, 0, 19_999], [7, 1, 19_999, 29_999],
                                         [8, 1, 10_000, 20_000], [8, 1, 20_000, 30_000]]
+    assert list(rows("q12", lines + [json.dumps(ev[0])])) == [[7, 3], [8, 2]]
     full = dict(ev[2], itemName="i", description="d", initialBid=1, reserve=2, expires=9,
                 extra="x")
     q20_rows = list(rows("q20", lines + [json.dumps(full)]))

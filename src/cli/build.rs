@@ -143,10 +143,9 @@ pub fn operator(op: &KeyedOp) -> RowOperator {
                 crate::pipeline::ops::event_time::millis(*ttl),
             ))
         }
-        KeyedOp::Window(w) => Box::new(
-            crate::operator::window::WindowOperator::new(w.config())
-                .expect("window lengths are validated by the pipeline loader"),
-        ),
+        KeyedOp::Window(w) => w
+            .operator()
+            .expect("window lengths are validated by the pipeline loader"),
         KeyedOp::Aggregate(_) | KeyedOp::TopN(_) | KeyedOp::MaxRows(_) => {
             super::build_updating::operator(op)
         }

@@ -7,10 +7,15 @@ use crate::source::{RangePosition, Source, SourceResult, SourceSplit};
 
 /// The source of `spec`'s rows. A config the validator let through is usable; if it were not,
 /// every split fails to open with the config error (no panic).
+/// With `emit_rate`, paced on the wall clock.
 pub fn row_source(spec: &NexmarkSourceSpec) -> Box<dyn Source<Row>> {
-    match NexmarkRowSource::new(spec.config.clone(), spec.kind) {
+    let source: Box<dyn Source<Row>> = match NexmarkRowSource::new(spec.config.clone(), spec.kind) {
         Ok(source) => Box::new(source),
         Err(e) => Box::new(Broken(e.to_string())),
+    };
+    match spec.emit_rate {
+        Some(rate) => Box::new(crate::source::paced::Paced::new(source, rate as f64)),
+        None => source,
     }
 }
 

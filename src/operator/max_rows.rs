@@ -10,7 +10,7 @@
 use super::aggregate_acc::order;
 use super::window::event_time;
 use super::KeyedOperator;
-use crate::record::state_codec::{decode_row, encode_row};
+use crate::record::state_codec::{decode_rows, encode_rows};
 use crate::record::{Row, RowKey, Value};
 use crate::state::{CodecError, KeyContext, KeyedStateStore, StateCodec, ValueState};
 use crate::time::{TimeDomain, TimerService};
@@ -94,19 +94,11 @@ impl KeyedOperator<RowKey, Row, Row> for MaxRows {
 
 impl StateCodec for Tied {
     fn encode(&self, out: &mut Vec<u8>) {
-        (self.0.len() as u32).encode(out);
-        for row in &self.0 {
-            encode_row(row, out);
-        }
+        encode_rows(&self.0, out);
     }
 
     fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
-        let n = u32::decode(input)? as usize;
-        let mut rows = Vec::with_capacity(n.min(input.len() / 2));
-        for _ in 0..n {
-            rows.push(decode_row(input)?);
-        }
-        Ok(Tied(rows))
+        decode_rows(input).map(Tied)
     }
 }
 

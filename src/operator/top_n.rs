@@ -9,7 +9,7 @@
 
 use super::aggregate_acc::order;
 use super::KeyedOperator;
-use crate::record::state_codec::{decode_row, encode_row};
+use crate::record::state_codec::{decode_rows, encode_rows};
 use crate::record::{Row, RowKey, Value};
 use crate::state::{CodecError, KeyContext, KeyedStateStore, StateCodec, ValueState};
 use std::cmp::Ordering;
@@ -116,20 +116,11 @@ impl KeyedOperator<RowKey, Row, Row> for TopN {
 
 impl StateCodec for Ranked {
     fn encode(&self, out: &mut Vec<u8>) {
-        (self.0.len() as u32).encode(out);
-        for row in &self.0 {
-            encode_row(row, out);
-        }
+        encode_rows(&self.0, out);
     }
 
     fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
-        let n = u32::decode(input)? as usize;
-        // Each row takes at least 2 bytes: never trust a count beyond the input.
-        let mut rows = Vec::with_capacity(n.min(input.len() / 2));
-        for _ in 0..n {
-            rows.push(decode_row(input)?);
-        }
-        Ok(Ranked(rows))
+        decode_rows(input).map(Ranked)
     }
 }
 

@@ -9,6 +9,8 @@
 //! rate = "10M/s"             # event-time rate: 10M/s (default), "500K/s", "1000/s" or 1000
 //! timing = "flink"           # optional: beam | flink (default flink: float µs per event)
 //! base_time = 1436918400000  # optional: time of event 0, epoch ms (default Beam's)
+//! emit_rate = "10K/s"        # optional: at most this many rows of this source per second of
+//!                            # wall time, shared by the workers (default: as fast as it can)
 //! ```
 //!
 //! The rows have the fields of NEXMARK.md §5 in record order (see
@@ -33,6 +35,8 @@ pub struct NexmarkSourceSpec {
     pub config: NexmarkConfig,
     /// The kind this source emits.
     pub kind: Kind,
+    /// Rows per second of wall time, if limited (`emit_rate`).
+    pub emit_rate: Option<u64>,
 }
 
 impl NexmarkSourceSpec {
@@ -75,9 +79,9 @@ pub fn parse_rate(text: &str) -> Option<u64> {
     n.checked_mul(scale).filter(|&r| r > 0)
 }
 
-fn rate(s: &mut Section, errs: &mut Errors) -> Option<u64> {
-    let path = s.at("rate");
-    match s.get("rate") {
+fn rate(s: &mut Section, key: &str, errs: &mut Errors) -> Option<u64> {
+    let path = s.at(key);
+    match s.get(key) {
         None => Some(DEFAULT_RATE),
         Some(toml::Value::Integer(i)) if *i > 0 => Some(*i as u64),
         Some(toml::Value::String(t)) if parse_rate(t).is_some() => parse_rate(t),
@@ -112,7 +116,11 @@ pub(super) fn source(s: &mut Section, errs: &mut Errors) -> Option<NexmarkSource
         true => s.int("base_time", errs, 0..=i64::MAX / 2),
         false => Some(crate::nexmark::config::BEAM_BASE_TIME),
     };
-    let rate = rate(s, errs);
+    let emit_rate = match s.has("emit_rate") {
+        true => rate(s, "emit_rate", errs).map(Some),
+        false => Some(None),
+    };
+    let rate = rate(s, "rate", errs);
     if s.get("schema").is_some() {
         errs.push(
             &s.at("schema"),
@@ -126,6 +134,7 @@ pub(super) fn source(s: &mut Section, errs: &mut Errors) -> Option<NexmarkSource
     Some(NexmarkSourceSpec {
         config,
         kind: kind?,
+        emit_rate: emit_rate?,
     })
 }
 

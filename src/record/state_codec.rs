@@ -96,6 +96,28 @@ pub fn decode_row(input: &mut &[u8]) -> Result<Row, CodecError> {
     Ok(row)
 }
 
+/// A list of rows: a `u32` count, then each row as [`encode_row`] writes it.
+pub fn encode_rows(rows: &[Row], out: &mut Vec<u8>) {
+    (rows.len() as u32).encode(out);
+    for row in rows {
+        encode_row(row, out);
+    }
+}
+
+/// Decodes a list written by [`encode_rows`].
+///
+/// # Errors
+/// [`CodecError`] on truncated or invalid bytes.
+pub fn decode_rows(input: &mut &[u8]) -> Result<Vec<Row>, CodecError> {
+    let n = u32::decode(input)? as usize;
+    // Each row takes at least 2 bytes: never trust a count beyond the input.
+    let mut rows = Vec::with_capacity(n.min(input.len() / 2));
+    for _ in 0..n {
+        rows.push(decode_row(input)?);
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +152,28 @@ mod tests {
             Value::decode(&mut bad),
             Err(CodecError::Invalid("value tag"))
         );
+    }
+
+    #[test]
+    fn row_lists_round_trip_and_refuse_truncation() {
+        let row = |v: i64, s: &str| -> Row {
+            [Value::I64(v), Value::Str(s.into())].into_iter().collect()
+        };
+        let rows = vec![row(1, "a"), row(-2, ""), row(3, "ccc")];
+        let mut buf = Vec::new();
+        encode_rows(&rows, &mut buf);
+        let mut input = &buf[..];
+        assert_eq!(decode_rows(&mut input).unwrap(), rows);
+        assert!(input.is_empty());
+        for cut in 0..buf.len() {
+            assert!(
+                decode_rows(&mut &buf[..cut]).is_err(),
+                "cut at {cut} must fail"
+            );
+        }
+        // A count far beyond the bytes fails without reserving for it.
+        let mut huge = Vec::new();
+        u32::MAX.encode(&mut huge);
+        assert!(decode_rows(&mut &huge[..]).is_err());
     }
 }

@@ -2,10 +2,10 @@
 //! `value = i % 100`, `ts_ms = i / events_per_ms`. Deterministic, so every engine compared
 //! on a workload sees the same events.
 
+use super::paced::Pace;
 use super::{DeadLetters, Poll, RangePosition, Source, SourceResult, SourceSplit};
 use crate::error::Error;
 use std::marker::PhantomData;
-use std::time::Instant;
 
 /// The splitmix64 mixer of WORKLOADS.md (wrapping arithmetic).
 pub fn splitmix64(x: u64) -> u64 {
@@ -106,11 +106,7 @@ where
         }
         let ranges =
             resume.unwrap_or_else(|| super::sequence_share(RESOURCE, self.events, worker, workers));
-        let pace = self.rate.map(|rate| Pace {
-            per_sec: rate / workers as f64,
-            start: None,
-            emitted: 0,
-        });
+        let pace = self.rate.map(|rate| Pace::new(rate / workers as f64));
         Ok(Box::new(GeneratorSplit {
             ranges,
             current: 0,
@@ -120,25 +116,6 @@ where
             make: self.make.clone(),
             _record: PhantomData,
         }))
-    }
-}
-
-/// A split's rate-limit schedule.
-struct Pace {
-    per_sec: f64,
-    /// Time of the first poll (the schedule's origin).
-    start: Option<Instant>,
-    /// Events emitted since `start`.
-    emitted: u64,
-}
-
-impl Pace {
-    /// How many more events are due now.
-    fn due(&mut self) -> u64 {
-        let start = *self.start.get_or_insert_with(Instant::now);
-        // Event j is due at j / per_sec: events 0..=floor(elapsed * per_sec) are due.
-        let due = (start.elapsed().as_secs_f64() * self.per_sec) as u64 + 1;
-        due.saturating_sub(self.emitted)
     }
 }
 
@@ -276,7 +253,7 @@ mod tests {
     fn rate_limit_follows_the_schedule() {
         // 600 events/s over 2 splits: 300 each, 60 events per split take ~0.2 s.
         let g = gen(120, 3).rate_limit(600.0);
-        let started = Instant::now();
+        let started = std::time::Instant::now();
         let mut splits: Vec<_> = (0..2).map(|w| g.open_split(w, 2, None).unwrap()).collect();
         let (mut out, mut idle, mut ended) = (Vec::new(), 0, [false; 2]);
         while !ended.iter().all(|e| *e) {

@@ -10,6 +10,7 @@ pub mod file;
 pub mod generator;
 mod lines;
 pub mod open_loop;
+pub mod paced;
 #[cfg(test)]
 mod robust_tests;
 pub mod stdin;

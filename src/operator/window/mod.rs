@@ -1,4 +1,5 @@
-//! Event-time windows per key: tumbling, sliding and (merging) session windows.
+//! Event-time windows per key: tumbling, sliding and (merging) session windows; the same on
+//! processing time in [`ProcessingWindowed`].
 //!
 //! [`Windowed`] is generic over the key, the input and a [`WindowFunction`] (the timestamp of
 //! an input, an accumulator, its merge, the output); [`WindowOperator`] is the instance of the
@@ -21,12 +22,14 @@
 //! input (no timer fires then: the due ones fired before the checkpoint).
 
 mod assign;
+mod processing;
 mod rows;
 mod state;
 #[cfg(test)]
 mod tests;
 
 pub use assign::{WindowKind, WindowKindError, MAX_WINDOWS_PER_RECORD};
+pub use processing::{Arrival, ProcessingWindowOperator, ProcessingWindowed};
 pub(crate) use rows::event_time;
 pub use rows::{RowAggregates, WindowConfig, WindowOperator};
 pub use state::{Win, Windows};

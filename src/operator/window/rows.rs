@@ -42,11 +42,18 @@ impl WindowOperator {
     /// # Errors
     /// [`WindowKindError`] when the window lengths are invalid.
     pub fn new(cfg: WindowConfig) -> Result<Self, WindowKindError> {
-        let f = RowAggregates {
+        let (kind, lateness) = (cfg.kind, cfg.allowed_lateness_ms);
+        Windowed::with_function(kind, lateness, RowAggregates::from_config(cfg))
+    }
+}
+
+impl RowAggregates {
+    /// The aggregates and time field of `cfg`.
+    pub(super) fn from_config(cfg: WindowConfig) -> Self {
+        RowAggregates {
             ts_field: cfg.ts_field,
             aggs: cfg.aggs,
-        };
-        Windowed::with_function(cfg.kind, cfg.allowed_lateness_ms, f)
+        }
     }
 }
 

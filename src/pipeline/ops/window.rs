@@ -8,20 +8,28 @@
 //! size = "1s"                  # tumbling and sliding
 //! # slide = "250ms"            # sliding
 //! # gap = "30s"                # session
-//! allowed_lateness = "0ms"     # optional
+//! allowed_lateness = "0ms"     # optional (event time only)
+//! # time = "processing"        # event (default) | processing: windows on the wall clock
 //! aggregates = [ { fn = "count", as = "n" }, { fn = "sum", field = "value", as = "sum" } ]
 //! ```
 //!
 //! Output schema: the key fields, `window_start`, `window_end` (timestamps), the aggregates.
 //! The window's time is the source's event-time field (`[source.event_time]`), which must
-//! reach the window unchanged in name.
+//! reach the window unchanged in name; with `time = "processing"` it is the wall clock when
+//! the record reaches the window (no event time needed; windows fire when the clock passes
+//! their end, and all open ones at end of input: [`ProcessingWindowed`]).
+//!
+//! [`ProcessingWindowed`]: crate::operator::window::ProcessingWindowed
 
 use super::event_time::{duration_or_zero, millis};
 use crate::operator::rolling::Aggregate;
-use crate::operator::window::{WindowConfig, WindowKind};
+use crate::operator::window::{
+    ProcessingWindowOperator, WindowConfig, WindowKind, WindowKindError, WindowOperator,
+};
+use crate::operator::KeyedOperator;
 use crate::pipeline::spec::AggSpec;
 use crate::pipeline::walk::{Errors, Section};
-use crate::record::{Field, FieldType, Schema};
+use crate::record::{Field, FieldType, Row, RowKey, Schema};
 use std::time::Duration;
 
 /// A validated window op.
@@ -31,7 +39,9 @@ pub struct WindowSpec {
     pub kind: WindowKind,
     /// How long a fired window still accepts records.
     pub allowed_lateness: Duration,
-    /// Index of the event-time field in the window's input.
+    /// Event time or processing time.
+    pub time: WindowTime,
+    /// Index of the event-time field in the window's input (0, unused, on processing time).
     pub ts_index: usize,
     /// The aggregates, in output order.
     pub aggs: Vec<AggSpec>,
@@ -53,6 +63,33 @@ impl WindowSpec {
                 })
                 .collect(),
         }
+    }
+}
+
+/// The clock of a window op (`time = "event" | "processing"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowTime {
+    /// The source's event-time field and watermarks.
+    Event,
+    /// The wall clock when a record reaches the window.
+    Processing,
+}
+
+const TIMES: &[(&str, WindowTime)] = &[
+    ("event", WindowTime::Event),
+    ("processing", WindowTime::Processing),
+];
+
+impl WindowSpec {
+    /// The operator: on event time or on processing time.
+    ///
+    /// # Errors
+    /// [`WindowKindError`] when the window lengths are invalid (the loader checks them).
+    pub fn operator(&self) -> Result<Box<dyn KeyedOperator<RowKey, Row, Row>>, WindowKindError> {
+        Ok(match self.time {
+            WindowTime::Event => Box::new(WindowOperator::new(self.config())?),
+            WindowTime::Processing => Box::new(ProcessingWindowOperator::new(self.config())?),
+        })
     }
 }
 
@@ -81,11 +118,47 @@ pub(crate) fn window(
 ) -> Option<(WindowSpec, Schema)> {
     let kind = s.req("kind", errs, |s, k, e| s.choice(k, e, "window kind", KINDS));
     let kind = kind.and_then(|k| lengths(s, k, errs));
-    let lateness = match s.has("allowed_lateness") {
-        true => duration_or_zero(s, "allowed_lateness", errs),
-        false => Some(Duration::ZERO),
+    let time = match s.has("time") {
+        true => s.choice("time", errs, "window time", TIMES),
+        false => Some(WindowTime::Event),
     };
-    let ts_index = match event_time {
+    let lateness = match (s.has("allowed_lateness"), time) {
+        (true, Some(WindowTime::Processing)) => {
+            s.get("allowed_lateness");
+            errs.push(
+                &s.at("allowed_lateness"),
+                "not used by processing-time windows (no record is late)",
+            );
+            None
+        }
+        (true, _) => duration_or_zero(s, "allowed_lateness", errs),
+        (false, _) => Some(Duration::ZERO),
+    };
+    let ts_index = match time {
+        Some(WindowTime::Processing) => Some(0),
+        _ => event_time_index(s, schema, event_time, errs),
+    };
+    let (aggs, out) = aggregates(s, schema, key, errs)?;
+    Some((
+        WindowSpec {
+            kind: kind?,
+            allowed_lateness: lateness?,
+            time: time?,
+            ts_index: ts_index?,
+            aggs,
+        },
+        out,
+    ))
+}
+
+/// The index of the event-time field in the window's input.
+fn event_time_index(
+    s: &mut Section,
+    schema: Option<&Schema>,
+    event_time: Option<Option<&str>>,
+    errs: &mut Errors,
+) -> Option<usize> {
+    match event_time {
         Some(Some(name)) => schema.and_then(|sc| {
             let found = sc.index_of(name);
             if found.is_none() {
@@ -102,22 +175,12 @@ pub(crate) fn window(
         Some(None) => {
             errs.push(
                 &s.at("type"),
-                "a window needs event time: declare [source.event_time]",
+                "a window needs event time: declare [source.event_time] (or time = \"processing\")",
             );
             None
         }
         None => None,
-    };
-    let (aggs, out) = aggregates(s, schema, key, errs)?;
-    Some((
-        WindowSpec {
-            kind: kind?,
-            allowed_lateness: lateness?,
-            ts_index: ts_index?,
-            aggs,
-        },
-        out,
-    ))
+    }
 }
 
 /// The kind's lengths; a length of another kind is an error.
@@ -291,7 +354,7 @@ aggregates = [ { fn = "count", as = "n" }, { fn = "sum", field = "value", as = "
         );
         assert_eq!(
             parse(ISSUE, None).1,
-            ["ops[1].type: a window needs event time: declare [source.event_time]"]
+            ["ops[1].type: a window needs event time: declare [source.event_time] (or time = \"processing\")"]
         );
         let t = ISSUE.replace("\"0ms\"", "\"soon\"");
         assert!(parse(&t, Some("ts")).1[0]
@@ -309,5 +372,30 @@ aggregates = [ { fn = "count", as = "n" }, { fn = "sum", field = "value", as = "
             parse(&t, Some("ts")).1,
             ["ops[1].aggregates[0].as: duplicate output field \"window_end\""]
         );
+    }
+
+    #[test]
+    fn processing_time_needs_no_event_time_and_takes_no_lateness() {
+        let t = ISSUE.replace("allowed_lateness = \"0ms\"", "time = \"processing\"");
+        let (got, errs) = parse(&t, None);
+        assert!(errs.is_empty(), "{errs:?}");
+        let (spec, out) = got.expect("valid");
+        assert_eq!(spec.time, WindowTime::Processing);
+        assert_eq!(out.names()[..3], ["key", "window_start", "window_end"]);
+        let t = ISSUE.replace(
+            "kind = \"tumbling\"",
+            "time = \"processing\"\nkind = \"tumbling\"",
+        );
+        assert_eq!(
+            parse(&t, None).1,
+            ["ops[1].allowed_lateness: not used by processing-time windows (no record is late)"]
+        );
+        let t = ISSUE.replace("allowed_lateness = \"0ms\"", "time = \"wall\"");
+        assert_eq!(
+            parse(&t, Some("ts")).1,
+            ["ops[1].time: unknown window time \"wall\" (expected event, processing)"]
+        );
+        let (got, _) = parse(ISSUE, Some("ts"));
+        assert_eq!(got.expect("valid").0.time, WindowTime::Event, "the default");
     }
 }
