@@ -27,6 +27,7 @@ pub const QUERIES: &[(&str, &str)] = &[
     ("q8", include_str!("../../fixtures/nexmark/q8.toml")),
     ("q9", include_str!("../../fixtures/nexmark/q9.toml")),
     ("q11", include_str!("../../fixtures/nexmark/q11.toml")),
+    ("q12", include_str!("../../fixtures/nexmark/q12.toml")),
     ("q14", include_str!("../../fixtures/nexmark/q14.toml")),
     ("q15", include_str!("../../fixtures/nexmark/q15.toml")),
     ("q16", include_str!("../../fixtures/nexmark/q16.toml")),
