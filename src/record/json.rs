@@ -371,8 +371,17 @@ impl JsonLinesEncoder {
     }
 }
 
-/// Appends `s` as a JSON string literal.
+/// Appends `s` as a JSON string literal: as is between quotes when nothing needs escaping
+/// (serde_json escapes exactly `"`, `\\` and control characters below U+0020), else through
+/// serde_json.
 fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // Serializing a string into a Vec cannot fail.
     let written = serde_json::to_writer(&mut *out, s);
     debug_assert!(written.is_ok());
@@ -394,5 +403,19 @@ impl Encoder<Row> for JsonLinesEncoder {
             }
         }
         out.extend_from_slice(b"}\n");
+    }
+}
+
+#[cfg(test)]
+mod string_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn strings_are_written_as_serde_json_writes_them(s in "(.|[\"\\\\\u{0}-\u{1f}\u{7f}])*") {
+            let mut ours = Vec::new();
+            super::write_json_str(&mut ours, &s);
+            prop_assert_eq!(ours, serde_json::to_vec(&s).unwrap());
+        }
     }
 }
