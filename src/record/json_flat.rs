@@ -28,6 +28,7 @@ pub(super) fn scan(text: &str, fields: &[Field], slots: &mut [Option<Scalar>]) -
     if b.get(i) == Some(&b'}') {
         return skip_ws(b, i + 1) == b.len();
     }
+    let mut next = 0;
     loop {
         let Some((key, after)) = string(text, i) else {
             return false;
@@ -40,7 +41,7 @@ pub(super) fn scan(text: &str, fields: &[Field], slots: &mut [Option<Scalar>]) -
         let Some((value, after)) = scalar(text, i) else {
             return false;
         };
-        if let Some(f) = fields.iter().position(|f| f.name == key) {
+        if let Some(f) = field_index(fields, key, &mut next) {
             if slots[f].replace(value).is_some() {
                 return false; // duplicate: the general path names it
             }
@@ -52,6 +53,20 @@ pub(super) fn scan(text: &str, fields: &[Field], slots: &mut [Option<Scalar>]) -
             _ => return false,
         }
     }
+}
+
+/// The schema field named `key`: tried first at `*next` (keys usually come in schema order),
+/// then among all; `*next` moves past a match.
+#[inline]
+fn field_index(fields: &[Field], key: &str, next: &mut usize) -> Option<usize> {
+    let found = match fields.get(*next) {
+        Some(f) if f.name == key => Some(*next),
+        _ => fields.iter().position(|f| f.name == key),
+    };
+    if let Some(f) = found {
+        *next = f + 1;
+    }
+    found
 }
 
 /// The index of the first byte at or after `i` that is not JSON whitespace.
