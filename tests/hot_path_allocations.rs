@@ -79,12 +79,28 @@ const KEYS: usize = 1000;
 
 /// Writes `lines` CSV events with string keys of `key_len` bytes; returns the file.
 fn write_events(dir: &std::path::Path, lines: usize, key_len: usize) -> std::path::PathBuf {
+    write_events_as(dir, lines, key_len, "csv")
+}
+
+/// Writes `lines` events as `format` (`csv` or `jsonl`) with string keys of `key_len` bytes.
+fn write_events_as(
+    dir: &std::path::Path,
+    lines: usize,
+    key_len: usize,
+    format: &str,
+) -> std::path::PathBuf {
     use std::io::Write;
-    let path = dir.join(format!("ev-{lines}-{key_len}.csv"));
+    let path = dir.join(format!("ev-{lines}-{key_len}.{format}"));
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create input"));
     for i in 0..lines {
         let key = format!("{:0width$}", i % KEYS, width = key_len);
-        writeln!(f, "{key},{},{}", i % 100, 1_000 + i).expect("write input");
+        let (value, ts) = (i % 100, 1_000 + i);
+        if format == "jsonl" {
+            writeln!(f, r#"{{"key":"{key}","value":{value},"ts":{ts}}}"#)
+        } else {
+            writeln!(f, "{key},{value},{ts}")
+        }
+        .expect("write input");
     }
     f.flush().expect("flush input");
     path
@@ -92,13 +108,16 @@ fn write_events(dir: &std::path::Path, lines: usize, key_len: usize) -> std::pat
 
 /// A pipeline over `input` with `ops` (TOML `[[ops]]` tables) and a null sink.
 fn pipeline(input: &std::path::Path, dead: &std::path::Path, ops: &str) -> String {
+    let format = match input.extension().and_then(|e| e.to_str()) {
+        Some("jsonl") => "format = \"jsonl\"",
+        _ => "format = \"csv\"\nheader = false",
+    };
     format!(
         r#"name = "alloc"
 [source]
 type = "file"
 path = {input:?}
-format = "csv"
-header = false
+{format}
 schema = [
   {{ name = "key", type = "string" }},
   {{ name = "value", type = "i64" }},
@@ -232,5 +251,23 @@ fn row_path_with_long_keys_allocates_at_most_for_the_decoded_string_and_the_key(
             extra < 2 * 200_000 + 150,
             "40-byte keys, {what} allocations for 200k more records"
         );
+    }
+}
+
+#[test]
+fn json_lines_row_path_with_short_keys_does_not_allocate_per_record() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let small = write_events_as(dir.path(), 50_000, 8, "jsonl");
+    let large = write_events_as(dir.path(), 250_000, 8, "jsonl");
+    for (name, ops) in ROW_PIPELINES {
+        for workers in [1, 2] {
+            let s = row_allocations(dir.path(), &small, ops, workers);
+            let l = row_allocations(dir.path(), &large, ops, workers);
+            assert!(
+                l.saturating_sub(s) < 150,
+                "JSON lines, 8-byte keys, {name} workers={workers}: {s} → {l} allocations"
+            );
+        }
     }
 }

@@ -184,8 +184,7 @@ pub fn job(plan: &Plan) -> Job {
     let (Some(key), Some(keyed)) = (plan.key.clone(), plan.keyed.clone()) else {
         return stream.sink(crate::metrics::metered::sink(sink(plan)));
     };
-    let keyed_stream =
-        stream.key_by(move |row: &Row| RowKey(key.iter().map(|&i| row[i].clone()).collect()));
+    let keyed_stream = stream.key_by(move |row: &Row| crate::record::key_hash::row_key(row, &key));
     let processed = keyed_stream.process(move || operator(&keyed));
     let job = one_line_job(plan, processed.clone());
     // A window's late rows go to the dead letters with the keyed input's field names.

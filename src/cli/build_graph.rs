@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 /// The key of `row` made of the fields at `key`.
 fn row_key(key: &[usize], row: &Row) -> RowKey {
-    RowKey(key.iter().map(|&i| row[i].clone()).collect())
+    crate::record::key_hash::row_key(row, key)
 }
 
 /// What the walk knows of a name: its stream, and its key when it is a `key_by`.

@@ -185,6 +185,9 @@ impl LineDecoder<Row> for CsvDecoder {
 
     fn decode(&mut self, line: &[u8], out: &mut Vec<Row>) -> Result<(), String> {
         let body = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(done) = super::csv_plain::decode_short(&self.fields, body, out) {
+            return done;
+        }
         if !body.is_empty() && memchr::memchr2(b'"', b'\n', body).is_none() {
             // No quotes, no line break: the fields are the text between commas.
             let text = std::str::from_utf8(body).map_err(|e| invalid_utf8(e.valid_up_to()))?;

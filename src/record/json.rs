@@ -15,8 +15,10 @@
 //! | integer beyond i64 | `field "value": expected i64, found out-of-range number 9223372036854775808` |
 //! | bad timestamp string | `field "ts": invalid timestamp "noon"` |
 //!
-//! The JSON is parsed by serde_json straight into per-field slots (no map, no
-//! `serde_json::Value`); unknown keys are skipped without being materialised.
+//! A flat object (scalar values, no escapes) is scanned in one pass ([`super::json_flat`]);
+//! any other line is parsed by serde_json straight into the same per-field slots (no map, no
+//! `serde_json::Value`; unknown keys skipped without being materialised), which also gives
+//! the reasons above.
 
 use std::fmt;
 
@@ -40,7 +42,7 @@ pub struct JsonLinesDecoder {
     /// The fields, in row order.
     fields: Vec<Field>,
     /// Scratch: the value found for each field on the current line; all `None` between lines.
-    slots: Vec<Option<Scalar>>,
+    pub(super) slots: Vec<Option<Scalar>>,
 }
 
 impl JsonLinesDecoder {
@@ -58,6 +60,26 @@ impl LineDecoder<Row> for JsonLinesDecoder {
     fn decode(&mut self, line: &[u8], out: &mut Vec<Row>) -> Result<(), String> {
         let text = std::str::from_utf8(line).map_err(|e| invalid_utf8(e.valid_up_to()))?;
         self.slots.iter_mut().for_each(|s| *s = None);
+        if !super::json_flat::scan(text, &self.fields, &mut self.slots) {
+            self.slots.iter_mut().for_each(|s| *s = None);
+            self.decode_general(text)?;
+        }
+        let (fields, slots) = (&self.fields, &mut self.slots);
+        super::csv_plain::fill(out, |row| {
+            for (field, slot) in fields.iter().zip(slots.iter_mut()) {
+                let scalar = slot
+                    .take()
+                    .ok_or_else(|| format!("missing field {:?}", field.name))?;
+                row.push(convert(field, scalar)?);
+            }
+            Ok(())
+        })
+    }
+}
+
+impl JsonLinesDecoder {
+    /// Parses `text` with serde_json into the slots: any JSON, and the reasons of bad lines.
+    pub(super) fn decode_general(&mut self, text: &str) -> Result<(), String> {
         let mut de = serde_json::Deserializer::from_str(text);
         let shape = ObjectSeed {
             fields: &self.fields,
@@ -73,22 +95,13 @@ impl LineDecoder<Row> for JsonLinesDecoder {
             }
             Shape::Object { duplicate: None } => {}
         }
-        let (fields, slots) = (&self.fields, &mut self.slots);
-        super::csv_plain::fill(out, |row| {
-            for (field, slot) in fields.iter().zip(slots.iter_mut()) {
-                let scalar = slot
-                    .take()
-                    .ok_or_else(|| format!("missing field {:?}", field.name))?;
-                row.push(convert(field, scalar)?);
-            }
-            Ok(())
-        })
+        Ok(())
     }
 }
 
 /// A JSON value as far as a field needs it: scalars kept, containers only named.
 #[derive(Debug)]
-enum Scalar {
+pub(super) enum Scalar {
     Null,
     Bool,
     Int(i64),
@@ -358,8 +371,17 @@ impl JsonLinesEncoder {
     }
 }
 
-/// Appends `s` as a JSON string literal.
+/// Appends `s` as a JSON string literal: as is between quotes when nothing needs escaping
+/// (serde_json escapes exactly `"`, `\\` and control characters below U+0020), else through
+/// serde_json.
 fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // Serializing a string into a Vec cannot fail.
     let written = serde_json::to_writer(&mut *out, s);
     debug_assert!(written.is_ok());
@@ -381,5 +403,19 @@ impl Encoder<Row> for JsonLinesEncoder {
             }
         }
         out.extend_from_slice(b"}\n");
+    }
+}
+
+#[cfg(test)]
+mod string_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn strings_are_written_as_serde_json_writes_them(s in "(.|[\"\\\\\u{0}-\u{1f}\u{7f}])*") {
+            let mut ours = Vec::new();
+            super::write_json_str(&mut ours, &s);
+            prop_assert_eq!(ours, serde_json::to_vec(&s).unwrap());
+        }
     }
 }

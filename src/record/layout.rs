@@ -30,12 +30,17 @@
 //! 4. the rolling operator builds its output row in its output slot and moves a long string
 //!    key out of the spent input row instead of cloning it.
 //!
-//! What remains (see PERF.md, "CLI pipelines at the speed of the typed path"): the key_by step
-//! still moves each row into a `Keyed` record and the exchange moves that into its outbox (two
-//! copies of ~350 bytes), and a string over 24 bytes is allocated by the decoder and again for
-//! the key. Removing those needs the exchange to key records as it routes them, and a string
-//! value that can share the batch's bytes — changes to the runtime and to `Value` that are
-//! left for a later step.
+//! Since then (PERF.md, "Issue 10, step 2"): the exchange keys records as it routes them
+//! (no intermediate `Keyed` batch); with one worker a batch enters the outbox by one
+//! `Vec::extend` instead of a push per record; the key's stable hash is computed from its
+//! canonical bytes in a stack buffer ([`super::key_hash`]); short CSV lines are split in one
+//! scalar pass and flat JSON objects scanned without serde_json ([`super::json_flat`]).
+//!
+//! What remains: each row is still copied into the exchange's batch and once more out of the
+//! ring into the operator (~2 × 264 bytes), and a string over 24 bytes is allocated by the
+//! decoder and again for the key. Removing those needs rows that do not carry 8 inline
+//! values (a row sized to its schema, or an arena of the batch's strings), which changes
+//! `Row` for every operator — left for a later step.
 
 #[cfg(doc)]
 use super::{Row, Value};

@@ -8,6 +8,8 @@ pub mod csv;
 mod csv_plain;
 mod format;
 pub mod json;
+mod json_flat;
+pub mod key_hash;
 pub mod layout;
 pub mod schema;
 pub mod state_codec;
@@ -143,12 +145,8 @@ impl std::fmt::Display for Value {
 }
 
 impl crate::state::StableKey for RowKey {
+    #[inline]
     fn stable_hash(&self) -> u64 {
-        // Keys of a few short fields fit the inline buffer: no allocation per record.
-        let mut buf = SmallVec::<[u8; 128]>::new();
-        for v in &self.0 {
-            v.canonical_bytes(&mut buf);
-        }
-        crate::state::key_group::stable_hash_bytes(&buf)
+        key_hash::stable_hash_values(&self.0)
     }
 }

@@ -257,6 +257,8 @@ pub struct ExchangeEmit<T, K, I, F> {
     outbox: Outbox<Keyed<K, I>>,
     router: KeyGroupRouter,
     worker: usize,
+    /// Number of workers (with one, batches are not routed record by record).
+    workers: usize,
     convert: F,
     ended: bool,
     _t: std::marker::PhantomData<fn(T)>,
@@ -278,6 +280,7 @@ where
             outbox,
             router: KeyGroupRouter::new(workers, max_parallelism),
             worker,
+            workers,
             convert,
             ended: false,
             _t: std::marker::PhantomData,
@@ -291,6 +294,12 @@ where
 {
     #[inline]
     fn push(&mut self, batch: &mut Vec<T>) -> crate::Result<()> {
+        if self.workers == 1 {
+            // Every record stays here: the batch goes in whole, no routing per record.
+            self.outbox
+                .extend(self.worker, batch.drain(..).map(&mut self.convert));
+            return Ok(());
+        }
         for rec in batch.drain(..) {
             let rec = (self.convert)(rec);
             let dest = if rec.hash == LOCAL {
