@@ -14,6 +14,7 @@
 //! truncation detectable. Changing the format changes the checkpoint format: bump
 //! `FORMAT_VERSION`.
 
+use super::mmap::{MmapConfig, MmapMaps};
 use super::table::KeyTable;
 use super::{CodecError, KeyContext, StableKey, StateCodec, Ttl};
 use std::cell::Cell;
@@ -64,6 +65,10 @@ pub(crate) struct KeyGroupMaps<K, V> {
     timed: Vec<KeyTable<K, Timed<V>>>,
     /// Keys expected per key group: tables are allocated for that many up front.
     expected_per_group: usize,
+    /// The mmap backend's settings, when selected ([`super::StateBackend`]).
+    mmap_cfg: Option<MmapConfig<K, V>>,
+    /// The mmap backend's storage: when `Some`, every method delegates to it.
+    mmap: Option<Box<MmapMaps<K, V>>>,
 }
 
 impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
@@ -75,6 +80,8 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
             plain: Vec::new(),
             timed: Vec::new(),
             expected_per_group: 0,
+            mmap_cfg: None,
+            mmap: None,
         }
     }
 
@@ -97,7 +104,12 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// Owns the key groups `range`, with empty tables; drops all content.
     pub(crate) fn set_range(&mut self, range: Range<u16>) {
         let n = range.len();
-        let cap = self.expected_per_group;
+        self.mmap = None; // removes the old working files first
+        self.mmap = self.mmap_cfg.as_ref().and_then(|c| c.build(range.clone(), self.ttl));
+        let cap = match self.mmap {
+            Some(_) => 0,
+            None => self.expected_per_group,
+        };
         if self.ttl.is_some() {
             self.plain = Vec::new();
             self.timed = (0..n).map(|_| KeyTable::with_capacity(cap)).collect();
@@ -120,6 +132,9 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// local group `local_group` would be. A no-op for a group out of range.
     #[inline]
     pub(crate) fn prefetch(&self, local_group: usize, hash: u64) {
+        if let Some(m) = &self.mmap {
+            return m.prefetch(local_group, hash);
+        }
         match self.ttl {
             None => {
                 if let Some(t) = self.plain.get(local_group) {
@@ -137,6 +152,9 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// The live value of the current key. With refresh-on-read TTL, refreshes its timestamp.
     #[inline]
     pub(crate) fn get(&self, ctx: &KeyContext<'_, K>) -> Option<&V> {
+        if let Some(m) = &self.mmap {
+            return m.get(ctx);
+        }
         match &self.ttl {
             None => self.plain[ctx.local_group].get(ctx.hash, ctx.key),
             Some(ttl) => {
@@ -156,6 +174,9 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// timestamp). An expired entry is removed and reads as `None`.
     #[inline]
     pub(crate) fn get_mut(&mut self, ctx: &KeyContext<'_, K>) -> Option<&mut V> {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            return m.get_mut(ctx);
+        }
         match &self.ttl {
             None => self.plain[ctx.local_group].get_mut(ctx.hash, ctx.key),
             Some(ttl) => {
@@ -180,6 +201,9 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         ctx: &KeyContext<'_, K>,
         init: impl FnOnce() -> V,
     ) -> &mut V {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            return m.get_or_insert_with(ctx, init);
+        }
         match &self.ttl {
             None => self.plain[ctx.local_group].get_or_insert_with(ctx.hash, ctx.key, init),
             Some(ttl) => {
@@ -205,6 +229,9 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// Sets the value of the current key; returns the previous live value.
     #[inline]
     pub(crate) fn insert(&mut self, ctx: &KeyContext<'_, K>, value: V) -> Option<V> {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            return m.insert(ctx, value);
+        }
         match &self.ttl {
             None => replace_or_insert(&mut self.plain[ctx.local_group], ctx, value),
             Some(ttl) => {
@@ -218,6 +245,9 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// Removes the current key; returns its live value.
     #[inline]
     pub(crate) fn remove(&mut self, ctx: &KeyContext<'_, K>) -> Option<V> {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            return m.remove(ctx);
+        }
         match &self.ttl {
             None => self.plain[ctx.local_group].remove(ctx.hash, ctx.key),
             Some(ttl) => {
@@ -239,11 +269,15 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
                 (Some(ttl), Some(now)) if is_expired(&ttl, e.ts.get(), now) => None,
                 _ => Some((k, &e.value)),
             });
-        plain.chain(timed)
+        let mmap = self.mmap.as_ref().map(|m| m.iter(now_ms)).unwrap_or_default();
+        plain.chain(timed).chain(mmap)
     }
 
     /// Removes every entry expired at `now_ms`; returns how many were removed.
     pub(crate) fn purge_expired(&mut self, now_ms: u64) -> usize {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            return m.purge_expired(now_ms);
+        }
         let Some(ttl) = self.ttl else { return 0 };
         let mut removed = 0;
         for map in &mut self.timed {
@@ -256,12 +290,18 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
 
     /// Number of stored entries in all groups (expired ones not yet removed included).
     pub(crate) fn len(&self) -> usize {
+        if let Some(m) = &self.mmap {
+            return m.len();
+        }
         self.plain.iter().map(KeyTable::len).sum::<usize>()
             + self.timed.iter().map(KeyTable::len).sum::<usize>()
     }
 
     /// Number of stored entries of key group `kg` (0 when not owned).
     pub(crate) fn entries_in_group(&self, kg: u16) -> usize {
+        if let Some(m) = &self.mmap {
+            return m.entries_in_group(kg);
+        }
         match (self.local(kg), self.ttl) {
             (None, _) => 0,
             (Some(i), None) => self.plain[i].len(),
@@ -293,6 +333,9 @@ where
     /// Appends the section of key group `kg` (live entries at `now_ms`) to `out`; returns
     /// the number of entries written. Writes nothing for an empty or unowned group.
     pub(crate) fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {
+        if let Some(m) = &self.mmap {
+            return m.snapshot_group(kg, now_ms, out);
+        }
         let Some(i) = self.local(kg) else { return 0 };
         let start = out.len();
         out.push(if self.ttl.is_some() {
@@ -340,6 +383,9 @@ where
     /// mode (timestamps or not) differs from this state's (as in Flink, enabling or disabling
     /// TTL on restore is incompatible).
     pub(crate) fn restore_group(&mut self, kg: u16, bytes: &[u8]) -> Result<(), CodecError> {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            return m.restore_group(kg, bytes);
+        }
         let i = self
             .local(kg)
             .ok_or(CodecError::Invalid("key group outside this worker's range"))?;
@@ -361,6 +407,13 @@ where
             }
         }
         Ok(())
+    }
+
+    /// Selects the backend (drops all content; the mmap storage is built when the key groups
+    /// are set).
+    pub(crate) fn set_backend(&mut self, backend: &super::StateBackend) {
+        self.mmap_cfg = MmapConfig::for_backend(backend);
+        self.set_range(self.range.clone());
     }
 
     /// Decodes a section as [`KeyGroupMaps::restore_group`] would, keeping nothing: the
@@ -434,7 +487,15 @@ macro_rules! keyed_state_store_body {
         }
 
         fn set_key_groups(&mut self, range: std::ops::Range<u16>) {
+            #[cfg(test)]
+            if let Some(b) = $crate::state::backend::test_backend() {
+                self.maps.set_backend(&b);
+            }
             self.maps.set_range(range);
+        }
+
+        fn set_backend(&mut self, backend: &$crate::state::StateBackend) {
+            self.maps.set_backend(backend);
         }
 
         fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {

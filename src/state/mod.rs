@@ -7,11 +7,13 @@
 //! ([`KeyedStateStore`]).
 
 pub mod aggregating;
+pub mod backend;
 pub mod codec;
 mod groups;
 pub mod key_group;
 pub mod list;
 pub mod map;
+pub(crate) mod mmap;
 pub mod operator;
 pub mod reducing;
 pub mod table;
@@ -22,6 +24,7 @@ mod tests;
 pub mod value;
 
 pub use aggregating::{AggregatingState, Aggregator};
+pub use backend::{BackendKind, StateBackend};
 pub use codec::{CodecError, StateCodec};
 pub use key_group::{KeyGroupRouter, StableKey, DEFAULT_MAX_PARALLELISM};
 pub use list::ListState;
@@ -85,6 +88,12 @@ pub trait KeyedStateStore: Send {
     fn name(&self) -> &str;
     /// Sets the key groups this worker owns; drops all content. Called before restore/processing.
     fn set_key_groups(&mut self, range: Range<u16>);
+    /// Selects where the entries live ([`StateBackend`]); called before
+    /// [`KeyedStateStore::set_key_groups`], drops all content. The default ignores it (the
+    /// state stays in memory: fine for small, non-keyed-table state such as timers).
+    fn set_backend(&mut self, backend: &StateBackend) {
+        let _ = backend;
+    }
     /// Appends the encoded entries of key group `kg` to `out`; returns the number of entries.
     /// Expired TTL entries (relative to `now_ms`) are skipped.
     fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize;

@@ -1,0 +1,617 @@
+//! [`MmapMaps`]: the per key group entries of one state object, in runs plus a cache.
+
+use super::cache::{Cache, Entry};
+use super::run::{write_run, GroupEntries, Run, RunEntry, RunError};
+use super::MAX_RUNS;
+use crate::state::groups::{is_expired, TAG_PLAIN, TAG_TIMED};
+use crate::state::table::KeyTable;
+use crate::state::{CodecError, KeyContext, StableKey, StateCodec, Ttl};
+use std::cell::Cell;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The encoding functions of `K` and `V`, captured where their bounds are known so that the
+/// unbounded accessors of the state kinds can read and write runs.
+pub(crate) struct Codec<K, V> {
+    enc_k: fn(&K, &mut Vec<u8>),
+    dec_k: fn(&mut &[u8]) -> Result<K, CodecError>,
+    enc_v: fn(&V, &mut Vec<u8>),
+    dec_v: fn(&mut &[u8]) -> Result<V, CodecError>,
+    hash_k: fn(&K) -> u64,
+}
+
+impl<K, V> Clone for Codec<K, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K, V> Copy for Codec<K, V> {}
+
+impl<K: StateCodec + StableKey, V: StateCodec> Codec<K, V> {
+    /// The codec of `K` and `V`.
+    pub(crate) fn of() -> Self {
+        Codec {
+            enc_k: K::encode,
+            dec_k: K::decode,
+            enc_v: V::encode,
+            dec_v: V::decode,
+            hash_k: K::stable_hash,
+        }
+    }
+}
+
+/// A stored entry found by [`MmapMaps::visit`].
+enum Item<'a, K, V> {
+    /// From the cache.
+    Cached(&'a Entry<K, V>),
+    /// From a run: the live entry's bytes (`key, [ts], value`).
+    Stored(&'a [u8]),
+}
+
+/// Working directory of one state object: created with a unique name, removed on drop with
+/// the run files still in it (only files this object wrote are ever deleted).
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn create(base: Option<&Path>) -> std::io::Result<Self> {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let base = base.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        std::fs::create_dir_all(&base)?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "weir-state-{}-{nanos:08x}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        let dir = base.join(name);
+        std::fs::create_dir(&dir)?; // fails rather than reuse an existing directory
+        Ok(WorkDir(dir))
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        // Runs were removed by `MmapMaps::drop`; a non-empty directory is left alone.
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// The entries of one state object's owned key groups, in runs plus a cache; see the
+/// module docs of [`crate::state::mmap`]. Method semantics are those of the heap
+/// `KeyGroupMaps` methods of the same names.
+pub(crate) struct MmapMaps<K, V> {
+    codec: Codec<K, V>,
+    range: Range<u16>,
+    ttl: Option<Ttl>,
+    cache: Cache<K, V>,
+    /// Oldest first.
+    runs: Vec<Run>,
+    next_run: u64,
+    cache_limit: usize,
+    /// Declared last: dropped after the runs were removed.
+    dir: WorkDir,
+}
+
+impl<K, V> Drop for MmapMaps<K, V> {
+    fn drop(&mut self) {
+        for run in self.runs.drain(..) {
+            let path = run.path().to_path_buf();
+            drop(run);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl<K: Eq + Clone, V> MmapMaps<K, V> {
+    /// Empty state for `range`, with working files in a new directory under `dir`.
+    ///
+    /// # Errors
+    /// The working directory cannot be created.
+    pub(crate) fn new(
+        codec: Codec<K, V>,
+        range: Range<u16>,
+        ttl: Option<Ttl>,
+        dir: Option<&Path>,
+        cache_limit: usize,
+    ) -> std::io::Result<Self> {
+        Ok(MmapMaps {
+            codec,
+            cache: Cache::new(range.len()),
+            range,
+            ttl,
+            runs: Vec::new(),
+            next_run: 0,
+            cache_limit: cache_limit.max(1),
+            dir: WorkDir::create(dir)?,
+        })
+    }
+
+    /// The working directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir.0
+    }
+
+    /// Number of run files.
+    pub(crate) fn runs(&self) -> usize {
+        self.runs.len()
+    }
+
+    fn kg(&self, lg: usize) -> u16 {
+        self.range.start + lg as u16
+    }
+
+    fn live(&self, ts: u64, now: Option<u64>) -> bool {
+        match (self.ttl, now) {
+            (Some(ttl), Some(now)) => !is_expired(&ttl, ts, now),
+            _ => true,
+        }
+    }
+
+    /// Decodes the timestamp and value that follow the key in a run entry.
+    fn decode_rest(&self, key: K, hash: u64, tombstone: bool, mut b: &[u8]) -> Option<Entry<K, V>> {
+        let ts = match self.ttl {
+            Some(_) => u64::decode(&mut b).ok()?,
+            None => 0,
+        };
+        let value = match tombstone {
+            true => None,
+            false => Some((self.codec.dec_v)(&mut b).ok()?),
+        };
+        Some(Entry {
+            key,
+            hash,
+            value,
+            ts: Cell::new(ts),
+            dirty: Cell::new(false),
+        })
+    }
+
+    /// The entry of the current key from the cache, else decoded from the newest run that
+    /// has it (and then cached).
+    fn load(&self, ctx: &KeyContext<'_, K>) -> Option<&Entry<K, V>> {
+        let (lg, hash) = (ctx.local_group, ctx.hash);
+        if let Some(e) = self.cache.find(lg, hash, ctx.key) {
+            return Some(e);
+        }
+        let kg = self.kg(lg);
+        for run in self.runs.iter().rev() {
+            for re in run.lookup(kg, hash) {
+                let mut b = re.bytes;
+                match (self.codec.dec_k)(&mut b) {
+                    Ok(k) if &k == ctx.key => {
+                        let e = self.decode_rest(k, hash, re.tombstone, b)?;
+                        return self.cache.insert_shared(lg, hash, e);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+
+    /// The cached entry of the current key, created (as a deletion) when stored nowhere.
+    ///
+    /// # Panics
+    /// When `ctx.local_group` is out of range (a runtime bug, as for the heap backend).
+    fn entry_mut(&mut self, ctx: &KeyContext<'_, K>) -> &mut Entry<K, V> {
+        self.maybe_flush();
+        if self.load(ctx).is_none() {
+            let e = Entry {
+                key: ctx.key.clone(),
+                hash: ctx.hash,
+                value: None,
+                ts: Cell::new(ctx.now_ms),
+                dirty: Cell::new(true),
+            };
+            self.cache.insert_shared(ctx.local_group, ctx.hash, e);
+        }
+        match self.cache.find_mut(ctx.local_group, ctx.hash, ctx.key) {
+            Some(e) => e,
+            None => panic!("local key group {} out of range", ctx.local_group),
+        }
+    }
+
+    /// Hints the CPU to load the cache slot of `hash`.
+    #[inline]
+    pub(crate) fn prefetch(&self, lg: usize, hash: u64) {
+        self.cache.prefetch(lg, hash);
+    }
+
+    /// The live value of the current key (refreshes its timestamp with refresh-on-read).
+    pub(crate) fn get(&self, ctx: &KeyContext<'_, K>) -> Option<&V> {
+        let e = self.load(ctx)?;
+        let v = e.value.as_ref()?;
+        if let Some(ttl) = &self.ttl {
+            if is_expired(ttl, e.ts.get(), ctx.now_ms) {
+                return None;
+            }
+            if ttl.refresh_on_read {
+                e.ts.set(ctx.now_ms);
+                e.dirty.set(true);
+            }
+        }
+        Some(v)
+    }
+
+    /// The live value of the current key, for modification (a write).
+    pub(crate) fn get_mut(&mut self, ctx: &KeyContext<'_, K>) -> Option<&mut V> {
+        self.maybe_flush();
+        self.load(ctx)?.value.as_ref()?;
+        let ttl = self.ttl;
+        let e = self.cache.find_mut(ctx.local_group, ctx.hash, ctx.key)?;
+        if let Some(ttl) = &ttl {
+            if is_expired(ttl, e.ts.get(), ctx.now_ms) {
+                e.value = None;
+                e.dirty.set(true);
+                return None;
+            }
+        }
+        e.ts.set(ctx.now_ms);
+        e.dirty.set(true);
+        e.value.as_mut()
+    }
+
+    /// The value of the current key, inserted with `init` when absent or expired.
+    pub(crate) fn get_or_insert_with(
+        &mut self,
+        ctx: &KeyContext<'_, K>,
+        init: impl FnOnce() -> V,
+    ) -> &mut V {
+        let ttl = self.ttl;
+        let e = self.entry_mut(ctx);
+        if let Some(ttl) = &ttl {
+            if is_expired(ttl, e.ts.get(), ctx.now_ms) {
+                e.value = None;
+            }
+        }
+        e.ts.set(ctx.now_ms);
+        e.dirty.set(true);
+        e.value.get_or_insert_with(init)
+    }
+
+    /// Sets the value of the current key; returns the previous live value.
+    pub(crate) fn insert(&mut self, ctx: &KeyContext<'_, K>, value: V) -> Option<V> {
+        let ttl = self.ttl;
+        let e = self.entry_mut(ctx);
+        let old = e.value.replace(value);
+        let old_ts = e.ts.replace(ctx.now_ms);
+        e.dirty.set(true);
+        match ttl {
+            Some(ttl) if is_expired(&ttl, old_ts, ctx.now_ms) => None,
+            _ => old,
+        }
+    }
+
+    /// Removes the current key; returns its live value.
+    pub(crate) fn remove(&mut self, ctx: &KeyContext<'_, K>) -> Option<V> {
+        self.maybe_flush();
+        self.load(ctx)?;
+        let ttl = self.ttl;
+        let e = self.cache.find_mut(ctx.local_group, ctx.hash, ctx.key)?;
+        let old = e.value.take()?;
+        e.dirty.set(true);
+        match ttl {
+            Some(ttl) if is_expired(&ttl, e.ts.get(), ctx.now_ms) => None,
+            _ => Some(old),
+        }
+    }
+
+    /// Calls `f` with every stored entry of local group `lg` (live at `now`, when given):
+    /// cached entries shadow stored ones, newer runs older runs.
+    fn visit<'a>(&'a self, lg: usize, now: Option<u64>, mut f: impl FnMut(K, u64, Item<'a, K, V>)) {
+        let mut seen: KeyTable<K, ()> = KeyTable::new();
+        for e in self.cache.group(lg) {
+            seen.insert(e.hash, e.key.clone(), ());
+            if e.value.is_some() && self.live(e.ts.get(), now) {
+                f(e.key.clone(), e.hash, Item::Cached(e));
+            }
+        }
+        let kg = self.kg(lg);
+        for run in self.runs.iter().rev() {
+            for re in run.group_entries(kg) {
+                self.visit_stored(&mut seen, re, now, &mut f);
+            }
+        }
+    }
+
+    fn visit_stored<'a>(
+        &self,
+        seen: &mut KeyTable<K, ()>,
+        re: RunEntry<'a>,
+        now: Option<u64>,
+        f: &mut impl FnMut(K, u64, Item<'a, K, V>),
+    ) where
+        K: 'a,
+        V: 'a,
+    {
+        let mut b = re.bytes;
+        let Ok(k) = (self.codec.dec_k)(&mut b) else {
+            return;
+        };
+        if seen.get(re.hash, &k).is_some() {
+            return;
+        }
+        seen.insert(re.hash, k.clone(), ());
+        let ts = match self.ttl {
+            Some(_) => u64::decode(&mut b).unwrap_or(0),
+            None => 0,
+        };
+        if !re.tombstone && self.live(ts, now) {
+            f(k, re.hash, Item::Stored(re.bytes));
+        }
+    }
+
+    /// All stored entries (live at `now`, when given), decoded into the cache.
+    pub(crate) fn iter(&self, now: Option<u64>) -> Vec<(&K, &V)> {
+        let mut out = Vec::new();
+        for lg in 0..self.range.len() {
+            let mut stored = Vec::new();
+            self.visit(lg, None, |k, hash, item| {
+                if let Item::Stored(b) = item {
+                    stored.push((k, hash, b));
+                }
+            });
+            for (k, hash, b) in stored {
+                let mut rest = b;
+                if (self.codec.dec_k)(&mut rest).is_ok() {
+                    if let Some(e) = self.decode_rest(k, hash, false, rest) {
+                        self.cache.insert_shared(lg, hash, e);
+                    }
+                }
+            }
+            for e in self.cache.group(lg) {
+                if let Some(v) = &e.value {
+                    if self.live(e.ts.get(), now) {
+                        out.push((&e.key, v));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Removes every entry expired at `now_ms`; returns how many.
+    pub(crate) fn purge_expired(&mut self, now_ms: u64) -> usize {
+        let Some(ttl) = self.ttl else { return 0 };
+        let mut removed = 0;
+        for lg in 0..self.range.len() {
+            let mut expired = Vec::new();
+            self.visit(lg, None, |k, hash, item| {
+                let ts = match item {
+                    Item::Cached(e) => e.ts.get(),
+                    Item::Stored(b) => stored_ts(b, self.codec.dec_k),
+                };
+                if is_expired(&ttl, ts, now_ms) {
+                    expired.push((k, hash));
+                }
+            });
+            removed += expired.len();
+            for (key, hash) in expired {
+                let ctx = KeyContext {
+                    key: &key,
+                    local_group: lg,
+                    hash,
+                    now_ms,
+                };
+                let e = self.entry_mut(&ctx);
+                e.value = None;
+                e.dirty.set(true);
+            }
+        }
+        removed
+    }
+
+    /// Stored entries of local group `lg` (expired ones not yet removed included).
+    fn count(&self, lg: usize) -> usize {
+        let mut n = 0;
+        self.visit(lg, None, |_, _, _| n += 1);
+        n
+    }
+
+    /// Stored entries in all groups.
+    pub(crate) fn len(&self) -> usize {
+        (0..self.range.len()).map(|lg| self.count(lg)).sum()
+    }
+
+    /// Stored entries of key group `kg` (0 when not owned).
+    pub(crate) fn entries_in_group(&self, kg: u16) -> usize {
+        match self.range.contains(&kg) {
+            true => self.count((kg - self.range.start) as usize),
+            false => 0,
+        }
+    }
+
+    /// Appends the checkpoint section of key group `kg` (entries live at `now_ms`) to `out`;
+    /// returns the number of entries (the heap backend's format, byte for byte per entry).
+    pub(crate) fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {
+        if !self.range.contains(&kg) {
+            return 0;
+        }
+        let start = out.len();
+        out.push(if self.ttl.is_some() { TAG_TIMED } else { TAG_PLAIN });
+        out.extend_from_slice(&0u32.to_le_bytes());
+        let mut n = 0usize;
+        self.visit((kg - self.range.start) as usize, Some(now_ms), |_, _, item| {
+            n += 1;
+            match item {
+                Item::Cached(e) => self.encode_entry(e, out),
+                Item::Stored(b) => out.extend_from_slice(b),
+            }
+        });
+        if n == 0 {
+            out.truncate(start);
+        } else {
+            let count = u32::try_from(n).unwrap_or(u32::MAX);
+            out[start + 1..start + 5].copy_from_slice(&count.to_le_bytes());
+        }
+        n
+    }
+
+    /// Appends `key, [ts], [value]` of a cached entry.
+    fn encode_entry(&self, e: &Entry<K, V>, out: &mut Vec<u8>) {
+        (self.codec.enc_k)(&e.key, out);
+        if self.ttl.is_some() {
+            e.ts.get().encode(out);
+        }
+        if let Some(v) = &e.value {
+            (self.codec.enc_v)(v, out);
+        }
+    }
+
+    /// Adds the entries of a checkpoint section of key group `kg`; all or nothing.
+    ///
+    /// # Errors
+    /// As the heap backend: `kg` not owned, bytes that do not decode, another TTL mode.
+    pub(crate) fn restore_group(&mut self, kg: u16, bytes: &[u8]) -> Result<(), CodecError> {
+        if !self.range.contains(&kg) {
+            return Err(CodecError::Invalid("key group outside this worker's range"));
+        }
+        let lg = (kg - self.range.start) as usize;
+        for e in self.decode_section(bytes)? {
+            match self.cache.find_mut(lg, e.hash, &e.key) {
+                Some(old) => *old = e,
+                None => {
+                    self.cache.insert_shared(lg, e.hash, e);
+                }
+            }
+            self.maybe_flush();
+        }
+        Ok(())
+    }
+
+    /// Decodes a section into dirty entries.
+    fn decode_section(&self, bytes: &[u8]) -> Result<Vec<Entry<K, V>>, CodecError> {
+        let Some((&tag, mut input)) = bytes.split_first() else {
+            return Ok(Vec::new());
+        };
+        match (tag, self.ttl.is_some()) {
+            (TAG_PLAIN, false) | (TAG_TIMED, true) => {}
+            (TAG_PLAIN, true) => return Err(CodecError::Invalid("section has no TTL timestamps")),
+            (TAG_TIMED, false) => return Err(CodecError::Invalid("section has TTL timestamps")),
+            _ => return Err(CodecError::Invalid("section tag")),
+        }
+        let n = u32::decode(&mut input)? as usize;
+        let mut staged = Vec::with_capacity(n.min(input.len()));
+        for _ in 0..n {
+            let key = (self.codec.dec_k)(&mut input)?;
+            let ts = match self.ttl {
+                Some(_) => u64::decode(&mut input)?,
+                None => 0,
+            };
+            staged.push(Entry {
+                hash: (self.codec.hash_k)(&key),
+                key,
+                value: Some((self.codec.dec_v)(&mut input)?),
+                ts: Cell::new(ts),
+                dirty: Cell::new(true),
+            });
+        }
+        if !input.is_empty() {
+            return Err(CodecError::Invalid("trailing bytes after the last entry"));
+        }
+        Ok(staged)
+    }
+
+    /// Writes the dirty entries to a run and empties the cache when it is full. A failed
+    /// write keeps everything in memory (correct, only bigger) and is logged.
+    fn maybe_flush(&mut self) {
+        if self.cache.len() < self.cache_limit {
+            return;
+        }
+        match self.flush() {
+            Ok(()) => self.cache.clear(),
+            Err(e) => tracing::error!("mmap state: {e}; keeping the entries in memory"),
+        }
+    }
+
+    /// Writes the dirty cached entries to a new run (then merges runs); marks them clean.
+    ///
+    /// # Errors
+    /// Writing a run failed; the cache is unchanged.
+    pub(crate) fn flush(&mut self) -> Result<(), RunError> {
+        let mut groups: Vec<GroupEntries> = Vec::with_capacity(self.range.len());
+        let mut any = false;
+        for lg in 0..self.range.len() {
+            let mut g: GroupEntries = Vec::new();
+            for e in self.cache.group(lg).into_iter().filter(|e| e.dirty.get()) {
+                let mut bytes = Vec::new();
+                self.encode_entry(e, &mut bytes);
+                g.push((e.hash, e.value.is_none(), bytes));
+            }
+            g.sort_by_key(|(h, _, _)| *h);
+            any |= !g.is_empty();
+            groups.push(g);
+        }
+        if !any {
+            return Ok(());
+        }
+        let run = self.write(&groups)?;
+        self.runs.push(run);
+        self.cache.mark_clean();
+        self.compact()
+    }
+
+    fn write(&mut self, groups: &[GroupEntries]) -> Result<Run, RunError> {
+        let path = self.dir.0.join(format!("run-{:06}.wr", self.next_run));
+        self.next_run += 1;
+        write_run(&path, self.range.clone(), self.ttl.is_some(), groups)
+    }
+
+    /// Merges runs while the newest two are of similar size (or there are too many).
+    fn compact(&mut self) -> Result<(), RunError> {
+        loop {
+            let n = self.runs.len();
+            if n > MAX_RUNS {
+                self.merge(n)?;
+            } else if n >= 2 && self.runs[n - 2].entries() <= 2 * self.runs[n - 1].entries() {
+                self.merge(2)?;
+            } else {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Merges the newest `k` runs into one (dropping deletions when that includes the oldest).
+    fn merge(&mut self, k: usize) -> Result<(), RunError> {
+        let n = self.runs.len();
+        let bottom = k == n;
+        let mut groups: Vec<GroupEntries> = Vec::with_capacity(self.range.len());
+        for lg in 0..self.range.len() {
+            let kg = self.kg(lg);
+            let mut seen: KeyTable<K, ()> = KeyTable::new();
+            let mut g: GroupEntries = Vec::new();
+            for run in self.runs[n - k..].iter().rev() {
+                for re in run.group_entries(kg) {
+                    let Ok(key) = (self.codec.dec_k)(&mut &*re.bytes) else {
+                        continue;
+                    };
+                    if seen.insert(re.hash, key, ()).is_none() && !(bottom && re.tombstone) {
+                        g.push((re.hash, re.tombstone, re.bytes.to_vec()));
+                    }
+                }
+            }
+            g.sort_by_key(|(h, _, _)| *h);
+            groups.push(g);
+        }
+        let merged = self.write(&groups)?;
+        for old in self.runs.drain(n - k..) {
+            let path = old.path().to_path_buf();
+            drop(old);
+            let _ = std::fs::remove_file(path);
+        }
+        self.runs.push(merged);
+        Ok(())
+    }
+}
+
+/// The timestamp of a stored timed entry (`key, ts, value`); 0 when it does not decode.
+fn stored_ts<K>(mut b: &[u8], dec_k: fn(&mut &[u8]) -> Result<K, CodecError>) -> u64 {
+    match dec_k(&mut b) {
+        Ok(_) => u64::decode(&mut b).unwrap_or(0),
+        Err(_) => 0,
+    }
+}
