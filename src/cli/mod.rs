@@ -22,6 +22,7 @@ mod resume_hint;
 pub mod run;
 mod sigpipe;
 pub mod socket;
+mod state_flags;
 
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
 use args::{Cli, Command};

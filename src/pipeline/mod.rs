@@ -90,6 +90,7 @@ mod fingerprint;
 pub mod ops;
 pub mod overrides;
 pub mod spec;
+pub mod state_spec;
 pub mod stateless;
 mod tcp;
 mod validate;

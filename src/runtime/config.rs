@@ -61,6 +61,8 @@ pub struct RunConfig {
     /// A pre-flight (the CLI's, [`crate::safety`]) checked the paths and settled the output
     /// and dead-letter files of a fresh start: the runtime then deletes nothing at start.
     pub preflight: bool,
+    /// Where keyed state lives (`[state]`, `--state-backend`).
+    pub state_backend: crate::state::StateBackend,
 }
 
 impl Default for RunConfig {
@@ -78,6 +80,7 @@ impl Default for RunConfig {
             checkpoint: None,
             fingerprint: 0,
             preflight: false,
+            state_backend: crate::state::StateBackend::Heap,
         }
     }
 }

@@ -67,6 +67,8 @@ pub struct Setup {
     pub resume: Option<BTreeMap<String, Vec<Vec<RangePosition>>>>,
     /// On restore: each new worker's share of the operator state (`stage/state` lists).
     pub operator_state: Option<Vec<Vec<OperatorSnapshot>>>,
+    /// Where the stages' keyed state lives (directory resolved).
+    pub state_backend: crate::state::StateBackend,
 }
 
 impl Setup {
@@ -264,6 +266,8 @@ fn settle_start(
         last_checkpoint: start.last_id,
         resume: None,
         operator_state: None,
+        state_backend: (config.state_backend)
+            .resolve(config.checkpoint.as_ref().map(|c| c.dir.as_path())),
     };
     let Some(restored) = &start.restored else {
         // A pre-flight (`config.preflight`) already settled the files of a fresh start.

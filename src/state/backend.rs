@@ -52,6 +52,21 @@ impl StateBackend {
         }
     }
 
+    /// The backend with its working directory settled: an mmap backend without a directory
+    /// puts its files under `checkpoint_dir/state` when checkpoints are on.
+    pub fn resolve(&self, checkpoint_dir: Option<&std::path::Path>) -> StateBackend {
+        match self {
+            StateBackend::Mmap {
+                dir: None,
+                cache_entries,
+            } => StateBackend::Mmap {
+                dir: checkpoint_dir.map(|d| d.join("state")),
+                cache_entries: *cache_entries,
+            },
+            other => other.clone(),
+        }
+    }
+
     /// The backend's name (`heap` or `mmap`).
     pub fn kind(&self) -> BackendKind {
         match self {

@@ -273,6 +273,15 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         plain.chain(timed).chain(mmap)
     }
 
+    /// Calls `f` with every stored entry (with `Some(now_ms)`, only those live then); unlike
+    /// [`KeyGroupMaps::iter`], the mmap backend decodes its stored entries one at a time.
+    pub(crate) fn for_each(&self, now_ms: Option<u64>, mut f: impl FnMut(&K, &V)) {
+        match &self.mmap {
+            Some(m) => m.for_each(now_ms, f),
+            None => self.iter(now_ms).for_each(|(k, v)| f(k, v)),
+        }
+    }
+
     /// Removes every entry expired at `now_ms`; returns how many were removed.
     pub(crate) fn purge_expired(&mut self, now_ms: u64) -> usize {
         if let Some(m) = self.mmap.as_deref_mut() {

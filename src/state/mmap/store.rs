@@ -374,6 +374,30 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         out
     }
 
+    /// Calls `f` with every stored entry (live at `now`, when given), decoding stored ones
+    /// one at a time (nothing is added to the cache).
+    pub(crate) fn for_each(&self, now: Option<u64>, mut f: impl FnMut(&K, &V)) {
+        for lg in 0..self.range.len() {
+            self.visit(lg, now, |k, hash, item| match item {
+                Item::Cached(e) => {
+                    if let Some(v) = &e.value {
+                        f(&e.key, v);
+                    }
+                }
+                Item::Stored(b) => {
+                    let mut rest = b;
+                    if (self.codec.dec_k)(&mut rest).is_ok() {
+                        if let Some(Entry { key, value: Some(v), .. }) =
+                            self.decode_rest(k, hash, false, rest)
+                        {
+                            f(&key, &v);
+                        }
+                    }
+                }
+            });
+        }
+    }
+
     /// Removes every entry expired at `now_ms`; returns how many.
     pub(crate) fn purge_expired(&mut self, now_ms: u64) -> usize {
         let Some(ttl) = self.ttl else { return 0 };

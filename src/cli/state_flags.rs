@@ -1,0 +1,36 @@
+//! `--state-backend` and `--state-dir` (of `weir run` and `weir bench`).
+
+use crate::runtime::RunConfig;
+use crate::state::{BackendKind, StateBackend};
+use std::path::Path;
+
+/// Applies the flags over the pipeline's `[state]`: `--state-backend` picks the backend
+/// (keeping the pipeline's directory unless `--state-dir` is given), `--state-dir` alone sets
+/// the directory of an mmap backend.
+pub fn apply(config: &mut RunConfig, kind: Option<BackendKind>, dir: Option<&Path>) {
+    let old_dir = match &config.state_backend {
+        StateBackend::Mmap { dir, .. } => dir.clone(),
+        StateBackend::Heap => None,
+    };
+    let kind = kind.unwrap_or(config.state_backend.kind());
+    let dir = dir.map(Path::to_path_buf).or(old_dir);
+    config.state_backend = StateBackend::from_kind(kind, dir);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn flags_override_the_pipeline() {
+        let mut c = RunConfig::default();
+        apply(&mut c, None, None);
+        assert_eq!(c.state_backend, StateBackend::Heap);
+        c.state_backend = StateBackend::from_kind(BackendKind::Mmap, Some("/a".into()));
+        apply(&mut c, None, Some(Path::new("/b")));
+        assert!(matches!(&c.state_backend, StateBackend::Mmap { dir: Some(d), .. } if *d == PathBuf::from("/b")));
+        apply(&mut c, Some(BackendKind::Heap), None);
+        assert_eq!(c.state_backend, StateBackend::Heap);
+    }
+}
