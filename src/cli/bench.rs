@@ -222,7 +222,11 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     if let Some(w) = args.workers {
         config.workers = w;
     }
-    super::state_flags::apply(&mut config, Some(args.state_backend), args.state_dir.as_deref());
+    super::state_flags::apply(
+        &mut config,
+        Some(args.state_backend),
+        args.state_dir.as_deref(),
+    );
     if args.workload == Workload::Restore {
         return super::bench_restore::run(
             args.keys,

@@ -29,7 +29,9 @@ mod tests {
         assert_eq!(c.state_backend, StateBackend::Heap);
         c.state_backend = StateBackend::from_kind(BackendKind::Mmap, Some("/a".into()));
         apply(&mut c, None, Some(Path::new("/b")));
-        assert!(matches!(&c.state_backend, StateBackend::Mmap { dir: Some(d), .. } if *d == PathBuf::from("/b")));
+        assert!(
+            matches!(&c.state_backend, StateBackend::Mmap { dir: Some(d), .. } if *d == PathBuf::from("/b"))
+        );
         apply(&mut c, Some(BackendKind::Heap), None);
         assert_eq!(c.state_backend, StateBackend::Heap);
     }

@@ -105,7 +105,10 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     pub(crate) fn set_range(&mut self, range: Range<u16>) {
         let n = range.len();
         self.mmap = None; // removes the old working files first
-        self.mmap = self.mmap_cfg.as_ref().and_then(|c| c.build(range.clone(), self.ttl));
+        self.mmap = self
+            .mmap_cfg
+            .as_ref()
+            .and_then(|c| c.build(range.clone(), self.ttl));
         let cap = match self.mmap {
             Some(_) => 0,
             None => self.expected_per_group,
@@ -269,7 +272,11 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
                 (Some(ttl), Some(now)) if is_expired(&ttl, e.ts.get(), now) => None,
                 _ => Some((k, &e.value)),
             });
-        let mmap = self.mmap.as_ref().map(|m| m.iter(now_ms)).unwrap_or_default();
+        let mmap = self
+            .mmap
+            .as_ref()
+            .map(|m| m.iter(now_ms))
+            .unwrap_or_default();
         plain.chain(timed).chain(mmap)
     }
 
@@ -418,6 +425,29 @@ where
         Ok(())
     }
 
+    /// See [`super::KeyedStateStore::checkpoint_files`].
+    pub(crate) fn checkpoint_files(
+        &mut self,
+        dest: &std::path::Path,
+    ) -> Result<Option<Vec<super::RunFile>>, super::RunError> {
+        match self.mmap.as_deref_mut() {
+            Some(m) => m.checkpoint_files(dest).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// See [`super::KeyedStateStore::restore_files`].
+    pub(crate) fn restore_files(
+        &mut self,
+        src: &std::path::Path,
+        names: &[String],
+    ) -> Result<bool, super::RunError> {
+        match self.mmap.as_deref_mut() {
+            Some(m) => m.restore_files(src, names).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
     /// Selects the backend (drops all content; the mmap storage is built when the key groups
     /// are set).
     pub(crate) fn set_backend(&mut self, backend: &super::StateBackend) {
@@ -505,6 +535,21 @@ macro_rules! keyed_state_store_body {
 
         fn set_backend(&mut self, backend: &$crate::state::StateBackend) {
             self.maps.set_backend(backend);
+        }
+
+        fn checkpoint_files(
+            &mut self,
+            dest: &std::path::Path,
+        ) -> Result<Option<Vec<$crate::state::RunFile>>, $crate::state::RunError> {
+            self.maps.checkpoint_files(dest)
+        }
+
+        fn restore_files(
+            &mut self,
+            src: &std::path::Path,
+            names: &[String],
+        ) -> Result<bool, $crate::state::RunError> {
+            self.maps.restore_files(src, names)
         }
 
         fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {

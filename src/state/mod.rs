@@ -29,6 +29,7 @@ pub use codec::{CodecError, StateCodec};
 pub use key_group::{KeyGroupRouter, StableKey, DEFAULT_MAX_PARALLELISM};
 pub use list::ListState;
 pub use map::MapState;
+pub use mmap::{RunError, RunFile};
 pub use operator::{OperatorListState, OperatorStateStore, UnionListState};
 pub use reducing::ReducingState;
 pub use table::KeyTable;
@@ -112,6 +113,29 @@ pub trait KeyedStateStore: Send {
     fn check_section(&self, bytes: &[u8]) -> Result<(), CodecError> {
         let _ = bytes;
         Ok(())
+    }
+    /// mmap backend: writes the changes since the previous call as a new run file and
+    /// hard-links every run file of the state into `dest` (an incremental checkpoint, see
+    /// [`mmap`]); returns the files, oldest first. `None` for state kept on the heap.
+    ///
+    /// # Errors
+    /// [`RunError`] when writing or linking fails.
+    fn checkpoint_files(
+        &mut self,
+        dest: &std::path::Path,
+    ) -> Result<Option<Vec<RunFile>>, RunError> {
+        let _ = dest;
+        Ok(None)
+    }
+    /// mmap backend: replaces the content with the run files `names` of directory `src`
+    /// (as [`KeyedStateStore::checkpoint_files`] listed them), mapped without decoding;
+    /// `false` for state kept on the heap (nothing done).
+    ///
+    /// # Errors
+    /// [`RunError`] when a file is missing or damaged (the state is then empty).
+    fn restore_files(&mut self, src: &std::path::Path, names: &[String]) -> Result<bool, RunError> {
+        let _ = (src, names);
+        Ok(false)
     }
     /// Number of entries in key group `kg` (with TTL, expired entries not yet removed count).
     fn entries_in_group(&self, kg: u16) -> usize;

@@ -52,6 +52,8 @@ unsafe impl<K: Send, V: Send> Send for Ptr<K, V> {}
 /// Per key group tables of decoded entries; see the module docs.
 pub(crate) struct Cache<K, V> {
     groups: UnsafeCell<Vec<KeyTable<K, Ptr<K, V>>>>,
+    /// Entries in all groups.
+    len: Cell<usize>,
 }
 
 impl<K: Eq + Clone, V> Cache<K, V> {
@@ -59,6 +61,7 @@ impl<K: Eq + Clone, V> Cache<K, V> {
     pub(crate) fn new(groups: usize) -> Self {
         Cache {
             groups: UnsafeCell::new((0..groups).map(|_| KeyTable::new()).collect()),
+            len: Cell::new(0),
         }
     }
 
@@ -93,7 +96,9 @@ impl<K: Eq + Clone, V> Cache<K, V> {
         let key = entry.key.clone();
         let p = Ptr::new(entry);
         let r = p.0;
-        table.insert(hash, key, p);
+        if table.insert(hash, key, p).is_none() {
+            self.len.set(self.len.get() + 1);
+        }
         // SAFETY: the entry is now owned by the table and lives until a `&mut self` method
         // removes it (the caller checked the key was absent, so nothing was replaced).
         Some(unsafe { r.as_ref() })
@@ -116,8 +121,30 @@ impl<K: Eq + Clone, V> Cache<K, V> {
     }
 
     /// Entries in all groups.
+    #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.tables().iter().map(KeyTable::len).sum()
+        self.len.get()
+    }
+
+    /// The entry of `key` in local group `lg`, inserted as `make()` when absent: one probe.
+    ///
+    /// # Panics
+    /// When `lg` is out of range (a runtime bug, as for the heap backend's tables).
+    #[inline]
+    pub(crate) fn get_or_insert(
+        &mut self,
+        lg: usize,
+        hash: u64,
+        key: &K,
+        make: impl FnOnce() -> Entry<K, V>,
+    ) -> &mut Entry<K, V> {
+        let len = self.len.get_mut();
+        let p = self.groups.get_mut()[lg].get_or_insert_with(hash, key, || {
+            *len += 1;
+            Ptr::new(make())
+        });
+        // SAFETY: `&mut self` excludes every other reference to the entry.
+        unsafe { p.0.as_mut() }
     }
 
     /// The entries of local group `lg`.
@@ -133,6 +160,7 @@ impl<K: Eq + Clone, V> Cache<K, V> {
         for t in self.groups.get_mut() {
             t.clear();
         }
+        self.len.set(0);
     }
 
     /// Marks every entry clean.

@@ -19,11 +19,17 @@
 //! the files it wrote, when dropped.
 
 pub(crate) mod cache;
+mod files;
+#[cfg(test)]
+mod files_tests;
 pub(crate) mod run;
+mod sections;
 mod store;
 #[cfg(test)]
 mod tests;
 
+pub use files::RunFile;
+pub use run::RunError;
 pub(crate) use store::{Codec, MmapMaps};
 
 /// Runs beyond which all runs are merged into one.

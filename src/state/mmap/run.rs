@@ -13,7 +13,8 @@
 //! ```
 //!
 //! Opening checks the header, the directory's checksum and that every group's index and data
-//! lie inside the file; with `validate`, also each group's checksum (index and data). Reads
+//! lie inside the file; with `validate`, also the checksum (index and data) of each group in
+//! the range given (a restore checks the groups it owns: bytes are summed, never decoded). Reads
 //! are bounds-checked and never trust the bytes: a damaged file reads as missing entries or
 //! fails to open, it never panics.
 
@@ -88,6 +89,8 @@ pub(crate) struct Run {
     timed: bool,
     groups: Vec<GroupDir>,
     entries: u64,
+    /// Whether a checkpoint already holds this file (its bytes are then shared, not new).
+    pub(crate) checkpointed: bool,
 }
 
 impl std::fmt::Debug for Run {
@@ -113,7 +116,7 @@ impl Run {
     ///
     /// # Errors
     /// [`RunError`] when the file cannot be read or is not a well-formed run.
-    pub(crate) fn open(path: &Path, validate: bool) -> Result<Run, RunError> {
+    pub(crate) fn open(path: &Path, validate: Option<Range<u16>>) -> Result<Run, RunError> {
         let io = |source| RunError::Io {
             path: path.to_path_buf(),
             source,
@@ -147,7 +150,11 @@ impl Run {
         }
         let mut groups = Vec::with_capacity((end - start) as usize);
         for g in 0..(end - start) as usize {
-            groups.push(read_group(b, HEADER + g * GROUP, validate).ok_or_else(|| damaged("group"))?);
+            let check = validate
+                .as_ref()
+                .is_some_and(|r| r.contains(&(start + g as u16)));
+            let dir = read_group(b, HEADER + g * GROUP, check).ok_or_else(|| damaged("group"))?;
+            groups.push(dir);
         }
         Ok(Run {
             path: path.to_path_buf(),
@@ -156,6 +163,7 @@ impl Run {
             groups,
             entries,
             map,
+            checkpointed: false,
         })
     }
 
@@ -212,9 +220,7 @@ impl Run {
         let g = self.group(kg).copied();
         let count = g.map_or(0, |g| g.count);
         let first = g.map_or(0, |g| {
-            partition_point(count, |i| {
-                self.entry(&g, i).is_some_and(|e| e.hash < hash)
-            })
+            partition_point(count, |i| self.entry(&g, i).is_some_and(|e| e.hash < hash))
         });
         (first..count)
             .map_while(move |i| g.and_then(|g| self.entry(&g, i)))
@@ -292,7 +298,7 @@ pub(crate) fn write_run(
         return Err(io(e));
     }
     std::fs::rename(&tmp, path).map_err(io)?;
-    Run::open(path, false)
+    Run::open(path, None)
 }
 
 fn write_file(

@@ -3,7 +3,7 @@
 use super::cache::{Cache, Entry};
 use super::run::{write_run, GroupEntries, Run, RunEntry, RunError};
 use super::MAX_RUNS;
-use crate::state::groups::{is_expired, TAG_PLAIN, TAG_TIMED};
+use crate::state::groups::is_expired;
 use crate::state::table::KeyTable;
 use crate::state::{CodecError, KeyContext, StableKey, StateCodec, Ttl};
 use std::cell::Cell;
@@ -14,11 +14,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// The encoding functions of `K` and `V`, captured where their bounds are known so that the
 /// unbounded accessors of the state kinds can read and write runs.
 pub(crate) struct Codec<K, V> {
-    enc_k: fn(&K, &mut Vec<u8>),
-    dec_k: fn(&mut &[u8]) -> Result<K, CodecError>,
-    enc_v: fn(&V, &mut Vec<u8>),
-    dec_v: fn(&mut &[u8]) -> Result<V, CodecError>,
-    hash_k: fn(&K) -> u64,
+    pub(super) enc_k: fn(&K, &mut Vec<u8>),
+    pub(super) dec_k: fn(&mut &[u8]) -> Result<K, CodecError>,
+    pub(super) enc_v: fn(&V, &mut Vec<u8>),
+    pub(super) dec_v: fn(&mut &[u8]) -> Result<V, CodecError>,
+    pub(super) hash_k: fn(&K) -> u64,
 }
 
 impl<K, V> Clone for Codec<K, V> {
@@ -43,7 +43,7 @@ impl<K: StateCodec + StableKey, V: StateCodec> Codec<K, V> {
 }
 
 /// A stored entry found by [`MmapMaps::visit`].
-enum Item<'a, K, V> {
+pub(super) enum Item<'a, K, V> {
     /// From the cache.
     Cached(&'a Entry<K, V>),
     /// From a run: the live entry's bytes (`key, [ts], value`).
@@ -52,7 +52,7 @@ enum Item<'a, K, V> {
 
 /// Working directory of one state object: created with a unique name, removed on drop with
 /// the run files still in it (only files this object wrote are ever deleted).
-struct WorkDir(PathBuf);
+pub(super) struct WorkDir(pub(super) PathBuf);
 
 impl WorkDir {
     fn create(base: Option<&Path>) -> std::io::Result<Self> {
@@ -84,24 +84,22 @@ impl Drop for WorkDir {
 /// module docs of [`crate::state::mmap`]. Method semantics are those of the heap
 /// `KeyGroupMaps` methods of the same names.
 pub(crate) struct MmapMaps<K, V> {
-    codec: Codec<K, V>,
-    range: Range<u16>,
-    ttl: Option<Ttl>,
-    cache: Cache<K, V>,
+    pub(super) codec: Codec<K, V>,
+    pub(super) range: Range<u16>,
+    pub(super) ttl: Option<Ttl>,
+    pub(super) cache: Cache<K, V>,
     /// Oldest first.
-    runs: Vec<Run>,
-    next_run: u64,
-    cache_limit: usize,
+    pub(super) runs: Vec<Run>,
+    pub(super) next_run: u64,
+    pub(super) cache_limit: usize,
     /// Declared last: dropped after the runs were removed.
-    dir: WorkDir,
+    pub(super) dir: WorkDir,
 }
 
 impl<K, V> Drop for MmapMaps<K, V> {
     fn drop(&mut self) {
         for run in self.runs.drain(..) {
-            let path = run.path().to_path_buf();
-            drop(run);
-            let _ = std::fs::remove_file(path);
+            super::files::remove_run(run);
         }
     }
 }
@@ -140,7 +138,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         self.runs.len()
     }
 
-    fn kg(&self, lg: usize) -> u16 {
+    pub(super) fn kg(&self, lg: usize) -> u16 {
         self.range.start + lg as u16
     }
 
@@ -152,22 +150,14 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// Decodes the timestamp and value that follow the key in a run entry.
-    fn decode_rest(&self, key: K, hash: u64, tombstone: bool, mut b: &[u8]) -> Option<Entry<K, V>> {
-        let ts = match self.ttl {
-            Some(_) => u64::decode(&mut b).ok()?,
-            None => 0,
-        };
-        let value = match tombstone {
-            true => None,
-            false => Some((self.codec.dec_v)(&mut b).ok()?),
-        };
-        Some(Entry {
-            key,
-            hash,
-            value,
-            ts: Cell::new(ts),
-            dirty: Cell::new(false),
-        })
+    pub(super) fn decode_rest(
+        &self,
+        key: K,
+        hash: u64,
+        tombstone: bool,
+        b: &[u8],
+    ) -> Option<Entry<K, V>> {
+        decode_rest(&self.codec, self.ttl, key, hash, tombstone, b)
     }
 
     /// The entry of the current key from the cache, else decoded from the newest run that
@@ -177,42 +167,30 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         if let Some(e) = self.cache.find(lg, hash, ctx.key) {
             return Some(e);
         }
-        let kg = self.kg(lg);
-        for run in self.runs.iter().rev() {
-            for re in run.lookup(kg, hash) {
-                let mut b = re.bytes;
-                match (self.codec.dec_k)(&mut b) {
-                    Ok(k) if &k == ctx.key => {
-                        let e = self.decode_rest(k, hash, re.tombstone, b)?;
-                        return self.cache.insert_shared(lg, hash, e);
-                    }
-                    _ => {}
-                }
-            }
-        }
-        None
+        let e = stored(&self.runs, &self.codec, self.ttl, self.kg(lg), ctx)?;
+        self.cache.insert_shared(lg, hash, e)
     }
 
-    /// The cached entry of the current key, created (as a deletion) when stored nowhere.
+    /// The cached entry of the current key, loaded from the runs or created (as a deletion)
+    /// when not cached. One cache probe.
     ///
     /// # Panics
     /// When `ctx.local_group` is out of range (a runtime bug, as for the heap backend).
+    #[inline]
     fn entry_mut(&mut self, ctx: &KeyContext<'_, K>) -> &mut Entry<K, V> {
         self.maybe_flush();
-        if self.load(ctx).is_none() {
-            let e = Entry {
-                key: ctx.key.clone(),
-                hash: ctx.hash,
-                value: None,
-                ts: Cell::new(ctx.now_ms),
-                dirty: Cell::new(true),
-            };
-            self.cache.insert_shared(ctx.local_group, ctx.hash, e);
-        }
-        match self.cache.find_mut(ctx.local_group, ctx.hash, ctx.key) {
-            Some(e) => e,
-            None => panic!("local key group {} out of range", ctx.local_group),
-        }
+        let kg = self.kg(ctx.local_group);
+        let (runs, codec, ttl) = (&self.runs, &self.codec, self.ttl);
+        self.cache
+            .get_or_insert(ctx.local_group, ctx.hash, ctx.key, || {
+                stored(runs, codec, ttl, kg, ctx).unwrap_or_else(|| Entry {
+                    key: ctx.key.clone(),
+                    hash: ctx.hash,
+                    value: None,
+                    ts: Cell::new(ctx.now_ms),
+                    dirty: Cell::new(true),
+                })
+            })
     }
 
     /// Hints the CPU to load the cache slot of `hash`.
@@ -302,7 +280,12 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
 
     /// Calls `f` with every stored entry of local group `lg` (live at `now`, when given):
     /// cached entries shadow stored ones, newer runs older runs.
-    fn visit<'a>(&'a self, lg: usize, now: Option<u64>, mut f: impl FnMut(K, u64, Item<'a, K, V>)) {
+    pub(super) fn visit<'a>(
+        &'a self,
+        lg: usize,
+        now: Option<u64>,
+        mut f: impl FnMut(K, u64, Item<'a, K, V>),
+    ) {
         let mut seen: KeyTable<K, ()> = KeyTable::new();
         for e in self.cache.group(lg) {
             seen.insert(e.hash, e.key.clone(), ());
@@ -387,8 +370,11 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
                 Item::Stored(b) => {
                     let mut rest = b;
                     if (self.codec.dec_k)(&mut rest).is_ok() {
-                        if let Some(Entry { key, value: Some(v), .. }) =
-                            self.decode_rest(k, hash, false, rest)
+                        if let Some(Entry {
+                            key,
+                            value: Some(v),
+                            ..
+                        }) = self.decode_rest(k, hash, false, rest)
                         {
                             f(&key, &v);
                         }
@@ -449,100 +435,9 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         }
     }
 
-    /// Appends the checkpoint section of key group `kg` (entries live at `now_ms`) to `out`;
-    /// returns the number of entries (the heap backend's format, byte for byte per entry).
-    pub(crate) fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {
-        if !self.range.contains(&kg) {
-            return 0;
-        }
-        let start = out.len();
-        out.push(if self.ttl.is_some() { TAG_TIMED } else { TAG_PLAIN });
-        out.extend_from_slice(&0u32.to_le_bytes());
-        let mut n = 0usize;
-        self.visit((kg - self.range.start) as usize, Some(now_ms), |_, _, item| {
-            n += 1;
-            match item {
-                Item::Cached(e) => self.encode_entry(e, out),
-                Item::Stored(b) => out.extend_from_slice(b),
-            }
-        });
-        if n == 0 {
-            out.truncate(start);
-        } else {
-            let count = u32::try_from(n).unwrap_or(u32::MAX);
-            out[start + 1..start + 5].copy_from_slice(&count.to_le_bytes());
-        }
-        n
-    }
-
-    /// Appends `key, [ts], [value]` of a cached entry.
-    fn encode_entry(&self, e: &Entry<K, V>, out: &mut Vec<u8>) {
-        (self.codec.enc_k)(&e.key, out);
-        if self.ttl.is_some() {
-            e.ts.get().encode(out);
-        }
-        if let Some(v) = &e.value {
-            (self.codec.enc_v)(v, out);
-        }
-    }
-
-    /// Adds the entries of a checkpoint section of key group `kg`; all or nothing.
-    ///
-    /// # Errors
-    /// As the heap backend: `kg` not owned, bytes that do not decode, another TTL mode.
-    pub(crate) fn restore_group(&mut self, kg: u16, bytes: &[u8]) -> Result<(), CodecError> {
-        if !self.range.contains(&kg) {
-            return Err(CodecError::Invalid("key group outside this worker's range"));
-        }
-        let lg = (kg - self.range.start) as usize;
-        for e in self.decode_section(bytes)? {
-            match self.cache.find_mut(lg, e.hash, &e.key) {
-                Some(old) => *old = e,
-                None => {
-                    self.cache.insert_shared(lg, e.hash, e);
-                }
-            }
-            self.maybe_flush();
-        }
-        Ok(())
-    }
-
-    /// Decodes a section into dirty entries.
-    fn decode_section(&self, bytes: &[u8]) -> Result<Vec<Entry<K, V>>, CodecError> {
-        let Some((&tag, mut input)) = bytes.split_first() else {
-            return Ok(Vec::new());
-        };
-        match (tag, self.ttl.is_some()) {
-            (TAG_PLAIN, false) | (TAG_TIMED, true) => {}
-            (TAG_PLAIN, true) => return Err(CodecError::Invalid("section has no TTL timestamps")),
-            (TAG_TIMED, false) => return Err(CodecError::Invalid("section has TTL timestamps")),
-            _ => return Err(CodecError::Invalid("section tag")),
-        }
-        let n = u32::decode(&mut input)? as usize;
-        let mut staged = Vec::with_capacity(n.min(input.len()));
-        for _ in 0..n {
-            let key = (self.codec.dec_k)(&mut input)?;
-            let ts = match self.ttl {
-                Some(_) => u64::decode(&mut input)?,
-                None => 0,
-            };
-            staged.push(Entry {
-                hash: (self.codec.hash_k)(&key),
-                key,
-                value: Some((self.codec.dec_v)(&mut input)?),
-                ts: Cell::new(ts),
-                dirty: Cell::new(true),
-            });
-        }
-        if !input.is_empty() {
-            return Err(CodecError::Invalid("trailing bytes after the last entry"));
-        }
-        Ok(staged)
-    }
-
     /// Writes the dirty entries to a run and empties the cache when it is full. A failed
     /// write keeps everything in memory (correct, only bigger) and is logged.
-    fn maybe_flush(&mut self) {
+    pub(super) fn maybe_flush(&mut self) {
         if self.cache.len() < self.cache_limit {
             return;
         }
@@ -579,7 +474,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         self.compact()
     }
 
-    fn write(&mut self, groups: &[GroupEntries]) -> Result<Run, RunError> {
+    pub(super) fn write(&mut self, groups: &[GroupEntries]) -> Result<Run, RunError> {
         let path = self.dir.0.join(format!("run-{:06}.wr", self.next_run));
         self.next_run += 1;
         write_run(&path, self.range.clone(), self.ttl.is_some(), groups)
@@ -623,9 +518,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         }
         let merged = self.write(&groups)?;
         for old in self.runs.drain(n - k..) {
-            let path = old.path().to_path_buf();
-            drop(old);
-            let _ = std::fs::remove_file(path);
+            super::files::remove_run(old);
         }
         self.runs.push(merged);
         Ok(())
@@ -638,4 +531,52 @@ fn stored_ts<K>(mut b: &[u8], dec_k: fn(&mut &[u8]) -> Result<K, CodecError>) ->
         Ok(_) => u64::decode(&mut b).unwrap_or(0),
         Err(_) => 0,
     }
+}
+
+/// Decodes the timestamp and value that follow the key in a run entry.
+fn decode_rest<K, V>(
+    codec: &Codec<K, V>,
+    ttl: Option<Ttl>,
+    key: K,
+    hash: u64,
+    tombstone: bool,
+    mut b: &[u8],
+) -> Option<Entry<K, V>> {
+    let ts = match ttl {
+        Some(_) => u64::decode(&mut b).ok()?,
+        None => 0,
+    };
+    let value = match tombstone {
+        true => None,
+        false => Some((codec.dec_v)(&mut b).ok()?),
+    };
+    Some(Entry {
+        key,
+        hash,
+        value,
+        ts: Cell::new(ts),
+        dirty: Cell::new(false),
+    })
+}
+
+/// The entry of the current key in the newest run that has it, decoded.
+fn stored<K: Eq, V>(
+    runs: &[Run],
+    codec: &Codec<K, V>,
+    ttl: Option<Ttl>,
+    kg: u16,
+    ctx: &KeyContext<'_, K>,
+) -> Option<Entry<K, V>> {
+    for run in runs.iter().rev() {
+        for re in run.lookup(kg, ctx.hash) {
+            let mut b = re.bytes;
+            match (codec.dec_k)(&mut b) {
+                Ok(k) if &k == ctx.key => {
+                    return decode_rest(codec, ttl, k, ctx.hash, re.tombstone, b);
+                }
+                _ => {}
+            }
+        }
+    }
+    None
 }

@@ -8,10 +8,10 @@ use crate::state::{KeyedStateStore, StateBackend, Ttl, ValueState};
 use std::collections::BTreeMap;
 
 /// A small deterministic generator (xorshift).
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -27,7 +27,11 @@ fn mmap(cache_entries: usize) -> StateBackend {
 }
 
 /// Every live entry of `s` at `now`, decoded from its checkpoint sections.
-fn sections(s: &ValueState<u64, i64>, ttl: bool, now: u64) -> BTreeMap<u64, (Option<u64>, i64)> {
+pub(super) fn sections(
+    s: &ValueState<u64, i64>,
+    ttl: bool,
+    now: u64,
+) -> BTreeMap<u64, (Option<u64>, i64)> {
     let mut out = BTreeMap::new();
     for g in RANGE_ALL {
         let mut bytes = Vec::new();
@@ -151,18 +155,21 @@ fn damaged_runs_fail_to_open_and_never_panic() {
     assert_eq!(run.lookup(kg(&k), hash).next().unwrap().bytes, &bytes[..]);
     drop(run);
     let good = std::fs::read(&path).unwrap();
-    assert!(Run::open(&path, true).is_ok());
+    assert!(Run::open(&path, Some(RANGE_ALL)).is_ok());
     for cut in [0, 10, 31, good.len() - 1] {
         std::fs::write(&path, &good[..cut]).unwrap();
-        assert!(Run::open(&path, true).is_err(), "cut at {cut}");
+        assert!(Run::open(&path, Some(RANGE_ALL)).is_err(), "cut at {cut}");
     }
     let mut flipped = good.clone();
     *flipped.last_mut().unwrap() ^= 0xff; // in the data: only the group checksum sees it
     std::fs::write(&path, &flipped).unwrap();
     assert!(matches!(
-        Run::open(&path, true),
+        Run::open(&path, Some(RANGE_ALL)),
         Err(RunError::Damaged { .. })
     ));
-    assert!(Run::open(&path, false).is_ok(), "unvalidated opens check bounds only");
+    assert!(
+        Run::open(&path, None).is_ok(),
+        "unvalidated opens check bounds only"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
