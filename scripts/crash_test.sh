@@ -5,6 +5,7 @@
 #                         [--pipeline count|sum|filter|join|two_stage|window|interval_join]
 #                         [--first-seed F]
 #                         [--corrupt PCT]
+#                         [--state-backend heap|mmap]
 #                         [--keep]
 #
 # Generates input with `weir gen`, runs a clean reference (no checkpoints), then for every
@@ -18,6 +19,8 @@
 # `.part-*` file and that its newest checkpoint is `finished`. With --corrupt PCT, after a
 # kill the newest complete checkpoint is damaged (a byte of a state file or of the MANIFEST
 # flipped) with probability PCT%, so that the restart must fall back to an older one.
+# --state-backend mmap runs the checkpointed runs with keyed state in memory-mapped files (the
+# reference run always uses the heap backend).
 #
 # Prints per seed a line and at the end
 #   cycles=…, kills=…, lost=…, duplicated=…
@@ -45,9 +48,10 @@ keys=2000
 pipeline=count
 first_seed=1
 corrupt=0
+state_backend=heap
 keep=0
 
-usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --cycles) cycles=$2; shift 2 ;;
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
         --pipeline) pipeline=$2; shift 2 ;;
         --first-seed) first_seed=$2; shift 2 ;;
         --corrupt) corrupt=$2; shift 2 ;;
+        --state-backend) state_backend=$2; shift 2 ;;
         --keep) keep=1; shift ;;
         -h|--help) usage ;;
         *) echo "crash_test: unknown argument $1" >&2; usage ;;
@@ -134,12 +139,13 @@ run_weir() {
                         --set "sources.right.event_time.max_out_of_orderness=1ms") ;;
         esac
     fi
-    exec "$weir" run "$pipe_file" "${paths[@]}" --no-pin "$@"
+    exec "$weir" run "$pipe_file" "${paths[@]}" --no-pin \
+        --state-backend "${STATE_BACKEND:-$state_backend}" "$@"
 }
 
 # The clean reference: no checkpoints (the non-transactional sink path).
 ref="$work/reference.sorted"
-(run_weir "$work/ref-out" --workers "$workers" 2>"$work/ref.log") \
+(STATE_BACKEND=heap run_weir "$work/ref-out" --workers "$workers" 2>"$work/ref.log") \
     || { failed=1; echo "crash_test: reference run failed:"; cat "$work/ref.log"; exit 1; }
 sort "$work"/ref-out/part-* >"$ref"
 ref_lines=$(wc -l <"$ref")

@@ -233,6 +233,7 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
             config.workers,
             args.runs.max(1),
             args.json.as_deref(),
+            &config.state_backend,
         );
     }
     if args.workload == Workload::W6 {

@@ -8,6 +8,7 @@ mod bench_latency;
 mod bench_latency_jobs;
 mod bench_plot;
 mod bench_restore;
+mod bench_restore_first;
 mod bench_w2;
 mod bench_w6;
 pub mod build;

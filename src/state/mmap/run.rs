@@ -167,11 +167,6 @@ impl Run {
         })
     }
 
-    /// The key groups covered.
-    pub(crate) fn range(&self) -> Range<u16> {
-        self.range.clone()
-    }
-
     /// Whether entries carry timestamps.
     pub(crate) fn timed(&self) -> bool {
         self.timed

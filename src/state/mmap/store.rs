@@ -129,11 +129,13 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// The working directory.
+    #[cfg(test)]
     pub(crate) fn dir(&self) -> &Path {
         &self.dir.0
     }
 
     /// Number of run files.
+    #[cfg(test)]
     pub(crate) fn runs(&self) -> usize {
         self.runs.len()
     }
