@@ -22,33 +22,61 @@ fn mmap_kill_then_restore_is_exactly_once() {
     );
     assert_exit(&done, 0);
     assert_same_output(&committed(&out), &want, "mmap restore");
-    assert!(ckpt.join("state").is_dir(), "working files live under the checkpoint dir");
+    assert!(
+        ckpt.join("state").is_dir(),
+        "working files live under the checkpoint dir"
+    );
 }
 
 /// A checkpoint written by the heap backend restores into the mmap backend (same sections),
 /// with another worker count.
 #[test]
 fn heap_checkpoint_restores_into_mmap_with_rescale() {
-    let s = Scenario::new("sum", 100_000, 1_000);
+    let s = Scenario::new("count", 100_000, 1_000);
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     kill_after_checkpoints(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2), &ckpt, 1);
-    let done = output(
-        s.ckpt_cmd(&out, &ckpt, "20ms", 1)
-            .args(["--state-backend", "mmap", "--restore", "latest"]),
-    );
+    let done = output(s.ckpt_cmd(&out, &ckpt, "20ms", 1).args([
+        "--state-backend",
+        "mmap",
+        "--restore",
+        "latest",
+    ]));
     assert_exit(&done, 0);
     assert_same_output(&committed(&out), &want, "heap checkpoint, mmap restore");
 }
 
-/// `[state] backend` must name a backend.
+/// `[state] backend` must name a backend; `[state] backend = "mmap"` runs.
 #[test]
-fn unknown_state_backend_is_a_config_error() {
+fn state_table_selects_the_backend() {
     let s = Scenario::new("count", 1_000, 10);
-    let out = s.path("out");
-    let done = output(s.run_cmd(&out).args(["--set", "state.backend=rocks"]));
-    assert_ne!(done.status.code(), Some(0));
-    assert!(stderr(&done).contains("unknown state backend"), "{}", stderr(&done));
-    let ok = output(s.run_cmd(&s.path("out2")).args(["--set", "state.backend=mmap"]));
-    assert_exit(&ok, 0);
+    let want = s.reference(1);
+    let base = std::fs::read_to_string(fixture("count")).expect("fixture");
+    let run = |backend: &str, out: &str| {
+        let file = s.path(&format!("{backend}.toml"));
+        std::fs::write(&file, format!("{base}\n[state]\nbackend = \"{backend}\"\n")).unwrap();
+        output(
+            weir()
+                .arg("run")
+                .arg(&file)
+                .arg("--set")
+                .arg(format!("source.path={}", s.path("events.csv").display()))
+                .arg("--set")
+                .arg(format!("sink.path={}", s.path(out).display()))
+                .args(["--no-pin", "--workers", "1"]),
+        )
+    };
+    let bad = run("rocks", "out-bad");
+    assert_ne!(bad.status.code(), Some(0));
+    assert!(
+        stderr(&bad).contains("unknown state backend"),
+        "{}",
+        stderr(&bad)
+    );
+    assert_exit(&run("mmap", "out-mmap"), 0);
+    assert_same_output(
+        &committed(&s.path("out-mmap")),
+        &want,
+        "[state] backend = mmap",
+    );
 }

@@ -186,6 +186,9 @@ pub struct BenchArgs {
     /// Working files of the mmap backend (default: the temp directory).
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
+    /// Decoded entries the mmap backend keeps in memory per state object and worker.
+    #[arg(long)]
+    pub state_cache_entries: Option<usize>,
 }
 
 /// `weir inspect`.

@@ -8,13 +8,13 @@ use std::path::Path;
 /// (keeping the pipeline's directory unless `--state-dir` is given), `--state-dir` alone sets
 /// the directory of an mmap backend.
 pub fn apply(config: &mut RunConfig, kind: Option<BackendKind>, dir: Option<&Path>) {
-    let old_dir = match &config.state_backend {
-        StateBackend::Mmap { dir, .. } => dir.clone(),
-        StateBackend::Heap => None,
+    let (old_dir, old_cache) = match &config.state_backend {
+        StateBackend::Mmap { dir, cache_entries } => (dir.clone(), Some(*cache_entries)),
+        StateBackend::Heap => (None, None),
     };
     let kind = kind.unwrap_or(config.state_backend.kind());
     let dir = dir.map(Path::to_path_buf).or(old_dir);
-    config.state_backend = StateBackend::from_kind(kind, dir);
+    config.state_backend = StateBackend::from_kind(kind, dir).with_cache_entries(old_cache);
 }
 
 #[cfg(test)]

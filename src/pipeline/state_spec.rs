@@ -5,6 +5,7 @@
 //! backend = "mmap"        # or "heap" (the default)
 //! dir = "/var/tmp/weir"   # working files of the mmap backend (default: under the
 //!                         # checkpoint directory, else the system's temp directory)
+//! cache_entries = 262144  # decoded entries kept in memory per state object and worker
 //! ```
 
 use super::spec::RuntimeSpec;
@@ -19,6 +20,8 @@ pub struct StateSpec {
     pub backend: BackendKind,
     /// `dir`.
     pub dir: Option<PathBuf>,
+    /// `cache_entries` (default [`crate::state::backend::DEFAULT_CACHE_ENTRIES`]).
+    pub cache_entries: Option<usize>,
 }
 
 impl StateSpec {
@@ -26,6 +29,7 @@ impl StateSpec {
     /// [`StateBackend::resolve`]).
     pub fn backend(&self) -> StateBackend {
         StateBackend::from_kind(self.backend, self.dir.clone())
+            .with_cache_entries(self.cache_entries)
     }
 }
 
@@ -48,10 +52,17 @@ pub(crate) fn with_state(
         true => s.name("dir", errs).map(|d| Some(PathBuf::from(d))),
         false => Some(None),
     };
+    let cache_entries = match s.has("cache_entries") {
+        true => s
+            .int("cache_entries", errs, 1..=1 << 40)
+            .map(|v| Some(v as usize)),
+        false => Some(None),
+    };
     s.finish(errs);
     let state = StateSpec {
         backend: backend?,
         dir: dir?,
+        cache_entries: cache_entries?,
     };
     runtime.map(|r| RuntimeSpec { state, ..r })
 }

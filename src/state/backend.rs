@@ -67,6 +67,17 @@ impl StateBackend {
         }
     }
 
+    /// The mmap backend with a cache of `n` entries (unchanged for `None` or the heap).
+    pub fn with_cache_entries(self, n: Option<usize>) -> StateBackend {
+        match (self, n) {
+            (StateBackend::Mmap { dir, .. }, Some(n)) => StateBackend::Mmap {
+                dir,
+                cache_entries: n,
+            },
+            (other, _) => other,
+        }
+    }
+
     /// The backend's name (`heap` or `mmap`).
     pub fn kind(&self) -> BackendKind {
         match self {

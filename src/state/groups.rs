@@ -69,6 +69,8 @@ pub(crate) struct KeyGroupMaps<K, V> {
     mmap_cfg: Option<MmapConfig<K, V>>,
     /// The mmap backend's storage: when `Some`, every method delegates to it.
     mmap: Option<Box<MmapMaps<K, V>>>,
+    /// A backend was chosen with `set_backend` (tests: then the test default does not apply).
+    backend_chosen: bool,
 }
 
 impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
@@ -82,6 +84,7 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
             expected_per_group: 0,
             mmap_cfg: None,
             mmap: None,
+            backend_chosen: false,
         }
     }
 
@@ -452,7 +455,14 @@ where
     /// are set).
     pub(crate) fn set_backend(&mut self, backend: &super::StateBackend) {
         self.mmap_cfg = MmapConfig::for_backend(backend);
+        self.backend_chosen = true;
         self.set_range(self.range.clone());
+    }
+
+    /// Whether [`KeyGroupMaps::set_backend`] was called.
+    #[cfg(test)]
+    pub(crate) fn backend_chosen(&self) -> bool {
+        self.backend_chosen
     }
 
     /// Decodes a section as [`KeyGroupMaps::restore_group`] would, keeping nothing: the
@@ -527,8 +537,10 @@ macro_rules! keyed_state_store_body {
 
         fn set_key_groups(&mut self, range: std::ops::Range<u16>) {
             #[cfg(test)]
-            if let Some(b) = $crate::state::backend::test_backend() {
-                self.maps.set_backend(&b);
+            if !self.maps.backend_chosen() {
+                if let Some(b) = $crate::state::backend::test_backend() {
+                    self.maps.set_backend(&b);
+                }
             }
             self.maps.set_range(range);
         }
