@@ -77,13 +77,13 @@ fn write_checkpoint(store: &CheckpointStore, keys: u64, workers: usize) -> crate
     Ok(bytes)
 }
 
+/// The whole restore time, the time of the load and check, and the restored states.
+type Restored = (Duration, Duration, Vec<ValueState<u64, i64>>);
+
 /// Restores the checkpoint with `workers` threads, after checking every section as the
 /// runtime does ([`crate::checkpoint::check_section`]); returns the whole time, the time of
 /// the load and check, and the entries restored.
-fn restore(
-    store: &CheckpointStore,
-    workers: usize,
-) -> crate::Result<(Duration, Duration, Vec<ValueState<u64, i64>>)> {
+fn restore(store: &CheckpointStore, workers: usize) -> crate::Result<Restored> {
     let started = Instant::now();
     let checks = || -> Box<crate::checkpoint::SectionCheck<'static>> {
         let mut probe: ValueState<u64, i64> = ValueState::new("sum");

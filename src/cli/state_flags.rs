@@ -20,7 +20,6 @@ pub fn apply(config: &mut RunConfig, kind: Option<BackendKind>, dir: Option<&Pat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     #[test]
     fn flags_override_the_pipeline() {
@@ -30,7 +29,7 @@ mod tests {
         c.state_backend = StateBackend::from_kind(BackendKind::Mmap, Some("/a".into()));
         apply(&mut c, None, Some(Path::new("/b")));
         assert!(
-            matches!(&c.state_backend, StateBackend::Mmap { dir: Some(d), .. } if *d == PathBuf::from("/b"))
+            matches!(&c.state_backend, StateBackend::Mmap { dir: Some(d), .. } if d.as_path() == Path::new("/b"))
         );
         apply(&mut c, Some(BackendKind::Heap), None);
         assert_eq!(c.state_backend, StateBackend::Heap);

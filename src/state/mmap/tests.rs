@@ -70,7 +70,7 @@ fn differential(seed: u64, ttl: Option<Ttl>, cache_entries: usize) {
         let k = rng.next() % 300;
         let (a, b) = (ctx(&k, &RANGE_ALL, now), ctx(&k, &RANGE_ALL, now));
         match rng.next() % 8 {
-            0 | 1 | 2 => {
+            0..=2 => {
                 *heap.get_or_insert_with(&a, || 0) += k as i64;
                 *mm.get_or_insert_with(&b, || 0) += k as i64;
             }
