@@ -2,7 +2,8 @@
 # Crash test of weir's exactly-once checkpoints, with the real binary and kill -9.
 #
 #   scripts/crash_test.sh [--cycles N] [--seeds S] [--events E] [--workers W] [--keys K]
-#                         [--pipeline count|sum|filter|join|two_stage|window|interval_join]
+#                         [--pipeline count|sum|filter|join|two_stage|window|session|interval_join
+#                                     |window_late|nexmark_q20|nexmark_q3]
 #                         [--first-seed F]
 #                         [--corrupt PCT]
 #                         [--state-backend heap|mmap]
@@ -30,9 +31,21 @@
 # bound covers the input's whole span, so at most 10 million events (10 s of event time), and
 # the windows fire at the end of the input. With --workers 1 (one split, in order, never
 # rescaled) the bound is set to 1 ms instead, so that windows fire all through the run.
+# --pipeline session: the same with session windows (gap 20 ms, fixtures/crash/session.toml);
+# use many keys (e.g. --keys 20000) so that a key's sessions close, and merge, during the run.
 # --pipeline interval_join: the join pipeline's inputs, joined in event time (+-2 ms,
 # fixtures/crash/interval_join.toml), bounds as large, the same limit; 1 ms with --workers 1
 # (rows are freed by the watermark during the run).
+# --pipeline window_late: 10 ms tumbling windows (fixtures/crash/window_late.toml) over the
+# generated input with every 1000th record moved 500 ms back in event time: those are late,
+# have no consumer and go to the dead-letter file, which must then equal the reference's
+# (sorted; lost and duplicated lines counted like output lines). Always one worker (with two
+# splits, which records are late depends on the other split's progress).
+#
+# --pipeline nexmark_qN: the Nexmark query file fixtures/nexmark/qN.toml over E generated
+# events (its own nexmark sources; --keys unused): nexmark_q20 or nexmark_q3, regular joins
+# of two sources. (Windowed queries run with out-of-orderness 0: a rescale would make records
+# late, so their output would rightly differ.)
 #
 # Environment: WEIR=path/to/weir uses that binary (default target/release/weir, built with
 # `cargo build --release` when missing or older than the sources). CRASH_TMP=dir sets the
@@ -51,7 +64,7 @@ corrupt=0
 state_backend=heap
 keep=0
 
-usage() { sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,50p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --cycles) cycles=$2; shift 2 ;;
@@ -74,7 +87,10 @@ done
 [ "$workers" -ge 1 ] || { echo "crash_test: --workers must be at least 1" >&2; exit 2; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-pipe_file="$root/fixtures/crash/$pipeline.toml"
+case $pipeline in
+    nexmark_*) pipe_file="$root/fixtures/nexmark/${pipeline#nexmark_}.toml" ;;
+    *) pipe_file="$root/fixtures/crash/$pipeline.toml" ;;
+esac
 [ -f "$pipe_file" ] || { echo "crash_test: no pipeline $pipe_file" >&2; exit 2; }
 if [ "$pipeline" = sum ] && [ "$workers" -ne 1 ]; then
     # A running sum's intermediate outputs depend on the per-key order of records, which is
@@ -82,8 +98,13 @@ if [ "$pipeline" = sum ] && [ "$workers" -ne 1 ]; then
     echo "crash_test: --pipeline sum compares exactly only with --workers 1; using 1" >&2
     workers=1
 fi
+if [ "$pipeline" = window_late ] && [ "$workers" -ne 1 ]; then
+    echo "crash_test: --pipeline window_late compares exactly only with --workers 1; using 1" >&2
+    workers=1
+fi
 
-if [[ $pipeline == window || $pipeline == interval_join ]] && [ "$events" -gt 10000000 ]; then
+if [[ $pipeline == window || $pipeline == session || $pipeline == interval_join ]] \
+    && [ "$events" -gt 10000000 ]; then
     # More event time than the window pipeline's 10 s bound: records could be late after a
     # rescale, and the output would rightly differ from the reference.
     echo "crash_test: --pipeline $pipeline takes at most 10000000 events" >&2
@@ -116,7 +137,15 @@ trap cleanup EXIT
 now_ms() { date +%s%3N; }
 
 input="$work/events.csv"
-"$weir" gen --events "$events" --keys "$keys" --out "$input"
+case $pipeline in
+    nexmark_*) ;;  # the pipeline generates its events
+    *) "$weir" gen --events "$events" --keys "$keys" --out "$input" ;;
+esac
+if [ "$pipeline" = window_late ]; then
+    # Every 1000th record 500 ms back in event time: far behind the 5 ms bound, so late.
+    awk -F, -v OFS=, 'NR > 1 && NR % 1000 == 0 { $3 -= 500 } { print }' "$input" >"$input.late"
+    mv "$input.late" "$input"
+fi
 
 # Runs the pipeline; extra arguments follow. Output directory $1. (`exec`: when run in the
 # background, $! is weir's own pid, so that kill -9 hits weir and not a subshell.)
@@ -128,18 +157,20 @@ run_weir() {
         join|interval_join) paths=(--set "sources.left.path=$input" --set "sources.right.path=$input"
                      --set "sinks.out.path=$out") ;;
         two_stage) paths=(--set "sources.events.path=$input" --set "sinks.out.path=$out") ;;
+        nexmark_*) paths=(--set "source.events=$events" --set "sink.path=$out") ;;
         *) paths=(--set "source.path=$input" --set "sink.path=$out") ;;
     esac
     # One worker: splits in order, never rescaled, so a small bound makes no record late.
     if [ "$workers" = 1 ]; then
         case $pipeline in
-            window) paths+=(--set "source.event_time.max_out_of_orderness=1ms") ;;
+            window|session) paths+=(--set "source.event_time.max_out_of_orderness=1ms") ;;
             interval_join)
                 paths+=(--set "sources.left.event_time.max_out_of_orderness=1ms"
                         --set "sources.right.event_time.max_out_of_orderness=1ms") ;;
         esac
     fi
-    exec "$weir" run "$pipe_file" "${paths[@]}" --no-pin \
+    # Dead letters next to the output directory (kept across the restarts of one seed).
+    exec "$weir" run "$pipe_file" "${paths[@]}" --no-pin --dead-letter "$out.dead.jsonl" \
         --state-backend "${STATE_BACKEND:-$state_backend}" "$@"
 }
 
@@ -149,6 +180,13 @@ ref="$work/reference.sorted"
     || { failed=1; echo "crash_test: reference run failed:"; cat "$work/ref.log"; exit 1; }
 sort "$work"/ref-out/part-* >"$ref"
 ref_lines=$(wc -l <"$ref")
+# The reference's dead letters (late records of window_late; none elsewhere).
+ref_dead="$work/reference.dead.sorted"
+sort "$work/ref-out.dead.jsonl" >"$ref_dead" 2>/dev/null || : >"$ref_dead"
+ref_dead_lines=$(wc -l <"$ref_dead")
+if [ "$pipeline" = window_late ] && [ "$ref_dead_lines" -eq 0 ]; then
+    failed=1; echo "crash_test: window_late: the reference run dead-lettered no late record"; exit 1
+fi
 
 # A timing run with checkpoints, uninterrupted: its duration spreads the kill delays. Its
 # output must equal the reference too.
@@ -158,6 +196,19 @@ t0=$(now_ms)
     || { failed=1; echo "crash_test: uninterrupted checkpointed run failed:"; cat "$work/timing.log"; exit 1; }
 run_ms=$(( $(now_ms) - t0 ))
 [ "$run_ms" -ge 20 ] || run_ms=20
+
+# Compares sorted dead letters with the reference's, like compare.
+compare_dead() {
+    local got=$1 label=$2
+    lost=$(comm -23 "$ref_dead" "$got" | wc -l)
+    dup=$(comm -13 "$ref_dead" "$got" | wc -l)
+    if [ "$lost" -ne 0 ] || [ "$dup" -ne 0 ]; then
+        echo "crash_test: $label: dead letters differ from the reference (lost=$lost duplicated=$dup);" \
+             "first difference (< reference, > crash run):"
+        diff "$ref_dead" "$got" | head -n 8 || true
+        return 1
+    fi
+}
 
 # Compares a sorted output with the reference; sets lost/dup; prints the first difference.
 compare() {
@@ -173,16 +224,22 @@ compare() {
 }
 sort "$work"/timing-out/part-* >"$work/timing.sorted"
 compare "$work/timing.sorted" "uninterrupted run" || { failed=1; exit 1; }
+sort "$work/timing-out.dead.jsonl" >"$work/timing.dead.sorted" 2>/dev/null || : >"$work/timing.dead.sorted"
+compare_dead "$work/timing.dead.sorted" "uninterrupted run" || { failed=1; exit 1; }
 
 echo "crash_test: $pipeline, $events events, $keys keys, $workers worker(s), reference" \
-     "$ref_lines lines, uninterrupted checkpointed run ${run_ms} ms, binary $weir"
+     "$ref_lines lines ($ref_dead_lines dead letters), uninterrupted checkpointed run ${run_ms} ms," \
+     "binary $weir"
 
 # Milliseconds of work left after a restore of the newest complete checkpoint in $1: the
 # uninterrupted run's time scaled by the unread share of the input (from `weir inspect`:
 # per range "next/end"; a split's ranges together cover the file), plus a little startup.
 remaining_ms() {
     local size left
-    size=$(wc -c <"$input")
+    case $pipeline in
+        nexmark_*) size=$(( events * 2 )) ;;  # event counts of (about) two sources
+        *) size=$(wc -c <"$input") ;;
+    esac
     left=$("$weir" inspect "$1" 2>/dev/null | awk '
         $3 == "complete" { line = $0 }
         END {
@@ -218,15 +275,20 @@ flip_byte() {
         dd of="$file" bs=1 seek="$at" count=1 conv=notrunc 2>/dev/null
 }
 
-# Damages the newest complete checkpoint of $1, if there are at least two (one to fall back
-# to) and it is not damaged already (a second flip of the same byte would repair it). Prints
-# what it damaged.
+# Damages the newest complete checkpoint of $1, if another complete one is left undamaged (one
+# to fall back to: retention may have deleted older good ones while keeping damaged ones) and
+# it is not damaged already (a second flip of the same byte would repair it). Prints what it
+# damaged.
 corrupt_newest() {
-    local complete newest target
+    local complete newest target m good=0
     complete=$(ls -d "$1"/chk-*/MANIFEST 2>/dev/null | sort)
-    [ "$(printf '%s\n' "$complete" | grep -c MANIFEST)" -ge 2 ] || return 0
+    [ -n "$complete" ] || return 0
     newest=$(dirname "$(printf '%s\n' "$complete" | tail -n 1)")
     [ -e "$newest/.damaged" ] && return 0
+    for m in $complete; do
+        [ "$(dirname "$m")" != "$newest" ] && [ ! -e "$(dirname "$m")/.damaged" ] && good=$(( good + 1 ))
+    done
+    [ "$good" -ge 1 ] || return 0
     : >"$newest/.damaged"
     if [ $(( RANDOM % 2 )) -eq 0 ] && [ -f "$newest/w0.state" ]; then
         target=$newest/w0.state
@@ -309,6 +371,14 @@ for (( seed = first_seed; seed < first_seed + seeds; seed++ )); do
         failed=1
         [ "$corrupt" -gt 0 ] && echo "crash_test: $total_corrupted checkpoint(s) damaged on purpose"
 echo "cycles=$total_cycles, kills=$total_kills, lost=$total_lost, duplicated=$total_dup"
+        exit 1
+    fi
+    sort "$out.dead.jsonl" >"$dir/dead.sorted" 2>/dev/null || : >"$dir/dead.sorted"
+    if ! compare_dead "$dir/dead.sorted" "seed $seed (runs:$trail)"; then
+        total_lost=$(( total_lost + lost ))
+        total_dup=$(( total_dup + dup ))
+        failed=1
+        echo "cycles=$total_cycles, kills=$total_kills, lost=$total_lost, duplicated=$total_dup"
         exit 1
     fi
     hidden=$(find "$out" -name '.part-*' | head -n 3)

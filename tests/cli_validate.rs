@@ -126,7 +126,7 @@ fn unknown_op_type() {
         |d| pipeline(d, &ops, FILE_SINK),
         &[],
         &[
-            r#"ops[2].type: unknown op type "map" (expected filter, select, key_by, rolling, process, window)"#,
+            r#"ops[2].type: unknown op type "map" (expected filter, select, key_by, rolling, process, window, aggregate, top_n, max_rows)"#,
         ],
     );
 }

@@ -33,6 +33,16 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counter is process-wide: tests that measure take turns.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Holds the measuring turn (a failed test's poisoned lock is still a turn).
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    MEASURING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn allocations(events: u64, workers: usize) -> u64 {
     let config = RunConfig {
         workers,
@@ -47,6 +57,7 @@ fn allocations(events: u64, workers: usize) -> u64 {
 
 #[test]
 fn w1_allocations_do_not_grow_with_records() {
+    let _turn = turn();
     for workers in [1, 2] {
         let small = allocations(200_000, workers);
         let large = allocations(1_200_000, workers);
@@ -56,6 +67,170 @@ fn w1_allocations_do_not_grow_with_records() {
         assert!(
             extra < 1_000,
             "workers={workers}: {small} → {large} allocations for 1M more records"
+        );
+    }
+}
+
+// The CLI row path: pipeline files over CSV files of string keys, as `weir run` builds them
+// (file source, decoder, stateless ops, key_by, keyed operator, stateless ops after it).
+
+/// Keys in the inputs (all of them appear in the first thousand lines: the state is warm after).
+const KEYS: usize = 1000;
+
+/// Writes `lines` CSV events with string keys of `key_len` bytes; returns the file.
+fn write_events(dir: &std::path::Path, lines: usize, key_len: usize) -> std::path::PathBuf {
+    use std::io::Write;
+    let path = dir.join(format!("ev-{lines}-{key_len}.csv"));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create input"));
+    for i in 0..lines {
+        let key = format!("{:0width$}", i % KEYS, width = key_len);
+        writeln!(f, "{key},{},{}", i % 100, 1_000 + i).expect("write input");
+    }
+    f.flush().expect("flush input");
+    path
+}
+
+/// A pipeline over `input` with `ops` (TOML `[[ops]]` tables) and a null sink.
+fn pipeline(input: &std::path::Path, dead: &std::path::Path, ops: &str) -> String {
+    format!(
+        r#"name = "alloc"
+[source]
+type = "file"
+path = {input:?}
+format = "csv"
+header = false
+schema = [
+  {{ name = "key", type = "string" }},
+  {{ name = "value", type = "i64" }},
+  {{ name = "ts", type = "timestamp" }},
+]
+{ops}
+[sink]
+type = "null"
+[runtime]
+dead_letter_path = {dead:?}
+"#
+    )
+}
+
+/// Allocations of one run of the pipeline `ops` over `input`.
+fn row_allocations(
+    dir: &std::path::Path,
+    input: &std::path::Path,
+    ops: &str,
+    workers: usize,
+) -> u64 {
+    let text = pipeline(input, &dir.join("dead.jsonl"), ops);
+    let plan = weir::pipeline::parse_str(&text, &[]).expect("pipeline parses");
+    let config = RunConfig {
+        workers,
+        pin: false,
+        ..plan.run_config()
+    };
+    let job = weir::cli::build::job(&plan);
+    let before = ALLOCS.load(Ordering::Relaxed);
+    let report = job.run(&config).expect("pipeline runs");
+    let after = ALLOCS.load(Ordering::Relaxed);
+    assert_eq!(report.dead_lettered, 0);
+    assert!(report.records_in > 0);
+    after - before
+}
+
+/// Filter, select, key_by and a rolling aggregate; dedup; zscore with a filter after it.
+const ROW_PIPELINES: [(&str, &str); 3] = [
+    (
+        "filter+select+rolling",
+        r#"
+[[ops]]
+type = "filter"
+field = "value"
+op = ">="
+value = 10
+[[ops]]
+type = "select"
+fields = ["ts", "key", { field = "value", as = "v" }]
+[[ops]]
+type = "key_by"
+key = "key"
+[[ops]]
+type = "rolling"
+aggregates = [ { fn = "sum", field = "v", as = "sum" }, { fn = "count", as = "n" }, { fn = "avg", field = "v", as = "avg" } ]
+"#,
+    ),
+    (
+        "dedup",
+        r#"
+[[ops]]
+type = "key_by"
+key = "key"
+[[ops]]
+type = "process"
+function = "dedup"
+ttl = "10m"
+"#,
+    ),
+    (
+        "zscore+filter",
+        r#"
+[[ops]]
+type = "key_by"
+key = "key"
+[[ops]]
+type = "process"
+function = "zscore"
+field = "value"
+as = "z"
+min_count = 5
+[[ops]]
+type = "filter"
+field = "value"
+op = "<"
+value = 90
+"#,
+    ),
+];
+
+/// Extra allocations of 200k more records through each row pipeline, per worker count.
+fn extra_row_allocations(key_len: usize) -> Vec<(String, u64)> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let small = write_events(dir.path(), 50_000, key_len);
+    let large = write_events(dir.path(), 250_000, key_len);
+    let mut out = Vec::new();
+    for (name, ops) in ROW_PIPELINES {
+        for workers in [1, 2] {
+            let s = row_allocations(dir.path(), &small, ops, workers);
+            let l = row_allocations(dir.path(), &large, ops, workers);
+            out.push((
+                format!("{name} workers={workers}: {s} → {l}"),
+                l.saturating_sub(s),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn row_path_with_short_keys_does_not_allocate_per_record() {
+    let _turn = turn();
+    // 200k more records are ~200 more batches: allow fewer than one allocation per batch.
+    for (what, extra) in extra_row_allocations(8) {
+        assert!(
+            extra < 150,
+            "8-byte keys, {what} allocations for 200k more records"
+        );
+    }
+}
+
+#[test]
+fn row_path_with_long_keys_allocates_at_most_for_the_decoded_string_and_the_key() {
+    let _turn = turn();
+    // A 40-byte string does not fit `CompactString`'s inline buffer: the decoder allocates
+    // it, and key_by's copy of it into the `RowKey` allocates again. Nothing else may (the
+    // rolling operator moves the key out of the spent input row, select moves fields).
+    for (what, extra) in extra_row_allocations(40) {
+        assert!(
+            extra < 2 * 200_000 + 150,
+            "40-byte keys, {what} allocations for 200k more records"
         );
     }
 }

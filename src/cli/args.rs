@@ -123,8 +123,14 @@ pub enum Workload {
     W1,
     /// Two exchanges: count per key, re-keyed by the count, count of keys per count.
     W6,
-    /// 1 s tumbling event-time windows per key (open-loop latency runs only: `--rate`).
+    /// 1 s tumbling event-time windows per key (closed loop; open-loop latency with `--rate`).
     W2,
+    /// Session windows per key, 30 s gap.
+    W3,
+    /// Dedup of event ids within a 10 min event-time TTL.
+    W4,
+    /// Interval join of orders and payments (payment within 60 s of its order).
+    W5,
     /// Restore time: write a checkpoint of `--keys` W1 keys, then restore it (`--workers`).
     Restore,
 }
@@ -134,6 +140,15 @@ pub enum Workload {
 pub struct BenchArgs {
     /// A pipeline file whose source is a generator (open-loop latency run; needs `--rate`).
     pub pipeline: Option<PathBuf>,
+    /// Measure this pipeline file end to end on `--input` (records/s, MB/s; median of `--runs`).
+    #[arg(long = "pipeline", value_name = "FILE", conflicts_with = "pipeline")]
+    pub pipeline_file: Option<PathBuf>,
+    /// The input file of `--pipeline` (read once into the page cache before the runs).
+    #[arg(long, value_name = "FILE", requires = "pipeline_file")]
+    pub input: Option<PathBuf>,
+    /// With `--pipeline`: override a pipeline field, as `weir run --set` (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE", requires = "pipeline_file")]
+    pub sets: Vec<String>,
     /// Open-loop latency run at this rate (`1M/s`, `500k/s`; a list `1M/s,2M/s` is a sweep).
     #[arg(long)]
     pub rate: Option<String>,
@@ -152,11 +167,16 @@ pub struct BenchArgs {
     /// The workload.
     #[arg(long, value_enum, default_value = "w1")]
     pub workload: Workload,
+    /// Run a Nexmark query file (`q0`, `q7`, ..., or `all`) from the in-process generator to a
+    /// null sink, checkpoints every 10 s (see `weir::cli::bench_nexmark`).
+    #[arg(long, value_name = "QUERY")]
+    pub nexmark: Option<String>,
     /// Number of events.
     #[arg(long, default_value_t = 50_000_000)]
     pub events: u64,
-    /// Number of distinct keys.
-    #[arg(long, default_value_t = 1_000_000)]
+    /// Number of distinct keys (w2 and w3: 100,000 unless given).
+    #[arg(long, default_value_t = 1_000_000,
+          default_value_ifs = [("workload", "w2", "100000"), ("workload", "w3", "100000")])]
     pub keys: u64,
     /// Worker threads.
     #[arg(long)]

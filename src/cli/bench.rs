@@ -195,7 +195,13 @@ fn check(engine: &W1Outcome, base: &W1Outcome) -> crate::Result<()> {
 /// # Errors
 /// Engine failures, or a result that differs from the baseline's.
 pub fn run(args: &BenchArgs) -> crate::Result<i32> {
-    if args.rate.is_some() || args.pipeline.is_some() || args.workload == Workload::W2 {
+    if let Some(which) = &args.nexmark {
+        return super::bench_nexmark::run(args, which);
+    }
+    if let Some(pipeline) = &args.pipeline_file {
+        return super::bench_pipeline::run(args, pipeline);
+    }
+    if args.rate.is_some() || args.pipeline.is_some() {
         return super::bench_latency::run(args);
     }
     if args.keys == 0 || (args.events == 0 && args.workload != Workload::Restore) {
@@ -238,6 +244,9 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     }
     if args.workload == Workload::W6 {
         return super::bench_w6::run(args, &config);
+    }
+    if super::bench_time::handles(args.workload) {
+        return super::bench_time::run(args, &config);
     }
     let ckpt_dir = args.checkpoint_dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("weir-bench-ckpt-{}", std::process::id()))

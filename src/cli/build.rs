@@ -66,6 +66,7 @@ pub fn row_source(spec: &SourceSpec) -> Box<dyn Source<Row>> {
             t.options(),
             decoder(&t.decode),
         )),
+        SourceSpec::Nexmark(n) => super::build_nexmark::row_source(n),
     }
 }
 
@@ -146,18 +147,26 @@ pub fn operator(op: &KeyedOp) -> RowOperator {
             crate::operator::window::WindowOperator::new(w.config())
                 .expect("window lengths are validated by the pipeline loader"),
         ),
+        KeyedOp::Aggregate(_) | KeyedOp::TopN(_) | KeyedOp::MaxRows(_) => {
+            super::build_updating::operator(op)
+        }
         KeyedOp::ZScore {
             index,
             threshold,
             min_count,
             ..
         } => Box::new(ZScore::new(*index, *threshold, *min_count)),
+        KeyedOp::ZScoreWindow(z) => Box::new(crate::operator::zscore_window::WindowedZScore::new(
+            z.config(),
+        )),
     }
 }
 
 /// Applies stateless ops in order; `None` when a filter drops the row.
-fn apply_all(ops: &[StatelessOp], row: Row) -> Option<Row> {
-    ops.iter().try_fold(row, |row, op| op.apply(row))
+fn apply_all(ops: &[StatelessOp], mut row: Row) -> Option<Row> {
+    ops.iter()
+        .all(|op| op.apply_in_place(&mut row))
+        .then_some(row)
 }
 
 /// Builds the job of a plan.
@@ -179,6 +188,20 @@ pub fn job(plan: &Plan) -> Job {
     let keyed_stream =
         stream.key_by(move |row: &Row| RowKey(key.iter().map(|&i| row[i].clone()).collect()));
     let processed = keyed_stream.process(move || operator(&keyed));
+    let job = one_line_job(plan, processed.clone());
+    // A window's late rows go to the dead letters with the keyed input's field names.
+    match plan.keyed {
+        Some(KeyedOp::Window(_)) => {
+            job.and(processed.side_output("late").late_to_dead_letters(Some(
+                super::late_rows::row_format(plan.keyed_input_schema.as_ref()),
+            )))
+        }
+        _ => job,
+    }
+}
+
+/// The rest of a one-line plan after its keyed op: the `post` ops and the sink.
+fn one_line_job(plan: &Plan, processed: crate::dataflow::Stream<Row>) -> Job {
     if plan.post.is_empty() {
         processed.sink(crate::metrics::metered::sink(sink(plan)))
     } else {

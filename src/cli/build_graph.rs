@@ -52,7 +52,7 @@ pub fn job(graph: &GraphPlan) -> Job {
         let first = s.get(&op.inputs[0]);
         let out = match &op.kind {
             GraphOpKind::Stateless(stateless) => {
-                if let StatelessOp::Filter { .. } = stateless {
+                if let StatelessOp::Filter { .. } | StatelessOp::Where(_) = stateless {
                     let f = stateless.clone();
                     let rejected =
                         first
@@ -71,7 +71,10 @@ pub fn job(graph: &GraphPlan) -> Job {
                 first
             }
             GraphOpKind::Keyed(keyed) => {
-                let key = s.keys[&op.inputs[0]].clone();
+                let key = match keyed.own_key() {
+                    Some(k) => k.to_vec(),
+                    None => s.keys[&op.inputs[0]].clone(),
+                };
                 let is_window = matches!(keyed, KeyedOp::Window(_));
                 let keyed = keyed.clone();
                 let out = first
@@ -118,6 +121,10 @@ pub fn job(graph: &GraphPlan) -> Job {
             Some(prev) => prev.and(j),
             None => j,
         });
+    }
+    // Late rows nobody reads go to the dead letters, never silently dropped.
+    for late in super::late_rows::unconsumed_late(graph, &s.rows) {
+        job = job.map(|j| j.and(late));
     }
     job.expect("a graph plan has at least one sink")
 }

@@ -172,11 +172,12 @@ pub fn run(args: &RunArgs) -> crate::Result<i32> {
         String::new()
     };
     eprintln!(
-        "weir: {} in={} out={} dead_lettered={} elapsed={:.3}s rate={:.0} records/s{}{}",
+        "weir: {} in={} out={} dead_lettered={} late={} elapsed={:.3}s rate={:.0} records/s{}{}",
         plan.name,
         report.records_in,
         report.sink.records,
         report.dead_lettered,
+        report.late,
         secs,
         rate,
         restored,
@@ -185,6 +186,13 @@ pub fn run(args: &RunArgs) -> crate::Result<i32> {
     if report.dead_lettered > 0 {
         eprintln!(
             "weir: malformed records were written to {}",
+            config.dead_letter_path.display()
+        );
+    }
+    if report.late_dead_lettered > 0 {
+        eprintln!(
+            "weir: {} late records (no `.late` consumer) were written to {}",
+            report.late_dead_lettered,
             config.dead_letter_path.display()
         );
     }

@@ -44,6 +44,11 @@ pub(crate) trait NodeDef: Send + Sync + 'static {
         let _ = name;
         None
     }
+    /// The name of output port `port` when it is a side output (`late`, ...).
+    fn side_output_name(&self, port: usize) -> Option<&'static str> {
+        let _ = port;
+        None
+    }
     /// Registers itself as the consumer of its inputs' ports.
     fn connect(&self, me: NodeId, cx: &mut Consumers);
     /// Creates the rings of its input edges (stages).
@@ -159,6 +164,11 @@ impl BuildCx<'_> {
             1 => emits.pop().expect("one"),
             _ => Box::new(FanOut::new(emits)),
         })
+    }
+
+    /// Whether anything consumes `node`'s `port`.
+    pub fn consumed(&self, node: NodeId, port: usize) -> bool {
+        self.consumers.count(node, port) > 0
     }
 
     /// The name of `node` (given, or `kind{index}`).

@@ -15,6 +15,7 @@
 
 mod co;
 mod graph;
+mod late;
 mod nodes;
 mod stream;
 

@@ -286,6 +286,9 @@ where
     fn side_output(&self, name: &str) -> Option<usize> {
         self.side_names.iter().position(|n| *n == name)
     }
+    fn side_output_name(&self, port: usize) -> Option<&'static str> {
+        self.side_names.get(port.checked_sub(1)?).copied()
+    }
     fn connect(&self, me: NodeId, cx: &mut Consumers) {
         for (j, e) in self.inputs.iter().enumerate() {
             e.connect(me, j, cx);
@@ -338,7 +341,7 @@ where
         }
         let out = cx.emit_of::<O>(me, 0, w)?;
         let sides = (0..self.side_names.len())
-            .map(|i| cx.emit_of::<O>(me, i + 1, w))
+            .map(|i| super::late::side_emit::<O>(cx, me, i + 1, self.side_names[i], w))
             .collect::<crate::Result<Vec<_>>>()?;
         let setup = cx.setup;
         let name = cx.name(me);

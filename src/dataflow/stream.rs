@@ -37,9 +37,9 @@ use std::sync::Arc;
 
 /// A stream of records of type `T`: one output of a node of the job graph.
 pub struct Stream<T> {
-    port: Port,
+    pub(super) port: Port,
     /// A mistake found while building (an unknown side output), reported by [`Job::run`].
-    error: Option<String>,
+    pub(super) error: Option<String>,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -54,8 +54,13 @@ impl<T> Clone for Stream<T> {
 }
 
 /// A stream keyed by `K`: each record carries its key and the key's stable hash.
+///
+/// The key is computed where the record is routed (in the edge to the keyed stage), not by a
+/// step before it: a record is moved once, into the exchange, instead of first into a batch
+/// of keyed records and then into the exchange.
 pub struct KeyedStream<K, T> {
-    inner: Stream<Keyed<K, T>>,
+    unkeyed: Stream<T>,
+    key_of: Arc<dyn Fn(&T) -> K + Send + Sync>,
 }
 
 /// Two keyed streams with the same key type, to be processed together by a
@@ -67,8 +72,8 @@ pub struct ConnectedStreams<K, A, B> {
 
 /// A runnable job: the sinks it writes and everything they read from.
 pub struct Job {
-    sinks: Vec<Arc<dyn NodeDef>>,
-    errors: Vec<String>,
+    pub(super) sinks: Vec<Arc<dyn NodeDef>>,
+    pub(super) errors: Vec<String>,
 }
 
 impl Job {
@@ -200,16 +205,9 @@ impl<T: Clone + Send + 'static> Stream<T> {
         K: StableKey + Hash + Eq + Clone + Send + 'static,
         F: Fn(&T) -> K + Send + Sync + Clone + 'static,
     {
-        let keyed = move |t: T| {
-            let key = f(&t);
-            Keyed {
-                hash: key.stable_hash(),
-                key,
-                value: t,
-            }
-        };
         KeyedStream {
-            inner: self.step(Map(keyed), "key_by"),
+            unkeyed: self,
+            key_of: Arc::new(f),
         }
     }
 
@@ -294,8 +292,18 @@ fn local<T>(value: T) -> Keyed<(), T> {
     }
 }
 
-fn keep<K, T>(k: Keyed<K, T>) -> Keyed<K, T> {
-    k
+/// The record with its key and the key's stable hash.
+fn keyer<K: StableKey + 'static, T: 'static>(
+    key_of: Arc<dyn Fn(&T) -> K + Send + Sync>,
+) -> impl Fn(T) -> Keyed<K, T> + Clone + Send + Sync + 'static {
+    move |t: T| {
+        let key = key_of(&t);
+        Keyed {
+            hash: key.stable_hash(),
+            key,
+            value: t,
+        }
+    }
 }
 
 impl<K, T> KeyedStream<K, T>
@@ -322,9 +330,9 @@ where
     {
         let side_names = factory().side_outputs();
         let edge: Arc<dyn EdgeDef<K, T>> = Arc::new(Edge {
-            upstream: self.inner.port,
-            convert: keep::<K, T>,
-            _x: PhantomData::<fn(Keyed<K, T>)>,
+            upstream: self.unkeyed.port,
+            convert: keyer(self.key_of),
+            _x: PhantomData::<fn(T)>,
         });
         let node = StageNode {
             inputs: vec![edge],
@@ -334,7 +342,7 @@ where
             label: "keyed".into(),
             _o: PhantomData::<fn() -> O>,
         };
-        Stream::at(Arc::new(node), self.inner.error)
+        Stream::at(Arc::new(node), self.unkeyed.error)
     }
 
     /// Connects two keyed streams for a two-input keyed operator (shared keyed state).
@@ -389,15 +397,16 @@ where
         F: Fn() -> Op + Send + Sync + 'static,
     {
         let side_names = factory().side_outputs();
+        let (key_left, key_right) = (keyer(self.left.key_of), keyer(self.right.key_of));
         let l: Arc<dyn EdgeDef<K, Either<A, B>>> = Arc::new(Edge {
-            upstream: self.left.inner.port,
-            convert: left::<K, A, B>,
-            _x: PhantomData::<fn(Keyed<K, A>)>,
+            upstream: self.left.unkeyed.port,
+            convert: move |a: A| left::<K, A, B>(key_left(a)),
+            _x: PhantomData::<fn(A)>,
         });
         let r: Arc<dyn EdgeDef<K, Either<A, B>>> = Arc::new(Edge {
-            upstream: self.right.inner.port,
-            convert: right::<K, A, B>,
-            _x: PhantomData::<fn(Keyed<K, B>)>,
+            upstream: self.right.unkeyed.port,
+            convert: move |b: B| right::<K, A, B>(key_right(b)),
+            _x: PhantomData::<fn(B)>,
         });
         let node = StageNode {
             inputs: vec![l, r],
@@ -409,7 +418,7 @@ where
         };
         Stream::at(
             Arc::new(node),
-            self.left.inner.error.or(self.right.inner.error),
+            self.left.unkeyed.error.or(self.right.unkeyed.error),
         )
     }
 }

@@ -13,9 +13,11 @@
 mod channels;
 pub mod config;
 pub mod draws;
+pub mod fast_bid;
 pub mod generate;
 pub mod model;
 pub mod random;
+pub mod rows;
 pub mod source;
 #[cfg(test)]
 mod tests;

@@ -34,6 +34,23 @@ impl NexmarkSource {
     }
 }
 
+/// Worker `worker` of `workers`' share of the event sequence: its checkpointed ranges when
+/// resuming, else an even split by event number.
+pub(crate) fn split_ranges(
+    config: &NexmarkConfig,
+    worker: usize,
+    workers: usize,
+    resume: Option<Vec<RangePosition>>,
+) -> SourceResult<Vec<RangePosition>> {
+    if worker >= workers {
+        return Err(Error::Runtime(format!(
+            "nexmark: worker {worker} of {workers}"
+        )));
+    }
+    Ok(resume
+        .unwrap_or_else(|| crate::source::sequence_share(RESOURCE, config.events, worker, workers)))
+}
+
 impl Source<Event> for NexmarkSource {
     fn name(&self) -> String {
         RESOURCE.to_string()
@@ -49,14 +66,7 @@ impl Source<Event> for NexmarkSource {
         workers: usize,
         resume: Option<Vec<RangePosition>>,
     ) -> SourceResult<Box<dyn SourceSplit<Event>>> {
-        if worker >= workers {
-            return Err(Error::Runtime(format!(
-                "nexmark: worker {worker} of {workers}"
-            )));
-        }
-        let ranges = resume.unwrap_or_else(|| {
-            crate::source::sequence_share(RESOURCE, self.config.events, worker, workers)
-        });
+        let ranges = split_ranges(&self.config, worker, workers, resume)?;
         Ok(Box::new(NexmarkSplit {
             config: self.config.clone(),
             ranges,

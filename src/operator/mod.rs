@@ -119,15 +119,21 @@ where
     }
 }
 
+pub mod aggregate;
+pub mod aggregate_acc;
 mod co_box;
 pub mod dedup;
 pub mod dedup_event;
 pub mod interval_join;
 pub mod join;
 pub mod join_state;
+pub mod max_rows;
 pub mod rolling;
 #[cfg(test)]
 pub(crate) mod test_harness;
+pub mod top_n;
+#[cfg(test)]
+mod ttl_memory_tests;
 pub mod window;
 pub mod zscore;
 pub mod zscore_window;

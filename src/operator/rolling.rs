@@ -115,18 +115,38 @@ impl Rolling {
     }
 }
 
+/// A key value for the output row. A heap-allocated string is moved out of an equal field of
+/// the (spent) input row, which key_by copied it from, rather than cloned: no allocation per
+/// record for long string keys. Other values are cheap to clone.
+#[inline]
+fn key_value(key: &Value, input: &mut Row) -> Value {
+    if let Value::Str(s) = key {
+        if s.is_heap_allocated() {
+            if let Some(v) = input.iter_mut().find(|v| *v == key) {
+                return std::mem::replace(v, Value::Null);
+            }
+        }
+    }
+    key.clone()
+}
+
 impl KeyedOperator<RowKey, Row, Row> for Rolling {
     fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
         let aggs = &self.aggs;
         let state = self
             .state
             .get_or_insert_with(ctx, || AccState(aggs.iter().map(|_| Acc::Empty).collect()));
-        let mut row: Row = ctx.key.0.iter().cloned().collect();
         for (agg, acc) in aggs.iter().zip(state.0.iter_mut()) {
             Rolling::fold(agg, acc, &input);
-            row.push(Rolling::result(acc));
         }
-        out.push(row);
+        // The output row is built in its slot of `out` (not moved afterwards).
+        out.push(Row::new());
+        let Some(row) = out.last_mut() else { return };
+        let mut input = input;
+        for key in &ctx.key.0 {
+            row.push(key_value(key, &mut input));
+        }
+        row.extend(state.0.iter().map(Rolling::result));
     }
 
     #[inline]

@@ -85,8 +85,24 @@ impl Canon {
                     self.u8(2);
                     self.indices(indices);
                 }
+                StatelessOp::Where(e) => {
+                    self.u8(3);
+                    self.text(&e.source);
+                }
+                StatelessOp::Project(columns) => {
+                    self.u8(4);
+                    self.u64(columns.len() as u64);
+                    for c in columns {
+                        self.text(&c.source);
+                    }
+                }
             }
         }
+    }
+
+    fn text(&mut self, t: &str) {
+        self.u64(t.len() as u64);
+        self.0.extend_from_slice(t.as_bytes());
     }
 
     fn value(&mut self, v: &Value) {
@@ -114,6 +130,10 @@ impl Canon {
                     self.str(&a.out_name);
                 }
             }
+            Some(op @ (KeyedOp::Aggregate(_) | KeyedOp::TopN(_) | KeyedOp::MaxRows(_))) => {
+                self.u8(6);
+                self.str(&format!("{op:?}"));
+            }
             Some(KeyedOp::Window(w)) => {
                 self.u8(4);
                 self.str(&format!("{w:?}"));
@@ -138,6 +158,10 @@ impl Canon {
                 self.str(out_name);
                 self.u64(threshold.map_or(u64::MAX, f64::to_bits));
                 self.u64(*min_count);
+            }
+            Some(KeyedOp::ZScoreWindow(z)) => {
+                self.u8(6);
+                self.str(&format!("{z:?}"));
             }
         }
     }

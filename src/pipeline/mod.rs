@@ -6,7 +6,7 @@
 //! name = "rolling_sum"                 # optional, default: the file stem
 //!
 //! [source]
-//! type = "file"                        # file | stdin | generator | tcp
+//! type = "file"                        # file | stdin | generator | tcp | nexmark
 //! path = "fixtures/events.csv"         # file: a file or a directory of files
 //! format = "csv"                       # csv | jsonl (file, stdin; default csv)
 //! header = true                        # csv only; default true for file, false for stdin
@@ -18,6 +18,7 @@
 //! #   ts timestamp (a `schema` given for a generator is an error).
 //! # tcp: listen = "127.0.0.1:9000" or connect = "host:port"; format, max_line_bytes, schema
 //! #   as for files (no header); max_clients = N; spool = true; spool_segment_bytes = N
+//! # nexmark: kind = "bid" (person | auction | bid), events, mode, rate: see [`nexmark`]
 //!
 //! [[ops]]                              # zero or more, in order
 //! type = "filter"                      # field <op> value; op: == != < <= > >=
@@ -25,9 +26,10 @@
 //! op = ">="
 //! value = 10                           # integer, float or string; must fit the field's type
 //!                                      # (timestamps: integer ms or RFC 3339)
+//! # or: where = "value >= 10 && key in ('a', 'b')"   (an expression, see [`expr`])
 //! [[ops]]
 //! type = "select"                      # projection and renaming
-//! fields = ["key", { field = "value", as = "v" }]
+//! fields = ["key", { field = "value", as = "v" }]   # or { expr = "value * 2", as = "v2" }
 //!
 //! [[ops]]
 //! type = "key_by"
@@ -46,6 +48,9 @@
 //! #   field = "v"                      #   z-score of `field` against the key's running
 //! #   threshold = 3.0                  #   mean/stddev before this record; optional
 //! #   min_count = 2                    #   threshold (|score| >= threshold), min_count (>= 2)
+//! #   window = "1m"                    #   optional (needs event time): against the key's
+//! #                                    #   other records in (ts - window, ts], scored when
+//! #                                    #   the watermark reaches ts
 //!
 //! [sink]
 //! type = "file"                        # file | stdout | null | tcp (connect = "host:port")
@@ -86,9 +91,18 @@
 //! `max_parallelism`), not paths, formats, workers, batch size or checkpoint settings: a
 //! checkpoint restores with another input path or worker count, but not into another pipeline.
 
+pub mod expr;
+mod expr_call;
+pub mod expr_eval;
+mod expr_lex;
+#[cfg(test)]
+mod expr_tests;
+mod expr_time;
 mod fingerprint;
+pub mod nexmark;
 pub mod ops;
 pub mod overrides;
+mod overrides_graph;
 pub mod spec;
 pub mod state_spec;
 pub mod stateless;

@@ -25,7 +25,11 @@ enum Step {
 /// [`Error::Config`] naming the override and the offending path: no `=`, a malformed path,
 /// a missing intermediate key, an index out of range, or a step into a non-table/non-array.
 pub fn apply_set(doc: &mut Value, set: &str) -> Result<(), Error> {
-    apply(doc, set).map_err(|msg| Error::Config(vec![format!("--set {set}: {msg}")]))
+    let sets = super::overrides_graph::fan_out(doc, set);
+    for one in &sets {
+        apply(doc, one).map_err(|msg| Error::Config(vec![format!("--set {set}: {msg}")]))?;
+    }
+    Ok(())
 }
 
 /// The value of an override: a TOML literal when `raw` parses as one, else `raw` as a string.

@@ -154,6 +154,8 @@ pub enum SourceSpec {
     Generator(GeneratorSpec),
     /// Lines from TCP connections (see [`crate::source::tcp`]).
     Tcp(TcpSourceSpec),
+    /// Nexmark events of one kind (see [`crate::pipeline::nexmark`]).
+    Nexmark(crate::pipeline::nexmark::NexmarkSourceSpec),
 }
 
 /// A TCP source (`type = "tcp"`).
@@ -180,6 +182,7 @@ impl SourceSpec {
             SourceSpec::File { decode, .. } | SourceSpec::Stdin { decode } => decode.schema.clone(),
             SourceSpec::Tcp(t) => t.decode.schema.clone(),
             SourceSpec::Generator(_) => GeneratorSpec::schema(),
+            SourceSpec::Nexmark(n) => n.schema(),
         }
     }
 }
@@ -292,6 +295,10 @@ pub enum StatelessOp {
         /// Input field indices; a field may appear more than once.
         indices: Vec<usize>,
     },
+    /// Keep rows where the boolean expression is true (`where = "…"`; null is false).
+    Where(crate::pipeline::expr::Expr),
+    /// Output row = one value per expression (`select` with computed columns).
+    Project(Vec<crate::pipeline::expr::Expr>),
 }
 
 pub use crate::operator::rolling::AggFn;
@@ -355,6 +362,12 @@ pub enum KeyedOp {
     /// running mean and standard deviation of the records before it.
     /// An event-time window (`type = "window"`).
     Window(crate::pipeline::ops::window::WindowSpec),
+    /// An updating group-by (`type = "aggregate"`), see [`crate::pipeline::ops::aggregate`].
+    Aggregate(crate::pipeline::ops::aggregate::AggregateSpec),
+    /// The n best rows per key (`type = "top_n"`), see [`crate::pipeline::ops::aggregate`].
+    TopN(crate::pipeline::ops::aggregate::TopNSpec),
+    /// The rows tied at a key's maximum when event time closes it (`type = "max_rows"`).
+    MaxRows(crate::pipeline::ops::max_rows::MaxRowsSpec),
     /// The z-score of a field (`process`, `function = "zscore"`).
     ZScore {
         /// Index of the scored numeric field.
@@ -366,4 +379,8 @@ pub enum KeyedOp {
         /// Records of the key needed before a score is computed (default 2, at least 2).
         min_count: u64,
     },
+    /// `process zscore` with a `window`: the z-score of a field against the key's other
+    /// records in the last `window` of event time
+    /// ([`crate::operator::zscore_window::WindowedZScore`]).
+    ZScoreWindow(crate::pipeline::ops::zscore_window::ZScoreWindowSpec),
 }

@@ -33,22 +33,43 @@ impl StatelessOp {
     /// Runs the op on one row: `Some(row)` to pass it on (projected for `Select`), `None` to
     /// drop it. A filter drops rows whose field is null, NaN or of another type than the
     /// constant (the comparison is then undefined, SQL-style).
-    pub fn apply(&self, row: Row) -> Option<Row> {
+    pub fn apply(&self, mut row: Row) -> Option<Row> {
+        self.apply_in_place(&mut row).then_some(row)
+    }
+
+    /// Runs the op on `row` in place: false to drop it (see [`StatelessOp::apply`]). A select
+    /// moves each field to its new place (cloning only fields it names twice), so it does not
+    /// allocate for long strings.
+    #[inline]
+    pub fn apply_in_place(&self, row: &mut Row) -> bool {
         match self {
             StatelessOp::Filter {
                 index,
                 cmp,
                 constant,
-            } => {
-                let ord = compare(row.get(*index)?, constant)?;
-                cmp.holds(ord).then_some(row)
+            } => row
+                .get(*index)
+                .and_then(|v| compare(v, constant))
+                .is_some_and(|ord| cmp.holds(ord)),
+            StatelessOp::Select { indices } => {
+                let mut out = Row::new();
+                for (j, &i) in indices.iter().enumerate() {
+                    let last_use = !indices[j + 1..].contains(&i);
+                    out.push(match row.get_mut(i) {
+                        Some(v) if last_use => std::mem::replace(v, Value::Null),
+                        Some(v) => v.clone(),
+                        None => Value::Null,
+                    });
+                }
+                *row = out;
+                true
             }
-            StatelessOp::Select { indices } => Some(
-                indices
-                    .iter()
-                    .map(|&i| row.get(i).cloned().unwrap_or(Value::Null))
-                    .collect(),
-            ),
+            StatelessOp::Where(e) => e.test(row),
+            StatelessOp::Project(columns) => {
+                let out: Row = columns.iter().map(|c| c.value(row)).collect();
+                *row = out;
+                true
+            }
         }
     }
 }

@@ -88,6 +88,7 @@ enum SourceKind {
     Stdin,
     Generator,
     Tcp,
+    Nexmark,
 }
 
 /// The source, and its schema when that alone is valid (so ops are checked against it even
@@ -109,6 +110,7 @@ fn source_body(mut s: Section, errs: &mut Errors) -> SourceParts {
         ("stdin", SourceKind::Stdin),
         ("generator", SourceKind::Generator),
         ("tcp", SourceKind::Tcp),
+        ("nexmark", SourceKind::Nexmark),
     ];
     let Some(kind) = s.req("type", errs, |s, k, e| {
         s.choice(k, e, "source type", &kinds)
@@ -137,8 +139,17 @@ fn source_body(mut s: Section, errs: &mut Errors) -> SourceParts {
             let (spec, schema) = super::tcp::source(&mut s, errs, |s, e| decode(s, e, false));
             (spec.map(SourceSpec::Tcp), schema)
         }
+        SourceKind::Nexmark => {
+            let spec = super::nexmark::source(&mut s, errs);
+            let schema = spec.as_ref().map(|n| n.schema());
+            (spec.map(SourceSpec::Nexmark), schema)
+        }
     };
     let event_time = ops::event_time::event_time(&mut s, schema.as_ref(), errs).flatten();
+    let event_time = match (&spec, event_time) {
+        (Some(SourceSpec::Nexmark(n)), None) => Some(n.default_event_time()),
+        (_, et) => et,
+    };
     s.finish(errs);
     (spec, schema, event_time)
 }

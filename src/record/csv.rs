@@ -184,6 +184,12 @@ impl LineDecoder<Row> for CsvDecoder {
     }
 
     fn decode(&mut self, line: &[u8], out: &mut Vec<Row>) -> Result<(), String> {
+        let body = line.strip_suffix(b"\r").unwrap_or(line);
+        if !body.is_empty() && memchr::memchr2(b'"', b'\n', body).is_none() {
+            // No quotes, no line break: the fields are the text between commas.
+            let text = std::str::from_utf8(body).map_err(|e| invalid_utf8(e.valid_up_to()))?;
+            return super::csv_plain::decode(&self.fields, text, out);
+        }
         let (len, n) = self.split(line)?;
         let text = unquoted(&self.buf, len)?;
         let expected = self.fields.len();
@@ -194,12 +200,12 @@ impl LineDecoder<Row> for CsvDecoder {
             ));
         }
         let ends = &self.ends[..n];
-        let mut row = Row::with_capacity(n);
-        for (i, field) in self.fields.iter().enumerate() {
-            row.push(parse_text(field, field_text(text, ends, i))?);
-        }
-        out.push(row);
-        Ok(())
+        super::csv_plain::fill(out, |row| {
+            for (i, field) in self.fields.iter().enumerate() {
+                row.push(parse_text(field, field_text(text, ends, i))?);
+            }
+            Ok(())
+        })
     }
 }
 

@@ -73,15 +73,16 @@ impl LineDecoder<Row> for JsonLinesDecoder {
             }
             Shape::Object { duplicate: None } => {}
         }
-        let mut row = Row::with_capacity(self.fields.len());
-        for (field, slot) in self.fields.iter().zip(&mut self.slots) {
-            let scalar = slot
-                .take()
-                .ok_or_else(|| format!("missing field {:?}", field.name))?;
-            row.push(convert(field, scalar)?);
-        }
-        out.push(row);
-        Ok(())
+        let (fields, slots) = (&self.fields, &mut self.slots);
+        super::csv_plain::fill(out, |row| {
+            for (field, slot) in fields.iter().zip(slots.iter_mut()) {
+                let scalar = slot
+                    .take()
+                    .ok_or_else(|| format!("missing field {:?}", field.name))?;
+                row.push(convert(field, scalar)?);
+            }
+            Ok(())
+        })
     }
 }
 

@@ -5,8 +5,10 @@
 //! allocation either. Codecs for CSV and JSON lines live in submodules.
 
 pub mod csv;
+mod csv_plain;
 mod format;
 pub mod json;
+pub mod layout;
 pub mod schema;
 pub mod state_codec;
 pub mod timestamp;

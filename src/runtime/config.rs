@@ -107,6 +107,11 @@ pub struct JobReport {
     pub sink: SinkStats,
     /// Malformed records sent to the dead-letter output.
     pub dead_lettered: u64,
+    /// Records that came too late for their stage (event time), whether they went to a
+    /// `late` side output or to the dead-letter output.
+    pub late: u64,
+    /// Of [`JobReport::late`], those written to the dead-letter output (no consumer).
+    pub late_dead_lettered: u64,
     /// Wall time of the run.
     pub elapsed: Duration,
     /// Completed checkpoints.

@@ -65,6 +65,8 @@ pub struct WorkerStats {
     pub records_in: u64,
     /// Records dead-lettered by the worker's splits.
     pub dead_lettered: u64,
+    /// Records the worker's stages sent to their late side outputs (or dead letters).
+    pub late: u64,
     /// The sink partitions' figures.
     pub sink: SinkStats,
     /// The sink epoch of the records after the last barrier (the final epoch).

@@ -67,6 +67,8 @@ pub struct Setup {
     pub resume: Option<BTreeMap<String, Vec<Vec<RangePosition>>>>,
     /// On restore: each new worker's share of the operator state (`stage/state` lists).
     pub operator_state: Option<Vec<Vec<OperatorSnapshot>>>,
+    /// The job's dead-letter file (tasks that write late records take a handle on it).
+    pub dead_letters: DeadLetters,
     /// Where the stages' keyed state lives (directory resolved).
     pub state_backend: crate::state::StateBackend,
 }
@@ -195,7 +197,7 @@ pub fn run_job(graph: &dyn Dataflow, config: &RunConfig) -> crate::Result<JobRep
         trigger: AtomicU64::new(0),
         events: tx,
     });
-    let dead = DeadLetters::new(config.dead_letter_path.clone(), config.on_error);
+    let mut dead = setup.dead_letters.handle();
     let mut handles = Vec::with_capacity(setup.workers);
     for (w, tasks) in tasks.into_iter().enumerate() {
         let key_groups = key_group_range(w, setup.workers, setup.max_parallelism);
@@ -241,6 +243,9 @@ pub fn run_job(graph: &dyn Dataflow, config: &RunConfig) -> crate::Result<JobRep
         let _ = h.join();
     }
     run.settle_last_checkpoint(&rx);
+    // The final epoch's dead letters, set aside by ended tasks (see runtime::late_letters).
+    dead.append_deferred()?;
+    report.late_dead_lettered = dead.late_count();
     run.report(config, start.last_id, &mut report)?;
     report.elapsed = started.elapsed();
     Ok(report)
@@ -266,6 +271,7 @@ fn settle_start(
         last_checkpoint: start.last_id,
         resume: None,
         operator_state: None,
+        dead_letters: DeadLetters::new(config.dead_letter_path.clone(), config.on_error),
         state_backend: (config.state_backend)
             .resolve(config.checkpoint.as_ref().map(|c| c.dir.as_path())),
     };
@@ -505,6 +511,7 @@ impl Run {
         for s in stats {
             report.records_in += s.records_in;
             report.dead_lettered += s.dead_lettered;
+            report.late += s.late;
             report.sink.merge(s.sink);
         }
         Ok(())

@@ -6,6 +6,7 @@
 //! worker.rs       one pinned thread: step every task, last stages first, never block
 //! task/           what a worker runs of a stage: a source split, a ring-fed stage
 //! emit.rs         the pushing side of an edge: fused steps, exchanges, sinks, fan-out
+//! late_letters.rs late records without consumer into the dead letters, exactly once
 //! align.rs        barrier alignment and watermark combination over a stage's channels
 //! snapshot.rs     a worker's part of a checkpoint, gathered from its tasks
 //! coordinator.rs  checkpoint triggers, acknowledgements, the MANIFEST commit
@@ -19,6 +20,7 @@ mod coordinator;
 mod crash_point;
 pub mod emit;
 pub mod job;
+pub mod late_letters;
 pub mod snapshot;
 pub mod stop;
 pub mod task;

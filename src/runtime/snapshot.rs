@@ -85,6 +85,14 @@ impl Checkpoints {
         self.contributed(k)
     }
 
+    /// Part of a stage's contribution (before [`Checkpoints::add_states`]): the dead-letter
+    /// file length after the stage appended its late records of checkpoint `k`'s epoch
+    /// (the MANIFEST records the largest length any task saw; see `runtime::late_letters`).
+    pub fn add_dead_letter_len(&mut self, k: u64, dead_letter_len: u64) {
+        let p = self.pending.entry(k).or_default();
+        p.dead_letter_len = p.dead_letter_len.max(dead_letter_len);
+    }
+
     /// Part of a stage's contribution (before [`Checkpoints::add_states`], which completes
     /// it): the lists of its operator state, named `stage/state`.
     pub fn add_operator_states(

@@ -82,7 +82,8 @@ pub fn run_worker(mut env: WorkerEnv) -> crate::Result<WorkerStats> {
     for task in &mut env.tasks {
         task.finish(&mut stats)?;
     }
-    env.dead.flush()?;
+    // Lines after the last barrier: appended by the job once every worker ended.
+    env.dead.defer();
     stats.dead_lettered = env.dead.count();
     stats.final_epoch = env.checkpoints.last_acked + 1;
     Ok(stats)

@@ -10,6 +10,7 @@
 use crate::error::Error;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// What to do with a malformed record.
@@ -30,6 +31,11 @@ struct Shared {
     path: PathBuf,
     /// The open file, created on the first append.
     file: Mutex<Option<std::fs::File>>,
+    /// Lines of the final epoch, set aside by ended tasks ([`DeadLetters::defer`]) and appended
+    /// once every worker ended ([`DeadLetters::append_deferred`]).
+    deferred: Mutex<Vec<u8>>,
+    /// Late records written (every handle).
+    late: AtomicU64,
 }
 
 /// A worker's handle on the job's dead-letter output. Lines are JSON:
@@ -50,6 +56,8 @@ impl DeadLetters {
             shared: Arc::new(Shared {
                 path,
                 file: Mutex::new(None),
+                deferred: Mutex::new(Vec::new()),
+                late: AtomicU64::new(0),
             }),
             policy,
             count: 0,
@@ -60,6 +68,17 @@ impl DeadLetters {
     /// The dead-letter file path.
     pub fn path(&self) -> &Path {
         &self.shared.path
+    }
+
+    /// Another handle on the same file and policy, with nothing buffered and a count of 0 (one
+    /// per task that writes dead letters: each appends its own lines at its own barriers).
+    pub fn handle(&self) -> DeadLetters {
+        DeadLetters {
+            shared: self.shared.clone(),
+            policy: self.policy,
+            count: 0,
+            buffer: Vec::new(),
+        }
     }
 
     /// Number of records this handle dead-lettered.
@@ -100,6 +119,57 @@ impl DeadLetters {
         Ok(())
     }
 
+    /// Reports a record that came too late for its stage (`line`: one JSON object, without
+    /// newline). Never fails the job, whatever the policy: a late record is well-formed.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the buffer had to be appended and the file cannot be written.
+    pub fn report_late(&mut self, line: &[u8]) -> crate::Result<()> {
+        self.shared.late.fetch_add(1, Ordering::Relaxed);
+        self.buffer.extend_from_slice(line);
+        self.buffer.push(b'\n');
+        if self.buffer.len() >= MAX_BUFFERED {
+            self.append(false)?;
+        }
+        Ok(())
+    }
+
+    /// Late records written through every handle of this file.
+    pub fn late_count(&self) -> u64 {
+        self.shared.late.load(Ordering::Relaxed)
+    }
+
+    /// Sets the buffered lines aside for [`DeadLetters::append_deferred`] (an ended task:
+    /// appending now could put lines of the final epoch before another worker's lines of the
+    /// previous checkpoint; see `crate::runtime::late_letters`).
+    pub fn defer(&mut self) {
+        if !self.buffer.is_empty() {
+            let mut d = self
+                .shared
+                .deferred
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            d.append(&mut self.buffer);
+        }
+    }
+
+    /// Appends the lines set aside by [`DeadLetters::defer`] (once every worker ended);
+    /// returns the file's length after it.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be created or written.
+    pub fn append_deferred(&mut self) -> crate::Result<u64> {
+        let lines = std::mem::take(
+            &mut *self
+                .shared
+                .deferred
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        self.buffer.extend_from_slice(&lines);
+        self.append(false)
+    }
+
     /// Appends the buffered lines to the file (made durable with `sync`), and returns the file's
     /// length after the append (0 when it was never created).
     ///
@@ -131,6 +201,22 @@ impl DeadLetters {
         f.metadata()
             .map(|m| m.len())
             .map_err(|e| Error::io(path, e))
+    }
+
+    /// The file's current length (0 when it does not exist), appending nothing.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the open file's length cannot be read.
+    pub fn file_len(&self) -> crate::Result<u64> {
+        let path = &self.shared.path;
+        let guard = self.shared.file.lock().unwrap_or_else(|e| e.into_inner());
+        match guard.as_ref() {
+            Some(f) => f
+                .metadata()
+                .map(|m| m.len())
+                .map_err(|e| Error::io(path, e)),
+            None => Ok(std::fs::metadata(path).map_or(0, |m| m.len())),
+        }
     }
 
     /// Appends what is buffered (end of input).

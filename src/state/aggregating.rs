@@ -48,6 +48,14 @@ impl<K: Hash + Eq + Clone, A: Aggregator> AggregatingState<K, A> {
         self
     }
 
+    /// Enables event-time TTL: the clock is the stage's watermark ([`super::expiry`]; builder,
+    /// drops any content, so call it at construction).
+    pub fn with_event_time_ttl(mut self, ttl: Ttl) -> Self {
+        self.maps.set_ttl(Some(ttl));
+        self.maps.set_ttl_time(super::TtlTime::Event);
+        self
+    }
+
     /// Adds `value` to the current key's accumulator (created when absent or expired).
     #[inline]
     pub fn add(&mut self, ctx: &KeyContext<'_, K>, value: &A::In) {
@@ -94,6 +102,11 @@ impl<K: Hash + Eq + Clone, A: Aggregator> AggregatingState<K, A> {
     /// The configured TTL.
     pub fn ttl(&self) -> Option<Ttl> {
         self.maps.ttl()
+    }
+
+    /// The clock the TTL reads.
+    pub fn ttl_time(&self) -> super::TtlTime {
+        self.maps.ttl_time()
     }
 }
 

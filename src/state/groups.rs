@@ -14,6 +14,7 @@
 //! truncation detectable. Changing the format changes the checkpoint format: bump
 //! `FORMAT_VERSION`.
 
+use super::expiry::{Clock, EventClock, TtlTime, SWEEP_SLOTS};
 use super::mmap::{MmapConfig, MmapMaps};
 use super::table::KeyTable;
 use super::{CodecError, KeyContext, StableKey, StateCodec, Ttl};
@@ -71,6 +72,12 @@ pub(crate) struct KeyGroupMaps<K, V> {
     mmap: Option<Box<MmapMaps<K, V>>>,
     /// A backend was chosen with `set_backend` (tests: then the test default does not apply).
     backend_chosen: bool,
+    /// The clock the TTL reads (see [`super::expiry`]).
+    time: TtlTime,
+    /// The watermarks seen (event-time TTL).
+    event: EventClock,
+    /// Per local group, where the next incremental cleanup starts in its table.
+    cursors: Vec<usize>,
 }
 
 impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
@@ -85,7 +92,32 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
             mmap_cfg: None,
             mmap: None,
             backend_chosen: false,
+            time: TtlTime::Processing,
+            event: EventClock::default(),
+            cursors: Vec::new(),
         }
+    }
+
+    /// Sets the clock the TTL reads; drops all content.
+    pub(crate) fn set_ttl_time(&mut self, time: TtlTime) {
+        self.time = time;
+        self.set_range(self.range.clone());
+    }
+
+    /// The clock the TTL reads.
+    pub(crate) fn ttl_time(&self) -> TtlTime {
+        self.time
+    }
+
+    /// The stage's watermark advanced (the clock of event-time TTL).
+    pub(crate) fn advance_watermark(&mut self, watermark: i64) {
+        self.event.advance(watermark);
+    }
+
+    /// The TTL clock of an access at processing time `now_ms`.
+    #[inline]
+    fn clock(&self, now_ms: u64) -> Clock {
+        self.event.clock(self.time, now_ms)
     }
 
     /// Expects `keys` keys per key group (tables are sized for them when key groups are set).
@@ -119,6 +151,7 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         if self.ttl.is_some() {
             self.plain = Vec::new();
             self.timed = (0..n).map(|_| KeyTable::with_capacity(cap)).collect();
+            self.cursors = vec![0; n];
         } else {
             self.plain = (0..n).map(|_| KeyTable::with_capacity(cap)).collect();
             self.timed = Vec::new();
@@ -159,17 +192,18 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     #[inline]
     pub(crate) fn get(&self, ctx: &KeyContext<'_, K>) -> Option<&V> {
         if let Some(m) = &self.mmap {
-            return m.get(ctx);
+            return m.get(ctx, self.clock(ctx.now_ms));
         }
         match &self.ttl {
             None => self.plain[ctx.local_group].get(ctx.hash, ctx.key),
             Some(ttl) => {
+                let clock = self.clock(ctx.now_ms);
                 let e = self.timed[ctx.local_group].get(ctx.hash, ctx.key)?;
-                if is_expired(ttl, e.ts.get(), ctx.now_ms) {
+                if clock.expired(ttl, e.ts.get()) {
                     return None;
                 }
                 if ttl.refresh_on_read {
-                    e.ts.set(ctx.now_ms);
+                    e.ts.set(clock.now);
                 }
                 Some(&e.value)
             }
@@ -181,19 +215,22 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     #[inline]
     pub(crate) fn get_mut(&mut self, ctx: &KeyContext<'_, K>) -> Option<&mut V> {
         if let Some(m) = self.mmap.as_deref_mut() {
-            return m.get_mut(ctx);
+            let clock = self.event.clock(self.time, ctx.now_ms);
+            return m.get_mut(ctx, clock);
         }
         match &self.ttl {
             None => self.plain[ctx.local_group].get_mut(ctx.hash, ctx.key),
             Some(ttl) => {
+                // Fields, not `self.clock`: the mmap branch above borrows `self.mmap`.
+                let clock = self.event.clock(self.time, ctx.now_ms);
                 let table = &mut self.timed[ctx.local_group];
-                let expired = is_expired(ttl, table.get(ctx.hash, ctx.key)?.ts.get(), ctx.now_ms);
+                let expired = clock.expired(ttl, table.get(ctx.hash, ctx.key)?.ts.get());
                 if expired {
                     table.remove(ctx.hash, ctx.key);
                     return None;
                 }
                 let e = table.get_mut(ctx.hash, ctx.key)?;
-                e.ts.set(ctx.now_ms);
+                e.ts.set(clock.now);
                 Some(&mut e.value)
             }
         }
@@ -208,25 +245,31 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         init: impl FnOnce() -> V,
     ) -> &mut V {
         if let Some(m) = self.mmap.as_deref_mut() {
-            return m.get_or_insert_with(ctx, init);
+            let clock = self.event.clock(self.time, ctx.now_ms);
+            return m.get_or_insert_with(ctx, clock, init);
         }
         match &self.ttl {
             None => self.plain[ctx.local_group].get_or_insert_with(ctx.hash, ctx.key, init),
             Some(ttl) => {
+                let (ttl, clock) = (*ttl, self.event.clock(self.time, ctx.now_ms));
+                sweep(
+                    &mut self.timed,
+                    &mut self.cursors,
+                    ctx.local_group,
+                    &ttl,
+                    clock,
+                );
                 // `init` runs at most once: either for a new entry or to reset an expired one.
                 let mut init = Some(init);
                 let e = self.timed[ctx.local_group].get_or_insert_with(ctx.hash, ctx.key, || {
-                    Timed::new(
-                        init.take().map(|f| f()).expect("init runs once"),
-                        ctx.now_ms,
-                    )
+                    Timed::new(init.take().map(|f| f()).expect("init runs once"), clock.now)
                 });
                 if let Some(f) = init {
-                    if is_expired(ttl, e.ts.get(), ctx.now_ms) {
+                    if clock.expired(&ttl, e.ts.get()) {
                         e.value = f();
                     }
                 }
-                e.ts.set(ctx.now_ms);
+                e.ts.set(clock.now);
                 &mut e.value
             }
         }
@@ -236,14 +279,23 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     #[inline]
     pub(crate) fn insert(&mut self, ctx: &KeyContext<'_, K>, value: V) -> Option<V> {
         if let Some(m) = self.mmap.as_deref_mut() {
-            return m.insert(ctx, value);
+            let clock = self.event.clock(self.time, ctx.now_ms);
+            return m.insert(ctx, clock, value);
         }
         match &self.ttl {
             None => replace_or_insert(&mut self.plain[ctx.local_group], ctx, value),
             Some(ttl) => {
-                let new = Timed::new(value, ctx.now_ms);
+                let (ttl, clock) = (*ttl, self.clock(ctx.now_ms));
+                sweep(
+                    &mut self.timed,
+                    &mut self.cursors,
+                    ctx.local_group,
+                    &ttl,
+                    clock,
+                );
+                let new = Timed::new(value, clock.now);
                 let old = replace_or_insert(&mut self.timed[ctx.local_group], ctx, new)?;
-                (!is_expired(ttl, old.ts.get(), ctx.now_ms)).then_some(old.value)
+                (!clock.expired(&ttl, old.ts.get())).then_some(old.value)
             }
         }
     }
@@ -252,33 +304,37 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     #[inline]
     pub(crate) fn remove(&mut self, ctx: &KeyContext<'_, K>) -> Option<V> {
         if let Some(m) = self.mmap.as_deref_mut() {
-            return m.remove(ctx);
+            let clock = self.event.clock(self.time, ctx.now_ms);
+            return m.remove(ctx, clock);
         }
         match &self.ttl {
             None => self.plain[ctx.local_group].remove(ctx.hash, ctx.key),
             Some(ttl) => {
+                let clock = self.clock(ctx.now_ms);
                 let old = self.timed[ctx.local_group].remove(ctx.hash, ctx.key)?;
-                (!is_expired(ttl, old.ts.get(), ctx.now_ms)).then_some(old.value)
+                (!clock.expired(ttl, old.ts.get())).then_some(old.value)
             }
         }
     }
 
-    /// All stored entries of all owned groups; with `Some(now_ms)`, only those live then.
+    /// All stored entries of all owned groups; with `Some(now_ms)`, only those live then
+    /// (event-time TTL: live at the current watermark, whatever `now_ms`).
     pub(crate) fn iter(&self, now_ms: Option<u64>) -> impl Iterator<Item = (&K, &V)> {
         let ttl = self.ttl;
+        let clock = now_ms.map(|now| self.clock(now));
         let plain = self.plain.iter().flat_map(|m| m.iter());
         let timed = self
             .timed
             .iter()
             .flat_map(|m| m.iter())
-            .filter_map(move |(k, e)| match (ttl, now_ms) {
-                (Some(ttl), Some(now)) if is_expired(&ttl, e.ts.get(), now) => None,
+            .filter_map(move |(k, e)| match (ttl, clock) {
+                (Some(ttl), Some(clock)) if clock.expired(&ttl, e.ts.get()) => None,
                 _ => Some((k, &e.value)),
             });
         let mmap = self
             .mmap
             .as_ref()
-            .map(|m| m.iter(now_ms))
+            .map(|m| m.iter(clock))
             .unwrap_or_default();
         plain.chain(timed).chain(mmap)
     }
@@ -287,21 +343,24 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// [`KeyGroupMaps::iter`], the mmap backend decodes its stored entries one at a time.
     pub(crate) fn for_each(&self, now_ms: Option<u64>, mut f: impl FnMut(&K, &V)) {
         match &self.mmap {
-            Some(m) => m.for_each(now_ms, f),
+            Some(m) => m.for_each(now_ms.map(|now| self.clock(now)), f),
             None => self.iter(now_ms).for_each(|(k, v)| f(k, v)),
         }
     }
 
-    /// Removes every entry expired at `now_ms`; returns how many were removed.
+    /// Removes every entry expired at `now_ms` (event-time TTL: at the current watermark);
+    /// returns how many were removed. A full scan: for tests and tools, never the hot path.
     pub(crate) fn purge_expired(&mut self, now_ms: u64) -> usize {
         if let Some(m) = self.mmap.as_deref_mut() {
-            return m.purge_expired(now_ms);
+            let clock = self.event.clock(self.time, now_ms);
+            return m.purge_expired(clock);
         }
         let Some(ttl) = self.ttl else { return 0 };
+        let clock = self.clock(now_ms);
         let mut removed = 0;
         for map in &mut self.timed {
             let before = map.len();
-            map.retain(|_, e| !is_expired(&ttl, e.ts.get(), now_ms));
+            map.retain(|_, e| !clock.expired(&ttl, e.ts.get()));
             removed += before - map.len();
         }
         removed
@@ -329,6 +388,22 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     }
 }
 
+/// Frees the expired entries among the next [`SWEEP_SLOTS`] slots of local group `g`'s
+/// table (before a write: the bounded incremental cleanup of [`super::expiry`]).
+#[inline]
+fn sweep<K: Eq + Clone, V>(
+    timed: &mut [KeyTable<K, Timed<V>>],
+    cursors: &mut [usize],
+    g: usize,
+    ttl: &Ttl,
+    clock: Clock,
+) {
+    let (Some(table), Some(cursor)) = (timed.get_mut(g), cursors.get_mut(g)) else {
+        return;
+    };
+    table.sweep(cursor, SWEEP_SLOTS, |e| clock.expired(ttl, e.ts.get()));
+}
+
 /// Sets the current key's entry in `table` to `value`; returns the previous one. One probe;
 /// the key is cloned only on insert.
 #[inline]
@@ -353,7 +428,7 @@ where
     /// the number of entries written. Writes nothing for an empty or unowned group.
     pub(crate) fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {
         if let Some(m) = &self.mmap {
-            return m.snapshot_group(kg, now_ms, out);
+            return m.snapshot_group(kg, self.clock(now_ms), out);
         }
         let Some(i) = self.local(kg) else { return 0 };
         let start = out.len();
@@ -373,11 +448,14 @@ where
                 n = self.plain[i].len();
             }
             Some(ttl) => {
+                let clock = self.clock(now_ms);
                 for (k, e) in self.timed[i].iter() {
                     let ts = e.ts.get();
-                    if is_expired(ttl, ts, now_ms) {
+                    if clock.expired(ttl, ts) {
                         continue;
                     }
+                    // Entries written before the first watermark take its stamp.
+                    let ts = clock.stamp(ts);
                     k.encode(out);
                     ts.encode(out);
                     e.value.encode(out);
@@ -582,6 +660,10 @@ macro_rules! keyed_state_store_body {
 
         fn entries_in_group(&self, kg: u16) -> usize {
             self.maps.entries_in_group(kg)
+        }
+
+        fn advance_watermark(&mut self, watermark: i64) {
+            self.maps.advance_watermark(watermark);
         }
     };
 }

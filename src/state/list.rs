@@ -32,6 +32,14 @@ impl<K: Hash + Eq + Clone, T> ListState<K, T> {
         self
     }
 
+    /// Enables event-time TTL: the clock is the stage's watermark ([`super::expiry`]; builder,
+    /// drops any content, so call it at construction).
+    pub fn with_event_time_ttl(mut self, ttl: Ttl) -> Self {
+        self.maps.set_ttl(Some(ttl));
+        self.maps.set_ttl_time(super::TtlTime::Event);
+        self
+    }
+
     /// Appends `value` to the current key's list.
     #[inline]
     pub fn add(&mut self, ctx: &KeyContext<'_, K>, value: T) {
@@ -92,6 +100,11 @@ impl<K: Hash + Eq + Clone, T> ListState<K, T> {
     /// The configured TTL.
     pub fn ttl(&self) -> Option<Ttl> {
         self.maps.ttl()
+    }
+
+    /// The clock the TTL reads.
+    pub fn ttl_time(&self) -> super::TtlTime {
+        self.maps.ttl_time()
     }
 }
 

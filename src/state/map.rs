@@ -37,6 +37,14 @@ where
         self
     }
 
+    /// Enables event-time TTL: the clock is the stage's watermark ([`super::expiry`]; builder,
+    /// drops any content, so call it at construction).
+    pub fn with_event_time_ttl(mut self, ttl: Ttl) -> Self {
+        self.maps.set_ttl(Some(ttl));
+        self.maps.set_ttl_time(super::TtlTime::Event);
+        self
+    }
+
     /// Hints the CPU to load the state of the key with stable hash `hash` in local key group
     /// `local_group`, ahead of an access (see [`crate::operator::KeyedOperator::prefetch`]).
     /// Changes nothing; a no-op for a group out of range.
@@ -124,6 +132,11 @@ where
     /// The configured TTL.
     pub fn ttl(&self) -> Option<Ttl> {
         self.maps.ttl()
+    }
+
+    /// The clock the TTL reads.
+    pub fn ttl_time(&self) -> super::TtlTime {
+        self.maps.ttl_time()
     }
 }
 

@@ -9,6 +9,9 @@
 pub mod aggregating;
 pub mod backend;
 pub mod codec;
+pub mod expiry;
+#[cfg(test)]
+mod expiry_tests;
 mod groups;
 pub mod key_group;
 pub mod list;
@@ -26,6 +29,7 @@ pub mod value;
 pub use aggregating::{AggregatingState, Aggregator};
 pub use backend::{BackendKind, StateBackend};
 pub use codec::{CodecError, StateCodec};
+pub use expiry::TtlTime;
 pub use key_group::{KeyGroupRouter, StableKey, DEFAULT_MAX_PARALLELISM};
 pub use list::ListState;
 pub use map::MapState;
@@ -51,8 +55,10 @@ pub struct KeyContext<'a, K> {
     pub now_ms: u64,
 }
 
-/// Time-to-live of state entries (processing time, Flink's semantics: an expired entry reads
-/// as absent and is dropped lazily and at snapshot time).
+/// Time-to-live of state entries (Flink's semantics: an expired entry reads as absent). In
+/// processing time by default (`with_ttl`), or in event time (`with_event_time_ttl`: the clock
+/// is the stage's watermark); expired entries are freed incrementally, so memory stays bounded
+/// for an unbounded stream of fresh keys ([`expiry`]).
 ///
 /// An entry written (or, with `refresh_on_read`, read) at `t` is expired from
 /// `t + millis` on. The unit of expiry is one key's whole entry: a key's list
@@ -139,4 +145,10 @@ pub trait KeyedStateStore: Send {
     }
     /// Number of entries in key group `kg` (with TTL, expired entries not yet removed count).
     fn entries_in_group(&self, kg: u16) -> usize;
+    /// The stage's watermark advanced to `watermark`: the clock of event-time TTL. The
+    /// runtime calls it on every advance, before the operator's `on_watermark`. The default
+    /// ignores it.
+    fn advance_watermark(&mut self, watermark: i64) {
+        let _ = watermark;
+    }
 }

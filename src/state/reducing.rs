@@ -35,6 +35,14 @@ where
         self
     }
 
+    /// Enables event-time TTL: the clock is the stage's watermark ([`super::expiry`]; builder,
+    /// drops any content, so call it at construction).
+    pub fn with_event_time_ttl(mut self, ttl: Ttl) -> Self {
+        self.maps.set_ttl(Some(ttl));
+        self.maps.set_ttl_time(super::TtlTime::Event);
+        self
+    }
+
     /// Folds `value` into the current key's value (`reduce(old, value)`), or stores it.
     #[inline]
     pub fn add(&mut self, ctx: &KeyContext<'_, K>, value: V) {
@@ -78,6 +86,11 @@ where
     /// The configured TTL.
     pub fn ttl(&self) -> Option<Ttl> {
         self.maps.ttl()
+    }
+
+    /// The clock the TTL reads.
+    pub fn ttl_time(&self) -> super::TtlTime {
+        self.maps.ttl_time()
     }
 }
 

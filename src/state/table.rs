@@ -172,15 +172,18 @@ impl<K: Eq, V> KeyTable<K, V> {
             let next = (home + 1) & (self.slots.len() - 1);
             let first: *const Slot<K, V> = &self.slots[home];
             let second: *const Slot<K, V> = &self.slots[next];
+            let last_byte = std::mem::size_of::<Slot<K, V>>().saturating_sub(1);
+            // The last byte of the home slot: a slot larger than a cache line (a window
+            // operator's) spans two, and the compiler may place `hash` in the second.
+            let first_end = first.cast::<i8>().wrapping_add(last_byte);
             // The last byte of the next slot: the same line as `first` unless a slot boundary
             // or the end of the table lies between them.
-            let second_end = second
-                .cast::<i8>()
-                .wrapping_add(std::mem::size_of::<Slot<K, V>>().saturating_sub(1));
+            let second_end = second.cast::<i8>().wrapping_add(last_byte);
             // SAFETY: prefetching is a hint that never faults or reads into the program, and
-            // both addresses lie inside slots of a live slice.
+            // all three addresses lie inside slots of a live slice.
             unsafe {
                 _mm_prefetch::<_MM_HINT_T0>(first.cast::<i8>());
+                _mm_prefetch::<_MM_HINT_T0>(first_end);
                 _mm_prefetch::<_MM_HINT_T0>(second_end);
             }
         }
@@ -360,6 +363,39 @@ impl<K: Eq, V> KeyTable<K, V> {
                 visited += 1;
             }
         }
+    }
+
+    /// Examines `n` slots from `*cursor` on (wrapping round the table) and removes the entries
+    /// whose value `expired` says so; leaves `*cursor` after the last slot examined, so that
+    /// successive calls go round the whole table. Returns how many entries it removed.
+    ///
+    /// A removal shifts later entries of the cluster back into the freed slot, never behind
+    /// the cursor, so the slot is examined again and no entry is skipped.
+    pub fn sweep(
+        &mut self,
+        cursor: &mut usize,
+        n: usize,
+        mut expired: impl FnMut(&V) -> bool,
+    ) -> usize {
+        if self.len == 0 {
+            return 0;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = *cursor & mask;
+        let mut removed = 0;
+        for _ in 0..n {
+            let drop = matches!(&self.slots[i].kv, Some((_, v)) if expired(v));
+            if drop {
+                self.remove_at(i);
+                removed += 1;
+                if self.slots[i].kv.is_some() {
+                    continue;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        *cursor = i;
+        removed
     }
 
     /// Removes every entry (keeps the allocation).

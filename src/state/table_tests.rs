@@ -207,3 +207,34 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Sweeping round the whole table (in steps of any size, with colliding hashes) removes
+    /// exactly the entries it is told to and keeps every other one reachable.
+    #[test]
+    fn sweep_removes_exactly_the_expired(
+        keys in proptest::collection::vec(0u16..400, 0..300),
+        step in 1usize..20,
+        collide in any::<bool>(),
+    ) {
+        let mut t = KeyTable::<u16, u16>::new();
+        let hash = |k: u16| if collide { u64::from(k % 7) } else { u64::from(k).stable_hash() };
+        for &k in &keys {
+            t.insert(hash(k), k, k);
+        }
+        let expired = |v: &u16| v.is_multiple_of(3);
+        let mut cursor = 5;
+        let mut removed = 0;
+        // Each examined slot either advances the cursor or removes an entry: capacity + len
+        // examinations go round the whole table.
+        for _ in 0..(t.capacity() + t.len()).div_ceil(step) {
+            removed += t.sweep(&mut cursor, step, expired);
+        }
+        check_invariants(&t);
+        let distinct: std::collections::BTreeSet<u16> = keys.iter().copied().collect();
+        prop_assert_eq!(removed, distinct.iter().filter(|k| k.is_multiple_of(3)).count());
+        for k in distinct {
+            prop_assert_eq!(t.get(hash(k), &k).is_some(), !k.is_multiple_of(3));
+        }
+    }
+}

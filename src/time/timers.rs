@@ -95,17 +95,26 @@ impl<K: Eq + Clone> Queue<K> {
         r
     }
 
+    /// Adds a timer; the group's head changes only when `time` is earlier than it, so (unlike
+    /// [`Queue::edit`]) this does not look up the group's first entry again.
     fn register(&mut self, g: usize, hash: u64, key: &K, time: i64) -> bool {
-        let added = self.edit(g, |m| {
-            let slot = m.entry((time, hash)).or_default();
-            let new = !slot.contains(key);
-            if new {
-                slot.push(key.clone());
+        let slot = self.groups[g].entry((time, hash)).or_default();
+        if slot.contains(key) {
+            return false;
+        }
+        slot.push(key.clone());
+        self.len += 1;
+        match self.head_of[g] {
+            Some(head) if head <= time => {}
+            before => {
+                if let Some(t) = before {
+                    self.heads.remove(&(t, g));
+                }
+                self.heads.insert((time, g));
+                self.head_of[g] = Some(time);
             }
-            new
-        });
-        self.len += usize::from(added);
-        added
+        }
+        true
     }
 
     fn delete(&mut self, g: usize, hash: u64, key: &K, time: i64) -> bool {

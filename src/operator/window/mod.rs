@@ -111,6 +111,11 @@ where
         self.late_count
     }
 
+    /// Keys with at least one window held now.
+    pub fn keys_held(&self) -> usize {
+        self.windows.len()
+    }
+
     fn push_late(&mut self, input: I) {
         self.late_count += 1;
         self.late.extend(self.f.late(input));

@@ -22,9 +22,11 @@ impl<A> Win<A> {
 }
 
 /// The windows of one key, in no particular order (few per key: one tumbling window per
-/// pending period, `size / slide` sliding ones, the open sessions); one is stored inline.
+/// pending period, `size / slide` sliding ones, the open sessions). Two are stored inline: a
+/// tumbling window and the next one are open together while out-of-order records of the
+/// first may still come, and a spilled vector costs an allocation and a cache miss per record.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Windows<A>(pub SmallVec<[Win<A>; 1]>);
+pub struct Windows<A>(pub SmallVec<[Win<A>; 2]>);
 
 impl<A> Default for Windows<A> {
     fn default() -> Self {

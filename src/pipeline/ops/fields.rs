@@ -20,6 +20,9 @@ pub(super) fn filter(
     schema: Option<&Schema>,
     errs: &mut Errors,
 ) -> Option<(StatelessOp, Schema)> {
+    if s.has("where") {
+        return super::expr_ops::filter_where(s, schema, errs);
+    }
     let field = s.req("field", errs, Section::str);
     let cmp = s.req("op", errs, |s, k, e| s.choice(k, e, "comparison", CMPS));
     let value = s.req("value", errs, |s, k, _| s.get(k));
@@ -103,6 +106,9 @@ pub(super) fn select(
         errs.push(&path, "must list at least one field");
         return None;
     }
+    if super::expr_ops::has_expr(items) {
+        return super::expr_ops::select(items, &path, schema, errs);
+    }
     let mut indices = Vec::with_capacity(items.len());
     let mut out = Schema::default();
     let mut ok = true;
@@ -174,8 +180,18 @@ pub(super) fn key_by(
     schema: Option<&Schema>,
     errs: &mut Errors,
 ) -> Option<Vec<usize>> {
-    let path = s.at("key");
-    let names: Vec<&str> = match s.req("key", errs, |s, k, _| s.get(k))? {
+    field_list(s, "key", schema, errs)
+}
+
+/// A field name or a non-empty array of distinct names under `key` (required), resolved.
+pub(super) fn field_list(
+    s: &mut Section,
+    key: &str,
+    schema: Option<&Schema>,
+    errs: &mut Errors,
+) -> Option<Vec<usize>> {
+    let path = s.at(key);
+    let names: Vec<&str> = match s.req(key, errs, |s, k, _| s.get(k))? {
         toml::Value::String(k) => vec![k.as_str()],
         toml::Value::Array(items) if items.iter().all(toml::Value::is_str) => {
             items.iter().filter_map(toml::Value::as_str).collect()

@@ -390,6 +390,17 @@ fn compile_op(p: &Pending, outs: &mut Outputs, errs: &mut Errors) -> Option<Grap
             };
             compiled.map(|(op, sc)| (GraphOpKind::Keyed(op), sc))
         }
+        GraphKind::Op(kind @ (OpKind::Aggregate | OpKind::TopN | OpKind::MaxRows)) => {
+            one_input(errs);
+            let key = outs.key_by.get(first).cloned();
+            let sc = input_schema.as_ref();
+            match kind {
+                OpKind::Aggregate => super::aggregate::aggregate(&mut s, sc, key.as_deref(), errs),
+                OpKind::MaxRows => super::max_rows::max_rows(&mut s, sc, key.as_deref(), errs),
+                _ => super::aggregate::top_n(&mut s, sc, key.as_deref(), errs),
+            }
+            .map(|(op, sc)| (GraphOpKind::Keyed(op), sc))
+        }
         GraphKind::Union => union(&s, p, outs, errs).map(|sc| (GraphOpKind::Union, sc)),
         GraphKind::Join | GraphKind::IntervalJoin => {
             let times: Vec<Option<String>> = p
@@ -453,7 +464,7 @@ fn compile_op(p: &Pending, outs: &mut Outputs, errs: &mut Errors) -> Option<Grap
         let ts = outs.event_time.get(input).cloned().flatten();
         outs.event_time.insert(name, ts);
     }
-    if let GraphOpKind::Stateless(StatelessOp::Filter { .. }) = kind {
+    if let GraphOpKind::Stateless(StatelessOp::Filter { .. } | StatelessOp::Where(_)) = kind {
         let rejected = input_schema.clone().unwrap_or_default();
         outs.schemas
             .insert(format!("{}.rejected", p.name), rejected);
@@ -517,6 +528,9 @@ const GRAPH_OPS: &[(&str, GraphKind)] = &[
     ("rolling", GraphKind::Op(OpKind::Rolling)),
     ("process", GraphKind::Op(OpKind::Process)),
     ("window", GraphKind::Op(OpKind::Window)),
+    ("aggregate", GraphKind::Op(OpKind::Aggregate)),
+    ("top_n", GraphKind::Op(OpKind::TopN)),
+    ("max_rows", GraphKind::Op(OpKind::MaxRows)),
     ("union", GraphKind::Union),
     ("join", GraphKind::Join),
     ("interval_join", GraphKind::IntervalJoin),

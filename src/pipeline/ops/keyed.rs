@@ -1,5 +1,7 @@
-//! Compiling the keyed ops: `rolling` and `process` (dedup, zscore).
+//! Compiling the keyed ops: `rolling` and `process` (dedup, zscore; a zscore's `window` in
+//! [`super::zscore_window`]).
 
+use super::zscore_window::ZScoreWindowSpec;
 use super::{is_numeric, resolve, type_name};
 use crate::pipeline::spec::{AggFn, AggSpec, KeyedOp};
 use crate::pipeline::walk::{a_type, index, Errors, Section};
@@ -50,6 +52,20 @@ pub(super) fn aggregates(
     out: &mut Schema,
     errs: &mut Errors,
 ) -> (Vec<AggSpec>, bool) {
+    aggregate_items(items, path, out, errs, |a, out, errs| {
+        aggregate(a, schema, out, errs)
+    })
+}
+
+/// Each table of the aggregate list `items` at `path`, parsed by `one` (its spec and output
+/// field, appended to `out`); false when any is invalid.
+pub(super) fn aggregate_items<S>(
+    items: &[toml::Value],
+    path: &str,
+    out: &mut Schema,
+    errs: &mut Errors,
+    mut one: impl FnMut(&mut Section, &Schema, &mut Errors) -> Option<(S, Field)>,
+) -> (Vec<S>, bool) {
     let mut aggs = Vec::with_capacity(items.len());
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
@@ -66,7 +82,7 @@ pub(super) fn aggregates(
             continue;
         };
         let mut a = Section::new(item_path, t);
-        match aggregate(&mut a, schema, out, errs) {
+        match one(&mut a, out, errs) {
             Some((spec, field)) => {
                 out.fields.push(field);
                 aggs.push(spec);
@@ -178,16 +194,18 @@ pub(super) fn process(
             };
             Some((op, schema.clone()))
         }
-        Function::ZScore => zscore(s, schema, errs),
+        Function::ZScore => zscore(s, schema, event_time, errs),
     }
 }
 
 fn zscore(
     s: &mut Section,
     schema: Option<&Schema>,
+    event_time: Option<&str>,
     errs: &mut Errors,
 ) -> Option<(KeyedOp, Schema)> {
     let field = s.req("field", errs, Section::str);
+    let window = super::zscore_window::window(s, schema, event_time, errs);
     let out_name = if s.has("as") {
         s.name("as", errs)
     } else {
@@ -242,11 +260,22 @@ fn zscore(
         name: out_name.to_string(),
         ty: FieldType::F64,
     });
-    let op = KeyedOp::ZScore {
-        index,
-        out_name: out_name.to_string(),
-        threshold: threshold?,
-        min_count: min_count?,
+    let (out_name, threshold, min_count) = (out_name.to_string(), threshold?, min_count?);
+    let op = match window? {
+        None => KeyedOp::ZScore {
+            index,
+            out_name,
+            threshold,
+            min_count,
+        },
+        Some((window, ts_index)) => KeyedOp::ZScoreWindow(ZScoreWindowSpec {
+            index,
+            ts_index,
+            window,
+            out_name,
+            threshold,
+            min_count,
+        }),
     };
     Some((op, out))
 }

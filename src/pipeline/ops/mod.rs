@@ -6,13 +6,17 @@
 
 // The event-time parsers are called by the graph walk (issues 6 and 7), which the runtime's
 // watermark plumbing lands with; until then only their tests use them.
+pub mod aggregate;
 pub mod event_time;
+mod expr_ops;
 mod fields;
 pub mod graph;
 #[allow(dead_code)]
 pub(crate) mod join;
 mod keyed;
+pub mod max_rows;
 pub mod window;
+pub mod zscore_window;
 
 use super::spec::{KeyedOp, StatelessOp};
 use super::walk::{a_type, index, Errors, Section};
@@ -37,6 +41,9 @@ enum OpKind {
     Rolling,
     Process,
     Window,
+    Aggregate,
+    TopN,
+    MaxRows,
 }
 
 const OP_KINDS: &[(&str, OpKind)] = &[
@@ -46,6 +53,9 @@ const OP_KINDS: &[(&str, OpKind)] = &[
     ("rolling", OpKind::Rolling),
     ("process", OpKind::Process),
     ("window", OpKind::Window),
+    ("aggregate", OpKind::Aggregate),
+    ("top_n", OpKind::TopN),
+    ("max_rows", OpKind::MaxRows),
 ];
 
 /// Where the walk stands relative to `key_by`.
@@ -123,9 +133,19 @@ pub(crate) fn compile(
                 out.keyed_input_schema = sc.cloned();
                 sc.cloned().unwrap_or_default()
             }),
-            OpKind::Rolling | OpKind::Process | OpKind::Window => {
+            OpKind::Rolling
+            | OpKind::Process
+            | OpKind::Window
+            | OpKind::Aggregate
+            | OpKind::TopN
+            | OpKind::MaxRows => {
                 let compiled = match kind {
                     OpKind::Rolling => keyed::rolling(&mut s, sc, key_here.as_deref(), errs),
+                    OpKind::Aggregate => {
+                        aggregate::aggregate(&mut s, sc, key_here.as_deref(), errs)
+                    }
+                    OpKind::TopN => aggregate::top_n(&mut s, sc, key_here.as_deref(), errs),
+                    OpKind::MaxRows => max_rows::max_rows(&mut s, sc, key_here.as_deref(), errs),
                     OpKind::Window => {
                         window::window(&mut s, sc, key_here.as_deref(), event_time, errs)
                             .map(|(w, sc)| (KeyedOp::Window(w), sc))
@@ -175,7 +195,15 @@ fn check_order(
     key_by_at: &mut Option<usize>,
     errs: &mut Errors,
 ) -> bool {
-    let keyed = matches!(kind, OpKind::Rolling | OpKind::Process | OpKind::Window);
+    let keyed = matches!(
+        kind,
+        OpKind::Rolling
+            | OpKind::Process
+            | OpKind::Window
+            | OpKind::Aggregate
+            | OpKind::TopN
+            | OpKind::MaxRows
+    );
     let name = OP_KINDS
         .iter()
         .find(|(_, k)| *k == kind)

@@ -30,7 +30,7 @@ fn missing_sections_and_keys() {
 fn unknown_choices_list_the_options() {
     assert_eq!(
         error(&with_ops("").replace("type = \"file\"", "type = \"fil\"")),
-        "source.type: unknown source type \"fil\" (expected file, stdin, generator, tcp)"
+        "source.type: unknown source type \"fil\" (expected file, stdin, generator, tcp, nexmark)"
     );
     assert_eq!(
         error(&with_ops("").replace("type = \"null\"", "type = \"nul\"")),
@@ -42,7 +42,7 @@ fn unknown_choices_list_the_options() {
     );
     assert_eq!(
         error(&with_ops("[[ops]]\ntype = \"map\"")),
-        "ops[0].type: unknown op type \"map\" (expected filter, select, key_by, rolling, process, window)"
+        "ops[0].type: unknown op type \"map\" (expected filter, select, key_by, rolling, process, window, aggregate, top_n, max_rows)"
     );
     assert_eq!(
         error(&with_ops(

@@ -5,6 +5,7 @@ mod dedup_time;
 mod errors;
 mod robust;
 mod tcp;
+mod zscore_window;
 
 use super::*;
 use crate::record::{FieldType, Value};

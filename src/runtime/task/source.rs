@@ -83,6 +83,11 @@ impl<T> SourceTask<T> {
             .min()
         {
             generator.restore(max);
+            // The restored watermark goes first, so that the records replayed after the
+            // checkpoint meet the watermark they met in the original run (a record late then
+            // is late again, not re-opening a fired window).
+            self.out
+                .watermark(crate::time::WatermarkEvent::Watermark(generator.current()));
         }
         self.time = Some(SplitTime {
             extract: event_time.extract,
@@ -137,7 +142,8 @@ impl<T> SourceTask<T> {
             Poll::Ready if got >= self.batch => {}
             Poll::Ready | Poll::Idle => self.out.flush_partial(),
             Poll::End => {
-                cx.dead.append(true)?;
+                // The split's last dead letters stay buffered: appended at the next barrier
+                // or, deferred, once every worker ended (see runtime::late_letters).
                 self.out.end()?;
                 self.running = false;
                 return Ok(true);

@@ -201,6 +201,11 @@ where
     fn on_watermark(&mut self, i: usize, event: WatermarkEvent) -> crate::Result<()> {
         let forward = match self.watermarks.update(i, event) {
             Some(wm) => {
+                // The clock of event-time TTL, before the operator reads its state.
+                self.op
+                    .states()
+                    .into_iter()
+                    .for_each(|s| s.advance_watermark(wm));
                 self.op.on_watermark(wm, &mut self.outputs);
                 self.emit()?;
                 WatermarkEvent::Watermark(wm)
@@ -254,6 +259,8 @@ where
         for s in &mut self.sides {
             s.barrier(k)?;
         }
+        // Late records without consumer were appended to the dead letters by the barrier.
+        cx.checkpoints.add_dead_letter_len(k, cx.dead.file_len()?);
         cx.checkpoints
             .add_operator_states(k, &self.name, self.op.operator_states());
         let (entries, bytes) =
@@ -348,6 +355,7 @@ where
     }
 
     fn finish(&mut self, stats: &mut WorkerStats) -> crate::Result<()> {
+        stats.late += self.late;
         self.out.finish(&mut stats.sink)?;
         self.sides
             .iter_mut()

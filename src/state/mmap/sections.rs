@@ -3,14 +3,16 @@
 
 use super::cache::Entry;
 use super::store::{Item, MmapMaps};
+use crate::state::expiry::Clock;
 use crate::state::groups::{TAG_PLAIN, TAG_TIMED};
 use crate::state::{CodecError, StateCodec};
 use std::cell::Cell;
 
 impl<K: Eq + Clone, V> MmapMaps<K, V> {
-    /// Appends the checkpoint section of key group `kg` (entries live at `now_ms`) to `out`;
-    /// returns the number of entries (the heap backend's format, byte for byte per entry).
-    pub(crate) fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {
+    /// Appends the checkpoint section of key group `kg` (entries live at `clock`) to `out`;
+    /// returns the number of entries (the heap backend's format, byte for byte per entry;
+    /// event time: entries stamped before the first watermark take its stamp).
+    pub(crate) fn snapshot_group(&self, kg: u16, clock: Clock, out: &mut Vec<u8>) -> usize {
         if !self.range.contains(&kg) {
             return 0;
         }
@@ -24,12 +26,12 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         let mut n = 0usize;
         self.visit(
             (kg - self.range.start) as usize,
-            Some(now_ms),
+            Some(clock),
             |_, _, item| {
                 n += 1;
                 match item {
-                    Item::Cached(e) => self.encode_entry(e, out),
-                    Item::Stored(b) => out.extend_from_slice(b),
+                    Item::Cached(e) => self.encode_entry(e, Some(clock), out),
+                    Item::Stored(b) => self.copy_stored(b, clock, out),
                 }
             },
         );
@@ -42,11 +44,30 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         n
     }
 
-    /// Appends `key, [ts], [value]` of a cached entry.
-    pub(super) fn encode_entry(&self, e: &Entry<K, V>, out: &mut Vec<u8>) {
+    /// Appends `key, [ts], [value]` of a stored entry, its timestamp stamped by `clock`.
+    fn copy_stored(&self, b: &[u8], clock: Clock, out: &mut Vec<u8>) {
+        let mut rest = b;
+        if self.ttl.is_none() || (self.codec.dec_k)(&mut rest).is_err() {
+            return out.extend_from_slice(b);
+        }
+        let key_len = b.len() - rest.len();
+        match u64::decode(&mut rest) {
+            Ok(ts) if clock.stamp(ts) != ts => {
+                out.extend_from_slice(&b[..key_len]);
+                clock.stamp(ts).encode(out);
+                out.extend_from_slice(rest);
+            }
+            _ => out.extend_from_slice(b),
+        }
+    }
+
+    /// Appends `key, [ts], [value]` of a cached entry (the timestamp stamped by `clock`, when
+    /// given: a checkpoint section; as stored otherwise: a run).
+    pub(super) fn encode_entry(&self, e: &Entry<K, V>, clock: Option<Clock>, out: &mut Vec<u8>) {
         (self.codec.enc_k)(&e.key, out);
         if self.ttl.is_some() {
-            e.ts.get().encode(out);
+            let ts = e.ts.get();
+            clock.map_or(ts, |c| c.stamp(ts)).encode(out);
         }
         if let Some(v) = &e.value {
             (self.codec.enc_v)(v, out);

@@ -3,7 +3,7 @@
 use super::cache::{Cache, Entry};
 use super::run::{write_run, GroupEntries, Run, RunEntry, RunError};
 use super::MAX_RUNS;
-use crate::state::groups::is_expired;
+use crate::state::expiry::Clock;
 use crate::state::table::KeyTable;
 use crate::state::{CodecError, KeyContext, StableKey, StateCodec, Ttl};
 use std::cell::Cell;
@@ -92,6 +92,9 @@ pub(crate) struct MmapMaps<K, V> {
     pub(super) runs: Vec<Run>,
     pub(super) next_run: u64,
     pub(super) cache_limit: usize,
+    /// The newest TTL clock an access passed: flushes and merges drop the entries expired at
+    /// it, and counts leave them out (they cost disk, not memory, until a merge drops them).
+    pub(super) last_clock: Cell<Option<Clock>>,
     /// Declared last: dropped after the runs were removed.
     pub(super) dir: WorkDir,
 }
@@ -124,6 +127,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             runs: Vec::new(),
             next_run: 0,
             cache_limit: cache_limit.max(1),
+            last_clock: Cell::new(None),
             dir: WorkDir::create(dir)?,
         })
     }
@@ -144,9 +148,25 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         self.range.start + lg as u16
     }
 
-    fn live(&self, ts: u64, now: Option<u64>) -> bool {
+    /// Remembers `clock` as the newest one seen (TTL only).
+    #[inline]
+    fn saw(&self, clock: Clock) {
+        if self.ttl.is_some() {
+            self.last_clock.set(Some(clock));
+        }
+    }
+
+    /// Whether a stored entry stamped `ts` is expired at the newest clock seen.
+    fn stale(&self, ts: u64) -> bool {
+        match (self.ttl, self.last_clock.get()) {
+            (Some(ttl), Some(clock)) => clock.expired(&ttl, ts),
+            _ => false,
+        }
+    }
+
+    fn live(&self, ts: u64, now: Option<Clock>) -> bool {
         match (self.ttl, now) {
-            (Some(ttl), Some(now)) => !is_expired(&ttl, ts, now),
+            (Some(ttl), Some(clock)) => !clock.expired(&ttl, ts),
             _ => true,
         }
     }
@@ -179,7 +199,8 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     /// # Panics
     /// When `ctx.local_group` is out of range (a runtime bug, as for the heap backend).
     #[inline]
-    fn entry_mut(&mut self, ctx: &KeyContext<'_, K>) -> &mut Entry<K, V> {
+    fn entry_mut(&mut self, ctx: &KeyContext<'_, K>, clock: Clock) -> &mut Entry<K, V> {
+        self.saw(clock);
         self.maybe_flush();
         let kg = self.kg(ctx.local_group);
         let (runs, codec, ttl) = (&self.runs, &self.codec, self.ttl);
@@ -189,7 +210,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
                     key: ctx.key.clone(),
                     hash: ctx.hash,
                     value: None,
-                    ts: Cell::new(ctx.now_ms),
+                    ts: Cell::new(clock.now),
                     dirty: Cell::new(true),
                 })
             })
@@ -202,15 +223,16 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// The live value of the current key (refreshes its timestamp with refresh-on-read).
-    pub(crate) fn get(&self, ctx: &KeyContext<'_, K>) -> Option<&V> {
+    pub(crate) fn get(&self, ctx: &KeyContext<'_, K>, clock: Clock) -> Option<&V> {
+        self.saw(clock);
         let e = self.load(ctx)?;
         let v = e.value.as_ref()?;
         if let Some(ttl) = &self.ttl {
-            if is_expired(ttl, e.ts.get(), ctx.now_ms) {
+            if clock.expired(ttl, e.ts.get()) {
                 return None;
             }
             if ttl.refresh_on_read {
-                e.ts.set(ctx.now_ms);
+                e.ts.set(clock.now);
                 e.dirty.set(true);
             }
         }
@@ -218,19 +240,20 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// The live value of the current key, for modification (a write).
-    pub(crate) fn get_mut(&mut self, ctx: &KeyContext<'_, K>) -> Option<&mut V> {
+    pub(crate) fn get_mut(&mut self, ctx: &KeyContext<'_, K>, clock: Clock) -> Option<&mut V> {
+        self.saw(clock);
         self.maybe_flush();
         self.load(ctx)?.value.as_ref()?;
         let ttl = self.ttl;
         let e = self.cache.find_mut(ctx.local_group, ctx.hash, ctx.key)?;
         if let Some(ttl) = &ttl {
-            if is_expired(ttl, e.ts.get(), ctx.now_ms) {
+            if clock.expired(ttl, e.ts.get()) {
                 e.value = None;
                 e.dirty.set(true);
                 return None;
             }
         }
-        e.ts.set(ctx.now_ms);
+        e.ts.set(clock.now);
         e.dirty.set(true);
         e.value.as_mut()
     }
@@ -239,35 +262,37 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     pub(crate) fn get_or_insert_with(
         &mut self,
         ctx: &KeyContext<'_, K>,
+        clock: Clock,
         init: impl FnOnce() -> V,
     ) -> &mut V {
         let ttl = self.ttl;
-        let e = self.entry_mut(ctx);
+        let e = self.entry_mut(ctx, clock);
         if let Some(ttl) = &ttl {
-            if is_expired(ttl, e.ts.get(), ctx.now_ms) {
+            if clock.expired(ttl, e.ts.get()) {
                 e.value = None;
             }
         }
-        e.ts.set(ctx.now_ms);
+        e.ts.set(clock.now);
         e.dirty.set(true);
         e.value.get_or_insert_with(init)
     }
 
     /// Sets the value of the current key; returns the previous live value.
-    pub(crate) fn insert(&mut self, ctx: &KeyContext<'_, K>, value: V) -> Option<V> {
+    pub(crate) fn insert(&mut self, ctx: &KeyContext<'_, K>, clock: Clock, value: V) -> Option<V> {
         let ttl = self.ttl;
-        let e = self.entry_mut(ctx);
+        let e = self.entry_mut(ctx, clock);
         let old = e.value.replace(value);
-        let old_ts = e.ts.replace(ctx.now_ms);
+        let old_ts = e.ts.replace(clock.now);
         e.dirty.set(true);
         match ttl {
-            Some(ttl) if is_expired(&ttl, old_ts, ctx.now_ms) => None,
+            Some(ttl) if clock.expired(&ttl, old_ts) => None,
             _ => old,
         }
     }
 
     /// Removes the current key; returns its live value.
-    pub(crate) fn remove(&mut self, ctx: &KeyContext<'_, K>) -> Option<V> {
+    pub(crate) fn remove(&mut self, ctx: &KeyContext<'_, K>, clock: Clock) -> Option<V> {
+        self.saw(clock);
         self.maybe_flush();
         self.load(ctx)?;
         let ttl = self.ttl;
@@ -275,7 +300,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         let old = e.value.take()?;
         e.dirty.set(true);
         match ttl {
-            Some(ttl) if is_expired(&ttl, e.ts.get(), ctx.now_ms) => None,
+            Some(ttl) if clock.expired(&ttl, e.ts.get()) => None,
             _ => Some(old),
         }
     }
@@ -285,7 +310,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     pub(super) fn visit<'a>(
         &'a self,
         lg: usize,
-        now: Option<u64>,
+        now: Option<Clock>,
         mut f: impl FnMut(K, u64, Item<'a, K, V>),
     ) {
         let mut seen: KeyTable<K, ()> = KeyTable::new();
@@ -307,7 +332,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         &self,
         seen: &mut KeyTable<K, ()>,
         re: RunEntry<'a>,
-        now: Option<u64>,
+        now: Option<Clock>,
         f: &mut impl FnMut(K, u64, Item<'a, K, V>),
     ) where
         K: 'a,
@@ -331,7 +356,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// All stored entries (live at `now`, when given), decoded into the cache.
-    pub(crate) fn iter(&self, now: Option<u64>) -> Vec<(&K, &V)> {
+    pub(crate) fn iter(&self, now: Option<Clock>) -> Vec<(&K, &V)> {
         let mut out = Vec::new();
         for lg in 0..self.range.len() {
             let mut stored = Vec::new();
@@ -361,7 +386,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
 
     /// Calls `f` with every stored entry (live at `now`, when given), decoding stored ones
     /// one at a time (nothing is added to the cache).
-    pub(crate) fn for_each(&self, now: Option<u64>, mut f: impl FnMut(&K, &V)) {
+    pub(crate) fn for_each(&self, now: Option<Clock>, mut f: impl FnMut(&K, &V)) {
         for lg in 0..self.range.len() {
             self.visit(lg, now, |k, hash, item| match item {
                 Item::Cached(e) => {
@@ -387,7 +412,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// Removes every entry expired at `now_ms`; returns how many.
-    pub(crate) fn purge_expired(&mut self, now_ms: u64) -> usize {
+    pub(crate) fn purge_expired(&mut self, clock: Clock) -> usize {
         let Some(ttl) = self.ttl else { return 0 };
         let mut removed = 0;
         for lg in 0..self.range.len() {
@@ -397,7 +422,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
                     Item::Cached(e) => e.ts.get(),
                     Item::Stored(b) => stored_ts(b, self.codec.dec_k),
                 };
-                if is_expired(&ttl, ts, now_ms) {
+                if clock.expired(&ttl, ts) {
                     expired.push((k, hash));
                 }
             });
@@ -407,9 +432,9 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
                     key: &key,
                     local_group: lg,
                     hash,
-                    now_ms,
+                    now_ms: clock.now,
                 };
-                let e = self.entry_mut(&ctx);
+                let e = self.entry_mut(&ctx, clock);
                 e.value = None;
                 e.dirty.set(true);
             }
@@ -417,10 +442,11 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         removed
     }
 
-    /// Stored entries of local group `lg` (expired ones not yet removed included).
+    /// Stored entries of local group `lg`, but for those expired at the newest clock seen
+    /// (they cost disk only, and the next flush or merge that reaches them drops them).
     fn count(&self, lg: usize) -> usize {
         let mut n = 0;
-        self.visit(lg, None, |_, _, _| n += 1);
+        self.visit(lg, self.last_clock.get(), |_, _, _| n += 1);
         n
     }
 
@@ -458,9 +484,12 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         let mut any = false;
         for lg in 0..self.range.len() {
             let mut g: GroupEntries = Vec::new();
-            for e in self.cache.group(lg).into_iter().filter(|e| e.dirty.get()) {
+            // An expired entry is not written: whatever older runs hold for its key is
+            // older, so expired too.
+            let dirty = |e: &&Entry<K, V>| e.dirty.get() && !self.stale(e.ts.get());
+            for e in self.cache.group(lg).into_iter().filter(dirty) {
                 let mut bytes = Vec::new();
-                self.encode_entry(e, &mut bytes);
+                self.encode_entry(e, None, &mut bytes);
                 g.push((e.hash, e.value.is_none(), bytes));
             }
             g.sort_by_key(|(h, _, _)| *h);
@@ -510,7 +539,8 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
                     let Ok(key) = (self.codec.dec_k)(&mut &*re.bytes) else {
                         continue;
                     };
-                    if seen.insert(re.hash, key, ()).is_none() && !(bottom && re.tombstone) {
+                    let gone = (bottom && re.tombstone) || self.stale(stored_ts_if(self, re));
+                    if seen.insert(re.hash, key, ()).is_none() && !gone {
                         g.push((re.hash, re.tombstone, re.bytes.to_vec()));
                     }
                 }
@@ -524,6 +554,14 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         }
         self.runs.push(merged);
         Ok(())
+    }
+}
+
+/// The timestamp of a stored entry of `m` (0 without TTL).
+fn stored_ts_if<K, V>(m: &MmapMaps<K, V>, re: RunEntry<'_>) -> u64 {
+    match m.ttl {
+        Some(_) => stored_ts(re.bytes, m.codec.dec_k),
+        None => 0,
     }
 }
 
