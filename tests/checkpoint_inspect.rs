@@ -31,7 +31,8 @@ fn parse_rows(stdout: &str) -> Vec<Row> {
             .position(|s| ["complete", "incomplete", "BAD"].contains(s))
             .expect("a status column");
         let mut offsets = Vec::new();
-        let mut i = at + 4;
+        // After STATUS: WORKERS, BYTES, NEW, SHARED, FINISHED.
+        let mut i = at + 6;
         while i + 1 < t.len() {
             let split = t[i].trim_end_matches(':').parse().expect("split index");
             let ranges = t[i + 1]
@@ -118,6 +119,8 @@ fn inspect_lists_and_describes_checkpoints() {
         "STATUS",
         "WORKERS",
         "BYTES",
+        "NEW",
+        "SHARED",
         "FINISHED",
         "SOURCE OFFSETS",
     ] {

@@ -92,8 +92,10 @@ pub struct CheckpointStat {
     pub id: u64,
     /// From trigger to committed MANIFEST.
     pub duration: Duration,
-    /// Bytes of state files.
+    /// Bytes written new: state files and new run files (mmap backend).
     pub bytes: u64,
+    /// Bytes of run files shared with earlier checkpoints (hard links, not written again).
+    pub shared_bytes: u64,
     /// Longest time any worker was paused taking its snapshot.
     pub max_pause: Duration,
 }

@@ -525,8 +525,46 @@ where
     ) -> Result<bool, super::RunError> {
         match self.mmap.as_deref_mut() {
             Some(m) => m.restore_files(src, names).map(|()| true),
-            None => Ok(false),
+            None => self.restore_files_to_heap(src, names),
         }
+    }
+
+    /// The heap backend restoring run files (a checkpoint of the mmap backend): maps them in a
+    /// temporary mmap state, then decodes every owned group's entries into the tables.
+    fn restore_files_to_heap(
+        &mut self,
+        src: &std::path::Path,
+        names: &[String],
+    ) -> Result<bool, super::RunError> {
+        let io = |source| super::RunError::Io {
+            path: src.to_path_buf(),
+            source,
+        };
+        let mut tmp = MmapMaps::<K, V>::new(
+            super::mmap::Codec::of(),
+            self.range.clone(),
+            self.ttl,
+            None,
+            1 << 16,
+        )
+        .map_err(io)?;
+        tmp.restore_files(src, names)?;
+        // A clock at which nothing expires: every stored entry is kept, stamps unchanged.
+        let all = Clock {
+            time: TtlTime::Event,
+            now: 0,
+            first: 0,
+        };
+        for kg in self.range.clone() {
+            let mut bytes = Vec::new();
+            tmp.snapshot_group(kg, all, &mut bytes);
+            self.restore_group(kg, &bytes)
+                .map_err(|_| super::RunError::Damaged {
+                    path: src.to_path_buf(),
+                    what: "entries that do not decode",
+                })?;
+        }
+        Ok(true)
     }
 
     /// Selects the backend (drops all content; the mmap storage is built when the key groups
