@@ -50,7 +50,7 @@ fn parse_rows(stdout: &str) -> Vec<Row> {
             status: t[at].to_string(),
             workers: t[at + 1].parse().expect("workers"),
             bytes: t[at + 2].parse().expect("bytes"),
-            finished: t[at + 3].to_string(),
+            finished: t[at + 5].to_string(),
             offsets,
         });
     }

@@ -128,8 +128,10 @@ impl fmt::Display for CheckpointTable<'_> {
                 status,
                 s.workers,
                 s.total_bytes,
-                s.written.map_or_else(|| "-".to_string(), |w| w.new.to_string()),
-                s.written.map_or_else(|| "-".to_string(), |w| w.shared.to_string()),
+                s.written
+                    .map_or_else(|| "-".to_string(), |w| w.new.to_string()),
+                s.written
+                    .map_or_else(|| "-".to_string(), |w| w.shared.to_string()),
                 if s.finished { "yes" } else { "no" },
                 sources.join("  ")
             )?;

@@ -71,8 +71,8 @@ pub use inspect::{
 };
 pub(crate) use restore::read_manifest;
 pub use restore::Restored;
-pub use runs::{run_states, runs_for, CheckpointBytes, RunFileEntry, RunSet};
 pub(crate) use runs::{check_run_files, is_run_file_name};
+pub use runs::{run_states, runs_for, CheckpointBytes, RunFileEntry, RunSet};
 pub use segments::DEFAULT_SEGMENT_BYTES;
 pub(crate) use store::scan;
 pub use store::CheckpointStore;

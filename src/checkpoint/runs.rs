@@ -18,6 +18,7 @@
 //! are fsynced before the worker acknowledges (a kill -9 never loses them; the MANIFEST is
 //! committed only after).
 
+use crate::state::RunSource;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::path::Path;
@@ -130,7 +131,7 @@ pub(crate) fn check_run_files(chk: &Path, runs: &[RunSet]) -> Result<(), String>
 
 /// The run files of state `state` that a worker owning `key_groups` restores from: those of
 /// every writing worker whose key groups overlap, oldest first per writer.
-pub fn runs_for(runs: &[RunSet], state: &str, key_groups: &Range<u16>) -> Vec<String> {
+pub fn runs_for(runs: &[RunSet], state: &str, key_groups: &Range<u16>) -> Vec<RunSource> {
     let mut sets: Vec<&RunSet> = runs
         .iter()
         .filter(|r| r.state == state)
@@ -138,7 +139,12 @@ pub fn runs_for(runs: &[RunSet], state: &str, key_groups: &Range<u16>) -> Vec<St
         .collect();
     sets.sort_by_key(|r| r.worker);
     sets.iter()
-        .flat_map(|r| r.files.iter().map(|f| f.name.clone()))
+        .flat_map(|r| {
+            r.files.iter().map(|f| RunSource {
+                name: f.name.clone(),
+                key_groups: r.key_groups.clone(),
+            })
+        })
         .collect()
 }
 
@@ -189,10 +195,28 @@ mod tests {
             set(0, 0..64, "s/a", &["a", "b"]),
             set(0, 0..64, "s/b", &["x"]),
         ];
-        assert_eq!(runs_for(&runs, "s/a", &(0..128)), ["a", "b", "c", "d"]);
-        assert_eq!(runs_for(&runs, "s/a", &(60..70)), ["a", "b", "c", "d"]);
-        assert_eq!(runs_for(&runs, "s/a", &(64..128)), ["c", "d"]);
-        assert_eq!(runs_for(&runs, "s/b", &(64..128)), Vec::<String>::new());
+        let names = |kg: Range<u16>, state: &str| -> Vec<(String, Range<u16>)> {
+            runs_for(&runs, state, &kg)
+                .into_iter()
+                .map(|s| (s.name, s.key_groups))
+                .collect()
+        };
+        let (a, b, c, d) = (
+            "a".to_string(),
+            "b".to_string(),
+            "c".to_string(),
+            "d".to_string(),
+        );
+        let all = vec![
+            (a, 0..64),
+            (b, 0..64),
+            (c.clone(), 64..128),
+            (d.clone(), 64..128),
+        ];
+        assert_eq!(names(0..128, "s/a"), all);
+        assert_eq!(names(60..70, "s/a"), all);
+        assert_eq!(names(64..128, "s/a"), [(c, 64..128), (d, 64..128)]);
+        assert_eq!(names(64..128, "s/b"), []);
         assert_eq!(run_states(&runs), ["s/a", "s/b"]);
     }
 }

@@ -135,7 +135,11 @@ pub(super) fn run_mmap(
                 .map_err(|e| Error::Runtime(e.to_string()))?
                 .unwrap_or_default();
             bytes += files.iter().map(|f| f.bytes).sum::<u64>();
-            names.extend(files.into_iter().map(|f| f.name));
+            let key_groups = key_group_range(w, workers, DEFAULT_MAX_PARALLELISM);
+            names.extend(files.into_iter().map(|f| crate::state::RunSource {
+                name: f.name,
+                key_groups: key_groups.clone(),
+            }));
         }
         eprintln!(
             "wrote {bytes} bytes of run files for {keys} keys in {:.3} s",
@@ -171,7 +175,7 @@ pub(super) fn run_mmap(
 /// Restores every worker's state from the run files `names` in `dir`, in parallel.
 fn restore_all(
     dir: &Path,
-    names: &[String],
+    names: &[crate::state::RunSource],
     workers: usize,
     backend: &StateBackend,
 ) -> crate::Result<Vec<ValueState<u64, i64>>> {

@@ -50,7 +50,7 @@ pub(crate) fn restore_state(
     full_name: &str,
     state: &str,
     dir: &Path,
-    names: &[String],
+    names: &[crate::state::RunSource],
 ) -> crate::Result<()> {
     let s = states
         .iter_mut()

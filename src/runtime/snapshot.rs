@@ -129,9 +129,13 @@ impl Checkpoints {
         let started = Instant::now();
         let (mut total_entries, mut total_bytes) = (0u64, 0u64);
         let linked = match self.writer.as_ref().and_then(|w| w.checkpoint_dir(k)) {
-            Some(dir) => {
-                super::snapshot_runs::link_states(&dir, self.worker, &self.key_groups, stage, &mut states)
-            }
+            Some(dir) => super::snapshot_runs::link_states(
+                &dir,
+                self.worker,
+                &self.key_groups,
+                stage,
+                &mut states,
+            ),
             None => Default::default(),
         };
         let p = self.pending.entry(k).or_default();
@@ -195,8 +199,8 @@ impl Checkpoints {
         let (positions, dead_letter_len, pause) = (p.positions, p.dead_letter_len, p.pause);
         let (operator, runs, new_runs) = (p.operator, p.runs, p.new_runs);
         let write = move || {
-            let file = super::snapshot_runs::sync_files(&new_runs)
-                .and_then(|()| writer.write(k, &snap));
+            let file =
+                super::snapshot_runs::sync_files(&new_runs).and_then(|()| writer.write(k, &snap));
             super::crash_point::crash_point("after-state-write", k);
             let _ = events.send(Event::Ack(Ack {
                 id: k,

@@ -521,7 +521,7 @@ where
     pub(crate) fn restore_files(
         &mut self,
         src: &std::path::Path,
-        names: &[String],
+        names: &[super::RunSource],
     ) -> Result<bool, super::RunError> {
         match self.mmap.as_deref_mut() {
             Some(m) => m.restore_files(src, names).map(|()| true),
@@ -534,7 +534,7 @@ where
     fn restore_files_to_heap(
         &mut self,
         src: &std::path::Path,
-        names: &[String],
+        names: &[super::RunSource],
     ) -> Result<bool, super::RunError> {
         let io = |source| super::RunError::Io {
             path: src.to_path_buf(),
@@ -675,7 +675,7 @@ macro_rules! keyed_state_store_body {
         fn restore_files(
             &mut self,
             src: &std::path::Path,
-            names: &[String],
+            names: &[$crate::state::RunSource],
         ) -> Result<bool, $crate::state::RunError> {
             self.maps.restore_files(src, names)
         }

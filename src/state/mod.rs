@@ -33,7 +33,7 @@ pub use expiry::TtlTime;
 pub use key_group::{KeyGroupRouter, StableKey, DEFAULT_MAX_PARALLELISM};
 pub use list::ListState;
 pub use map::MapState;
-pub use mmap::{RunError, RunFile};
+pub use mmap::{RunError, RunFile, RunSource};
 pub use operator::{OperatorListState, OperatorStateStore, UnionListState};
 pub use reducing::ReducingState;
 pub use table::KeyTable;
@@ -139,7 +139,11 @@ pub trait KeyedStateStore: Send {
     ///
     /// # Errors
     /// [`RunError`] when a file is missing or damaged (the state is then empty).
-    fn restore_files(&mut self, src: &std::path::Path, names: &[String]) -> Result<bool, RunError> {
+    fn restore_files(
+        &mut self,
+        src: &std::path::Path,
+        names: &[RunSource],
+    ) -> Result<bool, RunError> {
         let _ = (src, names);
         Ok(false)
     }

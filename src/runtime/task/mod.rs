@@ -63,7 +63,7 @@ pub trait Task: Send {
         &mut self,
         state: &str,
         dir: &std::path::Path,
-        names: &[String],
+        names: &[crate::state::RunSource],
     ) -> crate::Result<()> {
         let _ = (dir, names);
         self.restore(0, state, &[])

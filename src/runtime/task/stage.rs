@@ -358,7 +358,7 @@ where
         &mut self,
         state: &str,
         dir: &std::path::Path,
-        names: &[String],
+        names: &[crate::state::RunSource],
     ) -> crate::Result<()> {
         let full = format!("{}/{state}", self.name);
         crate::runtime::restore_runs::restore_state(self.op.states(), &full, state, dir, names)

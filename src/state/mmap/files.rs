@@ -32,6 +32,16 @@ pub struct RunFile {
     pub new: bool,
 }
 
+/// A run file to restore from: its name in the checkpoint directory and the key groups whose
+/// entries in it count (those its writer owned; other groups it may hold are ignored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunSource {
+    /// File name inside the checkpoint directory.
+    pub name: String,
+    /// The key groups its writer owned.
+    pub key_groups: std::ops::Range<u16>,
+}
+
 /// Hard-links `src` to `dst`, or copies it when linking fails.
 fn link_or_copy(src: &Path, dst: &Path) -> std::io::Result<()> {
     std::fs::hard_link(src, dst).or_else(|_| std::fs::copy(src, dst).map(drop))
@@ -81,7 +91,11 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     ///
     /// # Errors
     /// [`RunError`] when a file is missing, damaged, or of the other TTL mode.
-    pub(crate) fn restore_files(&mut self, src: &Path, names: &[String]) -> Result<(), RunError> {
+    pub(crate) fn restore_files(
+        &mut self,
+        src: &Path,
+        names: &[RunSource],
+    ) -> Result<(), RunError> {
         self.clear_all();
         let mut runs = Vec::with_capacity(names.len());
         let result = self.link_runs(src, names, &mut runs);
@@ -97,18 +111,20 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     fn link_runs(
         &mut self,
         src: &Path,
-        names: &[String],
+        names: &[RunSource],
         runs: &mut Vec<Run>,
     ) -> Result<(), RunError> {
-        for name in names {
-            let from = src.join(name);
+        for source in names {
+            let from = src.join(&source.name);
             let to = self.dir.0.join(format!("run-{:06}.wr", self.next_run));
             self.next_run += 1;
             link_or_copy(&from, &to).map_err(|source| RunError::Io {
                 path: from.clone(),
                 source,
             })?;
-            let run = Run::open(&to, Some(self.range.clone()));
+            let owned = source.key_groups.start.max(self.range.start)
+                ..source.key_groups.end.min(self.range.end);
+            let run = Run::open(&to, Some(owned));
             let mut run = match run {
                 Ok(run) => run,
                 Err(e) => {
@@ -117,6 +133,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
                 }
             };
             run.checkpointed = true;
+            run.limit_to(source.key_groups.clone());
             let mismatch = run.timed() != self.ttl.is_some();
             runs.push(run);
             if mismatch {

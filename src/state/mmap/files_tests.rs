@@ -4,7 +4,7 @@
 
 use super::tests::{sections, Rng};
 use crate::state::test_util::{ctx, kg, owned, owner, RANGE_ALL};
-use crate::state::{KeyedStateStore, RunFile, StateBackend, ValueState};
+use crate::state::{KeyedStateStore, RunFile, RunSource, StateBackend, ValueState};
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -31,8 +31,20 @@ fn test_dir(name: &str) -> PathBuf {
     d
 }
 
-fn names(files: &[RunFile]) -> Vec<String> {
-    files.iter().map(|f| f.name.clone()).collect()
+/// The files as restore sources of a writer that owned all key groups.
+fn names(files: &[RunFile]) -> Vec<RunSource> {
+    names_of(files, RANGE_ALL)
+}
+
+/// The files as restore sources of a writer that owned `range`.
+fn names_of(files: &[RunFile], range: Range<u16>) -> Vec<RunSource> {
+    files
+        .iter()
+        .map(|f| RunSource {
+            name: f.name.clone(),
+            key_groups: range.clone(),
+        })
+        .collect()
 }
 
 /// Adds `delta` to key `k` in both states.
@@ -41,7 +53,7 @@ fn add(a: &mut ValueState<u64, i64>, b: &mut ValueState<u64, i64>, k: u64, delta
     *b.get_or_insert_with(&ctx(&k, &RANGE_ALL, 0), || 0) += delta;
 }
 
-fn restored(dir: &Path, files: &[String], range: Range<u16>) -> ValueState<u64, i64> {
+fn restored(dir: &Path, files: &[RunSource], range: Range<u16>) -> ValueState<u64, i64> {
     let mut r = state(&mmap(), range);
     assert!(r.restore_files(dir, files).expect("restores"));
     r
@@ -85,7 +97,7 @@ fn retention_never_breaks_a_retained_checkpoint() {
         state(&mmap(), RANGE_ALL),
     );
     let mut rng = Rng(0x5eed);
-    let mut kept: VecDeque<(PathBuf, Vec<String>, _)> = VecDeque::new();
+    let mut kept: VecDeque<(PathBuf, Vec<RunSource>, _)> = VecDeque::new();
     for id in 0..12 {
         for _ in 0..(rng.next() % 3000) {
             let k = rng.next() % 5000;
@@ -125,8 +137,11 @@ fn run_files_restore_into_other_worker_counts() {
         *old[w].get_or_insert_with(&ctx(&k, &owned(w, 2), 0), || 0) += k as i64;
     }
     let mut files = Vec::new();
-    for s in &mut old {
-        files.extend(names(&s.checkpoint_files(&root).unwrap().unwrap()));
+    for (w, s) in old.iter_mut().enumerate() {
+        files.extend(names_of(
+            &s.checkpoint_files(&root).unwrap().unwrap(),
+            owned(w, 2),
+        ));
     }
     let expected = sections(&heap, false, 0);
     for n in [1, 3] {
@@ -140,14 +155,19 @@ fn run_files_restore_into_other_worker_counts() {
 }
 
 #[test]
-fn damaged_or_missing_files_fail_the_restore_and_heap_state_declines() {
+fn damaged_or_missing_files_fail_the_restore_on_both_backends() {
     let root = test_dir("damaged");
     let mut mm = state(&mmap(), RANGE_ALL);
     for k in 0..1000u64 {
         mm.update(&ctx(&k, &RANGE_ALL, 0), 1);
     }
     let files = names(&mm.checkpoint_files(&root).unwrap().unwrap());
-    let path = root.join(&files[0]);
+    // The heap backend decodes run files into its tables.
+    let mut heap = state(&StateBackend::Heap, RANGE_ALL);
+    assert!(heap.restore_files(&root, &files).unwrap());
+    assert_eq!(heap.len(), 1000);
+    assert_eq!(heap.get(&ctx(&7, &RANGE_ALL, 0)), Some(&1));
+    let path = root.join(&files[0].name);
     let mut bytes = std::fs::read(&path).unwrap();
     std::fs::remove_file(&path).unwrap(); // break the link, do not change the shared inode
     let last = bytes.len() - 1;
@@ -159,10 +179,54 @@ fn damaged_or_missing_files_fail_the_restore_and_heap_state_declines() {
         Err(crate::state::RunError::Damaged { .. })
     ));
     assert_eq!(r.len(), 0, "nothing restored");
-    let missing = vec!["nope.wr".to_string()];
+    let missing = vec![RunSource {
+        name: "nope.wr".to_string(),
+        key_groups: RANGE_ALL,
+    }];
     assert!(r.restore_files(&root, &missing).is_err());
-    let mut heap = state(&StateBackend::Heap, RANGE_ALL);
-    assert!(!heap.restore_files(&root, &files).unwrap());
+    assert!(
+        heap.restore_files(&root, &files).is_err(),
+        "damaged for the heap too"
+    );
     assert_eq!(mm.len(), 1000, "the source state is unharmed");
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// 1 → 2 → 1 workers: after the split, each worker's checkpoint shares the old run, which
+/// holds the other worker's key groups too; restoring both into one worker must take each
+/// group from its owner's files only (the shared run's stale copy must not shadow them).
+#[test]
+fn rescale_down_ignores_stale_groups_of_shared_runs() {
+    let root = test_dir("rescale-back");
+    let mut heap = state(&StateBackend::Heap, RANGE_ALL);
+    let mut one = state(&mmap(), RANGE_ALL);
+    for k in 0..3000u64 {
+        add(&mut heap, &mut one, k, 1);
+    }
+    let first = names(&one.checkpoint_files(&root).unwrap().unwrap());
+    let mut two: Vec<_> = (0..2)
+        .map(|w| restored(&root, &first, owned(w, 2)))
+        .collect();
+    // Few changes: no merge rewrites the shared run away.
+    for k in (0..3000u64).step_by(37) {
+        *heap.get_or_insert_with(&ctx(&k, &RANGE_ALL, 0), || 0) += 10;
+        let w = owner(kg(&k), 2);
+        *two[w].get_or_insert_with(&ctx(&k, &owned(w, 2), 0), || 0) += 10;
+    }
+    let d2 = test_dir("rescale-back-2");
+    let mut files = Vec::new();
+    for (w, s) in two.iter_mut().enumerate() {
+        files.extend(names_of(
+            &s.checkpoint_files(&d2).unwrap().unwrap(),
+            owned(w, 2),
+        ));
+    }
+    assert!(
+        files.len() >= 4,
+        "each worker shares the old run: {files:?}"
+    );
+    let back = restored(&d2, &files, RANGE_ALL);
+    assert_eq!(sections(&back, false, 0), sections(&heap, false, 0));
+    std::fs::remove_dir_all(&root).unwrap();
+    std::fs::remove_dir_all(&d2).unwrap();
 }

@@ -28,7 +28,7 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-pub use files::RunFile;
+pub use files::{RunFile, RunSource};
 pub use run::RunError;
 pub(crate) use store::{Codec, MmapMaps};
 

@@ -89,6 +89,9 @@ pub(crate) struct Run {
     timed: bool,
     groups: Vec<GroupDir>,
     entries: u64,
+    /// The key groups whose entries count (a restored run of another worker's groups, or
+    /// one a rescale shared, may hold others: they are ignored).
+    limit: Range<u16>,
     /// Whether a checkpoint already holds this file (its bytes are then shared, not new).
     pub(crate) checkpointed: bool,
 }
@@ -159,6 +162,7 @@ impl Run {
         Ok(Run {
             path: path.to_path_buf(),
             range: start..end,
+            limit: start..end,
             timed,
             groups,
             entries,
@@ -188,9 +192,13 @@ impl Run {
     }
 
     fn group(&self, kg: u16) -> Option<&GroupDir> {
-        self.range
-            .contains(&kg)
+        (self.range.contains(&kg) && self.limit.contains(&kg))
             .then(|| &self.groups[(kg - self.range.start) as usize])
+    }
+
+    /// Ignores the entries of key groups outside `limit` from now on.
+    pub(crate) fn limit_to(&mut self, limit: Range<u16>) {
+        self.limit = limit;
     }
 
     /// Entry `i` of group `g` (bounds were checked at open; `None` never happens on a run
