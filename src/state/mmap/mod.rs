@@ -24,6 +24,7 @@ mod files;
 mod files_tests;
 pub(crate) mod run;
 mod sections;
+mod stale;
 mod store;
 #[cfg(test)]
 mod tests;

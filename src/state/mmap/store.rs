@@ -59,6 +59,17 @@ impl WorkDir {
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let base = base.map_or_else(std::env::temp_dir, Path::to_path_buf);
         std::fs::create_dir_all(&base)?;
+        // Once per process and base: directories of killed runs (see `stale`).
+        static CLEANED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+        if let Ok(mut done) = CLEANED.lock() {
+            if !done.contains(&base) {
+                let n = super::stale::remove_stale(&base);
+                if n > 0 {
+                    tracing::info!(dir = %base.display(), removed = n, "removed working directories of killed runs");
+                }
+                done.push(base.clone());
+            }
+        }
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
