@@ -140,3 +140,33 @@ fn inspect_shows_new_and_shared_bytes() {
         );
     }
 }
+
+/// Aborts at the commit protocol's crash points (`WEIR_CRASH_AT`) at checkpoint 4, after
+/// incremental checkpoints that share run files; `--restore latest` completes exactly once.
+#[test]
+fn crash_points_after_incremental_checkpoints_are_exactly_once() {
+    for point in ["after-state-write", "after-manifest"] {
+        let s = Scenario::new("count", 300_000, 2_000);
+        let want = s.reference(2);
+        let (out, ckpt) = (s.path("out"), s.path("ckpt"));
+        let mmap = ["--state-backend", "mmap"];
+        let crashed = output(
+            s.ckpt_cmd(&out, &ckpt, "15ms", 2)
+                .args(mmap)
+                .env("WEIR_CRASH_AT", format!("{point}:4")),
+        );
+        assert!(
+            stderr(&crashed).contains(&format!("crash point {point} at checkpoint 4")),
+            "{point}: {}",
+            stderr(&crashed)
+        );
+        assert_sub_multiset(&committed(&out), &want, point);
+        let done = output(
+            s.ckpt_cmd(&out, &ckpt, "15ms", 2)
+                .args(mmap)
+                .args(["--restore", "latest"]),
+        );
+        assert_exit(&done, 0);
+        assert_same_output(&committed(&out), &want, point);
+    }
+}
