@@ -144,8 +144,11 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
             .mmap_cfg
             .as_ref()
             .and_then(|c| c.build(range.clone(), self.ttl));
-        let cap = match self.mmap {
-            Some(_) => 0,
+        let cap = match self.mmap.as_deref_mut() {
+            Some(m) => {
+                m.presize(self.expected_per_group);
+                0
+            }
             None => self.expected_per_group,
         };
         if self.ttl.is_some() {

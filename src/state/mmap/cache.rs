@@ -155,6 +155,13 @@ impl<K: Eq + Clone, V> Cache<K, V> {
         })
     }
 
+    /// Makes room for `n` entries in every group's table.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        for t in self.groups.get_mut() {
+            t.reserve(n);
+        }
+    }
+
     /// Removes every entry.
     pub(crate) fn clear(&mut self) {
         for t in self.groups.get_mut() {

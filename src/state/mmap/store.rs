@@ -143,6 +143,13 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         })
     }
 
+    /// Sizes the cache's tables for `per_group` keys per group (at most the cache's share),
+    /// so that filling the cache does not rehash it.
+    pub(crate) fn presize(&mut self, per_group: usize) {
+        let share = self.cache_limit.div_ceil(self.range.len().max(1));
+        self.cache.reserve(per_group.min(share));
+    }
+
     /// The working directory.
     #[cfg(test)]
     pub(crate) fn dir(&self) -> &Path {
