@@ -331,9 +331,13 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         now: Option<Clock>,
         mut f: impl FnMut(K, u64, Item<'a, K, V>),
     ) {
+        // Without runs nothing can be shadowed: no need to remember the cached keys.
+        let track = !self.runs.is_empty();
         let mut seen: KeyTable<K, ()> = KeyTable::new();
         for e in self.cache.group(lg) {
-            seen.insert(e.hash, e.key.clone(), ());
+            if track {
+                seen.insert(e.hash, e.key.clone(), ());
+            }
             if e.value.is_some() && self.live(e.ts.get(), now) {
                 f(e.key.clone(), e.hash, Item::Cached(e));
             }
