@@ -6,6 +6,7 @@
 #                                     |window_late|nexmark_q20|nexmark_q3|nexmark_q7]
 #                         [--first-seed F]
 #                         [--corrupt PCT]
+#                         [--state-backend heap|mmap]
 #                         [--keep]
 #
 # Generates input with `weir gen`, runs a clean reference (no checkpoints), then for every
@@ -19,6 +20,8 @@
 # `.part-*` file and that its newest checkpoint is `finished`. With --corrupt PCT, after a
 # kill the newest complete checkpoint is damaged (a byte of a state file or of the MANIFEST
 # flipped) with probability PCT%, so that the restart must fall back to an older one.
+# --state-backend mmap runs the checkpointed runs with keyed state in memory-mapped files (the
+# reference run always uses the heap backend).
 #
 # Prints per seed a line and at the end
 #   cycles=…, kills=…, lost=…, duplicated=…
@@ -61,9 +64,10 @@ keys=2000
 pipeline=count
 first_seed=1
 corrupt=0
+state_backend=heap
 keep=0
 
-usage() { sed -n '2,52p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,55p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --cycles) cycles=$2; shift 2 ;;
@@ -74,6 +78,7 @@ while [ $# -gt 0 ]; do
         --pipeline) pipeline=$2; shift 2 ;;
         --first-seed) first_seed=$2; shift 2 ;;
         --corrupt) corrupt=$2; shift 2 ;;
+        --state-backend) state_backend=$2; shift 2 ;;
         --keep) keep=1; shift ;;
         -h|--help) usage ;;
         *) echo "crash_test: unknown argument $1" >&2; usage ;;
@@ -170,12 +175,13 @@ run_weir() {
         esac
     fi
     # Dead letters next to the output directory (kept across the restarts of one seed).
-    exec "$weir" run "$pipe_file" "${paths[@]}" --no-pin --dead-letter "$out.dead.jsonl" "$@"
+    exec "$weir" run "$pipe_file" "${paths[@]}" --no-pin --dead-letter "$out.dead.jsonl" \
+        --state-backend "${STATE_BACKEND:-$state_backend}" "$@"
 }
 
 # The clean reference: no checkpoints (the non-transactional sink path).
 ref="$work/reference.sorted"
-(run_weir "$work/ref-out" --workers "$workers" 2>"$work/ref.log") \
+(STATE_BACKEND=heap run_weir "$work/ref-out" --workers "$workers" 2>"$work/ref.log") \
     || { failed=1; echo "crash_test: reference run failed:"; cat "$work/ref.log"; exit 1; }
 sort "$work"/ref-out/part-* >"$ref"
 ref_lines=$(wc -l <"$ref")

@@ -31,7 +31,8 @@ fn parse_rows(stdout: &str) -> Vec<Row> {
             .position(|s| ["complete", "incomplete", "BAD"].contains(s))
             .expect("a status column");
         let mut offsets = Vec::new();
-        let mut i = at + 4;
+        // After STATUS: WORKERS, BYTES, NEW, SHARED, FINISHED.
+        let mut i = at + 6;
         while i + 1 < t.len() {
             let split = t[i].trim_end_matches(':').parse().expect("split index");
             let ranges = t[i + 1]
@@ -49,7 +50,7 @@ fn parse_rows(stdout: &str) -> Vec<Row> {
             status: t[at].to_string(),
             workers: t[at + 1].parse().expect("workers"),
             bytes: t[at + 2].parse().expect("bytes"),
-            finished: t[at + 3].to_string(),
+            finished: t[at + 5].to_string(),
             offsets,
         });
     }
@@ -118,6 +119,8 @@ fn inspect_lists_and_describes_checkpoints() {
         "STATUS",
         "WORKERS",
         "BYTES",
+        "NEW",
+        "SHARED",
         "FINISHED",
         "SOURCE OFFSETS",
     ] {

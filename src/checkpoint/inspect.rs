@@ -25,6 +25,9 @@ pub struct CheckpointSummary {
     pub workers: u32,
     /// Bytes of all files in the directory.
     pub total_bytes: u64,
+    /// Bytes written new and shared with earlier checkpoints (hard-linked run files of the
+    /// mmap backend), from the MANIFEST; `None` without a readable MANIFEST.
+    pub written: Option<super::CheckpointBytes>,
     /// Replay positions per source split.
     pub sources: Vec<Vec<RangePosition>>,
     /// The final checkpoint of a finished job.
@@ -57,6 +60,7 @@ pub fn list(dir: &Path) -> Result<Vec<CheckpointSummary>> {
             complete: false,
             workers: state_files,
             total_bytes,
+            written: None,
             sources: Vec::new(),
             finished: false,
             problem: None,
@@ -65,6 +69,7 @@ pub fn list(dir: &Path) -> Result<Vec<CheckpointSummary>> {
             match read_manifest(&path) {
                 Ok(m) => {
                     summary.created_ms = Some(m.created_ms);
+                    summary.written = Some(super::CheckpointBytes::of(&m));
                     summary.complete = true;
                     summary.workers = m.workers;
                     summary.sources = m.sources;
@@ -93,8 +98,8 @@ impl fmt::Display for CheckpointTable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:<10}  {:<23}  {:<10}  {:>7}  {:>10}  {:<8}  SOURCE OFFSETS (split: next/end)",
-            "ID", "CREATED (UTC)", "STATUS", "WORKERS", "BYTES", "FINISHED"
+            "{:<10}  {:<23}  {:<10}  {:>7}  {:>10}  {:>10}  {:>10}  {:<8}  SOURCE OFFSETS (split: next/end)",
+            "ID", "CREATED (UTC)", "STATUS", "WORKERS", "BYTES", "NEW", "SHARED", "FINISHED"
         )?;
         for s in self.0 {
             let created = s.created_ms.map_or_else(|| "-".to_string(), format_utc_ms);
@@ -117,12 +122,16 @@ impl fmt::Display for CheckpointTable<'_> {
                 .collect();
             writeln!(
                 f,
-                "{:<10}  {:<23}  {:<10}  {:>7}  {:>10}  {:<8}  {}",
+                "{:<10}  {:<23}  {:<10}  {:>7}  {:>10}  {:>10}  {:>10}  {:<8}  {}",
                 s.id,
                 created,
                 status,
                 s.workers,
                 s.total_bytes,
+                s.written
+                    .map_or_else(|| "-".to_string(), |w| w.new.to_string()),
+                s.written
+                    .map_or_else(|| "-".to_string(), |w| w.shared.to_string()),
                 if s.finished { "yes" } else { "no" },
                 sources.join("  ")
             )?;

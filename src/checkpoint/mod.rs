@@ -59,6 +59,7 @@ mod format;
 mod inspect;
 mod mmap;
 mod restore;
+mod runs;
 mod segments;
 mod store;
 #[cfg(test)]
@@ -70,6 +71,8 @@ pub use inspect::{
 };
 pub(crate) use restore::read_manifest;
 pub use restore::Restored;
+pub(crate) use runs::{check_run_files, is_run_file_name};
+pub use runs::{run_states, runs_for, CheckpointBytes, RunFileEntry, RunSet};
 pub use segments::DEFAULT_SEGMENT_BYTES;
 pub(crate) use store::scan;
 pub use store::CheckpointStore;
@@ -84,8 +87,9 @@ use std::ops::Range;
 /// History: 1 — one archive per state file; 2 — state files in segments (see the module
 /// docs), so that a worker's state may exceed rkyv's 2 GiB archive limit, and the MANIFEST's
 /// `lineage`, `lineage_start` and `dead_letter_path`; 3 — a job is a graph: state sections
-/// are named `stage/state` and source positions carry their source's name.
-pub const FORMAT_VERSION: u32 = 3;
+/// are named `stage/state` and source positions carry their source's name; 4 — the
+/// MANIFEST's `runs`: run files of states kept by the mmap backend (incremental checkpoints).
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The oldest format version this weir still reads (older state sections name no stage).
 pub const MIN_FORMAT_VERSION: u32 = 3;
@@ -189,6 +193,10 @@ pub struct Manifest {
     /// Operator state (not keyed) per worker (index = worker), each list named `stage/state`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operator_state: Vec<Vec<crate::state::operator::OperatorSnapshot>>,
+    /// Run files of the states kept by the mmap backend (their entries are not in the state
+    /// files' sections), per worker and state; see [`RunSet`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<RunSet>,
 }
 
 impl Manifest {

@@ -277,6 +277,7 @@ pub(crate) fn load(chk: &Path, fingerprint: Option<u64>) -> Result<Restored> {
         .into_iter()
         .map(|entry| map_file(chk, entry))
         .collect::<Result<Vec<_>>>()?;
+    super::check_run_files(chk, &manifest.runs).map_err(|r| corrupt(&manifest_path, r))?;
     Ok(Restored {
         manifest,
         path: chk.to_path_buf(),

@@ -85,6 +85,13 @@ pub struct RunArgs {
     /// Do not pin workers to cores.
     #[arg(long)]
     pub no_pin: bool,
+    /// Where keyed state lives (default: the pipeline's `[state] backend`, else `heap`).
+    #[arg(long, value_enum)]
+    pub state_backend: Option<crate::state::BackendKind>,
+    /// Working files of the mmap backend (default: `[state] dir`, else under the
+    /// checkpoint directory, else the temp directory).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// `--on-error` values.
@@ -193,6 +200,15 @@ pub struct BenchArgs {
     /// live latency summary `weir_latency_seconds`.
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<String>,
+    /// Where keyed state lives (W1, W6, restore).
+    #[arg(long, value_enum, default_value = "heap")]
+    pub state_backend: crate::state::BackendKind,
+    /// Working files of the mmap backend (default: the temp directory).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Decoded entries the mmap backend keeps in memory per state object and worker.
+    #[arg(long)]
+    pub state_cache_entries: Option<usize>,
 }
 
 /// `weir inspect`.

@@ -56,9 +56,9 @@ impl KeyedOperator<u64, (u64, i64), (u64, i64)> for W1Sum {
     }
 
     fn close(&mut self, _out: &mut Vec<(u64, i64)>) {
-        let c = self.sum.iter().fold(0u64, |acc, (k, s)| {
-            acc.wrapping_add(splitmix64(*k) ^ *s as u64)
-        });
+        let mut c = 0u64;
+        self.sum
+            .for_each(|k, s| c = c.wrapping_add(splitmix64(*k) ^ *s as u64));
         self.state_checksum.fetch_add(c, Ordering::Relaxed);
     }
 }
@@ -228,12 +228,18 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     if let Some(w) = args.workers {
         config.workers = w;
     }
+    super::state_flags::apply(
+        &mut config,
+        Some(args.state_backend),
+        args.state_dir.as_deref(),
+    );
     if args.workload == Workload::Restore {
         return super::bench_restore::run(
             args.keys,
             config.workers,
             args.runs.max(1),
             args.json.as_deref(),
+            &config.state_backend,
         );
     }
     if args.workload == Workload::W6 {

@@ -6,7 +6,7 @@
 //! thread) read the sections of its key groups into a fresh state.
 
 use crate::checkpoint::{CheckpointStore, GroupSnapshot, Manifest, StateSnapshot, WorkerSnapshot};
-use crate::error::{Error, EXIT_OK};
+use crate::error::Error;
 use crate::state::key_group::{key_group_range, KeyGroupRouter};
 use crate::state::{KeyContext, KeyedStateStore, StableKey, ValueState, DEFAULT_MAX_PARALLELISM};
 use std::path::Path;
@@ -14,11 +14,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One worker's W1 state with its share of `keys` keys.
-fn worker_state(worker: usize, workers: usize, keys: u64) -> ValueState<u64, i64> {
+pub(super) fn worker_state(
+    worker: usize,
+    workers: usize,
+    keys: u64,
+    backend: &crate::state::StateBackend,
+) -> ValueState<u64, i64> {
     let mp = DEFAULT_MAX_PARALLELISM;
     let router = KeyGroupRouter::new(workers, mp);
     let range = key_group_range(worker, workers, mp);
     let mut state = ValueState::new("sum");
+    state.set_backend(backend);
     state.set_key_groups(range.clone());
     for key in 0..keys {
         let hash = key.stable_hash();
@@ -40,7 +46,7 @@ fn write_checkpoint(store: &CheckpointStore, keys: u64, workers: usize) -> crate
     let mp = DEFAULT_MAX_PARALLELISM;
     let mut manifest = Manifest::new(1, 0, mp, workers as u32);
     for w in 0..workers {
-        let state = worker_state(w, workers, keys);
+        let state = worker_state(w, workers, keys, &crate::state::StateBackend::Heap);
         let range = key_group_range(w, workers, mp);
         let mut groups = Vec::new();
         for kg in range.clone() {
@@ -71,10 +77,13 @@ fn write_checkpoint(store: &CheckpointStore, keys: u64, workers: usize) -> crate
     Ok(bytes)
 }
 
+/// The whole restore time, the time of the load and check, and the restored states.
+type Restored = (Duration, Duration, Vec<ValueState<u64, i64>>);
+
 /// Restores the checkpoint with `workers` threads, after checking every section as the
 /// runtime does ([`crate::checkpoint::check_section`]); returns the whole time, the time of
 /// the load and check, and the entries restored.
-fn restore(store: &CheckpointStore, workers: usize) -> crate::Result<(Duration, Duration, usize)> {
+fn restore(store: &CheckpointStore, workers: usize) -> crate::Result<Restored> {
     let started = Instant::now();
     let checks = || -> Box<crate::checkpoint::SectionCheck<'static>> {
         let mut probe: ValueState<u64, i64> = ValueState::new("sum");
@@ -112,16 +121,23 @@ fn restore(store: &CheckpointStore, workers: usize) -> crate::Result<(Duration, 
                 .map_err(|_| Error::Runtime("restore thread panicked".into()))??,
         );
     }
-    let elapsed = started.elapsed();
-    let entries = states.iter().map(|s| s.len()).sum();
-    Ok((elapsed, checked, entries))
+    Ok((started.elapsed(), checked, states))
 }
 
 /// Runs the restore benchmark and prints `restore_ms_median`.
 ///
 /// # Errors
 /// Checkpoint I/O errors, or a restore that does not give back every key.
-pub fn run(keys: u64, workers: usize, runs: usize, json: Option<&Path>) -> crate::Result<i32> {
+pub fn run(
+    keys: u64,
+    workers: usize,
+    runs: usize,
+    json: Option<&Path>,
+    backend: &crate::state::StateBackend,
+) -> crate::Result<i32> {
+    if backend.kind() == crate::state::BackendKind::Mmap {
+        return super::bench_restore_first::run_mmap(keys, workers, runs, json, backend);
+    }
     let dir = std::env::temp_dir().join(format!("weir-bench-restore-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let result = (|| {
@@ -132,9 +148,11 @@ pub fn run(keys: u64, workers: usize, runs: usize, json: Option<&Path>) -> crate
             "wrote {bytes} bytes of state for {keys} keys in {:.3} s",
             t.elapsed().as_secs_f64()
         );
-        let (mut times, mut checks) = (Vec::new(), Vec::new());
+        let (mut checks, mut figures) = (Vec::new(), Vec::new());
         for run in 1..=runs {
-            let (elapsed, checked, entries) = restore(&store, workers)?;
+            let t0 = Instant::now();
+            let (elapsed, checked, states) = restore(&store, workers)?;
+            let entries: usize = states.iter().map(|s| s.len()).sum();
             if entries as u64 != keys {
                 return Err(Error::Runtime(format!(
                     "restored {entries} entries, expected {keys}"
@@ -145,24 +163,18 @@ pub fn run(keys: u64, workers: usize, runs: usize, json: Option<&Path>) -> crate
                 elapsed.as_secs_f64() * 1e3,
                 checked.as_secs_f64() * 1e3
             );
-            times.push(elapsed.as_secs_f64() * 1e3);
+            figures.push((
+                elapsed.as_secs_f64() * 1e3,
+                super::bench_restore_first::warm_up(states, keys, t0)?,
+            ));
             checks.push(checked.as_secs_f64() * 1e3);
         }
-        times.sort_by(|a, b| a.total_cmp(b));
         checks.sort_by(|a, b| a.total_cmp(b));
-        let med = times[times.len() / 2];
-        let check_med = checks[checks.len() / 2];
-        println!(
-            "workload=restore keys={keys} workers={workers} runs={runs} bytes={bytes} restore_ms_median={med:.1} \
-             check_ms_median={check_med:.1} keys_per_s={:.0}",
-            keys as f64 / (med / 1e3)
+        eprintln!(
+            "load and section check, median: {:.1} ms",
+            checks[checks.len() / 2]
         );
-        if let Some(path) = json {
-            let v = serde_json::json!({"workload": "restore", "keys": keys, "workers": workers, "runs": runs,
-                "bytes": bytes, "restore_ms_median": med});
-            std::fs::write(path, v.to_string()).map_err(|e| Error::io(path, e))?;
-        }
-        Ok(EXIT_OK)
+        super::bench_restore_first::report(keys, workers, runs, bytes, "heap", &mut figures, json)
     })();
     let _ = std::fs::remove_dir_all(&dir);
     result
@@ -178,8 +190,8 @@ mod tests {
         let store = CheckpointStore::open(dir.path()).unwrap();
         write_checkpoint(&store, 5_000, 2).unwrap();
         for workers in [1, 2, 3] {
-            let (_, _, entries) = restore(&store, workers).unwrap();
-            assert_eq!(entries, 5_000);
+            let (_, _, states) = restore(&store, workers).unwrap();
+            assert_eq!(states.iter().map(|s| s.len()).sum::<usize>(), 5_000);
         }
         assert_eq!(
             crate::state::key_group::worker_for_key_group(127, 3, 128),

@@ -15,6 +15,8 @@ pub fn listing(summaries: &[CheckpointSummary]) -> Value {
                 "complete": s.complete,
                 "workers": s.workers,
                 "total_bytes": s.total_bytes,
+                "new_bytes": s.written.map(|w| w.new),
+                "shared_bytes": s.written.map(|w| w.shared),
                 "finished": s.finished,
                 "problem": s.problem,
                 "sources": s.sources,

@@ -10,6 +10,7 @@ pub mod bench_nexmark;
 mod bench_pipeline;
 mod bench_plot;
 mod bench_restore;
+mod bench_restore_first;
 mod bench_time;
 mod bench_w2;
 mod bench_w6;
@@ -28,6 +29,7 @@ mod resume_hint;
 pub mod run;
 mod sigpipe;
 pub mod socket;
+mod state_flags;
 
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
 use args::{Cli, Command};

@@ -37,6 +37,7 @@ pub fn run_config(plan: &Plan, args: &RunArgs) -> crate::Result<RunConfig> {
         config.dead_letter_path = p.clone();
     }
     config.pin = !args.no_pin;
+    super::state_flags::apply(&mut config, args.state_backend, args.state_dir.as_deref());
     let mut errors = flag_range_errors(args);
     if let Some(dir) = &args.checkpoint_dir {
         let cc = config.checkpoint.get_or_insert_with(|| CheckpointConfig {

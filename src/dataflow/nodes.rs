@@ -346,6 +346,9 @@ where
         let setup = cx.setup;
         let name = cx.name(me);
         let mut op = (self.factory)();
+        op.states()
+            .into_iter()
+            .for_each(|s| s.set_backend(&setup.state_backend));
         restore_operator_states(&mut op, &setup.operator_state_of(&name, w), &name)?;
         let live = crate::metrics::live::get().map(|l| l.stage(&name, w));
         let mut task = StageTask::new(

@@ -104,6 +104,7 @@ pub mod ops;
 pub mod overrides;
 mod overrides_graph;
 pub mod spec;
+pub mod state_spec;
 pub mod stateless;
 mod tcp;
 mod validate;

@@ -77,6 +77,7 @@ impl Plan {
                 lineage: None,
             }),
             fingerprint: self.fingerprint,
+            state_backend: self.runtime.state.backend(),
             ..defaults
         }
     }
@@ -242,6 +243,8 @@ pub struct RuntimeSpec {
     pub on_error: OnError,
     /// Dead-letter output file (default `weir-dead-letters.jsonl`).
     pub dead_letter_path: PathBuf,
+    /// `[state]`: the keyed state backend.
+    pub state: super::state_spec::StateSpec,
 }
 
 impl Default for RuntimeSpec {
@@ -252,6 +255,7 @@ impl Default for RuntimeSpec {
             max_parallelism: crate::state::DEFAULT_MAX_PARALLELISM,
             on_error: OnError::DeadLetter,
             dead_letter_path: PathBuf::from("weir-dead-letters.jsonl"),
+            state: Default::default(),
         }
     }
 }

@@ -45,6 +45,7 @@ pub(crate) fn build(doc: &toml::Value, default_name: &str) -> Result<Plan, Vec<S
     let sink = sink(&mut root, &mut errs);
     let checkpoint = checkpoint(&mut root, &mut errs);
     let runtime = runtime(&mut root, &mut errs);
+    let runtime = super::state_spec::with_state(&mut root, &mut errs, runtime);
     root.finish(&mut errs);
     match (source, input_schema, ops, sink, checkpoint, runtime) {
         (
@@ -406,6 +407,7 @@ fn runtime(root: &mut Section, errs: &mut Errors) -> Option<RuntimeSpec> {
         max_parallelism: max_parallelism?,
         on_error: on_error?,
         dead_letter_path: dead_letter_path?,
+        ..d
     })
 }
 
@@ -459,6 +461,7 @@ fn build_graph(mut root: Section, name: String, mut errs: Errors) -> Result<Plan
     let graph = ops::graph::compile_graph(&mut root, &sources, &event_times, &sink_inputs, errs);
     let checkpoint = checkpoint(&mut root, errs);
     let runtime = runtime(&mut root, errs);
+    let runtime = super::state_spec::with_state(&mut root, errs, runtime);
     root.finish(errs);
     match (graph, checkpoint, runtime) {
         (Some(mut graph), Some(checkpoint), Some(runtime)) if errs.is_empty() => {

@@ -61,6 +61,8 @@ pub struct RunConfig {
     /// A pre-flight (the CLI's, [`crate::safety`]) checked the paths and settled the output
     /// and dead-letter files of a fresh start: the runtime then deletes nothing at start.
     pub preflight: bool,
+    /// Where keyed state lives (`[state]`, `--state-backend`).
+    pub state_backend: crate::state::StateBackend,
 }
 
 impl Default for RunConfig {
@@ -78,6 +80,7 @@ impl Default for RunConfig {
             checkpoint: None,
             fingerprint: 0,
             preflight: false,
+            state_backend: crate::state::StateBackend::Heap,
         }
     }
 }
@@ -89,8 +92,10 @@ pub struct CheckpointStat {
     pub id: u64,
     /// From trigger to committed MANIFEST.
     pub duration: Duration,
-    /// Bytes of state files.
+    /// Bytes written new: state files and new run files (mmap backend).
     pub bytes: u64,
+    /// Bytes of run files shared with earlier checkpoints (hard links, not written again).
+    pub shared_bytes: u64,
     /// Longest time any worker was paused taking its snapshot.
     pub max_pause: Duration,
 }

@@ -15,6 +15,13 @@ pub trait SnapshotWriter: Send + Sync {
     /// # Errors
     /// I/O errors (the checkpoint then fails, the job goes on).
     fn write(&self, id: u64, snapshot: &WorkerSnapshot) -> crate::Result<FileEntry>;
+
+    /// The directory of checkpoint `id`, where states kept by the mmap backend link their run
+    /// files; `None`: such states are written as sections (the default).
+    fn checkpoint_dir(&self, id: u64) -> Option<std::path::PathBuf> {
+        let _ = id;
+        None
+    }
 }
 
 /// A callback over `(key_group, state_name, bytes)` sections of a checkpoint.
@@ -27,6 +34,12 @@ pub trait StateRestore: Send + Sync {
     /// # Errors
     /// A checkpoint error when the archive is invalid, or what `f` returns.
     fn sections(&self, range: Range<u16>, f: &mut SectionVisitor<'_>) -> crate::Result<()>;
+
+    /// The checkpoint's directory and the run files of its mmap-backed states (none by
+    /// default).
+    fn runs(&self) -> (std::path::PathBuf, &[crate::checkpoint::RunSet]) {
+        (std::path::PathBuf::new(), &[])
+    }
 }
 
 /// State shared by the workers and the coordinator.
@@ -56,6 +69,8 @@ pub struct Ack {
     pub dead_letter_len: u64,
     /// How long the worker paused processing for the snapshot (all its stages).
     pub pause: Duration,
+    /// The run files of its states kept by the mmap backend.
+    pub runs: Vec<crate::checkpoint::RunSet>,
 }
 
 /// What a worker reports when it ends.

@@ -15,6 +15,10 @@ impl SnapshotWriter for CheckpointStore {
     fn write(&self, id: u64, snapshot: &WorkerSnapshot) -> crate::Result<FileEntry> {
         self.write_worker_state(id, snapshot)
     }
+
+    fn checkpoint_dir(&self, id: u64) -> Option<std::path::PathBuf> {
+        Some(self.checkpoint_path(id))
+    }
 }
 
 impl StateRestore for Restored {
@@ -24,6 +28,10 @@ impl StateRestore for Restored {
         f: &mut super::control::SectionVisitor<'_>,
     ) -> crate::Result<()> {
         Restored::sections(self, range, f)
+    }
+
+    fn runs(&self) -> (std::path::PathBuf, &[crate::checkpoint::RunSet]) {
+        (self.path.clone(), &self.manifest.runs)
     }
 }
 
@@ -307,6 +315,7 @@ impl Coordinator {
             }
             manifest.sources.push(ack.positions);
             manifest.operator_state.push(ack.operator);
+            manifest.runs.extend(ack.runs);
             manifest.dead_letter_len = manifest.dead_letter_len.max(Some(ack.dead_letter_len));
         }
         if let Err(e) = self.store.commit(&manifest) {
@@ -320,7 +329,8 @@ impl Coordinator {
         if let Err(e) = self.store.retain(self.config.retain.max(1)) {
             tracing::warn!(error = %e, "could not remove old checkpoints");
         }
-        let bytes = manifest.files.iter().map(|f| f.len).sum();
+        let written = crate::checkpoint::CheckpointBytes::of(&manifest);
+        let (bytes, shared_bytes) = (written.new, written.shared);
         let duration = flight.started.elapsed();
         if let Some(live) = crate::metrics::live::get() {
             live.checkpoint_committed(duration);
@@ -329,9 +339,10 @@ impl Coordinator {
             id,
             duration,
             bytes,
+            shared_bytes,
             max_pause,
         });
-        tracing::info!(checkpoint = id, bytes, "checkpoint committed");
+        tracing::info!(checkpoint = id, bytes, shared_bytes, "checkpoint committed");
         Ok(())
     }
 

@@ -69,6 +69,8 @@ pub struct Setup {
     pub operator_state: Option<Vec<Vec<OperatorSnapshot>>>,
     /// The job's dead-letter file (tasks that write late records take a handle on it).
     pub dead_letters: DeadLetters,
+    /// Where the stages' keyed state lives (directory resolved).
+    pub state_backend: crate::state::StateBackend,
 }
 
 impl Setup {
@@ -270,6 +272,8 @@ fn settle_start(
         resume: None,
         operator_state: None,
         dead_letters: DeadLetters::new(config.dead_letter_path.clone(), config.on_error),
+        state_backend: (config.state_backend)
+            .resolve(config.checkpoint.as_ref().map(|c| c.dir.as_path())),
     };
     let Some(restored) = &start.restored else {
         // A pre-flight (`config.preflight`) already settled the files of a fresh start.

@@ -27,6 +27,9 @@ struct Pending {
     operator: Vec<OperatorSnapshot>,
     dead_letter_len: u64,
     pause: Duration,
+    /// Run files of mmap-backed states, and those of them new (to fsync).
+    runs: Vec<crate::checkpoint::RunSet>,
+    new_runs: Vec<std::path::PathBuf>,
 }
 
 /// Gathers a worker's contributions to checkpoints and acknowledges complete ones.
@@ -120,12 +123,27 @@ impl Checkpoints {
         &mut self,
         k: u64,
         stage: &str,
-        states: Vec<&mut dyn KeyedStateStore>,
+        mut states: Vec<&mut dyn KeyedStateStore>,
         now_ms: u64,
     ) -> crate::Result<(u64, u64)> {
         let started = Instant::now();
         let (mut total_entries, mut total_bytes) = (0u64, 0u64);
+        let linked = match self.writer.as_ref().and_then(|w| w.checkpoint_dir(k)) {
+            Some(dir) => super::snapshot_runs::link_states(
+                &dir,
+                self.worker,
+                &self.key_groups,
+                stage,
+                &mut states,
+            ),
+            None => Default::default(),
+        };
         let p = self.pending.entry(k).or_default();
+        p.runs.extend(linked.sets);
+        p.new_runs.extend(linked.new_files);
+        // States whose run files were linked have no sections.
+        let mut linked = linked.linked.into_iter();
+        states.retain(|_| !linked.next().unwrap_or(false));
         for kg in self.key_groups.clone() {
             for s in &states {
                 let mut bytes = Vec::new();
@@ -179,9 +197,10 @@ impl Checkpoints {
         };
         let (events, worker) = (self.shared.events.clone(), self.worker);
         let (positions, dead_letter_len, pause) = (p.positions, p.dead_letter_len, p.pause);
-        let operator = p.operator;
+        let (operator, runs, new_runs) = (p.operator, p.runs, p.new_runs);
         let write = move || {
-            let file = writer.write(k, &snap);
+            let file =
+                super::snapshot_runs::sync_files(&new_runs).and_then(|()| writer.write(k, &snap));
             super::crash_point::crash_point("after-state-write", k);
             let _ = events.send(Event::Ack(Ack {
                 id: k,
@@ -191,6 +210,7 @@ impl Checkpoints {
                 operator,
                 dead_letter_len,
                 pause,
+                runs,
             }));
         };
         std::thread::Builder::new()

@@ -96,7 +96,7 @@ fn restore_tasks(
     restore: &dyn StateRestore,
     key_groups: Range<u16>,
 ) -> crate::Result<()> {
-    restore.sections(key_groups, &mut |kg, name, bytes| {
+    restore.sections(key_groups.clone(), &mut |kg, name, bytes| {
         let (stage, state) = name.split_once('/').unwrap_or(("", name));
         let task = tasks
             .iter_mut()
@@ -107,7 +107,8 @@ fn restore_tasks(
                 ))
             })?;
         task.restore(kg, state, bytes)
-    })
+    })?;
+    super::restore_runs::restore_tasks_runs(tasks, restore, &key_groups)
 }
 
 /// Waits a little when a round made no progress: spin, then yield, then sleep briefly.

@@ -15,6 +15,7 @@
 //! `FORMAT_VERSION`.
 
 use super::expiry::{Clock, EventClock, TtlTime, SWEEP_SLOTS};
+use super::mmap::{MmapConfig, MmapMaps};
 use super::table::KeyTable;
 use super::{CodecError, KeyContext, StableKey, StateCodec, Ttl};
 use std::cell::Cell;
@@ -65,6 +66,12 @@ pub(crate) struct KeyGroupMaps<K, V> {
     timed: Vec<KeyTable<K, Timed<V>>>,
     /// Keys expected per key group: tables are allocated for that many up front.
     expected_per_group: usize,
+    /// The mmap backend's settings, when selected ([`super::StateBackend`]).
+    mmap_cfg: Option<MmapConfig<K, V>>,
+    /// The mmap backend's storage: when `Some`, every method delegates to it.
+    mmap: Option<Box<MmapMaps<K, V>>>,
+    /// A backend was chosen with `set_backend` (tests: then the test default does not apply).
+    backend_chosen: bool,
     /// The clock the TTL reads (see [`super::expiry`]).
     time: TtlTime,
     /// The watermarks seen (event-time TTL).
@@ -82,6 +89,9 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
             plain: Vec::new(),
             timed: Vec::new(),
             expected_per_group: 0,
+            mmap_cfg: None,
+            mmap: None,
+            backend_chosen: false,
             time: TtlTime::Processing,
             event: EventClock::default(),
             cursors: Vec::new(),
@@ -110,16 +120,6 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         self.event.clock(self.time, now_ms)
     }
 
-    /// Frees the expired entries among the next [`SWEEP_SLOTS`] slots of local group `g`'s
-    /// table (before a write: the bounded incremental cleanup of [`super::expiry`]).
-    #[inline]
-    fn sweep(&mut self, g: usize, ttl: &Ttl, clock: Clock) {
-        let (Some(table), Some(cursor)) = (self.timed.get_mut(g), self.cursors.get_mut(g)) else {
-            return;
-        };
-        table.sweep(cursor, SWEEP_SLOTS, |e| clock.expired(ttl, e.ts.get()));
-    }
-
     /// Expects `keys` keys per key group (tables are sized for them when key groups are set).
     pub(crate) fn set_expected_keys_per_group(&mut self, keys: usize) {
         self.expected_per_group = keys;
@@ -139,7 +139,18 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// Owns the key groups `range`, with empty tables; drops all content.
     pub(crate) fn set_range(&mut self, range: Range<u16>) {
         let n = range.len();
-        let cap = self.expected_per_group;
+        self.mmap = None; // removes the old working files first
+        self.mmap = self
+            .mmap_cfg
+            .as_ref()
+            .and_then(|c| c.build(range.clone(), self.ttl));
+        let cap = match self.mmap.as_deref_mut() {
+            Some(m) => {
+                m.presize(self.expected_per_group);
+                0
+            }
+            None => self.expected_per_group,
+        };
         if self.ttl.is_some() {
             self.plain = Vec::new();
             self.timed = (0..n).map(|_| KeyTable::with_capacity(cap)).collect();
@@ -163,6 +174,9 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// local group `local_group` would be. A no-op for a group out of range.
     #[inline]
     pub(crate) fn prefetch(&self, local_group: usize, hash: u64) {
+        if let Some(m) = &self.mmap {
+            return m.prefetch(local_group, hash);
+        }
         match self.ttl {
             None => {
                 if let Some(t) = self.plain.get(local_group) {
@@ -180,6 +194,9 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// The live value of the current key. With refresh-on-read TTL, refreshes its timestamp.
     #[inline]
     pub(crate) fn get(&self, ctx: &KeyContext<'_, K>) -> Option<&V> {
+        if let Some(m) = &self.mmap {
+            return m.get(ctx, self.clock(ctx.now_ms));
+        }
         match &self.ttl {
             None => self.plain[ctx.local_group].get(ctx.hash, ctx.key),
             Some(ttl) => {
@@ -200,10 +217,15 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// timestamp). An expired entry is removed and reads as `None`.
     #[inline]
     pub(crate) fn get_mut(&mut self, ctx: &KeyContext<'_, K>) -> Option<&mut V> {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            let clock = self.event.clock(self.time, ctx.now_ms);
+            return m.get_mut(ctx, clock);
+        }
         match &self.ttl {
             None => self.plain[ctx.local_group].get_mut(ctx.hash, ctx.key),
             Some(ttl) => {
-                let clock = self.clock(ctx.now_ms);
+                // Fields, not `self.clock`: the mmap branch above borrows `self.mmap`.
+                let clock = self.event.clock(self.time, ctx.now_ms);
                 let table = &mut self.timed[ctx.local_group];
                 let expired = clock.expired(ttl, table.get(ctx.hash, ctx.key)?.ts.get());
                 if expired {
@@ -225,11 +247,21 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         ctx: &KeyContext<'_, K>,
         init: impl FnOnce() -> V,
     ) -> &mut V {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            let clock = self.event.clock(self.time, ctx.now_ms);
+            return m.get_or_insert_with(ctx, clock, init);
+        }
         match &self.ttl {
             None => self.plain[ctx.local_group].get_or_insert_with(ctx.hash, ctx.key, init),
             Some(ttl) => {
-                let (ttl, clock) = (*ttl, self.clock(ctx.now_ms));
-                self.sweep(ctx.local_group, &ttl, clock);
+                let (ttl, clock) = (*ttl, self.event.clock(self.time, ctx.now_ms));
+                sweep(
+                    &mut self.timed,
+                    &mut self.cursors,
+                    ctx.local_group,
+                    &ttl,
+                    clock,
+                );
                 // `init` runs at most once: either for a new entry or to reset an expired one.
                 let mut init = Some(init);
                 let e = self.timed[ctx.local_group].get_or_insert_with(ctx.hash, ctx.key, || {
@@ -249,11 +281,21 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// Sets the value of the current key; returns the previous live value.
     #[inline]
     pub(crate) fn insert(&mut self, ctx: &KeyContext<'_, K>, value: V) -> Option<V> {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            let clock = self.event.clock(self.time, ctx.now_ms);
+            return m.insert(ctx, clock, value);
+        }
         match &self.ttl {
             None => replace_or_insert(&mut self.plain[ctx.local_group], ctx, value),
             Some(ttl) => {
                 let (ttl, clock) = (*ttl, self.clock(ctx.now_ms));
-                self.sweep(ctx.local_group, &ttl, clock);
+                sweep(
+                    &mut self.timed,
+                    &mut self.cursors,
+                    ctx.local_group,
+                    &ttl,
+                    clock,
+                );
                 let new = Timed::new(value, clock.now);
                 let old = replace_or_insert(&mut self.timed[ctx.local_group], ctx, new)?;
                 (!clock.expired(&ttl, old.ts.get())).then_some(old.value)
@@ -264,6 +306,10 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
     /// Removes the current key; returns its live value.
     #[inline]
     pub(crate) fn remove(&mut self, ctx: &KeyContext<'_, K>) -> Option<V> {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            let clock = self.event.clock(self.time, ctx.now_ms);
+            return m.remove(ctx, clock);
+        }
         match &self.ttl {
             None => self.plain[ctx.local_group].remove(ctx.hash, ctx.key),
             Some(ttl) => {
@@ -288,12 +334,30 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
                 (Some(ttl), Some(clock)) if clock.expired(&ttl, e.ts.get()) => None,
                 _ => Some((k, &e.value)),
             });
-        plain.chain(timed)
+        let mmap = self
+            .mmap
+            .as_ref()
+            .map(|m| m.iter(clock))
+            .unwrap_or_default();
+        plain.chain(timed).chain(mmap)
+    }
+
+    /// Calls `f` with every stored entry (with `Some(now_ms)`, only those live then); unlike
+    /// [`KeyGroupMaps::iter`], the mmap backend decodes its stored entries one at a time.
+    pub(crate) fn for_each(&self, now_ms: Option<u64>, mut f: impl FnMut(&K, &V)) {
+        match &self.mmap {
+            Some(m) => m.for_each(now_ms.map(|now| self.clock(now)), f),
+            None => self.iter(now_ms).for_each(|(k, v)| f(k, v)),
+        }
     }
 
     /// Removes every entry expired at `now_ms` (event-time TTL: at the current watermark);
     /// returns how many were removed. A full scan: for tests and tools, never the hot path.
     pub(crate) fn purge_expired(&mut self, now_ms: u64) -> usize {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            let clock = self.event.clock(self.time, now_ms);
+            return m.purge_expired(clock);
+        }
         let Some(ttl) = self.ttl else { return 0 };
         let clock = self.clock(now_ms);
         let mut removed = 0;
@@ -307,18 +371,40 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
 
     /// Number of stored entries in all groups (expired ones not yet removed included).
     pub(crate) fn len(&self) -> usize {
+        if let Some(m) = &self.mmap {
+            return m.len();
+        }
         self.plain.iter().map(KeyTable::len).sum::<usize>()
             + self.timed.iter().map(KeyTable::len).sum::<usize>()
     }
 
     /// Number of stored entries of key group `kg` (0 when not owned).
     pub(crate) fn entries_in_group(&self, kg: u16) -> usize {
+        if let Some(m) = &self.mmap {
+            return m.entries_in_group(kg);
+        }
         match (self.local(kg), self.ttl) {
             (None, _) => 0,
             (Some(i), None) => self.plain[i].len(),
             (Some(i), Some(_)) => self.timed[i].len(),
         }
     }
+}
+
+/// Frees the expired entries among the next [`SWEEP_SLOTS`] slots of local group `g`'s
+/// table (before a write: the bounded incremental cleanup of [`super::expiry`]).
+#[inline]
+fn sweep<K: Eq + Clone, V>(
+    timed: &mut [KeyTable<K, Timed<V>>],
+    cursors: &mut [usize],
+    g: usize,
+    ttl: &Ttl,
+    clock: Clock,
+) {
+    let (Some(table), Some(cursor)) = (timed.get_mut(g), cursors.get_mut(g)) else {
+        return;
+    };
+    table.sweep(cursor, SWEEP_SLOTS, |e| clock.expired(ttl, e.ts.get()));
 }
 
 /// Sets the current key's entry in `table` to `value`; returns the previous one. One probe;
@@ -344,6 +430,9 @@ where
     /// Appends the section of key group `kg` (live entries at `now_ms`) to `out`; returns
     /// the number of entries written. Writes nothing for an empty or unowned group.
     pub(crate) fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {
+        if let Some(m) = &self.mmap {
+            return m.snapshot_group(kg, self.clock(now_ms), out);
+        }
         let Some(i) = self.local(kg) else { return 0 };
         let start = out.len();
         out.push(if self.ttl.is_some() {
@@ -394,6 +483,9 @@ where
     /// mode (timestamps or not) differs from this state's (as in Flink, enabling or disabling
     /// TTL on restore is incompatible).
     pub(crate) fn restore_group(&mut self, kg: u16, bytes: &[u8]) -> Result<(), CodecError> {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            return m.restore_group(kg, bytes);
+        }
         let i = self
             .local(kg)
             .ok_or(CodecError::Invalid("key group outside this worker's range"))?;
@@ -415,6 +507,81 @@ where
             }
         }
         Ok(())
+    }
+
+    /// See [`super::KeyedStateStore::checkpoint_files`].
+    pub(crate) fn checkpoint_files(
+        &mut self,
+        dest: &std::path::Path,
+    ) -> Result<Option<Vec<super::RunFile>>, super::RunError> {
+        match self.mmap.as_deref_mut() {
+            Some(m) => m.checkpoint_files(dest).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// See [`super::KeyedStateStore::restore_files`].
+    pub(crate) fn restore_files(
+        &mut self,
+        src: &std::path::Path,
+        names: &[super::RunSource],
+    ) -> Result<bool, super::RunError> {
+        match self.mmap.as_deref_mut() {
+            Some(m) => m.restore_files(src, names).map(|()| true),
+            None => self.restore_files_to_heap(src, names),
+        }
+    }
+
+    /// The heap backend restoring run files (a checkpoint of the mmap backend): maps them in a
+    /// temporary mmap state, then decodes every owned group's entries into the tables.
+    fn restore_files_to_heap(
+        &mut self,
+        src: &std::path::Path,
+        names: &[super::RunSource],
+    ) -> Result<bool, super::RunError> {
+        let io = |source| super::RunError::Io {
+            path: src.to_path_buf(),
+            source,
+        };
+        let mut tmp = MmapMaps::<K, V>::new(
+            super::mmap::Codec::of(),
+            self.range.clone(),
+            self.ttl,
+            None,
+            1 << 16,
+        )
+        .map_err(io)?;
+        tmp.restore_files(src, names)?;
+        // A clock at which nothing expires: every stored entry is kept, stamps unchanged.
+        let all = Clock {
+            time: TtlTime::Event,
+            now: 0,
+            first: 0,
+        };
+        for kg in self.range.clone() {
+            let mut bytes = Vec::new();
+            tmp.snapshot_group(kg, all, &mut bytes);
+            self.restore_group(kg, &bytes)
+                .map_err(|_| super::RunError::Damaged {
+                    path: src.to_path_buf(),
+                    what: "entries that do not decode",
+                })?;
+        }
+        Ok(true)
+    }
+
+    /// Selects the backend (drops all content; the mmap storage is built when the key groups
+    /// are set).
+    pub(crate) fn set_backend(&mut self, backend: &super::StateBackend) {
+        self.mmap_cfg = MmapConfig::for_backend(backend);
+        self.backend_chosen = true;
+        self.set_range(self.range.clone());
+    }
+
+    /// Whether [`KeyGroupMaps::set_backend`] was called.
+    #[cfg(test)]
+    pub(crate) fn backend_chosen(&self) -> bool {
+        self.backend_chosen
     }
 
     /// Decodes a section as [`KeyGroupMaps::restore_group`] would, keeping nothing: the
@@ -488,7 +655,32 @@ macro_rules! keyed_state_store_body {
         }
 
         fn set_key_groups(&mut self, range: std::ops::Range<u16>) {
+            #[cfg(test)]
+            if !self.maps.backend_chosen() {
+                if let Some(b) = $crate::state::backend::test_backend() {
+                    self.maps.set_backend(&b);
+                }
+            }
             self.maps.set_range(range);
+        }
+
+        fn set_backend(&mut self, backend: &$crate::state::StateBackend) {
+            self.maps.set_backend(backend);
+        }
+
+        fn checkpoint_files(
+            &mut self,
+            dest: &std::path::Path,
+        ) -> Result<Option<Vec<$crate::state::RunFile>>, $crate::state::RunError> {
+            self.maps.checkpoint_files(dest)
+        }
+
+        fn restore_files(
+            &mut self,
+            src: &std::path::Path,
+            names: &[$crate::state::RunSource],
+        ) -> Result<bool, $crate::state::RunError> {
+            self.maps.restore_files(src, names)
         }
 
         fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize {

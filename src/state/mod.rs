@@ -7,6 +7,7 @@
 //! ([`KeyedStateStore`]).
 
 pub mod aggregating;
+pub mod backend;
 pub mod codec;
 pub mod expiry;
 #[cfg(test)]
@@ -15,6 +16,7 @@ mod groups;
 pub mod key_group;
 pub mod list;
 pub mod map;
+pub(crate) mod mmap;
 pub mod operator;
 pub mod reducing;
 pub mod table;
@@ -25,11 +27,13 @@ mod tests;
 pub mod value;
 
 pub use aggregating::{AggregatingState, Aggregator};
+pub use backend::{BackendKind, StateBackend};
 pub use codec::{CodecError, StateCodec};
 pub use expiry::TtlTime;
 pub use key_group::{KeyGroupRouter, StableKey, DEFAULT_MAX_PARALLELISM};
 pub use list::ListState;
 pub use map::MapState;
+pub use mmap::{RunError, RunFile, RunSource};
 pub use operator::{OperatorListState, OperatorStateStore, UnionListState};
 pub use reducing::ReducingState;
 pub use table::KeyTable;
@@ -91,6 +95,12 @@ pub trait KeyedStateStore: Send {
     fn name(&self) -> &str;
     /// Sets the key groups this worker owns; drops all content. Called before restore/processing.
     fn set_key_groups(&mut self, range: Range<u16>);
+    /// Selects where the entries live ([`StateBackend`]); called before
+    /// [`KeyedStateStore::set_key_groups`], drops all content. The default ignores it (the
+    /// state stays in memory: fine for small, non-keyed-table state such as timers).
+    fn set_backend(&mut self, backend: &StateBackend) {
+        let _ = backend;
+    }
     /// Appends the encoded entries of key group `kg` to `out`; returns the number of entries.
     /// Expired TTL entries (relative to `now_ms`) are skipped.
     fn snapshot_group(&self, kg: u16, now_ms: u64, out: &mut Vec<u8>) -> usize;
@@ -109,6 +119,33 @@ pub trait KeyedStateStore: Send {
     fn check_section(&self, bytes: &[u8]) -> Result<(), CodecError> {
         let _ = bytes;
         Ok(())
+    }
+    /// mmap backend: writes the changes since the previous call as a new run file and
+    /// hard-links every run file of the state into `dest` (an incremental checkpoint, see
+    /// [`mmap`]); returns the files, oldest first. `None` for state kept on the heap.
+    ///
+    /// # Errors
+    /// [`RunError`] when writing or linking fails.
+    fn checkpoint_files(
+        &mut self,
+        dest: &std::path::Path,
+    ) -> Result<Option<Vec<RunFile>>, RunError> {
+        let _ = dest;
+        Ok(None)
+    }
+    /// mmap backend: replaces the content with the run files `names` of directory `src`
+    /// (as [`KeyedStateStore::checkpoint_files`] listed them), mapped without decoding;
+    /// `false` for state kept on the heap (nothing done).
+    ///
+    /// # Errors
+    /// [`RunError`] when a file is missing or damaged (the state is then empty).
+    fn restore_files(
+        &mut self,
+        src: &std::path::Path,
+        names: &[RunSource],
+    ) -> Result<bool, RunError> {
+        let _ = (src, names);
+        Ok(false)
     }
     /// Number of entries in key group `kg` (with TTL, expired entries not yet removed count).
     fn entries_in_group(&self, kg: u16) -> usize;

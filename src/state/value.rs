@@ -106,6 +106,12 @@ impl<K: Hash + Eq + Clone, V> ValueState<K, V> {
         self.maps.iter(Some(now_ms))
     }
 
+    /// Calls `f` with every stored (key, value) pair, like [`ValueState::iter`] but without
+    /// keeping decoded entries in memory with the mmap backend (for scans of large state).
+    pub fn for_each(&self, f: impl FnMut(&K, &V)) {
+        self.maps.for_each(None, f);
+    }
+
     /// Removes every entry expired at `now_ms`; returns how many.
     pub fn purge_expired(&mut self, now_ms: u64) -> usize {
         self.maps.purge_expired(now_ms)

@@ -54,6 +54,21 @@ pub trait Task: Send {
         )))
     }
 
+    /// Restores state `state` from the run files `names` of checkpoint directory `dir` (the
+    /// mmap backend's incremental checkpoints, see [`crate::checkpoint::RunSet`]).
+    ///
+    /// # Errors
+    /// The state is unknown to the task, or a run file is missing or damaged.
+    fn restore_runs(
+        &mut self,
+        state: &str,
+        dir: &std::path::Path,
+        names: &[crate::state::RunSource],
+    ) -> crate::Result<()> {
+        let _ = (dir, names);
+        self.restore(0, state, &[])
+    }
+
     /// End of the worker: closes sink partitions, adds its figures to `stats`.
     ///
     /// # Errors

@@ -354,6 +354,16 @@ where
         })
     }
 
+    fn restore_runs(
+        &mut self,
+        state: &str,
+        dir: &std::path::Path,
+        names: &[crate::state::RunSource],
+    ) -> crate::Result<()> {
+        let full = format!("{}/{state}", self.name);
+        crate::runtime::restore_runs::restore_state(self.op.states(), &full, state, dir, names)
+    }
+
     fn finish(&mut self, stats: &mut WorkerStats) -> crate::Result<()> {
         stats.late += self.late;
         self.out.finish(&mut stats.sink)?;

@@ -1,0 +1,81 @@
+//! The mmap backend's part of a worker's snapshot: run files linked into the checkpoint
+//! directory instead of key-group sections (incremental checkpoints, see
+//! [`crate::checkpoint::RunSet`]).
+
+use crate::checkpoint::{RunFileEntry, RunSet};
+use crate::state::KeyedStateStore;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// What linking a stage's states produced.
+#[derive(Default)]
+pub(super) struct Linked {
+    /// One set per state kept by the mmap backend.
+    pub sets: Vec<RunSet>,
+    /// Per state (in the order given), whether its runs were linked (then it has no sections).
+    pub linked: Vec<bool>,
+    /// The new run files in the checkpoint directory (to fsync before acknowledging).
+    pub new_files: Vec<PathBuf>,
+}
+
+/// Links the run files of every state of `stage` kept by the mmap backend into `dir` (created
+/// when missing). A state whose linking fails is reported and snapshotted as sections instead
+/// (its links already made stay in the incomplete directory, which is weir's own).
+pub(super) fn link_states(
+    dir: &Path,
+    worker: usize,
+    key_groups: &Range<u16>,
+    stage: &str,
+    states: &mut [&mut dyn KeyedStateStore],
+) -> Linked {
+    let mut out = Linked::default();
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        tracing::warn!(dir = %dir.display(), error = %e, "cannot create the checkpoint directory; mmap state goes to sections");
+        out.linked = vec![false; states.len()];
+        return out;
+    }
+    for s in states.iter_mut() {
+        let name = format!("{stage}/{}", s.name());
+        match s.checkpoint_files(dir) {
+            Ok(Some(files)) => {
+                for f in files.iter().filter(|f| f.new) {
+                    out.new_files.push(dir.join(&f.name));
+                }
+                out.sets.push(RunSet {
+                    worker: worker as u32,
+                    key_groups: key_groups.clone(),
+                    state: name,
+                    files: files
+                        .into_iter()
+                        .map(|f| RunFileEntry {
+                            name: f.name,
+                            len: f.bytes,
+                            new: f.new,
+                        })
+                        .collect(),
+                });
+                out.linked.push(true);
+            }
+            Ok(None) => out.linked.push(false),
+            Err(e) => {
+                tracing::warn!(state = %name, error = %e, "cannot link run files; writing sections");
+                out.linked.push(false);
+            }
+        }
+    }
+    out
+}
+
+/// fsyncs the new run files (before the worker acknowledges: the MANIFEST that needs them is
+/// committed only after).
+///
+/// # Errors
+/// The first file that cannot be synced.
+pub(super) fn sync_files(files: &[PathBuf]) -> crate::Result<()> {
+    for f in files {
+        std::fs::File::open(f)
+            .and_then(|file| file.sync_all())
+            .map_err(|e| crate::Error::io(f, e))?;
+    }
+    Ok(())
+}

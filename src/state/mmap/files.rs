@@ -1,0 +1,163 @@
+//! Incremental checkpoints and zero-copy restores of the mmap backend, at the level of one
+//! state object.
+//!
+//! A checkpoint ([`MmapMaps::checkpoint_files`]) writes the dirty cached entries as one new
+//! run, then hard-links every current run into the checkpoint directory (copying when a link
+//! is impossible, e.g. across file systems). Runs are immutable, so a run already linked by an
+//! earlier checkpoint is *shared*: only the new run (and any run a merge produced since) is
+//! written. The file system counts the links: deleting an old checkpoint directory removes its
+//! links only, never a file a retained checkpoint still needs, and a merge that drops a run from
+//! the working directory leaves the checkpoints' links alone. A checkpoint directory holds whole
+//! files or nothing, so a kill -9 at any moment leaves no half-written run in it (runs are
+//! written under a temporary name and renamed).
+//!
+//! A restore ([`MmapMaps::restore_files`]) links the checkpoint's runs into a fresh working
+//! directory and maps them: after the checksums of the owned key groups' bytes (summed, not
+//! decoded), the first record can be processed; entries are decoded only when accessed. Runs of
+//! other workers' key groups (a rescale) are usable as they are: lookups only ever ask a run for
+//! the owned groups, and merges write only those.
+
+use super::run::{Run, RunError};
+use super::store::MmapMaps;
+use std::path::{Path, PathBuf};
+
+/// A run file of a checkpoint, as [`MmapMaps::checkpoint_files`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunFile {
+    /// File name inside the checkpoint directory.
+    pub name: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Written since the previous checkpoint (otherwise shared with an earlier one).
+    pub new: bool,
+}
+
+/// A run file to restore from: its name in the checkpoint directory and the key groups whose
+/// entries in it count (those its writer owned; other groups it may hold are ignored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunSource {
+    /// File name inside the checkpoint directory.
+    pub name: String,
+    /// The key groups its writer owned.
+    pub key_groups: std::ops::Range<u16>,
+}
+
+/// Hard-links `src` to `dst`, or copies it when linking fails.
+fn link_or_copy(src: &Path, dst: &Path) -> std::io::Result<()> {
+    std::fs::hard_link(src, dst).or_else(|_| std::fs::copy(src, dst).map(drop))
+}
+
+impl<K: Eq + Clone, V> MmapMaps<K, V> {
+    /// Writes the dirty entries to a new run and links every run into `dest`; returns the
+    /// files, oldest first (the order [`MmapMaps::restore_files`] needs).
+    ///
+    /// # Errors
+    /// [`RunError`] when writing or linking fails (files already linked stay in `dest`).
+    pub(crate) fn checkpoint_files(&mut self, dest: &Path) -> Result<Vec<RunFile>, RunError> {
+        self.flush()?;
+        let prefix = self
+            .dir
+            .0
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("weir-state")
+            .to_string();
+        let mut out = Vec::with_capacity(self.runs.len());
+        for run in &mut self.runs {
+            let file = run
+                .path()
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("run");
+            let name = format!("{prefix}-{file}");
+            let target = dest.join(&name);
+            link_or_copy(run.path(), &target).map_err(|source| RunError::Io {
+                path: target,
+                source,
+            })?;
+            out.push(RunFile {
+                name,
+                bytes: run.file_len(),
+                new: !run.checkpointed,
+            });
+            run.checkpointed = true;
+        }
+        Ok(out)
+    }
+
+    /// Replaces the content with the runs `names` (oldest first) of the checkpoint directory
+    /// `src`, linked into the working directory and mapped; checks the checksums of the owned
+    /// key groups. All or nothing: on error the state is empty.
+    ///
+    /// # Errors
+    /// [`RunError`] when a file is missing, damaged, or of the other TTL mode.
+    pub(crate) fn restore_files(
+        &mut self,
+        src: &Path,
+        names: &[RunSource],
+    ) -> Result<(), RunError> {
+        self.clear_all();
+        let mut runs = Vec::with_capacity(names.len());
+        let result = self.link_runs(src, names, &mut runs);
+        if result.is_err() {
+            for run in runs.drain(..) {
+                remove_run(run);
+            }
+        }
+        self.runs = runs;
+        result
+    }
+
+    fn link_runs(
+        &mut self,
+        src: &Path,
+        names: &[RunSource],
+        runs: &mut Vec<Run>,
+    ) -> Result<(), RunError> {
+        for source in names {
+            let from = src.join(&source.name);
+            let to = self.dir.0.join(format!("run-{:06}.wr", self.next_run));
+            self.next_run += 1;
+            link_or_copy(&from, &to).map_err(|source| RunError::Io {
+                path: from.clone(),
+                source,
+            })?;
+            let owned = source.key_groups.start.max(self.range.start)
+                ..source.key_groups.end.min(self.range.end);
+            let run = Run::open(&to, Some(owned));
+            let mut run = match run {
+                Ok(run) => run,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&to);
+                    return Err(e);
+                }
+            };
+            run.checkpointed = true;
+            run.limit_to(source.key_groups.clone());
+            let mismatch = run.timed() != self.ttl.is_some();
+            runs.push(run);
+            if mismatch {
+                return Err(RunError::Damaged {
+                    path: from,
+                    what: "TTL mode differs from the state's",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops every entry and run.
+    fn clear_all(&mut self) {
+        self.cache.clear();
+        for run in self.runs.drain(..) {
+            remove_run(run);
+        }
+    }
+}
+
+/// Unmaps `run` and removes its working file.
+pub(super) fn remove_run(run: Run) {
+    let path: PathBuf = run.path().to_path_buf();
+    drop(run);
+    let _ = std::fs::remove_file(path);
+}

@@ -1,0 +1,81 @@
+//! The mmap state backend: keyed state in memory-mapped run files, with a bounded cache.
+//!
+//! Layout, chosen for a first version that is simple to get right:
+//!
+//! - a **cache** ([`cache::Cache`]) of decoded entries per key group: every access goes
+//!   through it, so hot keys are served at heap speed; writes mark entries dirty;
+//! - immutable, sorted **runs** ([`run::Run`]): when the cache holds `cache_entries`
+//!   entries, its dirty entries (values and deletions) are written to a new run and the cache
+//!   is emptied. A lookup that misses the cache binary-searches the runs, newest first, in the
+//!   key's group (the OS pages the touched parts in; cold parts cost page faults, not RAM);
+//! - **merges**: after a flush, the newest two runs are merged while the older one is at
+//!   most twice the newer one (and all of them beyond [`MAX_RUNS`]), so there are
+//!   O(log(state / cache)) runs and each entry is rewritten O(log) times. Deletions are
+//!   dropped when the merge reaches the oldest run.
+//!
+//! Entries in runs are encoded exactly as checkpoint sections encode them, so a snapshot copies
+//! stored entries without decoding their values, and a section restores into a run. The
+//! working files live in a directory this object creates (unique name) and removes, with only
+//! the files it wrote, when dropped.
+
+pub(crate) mod cache;
+mod files;
+#[cfg(test)]
+mod files_tests;
+pub(crate) mod run;
+mod sections;
+mod stale;
+mod store;
+#[cfg(test)]
+mod tests;
+
+pub use files::{RunFile, RunSource};
+pub use run::RunError;
+pub(crate) use store::{Codec, MmapMaps};
+
+/// Runs beyond which all runs are merged into one.
+pub(crate) const MAX_RUNS: usize = 12;
+
+use crate::state::backend::StateBackend;
+use crate::state::{StableKey, StateCodec, Ttl};
+use std::ops::Range;
+use std::path::PathBuf;
+
+/// What a state object needs to build its [`MmapMaps`] whenever its key groups are set.
+pub(crate) struct MmapConfig<K, V> {
+    dir: Option<PathBuf>,
+    cache_entries: usize,
+    codec: Codec<K, V>,
+}
+
+impl<K: Eq + Clone, V> MmapConfig<K, V> {
+    /// The configuration for `backend` (`None` for the heap backend).
+    pub(crate) fn for_backend(backend: &StateBackend) -> Option<Self>
+    where
+        K: StateCodec + StableKey,
+        V: StateCodec,
+    {
+        match backend {
+            StateBackend::Heap => None,
+            StateBackend::Mmap { dir, cache_entries } => Some(MmapConfig {
+                dir: dir.clone(),
+                cache_entries: *cache_entries,
+                codec: Codec::of(),
+            }),
+        }
+    }
+
+    /// Empty mmap storage for `range`; `None` (with an error logged: the state then stays
+    /// on the heap, correct but not larger than memory) when the working directory cannot be
+    /// created.
+    pub(crate) fn build(&self, range: Range<u16>, ttl: Option<Ttl>) -> Option<Box<MmapMaps<K, V>>> {
+        let dir = self.dir.as_deref();
+        match MmapMaps::new(self.codec, range, ttl, dir, self.cache_entries) {
+            Ok(m) => Some(Box::new(m)),
+            Err(e) => {
+                tracing::error!("mmap state backend: working directory under {dir:?}: {e}; state stays on the heap");
+                None
+            }
+        }
+    }
+}

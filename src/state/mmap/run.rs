@@ -1,0 +1,370 @@
+//! Run files: immutable, memory-mapped, sorted tables of encoded state entries.
+//!
+//! A run covers the key groups `kg_start..kg_end` of one state object. Layout (little-endian):
+//!
+//! ```text
+//! header   magic "WEIRRUN1", timed u32, kg_start u32, kg_end u32, pad u32, entries u64 (32 B)
+//! groups   per key group: index_offset u64, count u64, data_start u64, data_len u64, crc u32, pad u32
+//! dir_crc  u32 over header and groups, pad u32
+//! index    per entry (sorted by key group, then hash): hash u64, off u32, len u32
+//!          (off is relative to the group's data_start; bit 31 of len marks a tombstone)
+//! data     per entry: key, [timestamp u64 when timed], value (absent in tombstones), in
+//!          StateCodec encoding: exactly a checkpoint section's entry
+//! ```
+//!
+//! Opening checks the header, the directory's checksum and that every group's index and data
+//! lie inside the file; with `validate`, also the checksum (index and data) of each group in
+//! the range given (a restore checks the groups it owns: bytes are summed, never decoded). Reads
+//! are bounds-checked and never trust the bytes: a damaged file reads as missing entries or
+//! fails to open, it never panics.
+
+#![allow(unsafe_code)] // mapping the file; see `Run::open`
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// First bytes of a run file.
+const MAGIC: &[u8; 8] = b"WEIRRUN1";
+/// Header bytes.
+const HEADER: usize = 32;
+/// Bytes per key group in the directory.
+const GROUP: usize = 40;
+/// Bytes per index entry.
+const ENTRY: usize = 16;
+/// Tombstone bit of an index entry's length.
+const TOMBSTONE: u32 = 1 << 31;
+
+/// Why a run file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Reading or writing the file failed.
+    #[error("run file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a well-formed run.
+    #[error("run file {path} is damaged: {what}")]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        what: &'static str,
+    },
+}
+
+/// One key group of a run, located in the file.
+#[derive(Clone, Copy, Debug)]
+struct GroupDir {
+    /// Byte offset of the group's first index entry.
+    index: usize,
+    /// Index entries.
+    count: usize,
+    /// Byte offset of the group's data.
+    data: usize,
+    /// Data bytes.
+    data_len: usize,
+}
+
+/// An entry of a run: its hash, whether it is a tombstone and its encoded bytes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RunEntry<'a> {
+    /// The key's stable hash.
+    pub hash: u64,
+    /// A deletion marker (the bytes hold the key and timestamp only).
+    pub tombstone: bool,
+    /// `key, [ts], [value]`.
+    pub bytes: &'a [u8],
+}
+
+/// An open run file.
+pub(crate) struct Run {
+    map: memmap2::Mmap,
+    path: PathBuf,
+    range: Range<u16>,
+    timed: bool,
+    groups: Vec<GroupDir>,
+    entries: u64,
+    /// The key groups whose entries count (a restored run of another worker's groups, or
+    /// one a rescale shared, may hold others: they are ignored).
+    limit: Range<u16>,
+    /// Whether a checkpoint already holds this file (its bytes are then shared, not new).
+    pub(crate) checkpointed: bool,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("path", &self.path)
+            .field("range", &self.range)
+            .field("entries", &self.entries)
+            .finish()
+    }
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+impl Run {
+    /// Maps and checks the run at `path` (see the module docs).
+    ///
+    /// # Errors
+    /// [`RunError`] when the file cannot be read or is not a well-formed run.
+    pub(crate) fn open(path: &Path, validate: Option<Range<u16>>) -> Result<Run, RunError> {
+        let io = |source| RunError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(io)?;
+        // SAFETY: run files are written once, completely, before they are opened, and never
+        // modified afterwards (they are only unlinked); every read below is bounds-checked,
+        // so even a file changed behind weir's back cannot cause reads outside the mapping.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        let damaged = |what| RunError::Damaged {
+            path: path.to_path_buf(),
+            what,
+        };
+        let b: &[u8] = &map;
+        if b.len() < HEADER || &b[..8] != MAGIC {
+            return Err(damaged("no run header"));
+        }
+        let field = |at| u32_at(b, at).ok_or_else(|| damaged("short header"));
+        let timed = field(8)? != 0;
+        let (start, end) = (field(12)?, field(16)?);
+        let entries = u64_at(b, 24).ok_or_else(|| damaged("short header"))?;
+        let start = u16::try_from(start).map_err(|_| damaged("key group range"))?;
+        let end = u16::try_from(end).map_err(|_| damaged("key group range"))?;
+        if start > end {
+            return Err(damaged("key group range"));
+        }
+        let dir_end = HEADER + (end - start) as usize * GROUP;
+        let stored = u32_at(b, dir_end).ok_or_else(|| damaged("short directory"))?;
+        if crc32fast::hash(&b[..dir_end]) != stored {
+            return Err(damaged("directory checksum"));
+        }
+        let mut groups = Vec::with_capacity((end - start) as usize);
+        for g in 0..(end - start) as usize {
+            let check = validate
+                .as_ref()
+                .is_some_and(|r| r.contains(&(start + g as u16)));
+            let dir = read_group(b, HEADER + g * GROUP, check).ok_or_else(|| damaged("group"))?;
+            groups.push(dir);
+        }
+        Ok(Run {
+            path: path.to_path_buf(),
+            range: start..end,
+            limit: start..end,
+            timed,
+            groups,
+            entries,
+            map,
+            checkpointed: false,
+        })
+    }
+
+    /// Whether entries carry timestamps.
+    pub(crate) fn timed(&self) -> bool {
+        self.timed
+    }
+
+    /// Entries (tombstones included).
+    pub(crate) fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    /// The file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes of the file.
+    pub(crate) fn file_len(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    fn group(&self, kg: u16) -> Option<&GroupDir> {
+        (self.range.contains(&kg) && self.limit.contains(&kg))
+            .then(|| &self.groups[(kg - self.range.start) as usize])
+    }
+
+    /// Ignores the entries of key groups outside `limit` from now on.
+    pub(crate) fn limit_to(&mut self, limit: Range<u16>) {
+        self.limit = limit;
+    }
+
+    /// Entry `i` of group `g` (bounds were checked at open; `None` never happens on a run
+    /// that opened, but is handled instead of trusted).
+    fn entry(&self, g: &GroupDir, i: usize) -> Option<RunEntry<'_>> {
+        let b: &[u8] = &self.map;
+        let at = g.index + i * ENTRY;
+        let hash = u64_at(b, at)?;
+        let off = u32_at(b, at + 8)? as usize;
+        let len = u32_at(b, at + 12)?;
+        let n = (len & !TOMBSTONE) as usize;
+        let data = b.get(g.data..g.data + g.data_len)?;
+        Some(RunEntry {
+            hash,
+            tombstone: len & TOMBSTONE != 0,
+            bytes: data.get(off..off + n)?,
+        })
+    }
+
+    /// The entries of key group `kg` whose hash is `hash` (usually one).
+    pub(crate) fn lookup(&self, kg: u16, hash: u64) -> impl Iterator<Item = RunEntry<'_>> {
+        let g = self.group(kg).copied();
+        let count = g.map_or(0, |g| g.count);
+        let first = g.map_or(0, |g| {
+            partition_point(count, |i| self.entry(&g, i).is_some_and(|e| e.hash < hash))
+        });
+        (first..count)
+            .map_while(move |i| g.and_then(|g| self.entry(&g, i)))
+            .take_while(move |e| e.hash == hash)
+    }
+
+    /// All entries of key group `kg`, in hash order.
+    pub(crate) fn group_entries(&self, kg: u16) -> impl Iterator<Item = RunEntry<'_>> {
+        let g = self.group(kg).copied();
+        (0..g.map_or(0, |g| g.count)).map_while(move |i| g.and_then(|g| self.entry(&g, i)))
+    }
+}
+
+/// The first `i` in `0..n` for which `before(i)` is false (`before` is monotone).
+fn partition_point(n: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Reads and checks one directory record at `at`.
+fn read_group(b: &[u8], at: usize, validate: bool) -> Option<GroupDir> {
+    let index = usize::try_from(u64_at(b, at)?).ok()?;
+    let count = usize::try_from(u64_at(b, at + 8)?).ok()?;
+    let data = usize::try_from(u64_at(b, at + 16)?).ok()?;
+    let data_len = usize::try_from(u64_at(b, at + 24)?).ok()?;
+    let crc = u32_at(b, at + 32)?;
+    let index_bytes = b.get(index..index.checked_add(count.checked_mul(ENTRY)?)?)?;
+    let data_bytes = b.get(data..data.checked_add(data_len)?)?;
+    if validate {
+        let mut h = crc32fast::Hasher::new();
+        h.update(index_bytes);
+        h.update(data_bytes);
+        if h.finalize() != crc {
+            return None;
+        }
+    }
+    Some(GroupDir {
+        index,
+        count,
+        data,
+        data_len,
+    })
+}
+
+/// One key group's entries to write, sorted by hash: `(hash, tombstone, bytes)`.
+pub(crate) type GroupEntries = Vec<(u64, bool, Vec<u8>)>;
+
+/// Writes a run of `range` (one [`GroupEntries`] per key group, sorted by hash) to `path`
+/// through a temporary file renamed into place, and opens it.
+///
+/// # Errors
+/// [`RunError`] when writing fails (nothing is left at `path` then).
+pub(crate) fn write_run(
+    path: &Path,
+    range: Range<u16>,
+    timed: bool,
+    groups: &[GroupEntries],
+) -> Result<Run, RunError> {
+    let tmp = path.with_extension("tmp");
+    let io = |source| RunError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let result = write_file(&tmp, range, timed, groups);
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    std::fs::rename(&tmp, path).map_err(io)?;
+    Run::open(path, None)
+}
+
+fn write_file(
+    tmp: &Path,
+    range: Range<u16>,
+    timed: bool,
+    groups: &[GroupEntries],
+) -> std::io::Result<()> {
+    let entries: usize = groups.iter().map(Vec::len).sum();
+    let dir_end = HEADER + groups.len() * GROUP;
+    let index_start = dir_end + 8;
+    let data_start = index_start + entries * ENTRY;
+    let mut head = Vec::with_capacity(dir_end + 8);
+    head.extend_from_slice(MAGIC);
+    for v in [u32::from(timed), range.start.into(), range.end.into(), 0] {
+        head.extend_from_slice(&v.to_le_bytes());
+    }
+    head.extend_from_slice(&(entries as u64).to_le_bytes());
+    let mut index = Vec::with_capacity(entries * ENTRY);
+    let (mut first, mut data_at) = (0usize, data_start);
+    for g in groups {
+        let mut crc = crc32fast::Hasher::new();
+        let group_index = index.len();
+        let mut off = 0usize;
+        for (hash, tomb, bytes) in g {
+            index.extend_from_slice(&hash.to_le_bytes());
+            let len = u32::try_from(bytes.len())
+                .ok()
+                .filter(|l| l & TOMBSTONE == 0)
+                .ok_or_else(too_big)?;
+            let flag = if *tomb { TOMBSTONE } else { 0 };
+            let at = u32::try_from(off).map_err(|_| too_big())?;
+            index.extend_from_slice(&at.to_le_bytes());
+            index.extend_from_slice(&(len | flag).to_le_bytes());
+            off += bytes.len();
+        }
+        crc.update(&index[group_index..]);
+        for (_, _, bytes) in g {
+            crc.update(bytes);
+        }
+        for v in [index_start + first * ENTRY, g.len(), data_at, off] {
+            head.extend_from_slice(&(v as u64).to_le_bytes());
+        }
+        head.extend_from_slice(&crc.finalize().to_le_bytes());
+        head.extend_from_slice(&0u32.to_le_bytes());
+        first += g.len();
+        data_at += off;
+    }
+    let dir_crc = crc32fast::hash(&head);
+    head.extend_from_slice(&dir_crc.to_le_bytes());
+    head.extend_from_slice(&0u32.to_le_bytes());
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(tmp)?);
+    w.write_all(&head)?;
+    w.write_all(&index)?;
+    for g in groups {
+        for (_, _, bytes) in g {
+            w.write_all(bytes)?;
+        }
+    }
+    w.into_inner().map_err(|e| e.into_error())?;
+    Ok(())
+}
+
+fn too_big() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, "run group over 4 GiB")
+}
