@@ -44,18 +44,8 @@ pub fn next_string(rng: &mut impl JavaRng, max: i32, special: char) -> String {
 
 /// `nextExactString(len)`, v1: six chars in `'H'..='z'` per `nextInt()`.
 pub fn next_exact_string(rng: &mut impl JavaRng, len: i32) -> String {
-    let mut s = Vec::with_capacity(len.max(0) as usize);
-    let (mut rnd, mut left) = (0i32, 0);
-    for _ in 0..len {
-        if left == 0 {
-            rnd = rng.next_int();
-            left = 6;
-        }
-        // 97 + (-25..=25): ASCII 'H'..='z'.
-        s.push((97 + rnd % 26) as u8);
-        rnd /= 26;
-        left -= 1;
-    }
+    let mut s = vec![0u8; len.max(0) as usize];
+    super::exact::fill_exact(rng, &mut s);
     String::from_utf8(s).unwrap_or_default()
 }
 

@@ -52,16 +52,7 @@ impl StatelessOp {
                 .and_then(|v| compare(v, constant))
                 .is_some_and(|ord| cmp.holds(ord)),
             StatelessOp::Select { indices } => {
-                let mut out = Row::new();
-                for (j, &i) in indices.iter().enumerate() {
-                    let last_use = !indices[j + 1..].contains(&i);
-                    out.push(match row.get_mut(i) {
-                        Some(v) if last_use => std::mem::replace(v, Value::Null),
-                        Some(v) => v.clone(),
-                        None => Value::Null,
-                    });
-                }
-                *row = out;
+                select(row, indices);
                 true
             }
             StatelessOp::Where(e) => e.test(row),
@@ -72,6 +63,30 @@ impl StatelessOp {
             }
         }
     }
+}
+
+/// Keeps the fields `indices` of `row`, in that order. When they are increasing (the usual
+/// projection), field `indices[j]` is swapped down to place `j` and the rest truncated: no row
+/// is copied. Otherwise a new row takes each field, cloned only when it is named again later.
+fn select(row: &mut Row, indices: &[usize]) {
+    let increasing = indices.windows(2).all(|w| w[0] < w[1]);
+    if increasing && indices.last().is_none_or(|&i| i < row.len()) {
+        for (j, &i) in indices.iter().enumerate() {
+            row.swap(j, i);
+        }
+        row.truncate(indices.len());
+        return;
+    }
+    let mut out = Row::new();
+    for (j, &i) in indices.iter().enumerate() {
+        let last_use = !indices[j + 1..].contains(&i);
+        out.push(match row.get_mut(i) {
+            Some(v) if last_use => std::mem::replace(v, Value::Null),
+            Some(v) => v.clone(),
+            None => Value::Null,
+        });
+    }
+    *row = out;
 }
 
 #[cfg(test)]
@@ -170,5 +185,39 @@ mod tests {
             op.apply(row(&[s("k"), Value::I64(7)])).unwrap().as_slice(),
             &[Value::I64(7)]
         );
+    }
+
+    #[test]
+    fn increasing_select_in_place_agrees_with_a_naive_projection() {
+        let fields: Vec<Value> = (0..8)
+            .map(|i| {
+                if i % 2 == 0 {
+                    s(&format!("a long string value number {i}, not inline"))
+                } else {
+                    Value::I64(i)
+                }
+            })
+            .collect();
+        let naive = |ix: &[usize]| -> Vec<Value> {
+            ix.iter()
+                .map(|&i| fields.get(i).cloned().unwrap_or(Value::Null))
+                .collect()
+        };
+        let cases: [&[usize]; 7] = [
+            &[0, 1, 2, 5, 6],
+            &[],
+            &[7],
+            &[0, 1, 2, 3, 4, 5, 6, 7],
+            &[1, 3, 9],
+            &[6, 2],
+            &[3, 3],
+        ];
+        for ix in cases {
+            let op = StatelessOp::Select {
+                indices: ix.to_vec(),
+            };
+            let out = op.apply(row(&fields)).unwrap();
+            assert_eq!(out.as_slice(), naive(ix).as_slice(), "{ix:?}");
+        }
     }
 }
