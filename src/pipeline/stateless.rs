@@ -1,5 +1,7 @@
 //! Running the compiled stateless ops on rows.
 
+use super::expr::Expr;
+use super::expr_eval::Node;
 use super::spec::{Cmp, StatelessOp};
 use crate::record::{Row, Value};
 use std::cmp::Ordering;
@@ -57,8 +59,7 @@ impl StatelessOp {
             }
             StatelessOp::Where(e) => e.test(row),
             StatelessOp::Project(columns) => {
-                let out: Row = columns.iter().map(|c| c.value(row)).collect();
-                *row = out;
+                project(row, columns);
                 true
             }
         }
@@ -85,6 +86,31 @@ fn select(row: &mut Row, indices: &[usize]) {
             Some(v) => v.clone(),
             None => Value::Null,
         });
+    }
+    *row = out;
+}
+
+/// Replaces `row` with the values of `columns`. Computed columns are evaluated first (they
+/// read the row); then a column that only names a field moves that field at its last use,
+/// and clones it at earlier ones, so passing a string through does not allocate.
+fn project(row: &mut Row, columns: &[Expr]) {
+    let mut out: Row = columns
+        .iter()
+        .map(|c| match c.node {
+            Node::Field(_) => Value::Null,
+            _ => c.value(row),
+        })
+        .collect();
+    for (j, (c, slot)) in columns.iter().zip(out.iter_mut()).enumerate() {
+        let Node::Field(i) = c.node else { continue };
+        let used_later = columns[j + 1..]
+            .iter()
+            .any(|later| matches!(later.node, Node::Field(k) if k == i));
+        *slot = match row.get_mut(i) {
+            Some(v) if !used_later => std::mem::replace(v, Value::Null),
+            Some(v) => v.clone(),
+            None => Value::Null,
+        };
     }
     *row = out;
 }
@@ -219,5 +245,39 @@ mod tests {
             let out = op.apply(row(&fields)).unwrap();
             assert_eq!(out.as_slice(), naive(ix).as_slice(), "{ix:?}");
         }
+    }
+
+    #[test]
+    fn project_moves_fields_after_computing_columns() {
+        use crate::record::{Field, FieldType, Schema};
+        let schema = Schema {
+            fields: [("p", FieldType::I64), ("x", FieldType::String)]
+                .iter()
+                .map(|(n, ty)| Field {
+                    name: (*n).to_string(),
+                    ty: *ty,
+                })
+                .collect(),
+        };
+        let col = |t: &str| Expr::compile(t, &schema).unwrap();
+        let long = s("an extra string long enough to live on the heap");
+        let op = StatelessOp::Project(vec![
+            col("x"),
+            col("decimal(p * 908, 3)"),
+            col("p"),
+            col("len(x)"),
+            col("x"),
+        ]);
+        let out = op.apply(row(&[Value::I64(-5), long.clone()])).unwrap();
+        assert_eq!(
+            out.as_slice(),
+            &[
+                long.clone(),
+                s("-4.540"),
+                Value::I64(-5),
+                Value::I64(47),
+                long
+            ]
+        );
     }
 }
