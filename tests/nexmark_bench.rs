@@ -52,8 +52,8 @@ fn bench_reports_the_median_run_and_the_predicted_row_count() {
 }
 
 #[test]
-fn an_unknown_query_is_a_config_error() {
+fn an_unknown_query_is_a_usage_error() {
     let out = output(weir().args(["bench", "--nexmark", "q99", "--events", "10"]));
-    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("q99"), "{}", stderr(&out));
 }
