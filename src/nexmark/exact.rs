@@ -48,9 +48,15 @@ fn six_chars(r: i32) -> [u8; PER_INT] {
 /// Fills `out` with `nextExactString(out.len())`: one `nextInt()` per six characters (the
 /// last one partly used), every character in `'H'..='z'`.
 pub fn fill_exact(rng: &mut impl JavaRng, out: &mut [u8]) {
-    for chunk in out.chunks_mut(PER_INT) {
+    // Whole chunks first: a copy of a constant six bytes is a store, not a `memcpy` call.
+    let mut chunks = out.chunks_exact_mut(PER_INT);
+    for chunk in &mut chunks {
+        chunk.copy_from_slice(&six_chars(rng.next_int()));
+    }
+    let rest = chunks.into_remainder();
+    if !rest.is_empty() {
         let six = six_chars(rng.next_int());
-        chunk.copy_from_slice(&six[..chunk.len()]);
+        rest.copy_from_slice(&six[..rest.len()]);
     }
 }
 
