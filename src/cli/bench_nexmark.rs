@@ -6,7 +6,10 @@
 //! V1 event-time rate of 10M/s) on the workers. Checkpoints are on, every 10 s by default
 //! (`--checkpoint-interval`), into a fresh temporary directory removed afterwards (or into
 //! `--checkpoint-dir`, which is kept). Events/s counts every event of the generated stream
-//! (all kinds, `--events` of them), whatever the query reads.
+//! (all kinds, `--events` of them), whatever the query reads. With `--runs N` each query runs
+//! N times and the run of median events/s is reported; each run also reports the CPU time of
+//! the whole process (user + system, all threads), since on a shared machine events per
+//! CPU-second are steadier than events per wall-clock second.
 
 use super::args::BenchArgs;
 use crate::error::{Error, EXIT_OK};
@@ -59,6 +62,41 @@ pub struct QueryFigures {
     pub outputs: u64,
     /// Completed checkpoints.
     pub checkpoints: usize,
+    /// CPU seconds of the process during the run (user + system, all threads), if known.
+    pub cpu_s: Option<f64>,
+    /// Events per CPU-second, if the CPU time is known.
+    pub events_per_cpu_s: Option<f64>,
+    /// Events/s of every run, in run order (the figures above are the median run's).
+    pub runs_events_per_s: Vec<f64>,
+}
+
+/// CPU time of this process so far (user + system of all its threads), from
+/// `/proc/self/stat` in clock ticks of 1/100 s (Linux's `USER_HZ`); `None` elsewhere.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at field 3 (`state`):
+    // `utime` and `stime` are fields 14 and 15.
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
+/// Runs one query `runs` times (at least once) and keeps the run of median events/s.
+///
+/// # Errors
+/// As [`run_query`].
+pub fn run_median(args: &BenchArgs, name: &str, text: &str) -> crate::Result<QueryFigures> {
+    let mut all = Vec::new();
+    for _ in 0..args.runs.max(1) {
+        all.push(run_query(args, name, text)?);
+    }
+    let rates: Vec<f64> = all.iter().map(|f| f.events_per_s).collect();
+    all.sort_by(|a, b| a.events_per_s.total_cmp(&b.events_per_s));
+    let mut median = all.swap_remove(all.len() / 2);
+    median.runs_events_per_s = rates;
+    Ok(median)
 }
 
 /// The queries `which` names: one name or `all`.
@@ -133,7 +171,11 @@ pub fn run_query(args: &BenchArgs, name: &str, text: &str) -> crate::Result<Quer
         allow_at_least_once: false,
         lineage: None,
     });
+    let cpu_before = process_cpu_seconds();
     let report = crate::cli::build::job(&plan).run(&config);
+    let cpu_s = cpu_before
+        .zip(process_cpu_seconds())
+        .map(|(before, after)| after - before);
     if ours {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -149,6 +191,9 @@ pub fn run_query(args: &BenchArgs, name: &str, text: &str) -> crate::Result<Quer
         events_per_s_per_core: rate / config.workers.max(1) as f64,
         outputs: report.sink.records,
         checkpoints: report.checkpoints.len(),
+        cpu_s,
+        events_per_cpu_s: cpu_s.filter(|&c| c > 0.0).map(|c| args.events as f64 / c),
+        runs_events_per_s: vec![rate],
     })
 }
 
@@ -160,16 +205,17 @@ pub fn run(args: &BenchArgs, which: &str) -> crate::Result<i32> {
     let queries = select(which)?;
     let mut all = Vec::with_capacity(queries.len());
     for (name, text) in queries {
-        let f = run_query(args, name, text)?;
+        let f = run_median(args, name, text)?;
         println!(
             "nexmark={} events={} workers={} elapsed_s={:.3} events_per_s={:.0} \
-             events_per_s_per_core={:.0} outputs={} checkpoints={}",
+             events_per_s_per_core={:.0} events_per_cpu_s={:.0} outputs={} checkpoints={}",
             f.query,
             f.events,
             f.workers,
             f.elapsed_s,
             f.events_per_s,
             f.events_per_s_per_core,
+            f.events_per_cpu_s.unwrap_or(0.0),
             f.outputs,
             f.checkpoints
         );
@@ -180,6 +226,8 @@ pub fn run(args: &BenchArgs, which: &str) -> crate::Result<i32> {
             "benchmark": "nexmark",
             "generator": "in-process, flink mode, event-time rate 10M/s",
             "checkpoint_interval_s": args.checkpoint_interval.unwrap_or(CHECKPOINT_EVERY).as_secs_f64(),
+            "runs": args.runs.max(1),
+            "load_average": std::fs::read_to_string("/proc/loadavg").ok().map(|l| l.trim().to_string()),
             "queries": all,
         });
         let text = serde_json::to_string_pretty(&json)

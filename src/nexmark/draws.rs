@@ -19,7 +19,26 @@ pub fn next_long_below(rng: &mut impl JavaRng, n: i64) -> i64 {
 
 /// `nextPrice()`: log-uniform cents in `[100, 10^8]`.
 pub fn next_price(rng: &mut impl JavaRng) -> i64 {
-    (10f64.powf(6.0 * rng.next_double()) * 100.0).round() as i64
+    price_of(6.0 * rng.next_double())
+}
+
+/// Largest distance from a rounding boundary (`n + 0.5`) at which [`price_of`] trusts its
+/// fast path. For `x ≤ 6` the exponent `x·log₂10 ≤ 20` carries two roundings (of `log₂10` and
+/// of the product), at most 2·20·2⁻⁵³ ≈ 4.4·10⁻¹⁵ absolute, so `2^exponent` is within a
+/// relative 3.1·10⁻¹⁵ of `10^x`; `exp2`, `pow` and the `· 100` add an ulp or so each. At the
+/// largest price (10⁸) the two results are thus within 4·10⁻⁷ of each other: beyond this
+/// margin from a half, both round to the same integer.
+const ROUNDING_MARGIN: f64 = 1e-6;
+
+/// `round(10^x · 100)` as Java's `Math.round(Math.pow(10.0, x) * 100.0)` computes it. `pow`
+/// costs about ten times `exp2`, so the price comes from `exp2` unless it lies within
+/// [`ROUNDING_MARGIN`] of a half (about one price in 500,000), where `pow` decides.
+fn price_of(x: f64) -> i64 {
+    let fast = (x * std::f64::consts::LOG2_10).exp2() * 100.0;
+    if (fast - fast.floor() - 0.5).abs() > ROUNDING_MARGIN {
+        return fast.round() as i64;
+    }
+    (10f64.powf(x) * 100.0).round() as i64
 }
 
 /// `nextString(max, special)`: 3..max random letters (or `special` with P = 1/13), trimmed of
@@ -44,18 +63,8 @@ pub fn next_string(rng: &mut impl JavaRng, max: i32, special: char) -> String {
 
 /// `nextExactString(len)`, v1: six chars in `'H'..='z'` per `nextInt()`.
 pub fn next_exact_string(rng: &mut impl JavaRng, len: i32) -> String {
-    let mut s = Vec::with_capacity(len.max(0) as usize);
-    let (mut rnd, mut left) = (0i32, 0);
-    for _ in 0..len {
-        if left == 0 {
-            rnd = rng.next_int();
-            left = 6;
-        }
-        // 97 + (-25..=25): ASCII 'H'..='z'.
-        s.push((97 + rnd % 26) as u8);
-        rnd /= 26;
-        left -= 1;
-    }
+    let mut s = vec![0u8; len.max(0) as usize];
+    super::exact::fill_exact(rng, &mut s);
     String::from_utf8(s).unwrap_or_default()
 }
 
@@ -98,6 +107,29 @@ mod tests {
     fn exact_string_decodes_a_negative_int() {
         // §9.1: Random(0)'s first nextInt() is −1155484576, which decodes to "UO]S[N".
         assert_eq!(next_exact_string(&mut JavaRandom::new(0), 6), "UO]S[N");
+    }
+
+    /// The price as NEXMARK.md §4 writes it (`pow` always).
+    fn pow_price(x: f64) -> i64 {
+        (10f64.powf(x) * 100.0).round() as i64
+    }
+
+    #[test]
+    fn fast_prices_equal_pow_prices() {
+        let mut rng = JavaRandom::new(11);
+        for _ in 0..1_000_000 {
+            let x = 6.0 * rng.next_double();
+            assert_eq!(price_of(x), pow_price(x), "{x}");
+        }
+        // Prices right at a half (100.5, 2 567.5, 99 999 999.5): the slow path decides.
+        for half in [100.5f64, 2_567.5, 99_999_999.5] {
+            let x = (half / 100.0).log10();
+            for k in -3..=3 {
+                let x = x + f64::from(k) * f64::EPSILON;
+                assert_eq!(price_of(x), pow_price(x), "{half} {k}");
+            }
+        }
+        assert_eq!((price_of(0.0), price_of(6.0)), (100, 100_000_000));
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Bids straight to rows: the same draws as [`super::generate`]'s bid, in the same order,
 //! without the intermediate [`super::model::Bid`]. Channel names and URLs come from tables of
-//! ready row values (built once), and the extra is written into a stack buffer, so that a
-//! bid costs one allocation (its extra) plus, in flink mode, a clone of its URL.
+//! ready row values (built once; a URL is a reference to the static table, so cloning it
+//! allocates nothing), and the extra is decoded into a stack buffer two characters at a time
+//! ([`super::exact`]), so that a bid costs one allocation: its extra.
 
 use super::channels::{tables, HOT_CHANNELS};
 use super::config::FIRST_PERSON_ID;
 use super::config::{last_auction, last_person, Mode, NexmarkConfig, FIRST_AUCTION_ID};
 use super::draws::{next_base0_auction_id, next_base0_person_id, next_price};
+use super::exact::fill_exact;
 use super::random::{JavaRandom, JavaRng};
 use crate::record::{Row, Value};
 use compact_str::CompactString;
@@ -16,6 +18,8 @@ use std::sync::OnceLock;
 const HOT_GROUP: i64 = 100;
 /// Longest bid extra: `nextExtra(32, 100)` is 54..=81 chars.
 const MAX_EXTRA: usize = 128;
+/// Fields of a bid row (the eighth slot of the inline buffer is unused).
+const BID_FIELDS: usize = 7;
 
 /// Channel names and URLs as row values.
 struct Values {
@@ -28,17 +32,20 @@ fn values() -> &'static Values {
     VALUES.get_or_init(|| {
         let t = tables();
         let s = |x: &str| Value::Str(CompactString::from(x));
+        // The tables live for the whole process: their URLs are row values that point into
+        // them, whose clones copy the reference.
+        let url = |u: &'static String| Value::Str(CompactString::const_new(u.as_str()));
         Values {
             hot: HOT_CHANNELS
                 .iter()
                 .zip(&t.hot_urls)
-                .map(|(c, u)| (s(c), s(u)))
+                .map(|(c, u)| (s(c), url(u)))
                 .collect(),
             other: t
                 .urls
                 .iter()
                 .enumerate()
-                .map(|(c, u)| (s(&format!("channel-{c}")), s(u)))
+                .map(|(c, u)| (s(&format!("channel-{c}")), url(u)))
                 .collect(),
         }
     })
@@ -67,17 +74,19 @@ pub fn bid_row(config: &NexmarkConfig, k: u64) -> Row {
         Mode::Beam => (Value::Null, Value::Null),
         Mode::Flink => channel_and_url(rng),
     };
-    let mut row = Row::new();
-    row.extend([
-        Value::I64(auction),
-        Value::I64(bidder),
-        Value::I64(price),
-        channel,
-        url,
-        Value::Ts(t),
-        Value::Str(extra(rng)),
-    ]);
-    row
+    Row::from_buf_and_len(
+        [
+            Value::I64(auction),
+            Value::I64(bidder),
+            Value::I64(price),
+            channel,
+            url,
+            Value::Ts(t),
+            Value::Str(extra(rng)),
+            Value::Null,
+        ],
+        BID_FIELDS,
+    )
 }
 
 fn channel_and_url(rng: &mut JavaRandom) -> (Value, Value) {
@@ -101,19 +110,9 @@ fn extra(rng: &mut JavaRandom) -> CompactString {
     let (d, delta) = (100 - 32, 14);
     let len = (d - delta + rng.next_int_below(2 * delta)) as usize;
     let mut buf = [0u8; MAX_EXTRA];
-    let (mut rnd, mut left) = (0i32, 0);
-    for b in buf.iter_mut().take(len.min(MAX_EXTRA)) {
-        if left == 0 {
-            rnd = rng.next_int();
-            left = 6;
-        }
-        // 97 + (-25..=25): ASCII 'H'..='z'.
-        *b = (97 + rnd % 26) as u8;
-        rnd /= 26;
-        left -= 1;
-    }
-    let text = std::str::from_utf8(&buf[..len.min(MAX_EXTRA)]).unwrap_or_default();
-    CompactString::from(text)
+    let text = &mut buf[..len.min(MAX_EXTRA)];
+    fill_exact(rng, text);
+    CompactString::from_utf8(text).unwrap_or_default()
 }
 
 #[cfg(test)]

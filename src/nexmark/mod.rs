@@ -13,6 +13,7 @@
 mod channels;
 pub mod config;
 pub mod draws;
+mod exact;
 pub mod fast_bid;
 pub mod generate;
 pub mod model;

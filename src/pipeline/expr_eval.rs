@@ -278,6 +278,12 @@ impl Node {
 
     /// The value of a node of type `ty` as a row value (null for null).
     pub fn value(&self, ty: Ty, row: &Row) -> Value {
+        if let Node::Decimal(n, scale) = self {
+            // Straight to a row string (no intermediate `String`).
+            return n
+                .eval_int(row)
+                .map_or(Value::Null, |n| Value::Str(decimal_compact(n, *scale)));
+        }
         let v = match ty {
             Ty::Int => self.eval_int(row).map(Value::I64),
             Ty::Ts => self.eval_int(row).map(Value::Ts),
@@ -294,6 +300,44 @@ impl Node {
 /// `n / 10^scale` written with exactly `scale` decimals (`decimal(29537240908, 3)` is
 /// `"29537240.908"`), in integer arithmetic.
 pub fn decimal(n: i64, scale: u32) -> String {
+    decimal_compact(n, scale).into_string()
+}
+
+/// [`decimal`] as a row string, built in a stack buffer: with `scale ≤ 18` (as the
+/// expression checks) the text is at most 22 bytes, which a `CompactString` keeps inline.
+/// Larger scales (only reachable from Rust) take a slower, general path.
+pub fn decimal_compact(n: i64, scale: u32) -> CompactString {
+    const MAX_FAST_SCALE: u32 = 18;
+    if scale > MAX_FAST_SCALE {
+        return decimal_general(n, scale).into();
+    }
+    let pow = 10u64.pow(scale);
+    let abs = n.unsigned_abs();
+    let mut buf = [0u8; 48];
+    let mut len = 0;
+    if n < 0 {
+        buf[0] = b'-';
+        len = 1;
+    }
+    let mut ints = itoa::Buffer::new();
+    let int = ints.format(abs / pow).as_bytes();
+    buf[len..len + int.len()].copy_from_slice(int);
+    len += int.len();
+    if scale > 0 {
+        buf[len] = b'.';
+        len += 1;
+        let mut frac = abs % pow;
+        for b in buf[len..len + scale as usize].iter_mut().rev() {
+            *b = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        len += scale as usize;
+    }
+    std::str::from_utf8(&buf[..len]).map_or_else(|_| CompactString::default(), CompactString::from)
+}
+
+/// [`decimal`] for any scale.
+fn decimal_general(n: i64, scale: u32) -> String {
     let mut out = String::new();
     if n < 0 {
         out.push('-');
@@ -319,7 +363,7 @@ pub fn decimal(n: i64, scale: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::decimal;
+    use super::{decimal, decimal_general};
 
     #[test]
     fn decimals_are_exact() {
@@ -331,5 +375,22 @@ mod tests {
         assert_eq!(decimal(-1500, 3), "-1.500");
         assert_eq!(decimal(42, 0), "42");
         assert_eq!(decimal(i64::MIN, 2), "-92233720368547758.08");
+        assert_eq!(decimal(i64::MIN, 18), "-9.223372036854775808");
+        assert_eq!(decimal(-1, 18), "-0.000000000000000001");
+        assert_eq!(decimal(5, 20), "0.00000000000000000005");
+    }
+
+    #[test]
+    fn the_stack_path_agrees_with_the_general_one() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (x as i64) >> (x % 64);
+            for scale in 0..=18 {
+                assert_eq!(decimal(n, scale), decimal_general(n, scale), "{n} {scale}");
+            }
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! Running the compiled stateless ops on rows.
 
+use super::expr::Expr;
+use super::expr_eval::Node;
 use super::spec::{Cmp, StatelessOp};
 use crate::record::{Row, Value};
 use std::cmp::Ordering;
@@ -52,26 +54,65 @@ impl StatelessOp {
                 .and_then(|v| compare(v, constant))
                 .is_some_and(|ord| cmp.holds(ord)),
             StatelessOp::Select { indices } => {
-                let mut out = Row::new();
-                for (j, &i) in indices.iter().enumerate() {
-                    let last_use = !indices[j + 1..].contains(&i);
-                    out.push(match row.get_mut(i) {
-                        Some(v) if last_use => std::mem::replace(v, Value::Null),
-                        Some(v) => v.clone(),
-                        None => Value::Null,
-                    });
-                }
-                *row = out;
+                select(row, indices);
                 true
             }
             StatelessOp::Where(e) => e.test(row),
             StatelessOp::Project(columns) => {
-                let out: Row = columns.iter().map(|c| c.value(row)).collect();
-                *row = out;
+                project(row, columns);
                 true
             }
         }
     }
+}
+
+/// Keeps the fields `indices` of `row`, in that order. When they are increasing (the usual
+/// projection), field `indices[j]` is swapped down to place `j` and the rest truncated: no row
+/// is copied. Otherwise a new row takes each field, cloned only when it is named again later.
+fn select(row: &mut Row, indices: &[usize]) {
+    let increasing = indices.windows(2).all(|w| w[0] < w[1]);
+    if increasing && indices.last().is_none_or(|&i| i < row.len()) {
+        for (j, &i) in indices.iter().enumerate() {
+            row.swap(j, i);
+        }
+        row.truncate(indices.len());
+        return;
+    }
+    let mut out = Row::new();
+    for (j, &i) in indices.iter().enumerate() {
+        let last_use = !indices[j + 1..].contains(&i);
+        out.push(match row.get_mut(i) {
+            Some(v) if last_use => std::mem::replace(v, Value::Null),
+            Some(v) => v.clone(),
+            None => Value::Null,
+        });
+    }
+    *row = out;
+}
+
+/// Replaces `row` with the values of `columns`. Computed columns are evaluated first (they
+/// read the row); then a column that only names a field moves that field at its last use,
+/// and clones it at earlier ones, so passing a string through does not allocate.
+fn project(row: &mut Row, columns: &[Expr]) {
+    let mut out: Row = columns
+        .iter()
+        .map(|c| match c.node {
+            Node::Field(_) => Value::Null,
+            _ => c.value(row),
+        })
+        .collect();
+    for (j, (c, slot)) in columns.iter().zip(out.iter_mut()).enumerate() {
+        let Node::Field(i) = c.node else { continue };
+        let used_later = columns[j + 1..]
+            .iter()
+            .any(|later| matches!(later.node, Node::Field(k) if k == i));
+        *slot = match row.get_mut(i) {
+            Some(v) if !used_later => std::mem::replace(v, Value::Null),
+            Some(v) => v.clone(),
+            None => Value::Null,
+        };
+    }
+    *row = out;
 }
 
 #[cfg(test)]
@@ -169,6 +210,74 @@ mod tests {
         assert_eq!(
             op.apply(row(&[s("k"), Value::I64(7)])).unwrap().as_slice(),
             &[Value::I64(7)]
+        );
+    }
+
+    #[test]
+    fn increasing_select_in_place_agrees_with_a_naive_projection() {
+        let fields: Vec<Value> = (0..8)
+            .map(|i| {
+                if i % 2 == 0 {
+                    s(&format!("a long string value number {i}, not inline"))
+                } else {
+                    Value::I64(i)
+                }
+            })
+            .collect();
+        let naive = |ix: &[usize]| -> Vec<Value> {
+            ix.iter()
+                .map(|&i| fields.get(i).cloned().unwrap_or(Value::Null))
+                .collect()
+        };
+        let cases: [&[usize]; 7] = [
+            &[0, 1, 2, 5, 6],
+            &[],
+            &[7],
+            &[0, 1, 2, 3, 4, 5, 6, 7],
+            &[1, 3, 9],
+            &[6, 2],
+            &[3, 3],
+        ];
+        for ix in cases {
+            let op = StatelessOp::Select {
+                indices: ix.to_vec(),
+            };
+            let out = op.apply(row(&fields)).unwrap();
+            assert_eq!(out.as_slice(), naive(ix).as_slice(), "{ix:?}");
+        }
+    }
+
+    #[test]
+    fn project_moves_fields_after_computing_columns() {
+        use crate::record::{Field, FieldType, Schema};
+        let schema = Schema {
+            fields: [("p", FieldType::I64), ("x", FieldType::String)]
+                .iter()
+                .map(|(n, ty)| Field {
+                    name: (*n).to_string(),
+                    ty: *ty,
+                })
+                .collect(),
+        };
+        let col = |t: &str| Expr::compile(t, &schema).unwrap();
+        let long = s("an extra string long enough to live on the heap");
+        let op = StatelessOp::Project(vec![
+            col("x"),
+            col("decimal(p * 908, 3)"),
+            col("p"),
+            col("len(x)"),
+            col("x"),
+        ]);
+        let out = op.apply(row(&[Value::I64(-5), long.clone()])).unwrap();
+        assert_eq!(
+            out.as_slice(),
+            &[
+                long.clone(),
+                s("-4.540"),
+                Value::I64(-5),
+                Value::I64(47),
+                long
+            ]
         );
     }
 }
