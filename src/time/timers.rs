@@ -15,6 +15,7 @@
 
 use crate::state::{CodecError, KeyContext, KeyedStateStore, StableKey, StateCodec};
 use smallvec::SmallVec;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
@@ -117,22 +118,24 @@ impl<K: Eq + Clone> Queue<K> {
         true
     }
 
+    /// Removes a timer with one descent of the group's map; the group's head is looked up
+    /// again only when the timer was at the head's time (a later one cannot be the head).
     fn delete(&mut self, g: usize, hash: u64, key: &K, time: i64) -> bool {
-        let removed = self.edit(g, |m| {
-            let Some(slot) = m.get_mut(&(time, hash)) else {
-                return false;
-            };
-            let Some(i) = slot.iter().position(|k| k == key) else {
-                return false;
-            };
-            slot.swap_remove(i);
-            if slot.is_empty() {
-                m.remove(&(time, hash));
-            }
-            true
-        });
-        self.len -= usize::from(removed);
-        removed
+        let Entry::Occupied(mut slot) = self.groups[g].entry((time, hash)) else {
+            return false;
+        };
+        let Some(i) = slot.get().iter().position(|k| k == key) else {
+            return false;
+        };
+        slot.get_mut().swap_remove(i);
+        if slot.get().is_empty() {
+            slot.remove();
+        }
+        self.len -= 1;
+        if self.head_of[g] == Some(time) {
+            self.edit(g, |_| ());
+        }
+        true
     }
 
     fn pop_due(&mut self, up_to: i64) -> Option<Timer<K>> {

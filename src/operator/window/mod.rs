@@ -196,50 +196,52 @@ where
         }
     }
 
-    /// Opens the input's session window, merging the key's windows it overlaps.
+    /// Opens the input's session window, merging the key's windows it overlaps. The key's
+    /// windows are edited in place (no allocation per record).
     fn process_session(&mut self, ctx: &KeyContext<'_, K>, ts: i64, input: I, out: &mut Vec<O>) {
         let Some(&(start, end)) = self.kind.assign(ts).first() else {
             self.push_late(input);
             return;
         };
+        let lateness = self.lateness;
+        let cleanup = |w: &Win<F::Acc>| w.max_timestamp().saturating_add(lateness);
         let mut merged = Win {
             start,
             end,
             acc: self.f.create(),
         };
-        let set = self.windows.clear(ctx).unwrap_or_default();
-        let (overlapping, mut kept): (Vec<_>, Vec<_>) = set
-            .0
-            .into_iter()
-            .partition(|w| w.start < merged.end && merged.start < w.end);
-        if overlapping.is_empty() && self.cleanup_time(&merged) <= self.watermark {
+        let mut set = self.windows.clear(ctx).unwrap_or_default();
+        // The fire and cleanup times of the merged-away windows, in the set's order.
+        let mut dropped: SmallVec<[i64; 4]> = SmallVec::new();
+        let f = &self.f;
+        set.0.retain(|w| {
+            if !(w.start < end && start < w.end) {
+                return true;
+            }
+            merged.start = merged.start.min(w.start);
+            merged.end = merged.end.max(w.end);
+            f.merge(&mut merged.acc, &w.acc);
+            dropped.extend([w.max_timestamp(), cleanup(w)]);
+            false
+        });
+        if dropped.is_empty() && cleanup(&merged) <= self.watermark {
             self.push_late(input);
-            if !kept.is_empty() {
-                self.windows.update(ctx, Windows(SmallVec::from_vec(kept)));
+            if !set.0.is_empty() {
+                self.windows.update(ctx, set);
             }
             return;
         }
-        for w in &overlapping {
-            merged.start = merged.start.min(w.start);
-            merged.end = merged.end.max(w.end);
-            self.f.merge(&mut merged.acc, &w.acc);
-        }
         self.f.add(&mut merged.acc, &input);
         // Delete the timers of merged-away windows that no remaining window needs.
-        kept.push(merged.clone());
-        let needed: Vec<i64> = kept
-            .iter()
-            .flat_map(|w| [w.max_timestamp(), self.cleanup_time(w)])
-            .collect();
-        for w in &overlapping {
-            for t in [w.max_timestamp(), self.cleanup_time(w)] {
-                if !needed.contains(&t) {
-                    self.timers.delete(TimeDomain::EventTime, ctx, t);
-                }
+        let needs = |w: &Win<F::Acc>, t: i64| w.max_timestamp() == t || cleanup(w) == t;
+        for &t in &dropped {
+            if !needs(&merged, t) && !set.0.iter().any(|w| needs(w, t)) {
+                self.timers.delete(TimeDomain::EventTime, ctx, t);
             }
         }
         self.schedule(ctx, &merged, out);
-        self.windows.update(ctx, Windows(SmallVec::from_vec(kept)));
+        set.0.push(merged);
+        self.windows.update(ctx, set);
     }
 
     /// Handles a due timer at `time`: emits the key's windows ending there, frees those
