@@ -27,15 +27,7 @@ pub(crate) fn restore_tasks_runs(
         if names.is_empty() {
             continue;
         }
-        let (stage, state) = name.split_once('/').unwrap_or(("", &name));
-        let task = tasks
-            .iter_mut()
-            .find(|t| t.name() == stage)
-            .ok_or_else(|| {
-                Error::Runtime(format!(
-                    "checkpoint holds state {name:?} of a stage this job does not have"
-                ))
-            })?;
+        let (task, state) = task_of(tasks, &name)?;
         task.restore_runs(state, &dir, &names)?;
     }
     Ok(())
@@ -62,4 +54,24 @@ pub(crate) fn restore_state(
             path: dir.to_path_buf(),
             reason: format!("state {full_name}: {e}"),
         })
+}
+
+/// The task a checkpointed state `stage/state` belongs to, and the state's name in it.
+///
+/// # Errors
+/// The job has no stage of that name.
+pub(crate) fn task_of<'t, 'n>(
+    tasks: &'t mut [Box<dyn Task>],
+    name: &'n str,
+) -> crate::Result<(&'t mut Box<dyn Task>, &'n str)> {
+    let (stage, state) = name.split_once('/').unwrap_or(("", name));
+    let task = tasks
+        .iter_mut()
+        .find(|t| t.name() == stage)
+        .ok_or_else(|| {
+            Error::Runtime(format!(
+                "checkpoint holds state {name:?} of a stage this job does not have"
+            ))
+        })?;
+    Ok((task, state))
 }

@@ -97,15 +97,7 @@ fn restore_tasks(
     key_groups: Range<u16>,
 ) -> crate::Result<()> {
     restore.sections(key_groups.clone(), &mut |kg, name, bytes| {
-        let (stage, state) = name.split_once('/').unwrap_or(("", name));
-        let task = tasks
-            .iter_mut()
-            .find(|t| t.name() == stage)
-            .ok_or_else(|| {
-                Error::Runtime(format!(
-                    "checkpoint holds state {name:?} of a stage this job does not have"
-                ))
-            })?;
+        let (task, state) = super::restore_runs::task_of(tasks, name)?;
         task.restore(kg, state, bytes)
     })?;
     super::restore_runs::restore_tasks_runs(tasks, restore, &key_groups)
