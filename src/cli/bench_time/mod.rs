@@ -15,6 +15,7 @@ mod w2;
 mod w3;
 mod w4;
 mod w5;
+mod windowed;
 
 use super::args::{BenchArgs, Workload};
 use crate::error::{Error, EXIT_OK};

@@ -3,17 +3,13 @@
 //! `value = i % 100`, `ts = i / 1000 − splitmix64(i ^ 0xABCD) % 200` (out of order by up to
 //! 200 ms); watermark = largest timestamp − 200 ms (− 1, so nothing is late).
 
-use super::peak::PeakHeld;
-use super::source::StridedSource;
-use super::{event_time, mix, outcome, Outcome};
-use crate::operator::window::{WindowFunction, WindowKind, Windowed};
-use crate::runtime::{RunConfig, Stream};
-use crate::sink::null::NullSink;
+use super::windowed::WindowBench;
+use super::{mix, Outcome};
+use crate::operator::window::{WindowFunction, WindowKind};
+use crate::runtime::RunConfig;
 use crate::source::generator::splitmix64;
 use smallvec::SmallVec;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
 /// Window length, ms.
@@ -45,6 +41,7 @@ fn out_hash(o: &Out) -> u64 {
 }
 
 /// Count, sum, min and max of the values.
+#[derive(Clone, Copy)]
 struct W2Fn;
 
 impl WindowFunction<u64, Event, Out> for W2Fn {
@@ -82,35 +79,22 @@ fn fold(acc: &mut Acc, v: i64) {
     acc.1 .1 = acc.1 .1.max(v);
 }
 
-type Op = Windowed<u64, Event, Out, W2Fn>;
-
-fn operator() -> Result<Op, crate::operator::window::WindowKindError> {
-    Windowed::with_function(WindowKind::Tumbling { size: SIZE_MS }, 0, W2Fn)
-}
-
 /// W2 on the engine.
 ///
 /// # Errors
 /// Engine failures.
 pub(crate) fn engine(events: u64, keys: u64, config: &RunConfig) -> crate::Result<Outcome> {
-    operator().map_err(|e| crate::error::Error::Config(vec![e.to_string()]))?;
-    let peak = Arc::new(AtomicU64::new(0));
-    let total = peak.clone();
-    let source = StridedSource::new(events, move |i| event(i, keys));
-    let report = Stream::from_source_with_event_time(
-        Some("w2"),
-        Box::new(source),
-        event_time(|e: &Event| e.2, BOUND_MS),
-    )
-    .key_by(|e: &Event| e.0)
-    .process(move || {
-        // Checked above: the window kind is a constant.
-        let op = operator().expect("valid tumbling window");
-        PeakHeld::new(op, Op::keys_held, total.clone())
-    })
-    .sink(NullSink::new(out_hash))
-    .run(config)?;
-    Ok(outcome(&report, peak.load(Ordering::Relaxed)))
+    WindowBench {
+        name: "w2",
+        event,
+        key: |e: &Event| e.0,
+        ts: |e: &Event| e.2,
+        bound_ms: BOUND_MS,
+        kind: WindowKind::Tumbling { size: SIZE_MS },
+        function: W2Fn,
+        out_hash,
+    }
+    .engine(events, keys, config)
 }
 
 /// The baseline: one thread, events in order in batches of 1024, the open windows per key in

@@ -3,18 +3,14 @@
 //! `ts = i / 10 − splitmix64(i ^ 0xABCD) % 200` (10 events per ms, out of order by up to
 //! 200 ms, so sessions also grow backwards and merge); watermark = largest timestamp − 200 ms.
 
-use super::peak::PeakHeld;
-use super::source::StridedSource;
-use super::{event_time, mix, outcome, Outcome};
-use crate::operator::window::{WindowFunction, WindowKind, Windowed};
-use crate::runtime::{RunConfig, Stream};
-use crate::sink::null::NullSink;
+use super::windowed::WindowBench;
+use super::{mix, Outcome};
+use crate::operator::window::{WindowFunction, WindowKind};
+use crate::runtime::RunConfig;
 use crate::source::generator::splitmix64;
 use smallvec::SmallVec;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
 /// Inactivity gap closing a session, ms.
@@ -41,6 +37,7 @@ fn out_hash(o: &Out) -> u64 {
 }
 
 /// Counts a session's events.
+#[derive(Clone, Copy)]
 struct W3Fn;
 
 impl WindowFunction<u64, Event, Out> for W3Fn {
@@ -67,35 +64,22 @@ impl WindowFunction<u64, Event, Out> for W3Fn {
     }
 }
 
-type Op = Windowed<u64, Event, Out, W3Fn>;
-
-fn operator() -> Result<Op, crate::operator::window::WindowKindError> {
-    Windowed::with_function(WindowKind::Session { gap: GAP_MS }, 0, W3Fn)
-}
-
 /// W3 on the engine.
 ///
 /// # Errors
 /// Engine failures.
 pub(crate) fn engine(events: u64, keys: u64, config: &RunConfig) -> crate::Result<Outcome> {
-    operator().map_err(|e| crate::error::Error::Config(vec![e.to_string()]))?;
-    let peak = Arc::new(AtomicU64::new(0));
-    let total = peak.clone();
-    let source = StridedSource::new(events, move |i| event(i, keys));
-    let report = Stream::from_source_with_event_time(
-        Some("w3"),
-        Box::new(source),
-        event_time(|e: &Event| e.1, BOUND_MS),
-    )
-    .key_by(|e: &Event| e.0)
-    .process(move || {
-        // Checked above: the window kind is a constant.
-        let op = operator().expect("valid session window");
-        PeakHeld::new(op, Op::keys_held, total.clone())
-    })
-    .sink(NullSink::new(out_hash))
-    .run(config)?;
-    Ok(outcome(&report, peak.load(Ordering::Relaxed)))
+    WindowBench {
+        name: "w3",
+        event,
+        key: |e: &Event| e.0,
+        ts: |e: &Event| e.1,
+        bound_ms: BOUND_MS,
+        kind: WindowKind::Session { gap: GAP_MS },
+        function: W3Fn,
+        out_hash,
+    }
+    .engine(events, keys, config)
 }
 
 /// A key's open sessions: (start, end, count).
