@@ -69,40 +69,40 @@ impl Rolling {
         }
     }
 
-    /// Folds the aggregate's input value of `row` into `acc`.
+    /// Folds the aggregate's input value of `row` into `acc`, in place.
+    #[inline]
     pub(crate) fn fold(agg: &Aggregate, acc: &mut Acc, row: &Row) {
         let value = agg.field.and_then(|i| row.get(i));
-        *acc = match (agg.func, &*acc, value) {
-            (AggFn::Count, Acc::Count(n), _) => Acc::Count(n + 1),
-            (AggFn::Count, _, _) => Acc::Count(1),
-            (AggFn::Avg, Acc::Avg { sum, n }, v) => Acc::Avg {
-                sum: sum + v.and_then(Value::as_f64).unwrap_or(0.0),
-                n: n + 1,
+        match agg.func {
+            AggFn::Count => match acc {
+                Acc::Count(n) => *n += 1,
+                _ => *acc = Acc::Count(1),
             },
-            (AggFn::Avg, _, v) => Acc::Avg {
-                sum: v.and_then(Value::as_f64).unwrap_or(0.0),
-                n: 1,
-            },
-            (func, cur, Some(Value::I64(x) | Value::Ts(x))) => {
-                let ts = matches!(value, Some(Value::Ts(_)));
-                let v = match (func, cur) {
-                    (AggFn::Sum, Acc::Int { v, .. }) => v.wrapping_add(*x),
-                    (AggFn::Min, Acc::Int { v, .. }) => (*v).min(*x),
-                    (AggFn::Max, Acc::Int { v, .. }) => (*v).max(*x),
-                    _ => *x,
-                };
-                Acc::Int { v, ts }
+            AggFn::Avg => {
+                let x = value.and_then(Value::as_f64).unwrap_or(0.0);
+                match acc {
+                    Acc::Avg { sum, n } => {
+                        *sum += x;
+                        *n += 1;
+                    }
+                    _ => *acc = Acc::Avg { sum: x, n: 1 },
+                }
             }
-            (func, cur, Some(Value::F64(x))) => Acc::Float(match (func, cur) {
-                (AggFn::Sum, Acc::Float(v)) => v + x,
-                (AggFn::Min, Acc::Float(v)) => v.min(*x),
-                (AggFn::Max, Acc::Float(v)) => v.max(*x),
-                _ => *x,
-            }),
-            (_, cur, _) => cur.clone(),
-        };
+            func => match value {
+                Some(Value::I64(x)) => fold_int(func, acc, *x, false),
+                Some(Value::Ts(x)) => fold_int(func, acc, *x, true),
+                Some(Value::F64(x)) => match acc {
+                    Acc::Float(v) => *v = combine(func, *v, *x, |a, b| a + b, f64::min, f64::max),
+                    _ => *acc = Acc::Float(*x),
+                },
+                // Strings and nulls leave the accumulator as it is.
+                _ => {}
+            },
+        }
     }
 
+    /// The output value of an accumulator.
+    #[inline]
     pub(crate) fn result(acc: &Acc) -> Value {
         match acc {
             Acc::Empty => Value::Null,
@@ -112,6 +112,35 @@ impl Rolling {
             Acc::Float(v) => Value::F64(*v),
             Acc::Avg { sum, n } => Value::F64(sum / *n as f64),
         }
+    }
+}
+
+/// Folds an i64 (or timestamp, `ts`) into a sum/min/max accumulator; the output type follows
+/// the latest value.
+#[inline]
+fn fold_int(func: AggFn, acc: &mut Acc, x: i64, ts: bool) {
+    let v = match acc {
+        Acc::Int { v, .. } => combine(func, *v, x, i64::wrapping_add, i64::min, i64::max),
+        _ => x,
+    };
+    *acc = Acc::Int { v, ts };
+}
+
+/// `func` (sum, min or max) of the running value `cur` and `x`.
+#[inline]
+fn combine<T>(
+    func: AggFn,
+    cur: T,
+    x: T,
+    sum: fn(T, T) -> T,
+    min: fn(T, T) -> T,
+    max: fn(T, T) -> T,
+) -> T {
+    match func {
+        AggFn::Sum => sum(cur, x),
+        AggFn::Min => min(cur, x),
+        AggFn::Max => max(cur, x),
+        AggFn::Count | AggFn::Avg => x,
     }
 }
 
@@ -146,7 +175,10 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
         for key in &ctx.key.0 {
             row.push(key_value(key, &mut input));
         }
-        row.extend(state.0.iter().map(Rolling::result));
+        // A push per value: `SmallVec::extend` through the iterator cost ~4x as much here.
+        for acc in state.0.iter() {
+            row.push(Rolling::result(acc));
+        }
     }
 
     #[inline]

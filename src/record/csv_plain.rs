@@ -78,7 +78,9 @@ pub(crate) fn decode_short(
     }
     let mut commas = [0usize; SHORT_FIELDS];
     let mut n = 0;
+    let mut high = 0u8;
     for (i, &b) in body.iter().enumerate() {
+        high |= b;
         match b {
             b',' => {
                 if let Some(slot) = commas.get_mut(n) {
@@ -90,20 +92,23 @@ pub(crate) fn decode_short(
             _ => {}
         }
     }
-    Some(fill_short(fields, body, &commas, n + 1, out))
+    Some(fill_short(fields, body, high < 0x80, &commas, n + 1, out))
 }
 
 /// The checks and the parse of [`decode_short`], after the split: `found` fields, the first
-/// ones ending at `commas`.
+/// ones ending at `commas`; `ascii` when no byte of `body` is ≥ 0x80.
 fn fill_short(
     fields: &[Field],
     body: &[u8],
+    ascii: bool,
     commas: &[usize; SHORT_FIELDS],
     found: usize,
     out: &mut Vec<Row>,
 ) -> Result<(), String> {
-    let text =
-        std::str::from_utf8(body).map_err(|e| super::format::invalid_utf8(e.valid_up_to()))?;
+    // SAFETY: `decode_short` OR-ed every byte of `body` into the value it passes `ascii` as
+    // `< 0x80`, so `ascii` holds only when no byte is ≥ 0x80.
+    #[allow(unsafe_code)]
+    let text = unsafe { super::utf8::text_known(body, ascii)? };
     let expected = fields.len();
     if found != expected {
         let word = if expected == 1 { "field" } else { "fields" };

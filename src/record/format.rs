@@ -27,7 +27,7 @@ pub(crate) fn type_name(ty: FieldType) -> &'static str {
 pub(crate) fn parse_text(field: &Field, text: &str) -> Result<Value, String> {
     let parsed = match field.ty {
         FieldType::String => return Ok(Value::Str(CompactString::new(text))),
-        FieldType::I64 => text.parse().ok().map(Value::I64),
+        FieldType::I64 => super::int_text::parse_i64(text.as_bytes()).map(Value::I64),
         FieldType::F64 => text.parse().ok().map(Value::F64),
         FieldType::Timestamp => parse_timestamp(text).map(Value::Ts),
     };

@@ -25,7 +25,7 @@ use std::fmt;
 use compact_str::CompactString;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::format::{invalid, invalid_utf8, type_name, write_finite_f64, write_i64};
+use super::format::{invalid, type_name, write_finite_f64, write_i64};
 use super::timestamp::parse_timestamp;
 use super::{Field, FieldType, Row, Schema, Value};
 use crate::sink::Encoder;
@@ -58,7 +58,7 @@ impl JsonLinesDecoder {
 
 impl LineDecoder<Row> for JsonLinesDecoder {
     fn decode(&mut self, line: &[u8], out: &mut Vec<Row>) -> Result<(), String> {
-        let text = std::str::from_utf8(line).map_err(|e| invalid_utf8(e.valid_up_to()))?;
+        let text = super::utf8::text(line)?;
         self.slots.iter_mut().for_each(|s| *s = None);
         if !super::json_flat::scan(text, &self.fields, &mut self.slots) {
             self.slots.iter_mut().for_each(|s| *s = None);
@@ -128,6 +128,7 @@ impl Scalar {
 }
 
 /// Converts the JSON value of `field` to the field's type.
+#[inline]
 fn convert(field: &Field, scalar: Scalar) -> Result<Value, String> {
     match (field.ty, scalar) {
         (FieldType::String, Scalar::Str(s)) => Ok(Value::Str(s)),
@@ -137,10 +138,15 @@ fn convert(field: &Field, scalar: Scalar) -> Result<Value, String> {
         (FieldType::Timestamp, Scalar::Str(s)) => parse_timestamp(&s)
             .map(Value::Ts)
             .ok_or_else(|| invalid(field, &s)),
-        (FieldType::I64, s @ (Scalar::Int(_) | Scalar::UInt(_) | Scalar::Float(_))) => {
+        // The common integers first, without the call to `integral`.
+        (FieldType::I64, Scalar::Int(v)) => Ok(Value::I64(v)),
+        (FieldType::Timestamp, Scalar::Int(v)) => Ok(Value::Ts(v)),
+        (FieldType::I64, Scalar::UInt(v)) if v <= i64::MAX as u64 => Ok(Value::I64(v as i64)),
+        (FieldType::Timestamp, Scalar::UInt(v)) if v <= i64::MAX as u64 => Ok(Value::Ts(v as i64)),
+        (FieldType::I64, s @ (Scalar::UInt(_) | Scalar::Float(_))) => {
             integral(field, s).map(Value::I64)
         }
-        (FieldType::Timestamp, s @ (Scalar::Int(_) | Scalar::UInt(_) | Scalar::Float(_))) => {
+        (FieldType::Timestamp, s @ (Scalar::UInt(_) | Scalar::Float(_))) => {
             integral(field, s).map(Value::Ts)
         }
         (ty, other) => Err(format!(

@@ -87,13 +87,11 @@ fn string(text: &str, i: usize) -> Option<(&str, usize)> {
         return None;
     }
     let start = i + 1;
-    let mut j = start;
-    loop {
-        match *b.get(j)? {
-            b'"' => break,
-            b'\\' | 0..=0x1f => return None,
-            _ => j += 1,
-        }
+    // The first `"`, `\` or control character, eight bytes at a time; only `"` ends a plain
+    // string (escapes and control characters go to the general path).
+    let j = super::swar::string_end(b, start)?;
+    if b.get(j) != Some(&b'"') {
+        return None;
     }
     // Both ends are ASCII quotes: character boundaries.
     Some((text.get(start..j)?, j + 1))

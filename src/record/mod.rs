@@ -7,13 +7,16 @@
 pub mod csv;
 mod csv_plain;
 mod format;
+mod int_text;
 pub mod json;
 mod json_flat;
 pub mod key_hash;
 pub mod layout;
 pub mod schema;
 pub mod state_codec;
+mod swar;
 pub mod timestamp;
+mod utf8;
 
 pub use csv::{CsvDecoder, CsvEncoder};
 pub use json::{JsonLinesDecoder, JsonLinesEncoder};

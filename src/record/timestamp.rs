@@ -20,12 +20,15 @@
 /// ```
 pub fn parse_timestamp(text: &str) -> Option<i64> {
     let bytes = text.as_bytes();
+    if let Some(ms) = super::int_text::parse_i64(bytes) {
+        return Some(ms);
+    }
     let digits = match bytes.first() {
         Some(b'+' | b'-') => &bytes[1..],
         _ => bytes,
     };
     if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
-        return text.parse().ok();
+        return None; // out of the i64 range
     }
     let ts: jiff::Timestamp = text.parse().ok()?;
     // `as_millisecond` truncates towards zero; floor instead so that an instant maps to the

@@ -1,0 +1,97 @@
+//! Byte scanning eight bytes at a time in a `u64` (SWAR), for the short strings of JSON lines
+//! (issue 10, step 3): a 4-byte key took ~30 instructions byte by byte, one word test here.
+//!
+//! The tests are the classic "has a byte less than n" bit tricks: for a word `w`,
+//! `(w - n·0x01..01) & !w & 0x80..80` has the high bit of the *lowest* byte below `n` set
+//! (bytes above it may be marked falsely by the borrow, but only the lowest mark is read);
+//! equality with `c` is "less than 1" of `w ^ c·0x01..01`.
+//!
+//! Measured (PERF.md, issue 10 step 3): this pays in the JSON decoder's key and string scan;
+//! for the encoders' "needs escaping/quoting" checks on 1–5 byte strings it cost more than
+//! the byte loop, so they keep theirs.
+
+/// One in each byte.
+const LO: u64 = 0x0101_0101_0101_0101;
+/// The high bit of each byte.
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Marks the bytes of `w` equal to `c` (only the lowest mark is exact).
+#[inline]
+fn equal(w: u64, c: u8) -> u64 {
+    let x = w ^ (LO * u64::from(c));
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// Marks the bytes of `w` that end the plain part of a JSON string: `"`, `\` or a control
+/// character (< 0x20). Only the lowest mark is exact.
+#[inline]
+fn specials(w: u64) -> u64 {
+    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
+    equal(w, b'"') | equal(w, b'\\') | control
+}
+
+/// Whether `c` ends the plain part of a JSON string (see [`specials`]).
+#[inline]
+fn is_special(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x20
+}
+
+/// The index of the first byte at or after `from` that is `"`, `\` or below 0x20; `None` when
+/// there is none (or `from` is past the end).
+#[inline]
+pub(crate) fn string_end(b: &[u8], from: usize) -> Option<usize> {
+    let mut j = from;
+    while let Some(chunk) = b.get(j..j + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let marks = specials(u64::from_le_bytes(word));
+        if marks != 0 {
+            return Some(j + (marks.trailing_zeros() / 8) as usize);
+        }
+        j += 8;
+    }
+    let rest = b.get(j..)?;
+    rest.iter().position(|&c| is_special(c)).map(|p| j + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The definition, byte by byte.
+    fn reference(b: &[u8], from: usize) -> Option<usize> {
+        (from..b.len()).find(|&j| is_special(b[j]))
+    }
+
+    #[test]
+    fn every_byte_value_in_every_lane() {
+        for lane in 0..8 {
+            for c in 0..=255u8 {
+                let mut b = vec![b'a'; 12];
+                b[lane] = c;
+                assert_eq!(
+                    string_end(&b, 0),
+                    reference(&b, 0),
+                    "byte {c:#x} in lane {lane}"
+                );
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn matches_the_bytewise_scan(
+            b in proptest::collection::vec(
+                prop_oneof![
+                    Just(b'"'), Just(b'\\'), Just(0u8), Just(0x1f), Just(0x20), Just(b'a'),
+                    Just(0x7f), Just(0x80), Just(0xA0), Just(0xC3), Just(0xFF), any::<u8>()
+                ],
+                0..40,
+            ),
+            from in 0usize..44,
+        ) {
+            prop_assert_eq!(string_end(&b, from), reference(&b, from));
+        }
+    }
+}
