@@ -41,17 +41,18 @@
 //! decoder and again for the key. Removing those needs rows that do not carry 8 inline
 //! values (a row sized to its schema, or an arena of the batch's strings), which changes
 //! `Row` for every operator — left for a later step.
-
-//! Step 3 (PERF.md, "Issue 10, step 3 (session 5)") measured the two remaining row copies and
-//! kept `Row` once more. In callgrind a 264-byte row copy is ~29 instructions (one
-//! `memcpy` call; the wall cost is the memory traffic), and a record pays about five of them
-//! (decoder → batch, batch → exchange batch, ring batch → operator argument, operator output,
-//! emit), ~150 of the ~3,000 instructions per record; the keyed operator's state growth, the
-//! UTF-8 validation and the string scans of the codecs cost more and were cut first. A row
-//! sized to its schema (or a per-batch string arena) removes the copies only together with a
-//! `KeyedOperator::process` that takes its input by reference — both change every operator,
-//! including the window operators of other issues, so they are left for a step of their own.
 //!
+//! Step 3 (PERF.md, "Issue 10, step 3 (session 5)") measured the two remaining row copies and
+//! kept `Row` once more. In callgrind a 264-byte row copy is one `memcpy` call of ~29
+//! instructions (the wall cost is the memory traffic), and a record pays about eight such
+//! calls along the path (decoder, key_by, exchange batch, ring batch → operator argument,
+//! operator output, emit): ~230 of ~3,000 instructions per record. The rolling operator's
+//! folds and output, UTF-8 validation and the codecs' string scans were cheaper to cut first.
+//! A row sized to its schema (or a per-batch string arena) removes the copies only together
+//! with a `KeyedOperator::process` that takes its input by reference — both change every
+//! operator, the window operators of other issues included, so they are left for a step of
+//! their own.
+
 #[cfg(doc)]
 use super::{Row, Value};
 
