@@ -310,7 +310,10 @@ mod tests {
     #[test]
     fn a_source_with_fields_keeps_those_of_each_row() {
         let config = NexmarkConfig::new(Mode::Flink, 2000);
-        for (kind, keep) in [(Kind::Bid, vec![0, 2, 5]), (Kind::Auction, vec![0, 5, 6, 8])] {
+        for (kind, keep) in [
+            (Kind::Bid, vec![0, 2, 5]),
+            (Kind::Auction, vec![0, 5, 6, 8]),
+        ] {
             let full = NexmarkRowSource::new(config.clone(), kind).expect("valid");
             let part = full.clone().with_fields(Some(keep.clone()));
             let want: Vec<Row> = drain(full.open_split(0, 1, None).expect("split").as_mut(), 64)

@@ -164,7 +164,10 @@ fn fields(s: &mut Section, kind: Option<Kind>, errs: &mut Errors) -> Option<Vec<
     let all = rows::fields(kind?);
     let mut keep = Vec::new();
     for item in items {
-        match item.as_str().and_then(|n| all.iter().position(|(f, _)| *f == n)) {
+        match item
+            .as_str()
+            .and_then(|n| all.iter().position(|(f, _)| *f == n))
+        {
             Some(i) => keep.push(i),
             None => {
                 let known: Vec<&str> = all.iter().map(|(f, _)| *f).collect();

@@ -48,8 +48,7 @@ fn narrowed_doc(doc: &toml::Value, graph: &GraphPlan) -> Option<toml::Value> {
     let live = live_source_fields(graph);
     let mut out = doc.clone();
     let mut changed = false;
-    for (((name, schema), spec), keep) in graph.sources.iter().zip(&graph.source_specs).zip(live)
-    {
+    for (((name, schema), spec), keep) in graph.sources.iter().zip(&graph.source_specs).zip(live) {
         if !matches!(spec, SourceSpec::Nexmark(_)) || keep.iter().all(|&b| b) {
             continue;
         }
@@ -95,7 +94,11 @@ pub(crate) fn live_source_fields(graph: &GraphPlan) -> Vec<Vec<bool>> {
             .entry(node.to_string())
             .or_insert_with(|| vec![false; width]);
         // A side output (`NAME.rejected`, `NAME.late`) carries the op's input: keep it all.
-        let needs = if input.contains('.') { Needs::All } else { needs };
+        let needs = if input.contains('.') {
+            Needs::All
+        } else {
+            needs
+        };
         match needs {
             Needs::All => entry.iter_mut().for_each(|b| *b = true),
             Needs::Fields(f) => f.into_iter().for_each(|i| {
@@ -196,7 +199,10 @@ fn stateless_needs(op: &StatelessOp, out: &[bool]) -> Needs {
             expr_fields(&e.node, &mut f);
         }
         StatelessOp::Select { indices } => {
-            f = set(out).into_iter().filter_map(|j| indices.get(j).copied()).collect();
+            f = set(out)
+                .into_iter()
+                .filter_map(|j| indices.get(j).copied())
+                .collect();
         }
         StatelessOp::Project(columns) => {
             for j in set(out) {

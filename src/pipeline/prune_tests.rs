@@ -42,7 +42,12 @@ fn q4_sources_keep_only_what_the_join_and_aggregates_read() {
         ]
     );
     let g = p.graph.as_ref().expect("graph");
-    let sink: Vec<&str> = g.sinks[0].2.fields.iter().map(|f| f.name.as_str()).collect();
+    let sink: Vec<&str> = g.sinks[0]
+        .2
+        .fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
     assert_eq!(sink, ["category", "avg"]);
 }
 
