@@ -153,9 +153,13 @@ fn project_in_place(row: &mut Row, columns: &[Expr]) {
             row.swap(j, i);
         }
     }
-    row.resize(columns.len(), Value::Null);
+    row.truncate(columns.len());
     for (j, v) in computed {
-        row[j] = v;
+        match row.get_mut(j) {
+            Some(slot) => *slot = v,
+            // Computed columns past the input's fields come last, in order.
+            None => row.push(v),
+        }
     }
 }
 
