@@ -44,8 +44,8 @@
 #
 # --pipeline nexmark_qN: the Nexmark query file fixtures/nexmark/qN.toml over E generated
 # events (its own nexmark sources; --keys unused): nexmark_q20 or nexmark_q3, regular joins
-# of two sources; nexmark_q7, a tumbling 10 s event-time window (max price) joined with the
-# bids, at an event-time rate of 1000/s so that its windows fire all through the run (400K
+# of two sources; nexmark_q7, a max_rows over tumbling 10 s event-time windows (the bids tied
+# at each window's highest price), at an event-time rate of 1000/s so that its windows fire all through the run (400K
 # events: 400 s of event time, 40 windows). Append queries: the output is compared line for
 # line. (The nexmark splits are in event-time order and a restore hands each its remaining
 # ranges in order, so a rescale makes no record late even with out-of-orderness 0.)

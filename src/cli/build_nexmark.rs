@@ -10,7 +10,7 @@ use crate::source::{RangePosition, Source, SourceResult, SourceSplit};
 /// With `emit_rate`, paced on the wall clock.
 pub fn row_source(spec: &NexmarkSourceSpec) -> Box<dyn Source<Row>> {
     let source: Box<dyn Source<Row>> = match NexmarkRowSource::new(spec.config.clone(), spec.kind) {
-        Ok(source) => Box::new(source),
+        Ok(source) => Box::new(source.with_fields(spec.fields.clone())),
         Err(e) => Box::new(Broken(e.to_string())),
     };
     match spec.emit_rate {

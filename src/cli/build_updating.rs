@@ -3,6 +3,7 @@
 use super::build::RowOperator;
 use crate::operator::aggregate::{AggDef, RowPredicate, UpdatingAggregate};
 use crate::operator::max_rows::MaxRows;
+use crate::operator::max_rows_window::WindowedMaxRows;
 use crate::operator::top_n::TopN;
 use crate::operator::Passthrough;
 use crate::pipeline::spec::KeyedOp;
@@ -29,7 +30,15 @@ pub(super) fn operator(op: &KeyedOp) -> RowOperator {
             Box::new(UpdatingAggregate::new(defs, spec.upsert_key.clone()))
         }
         KeyedOp::TopN(spec) => Box::new(TopN::new(spec.config)),
-        KeyedOp::MaxRows(spec) => Box::new(MaxRows::new(spec.field, spec.at)),
+        KeyedOp::MaxRows(spec) => match spec.window {
+            None => Box::new(MaxRows::new(spec.field, spec.at)),
+            Some(w) => Box::new(WindowedMaxRows::new(
+                spec.field,
+                spec.at,
+                w.size_ms,
+                w.include_end,
+            )),
+        },
         _ => Box::new(Passthrough),
     }
 }

@@ -27,6 +27,23 @@ const fn pair_table(sign: i32) -> [[u8; 2]; PAIR_BASE as usize] {
     t
 }
 
+/// Whether every byte of `t` is in `b'H'..=b'z'` (ASCII).
+const fn all_letters(t: &[[u8; 2]; PAIR_BASE as usize]) -> bool {
+    let mut p = 0;
+    while p < PAIR_BASE as usize {
+        let [a, b] = t[p];
+        if a < b'H' || a > b'z' || b < b'H' || b > b'z' {
+            return false;
+        }
+        p += 1;
+    }
+    true
+}
+
+/// [`fill_exact`] writes only ASCII: checked when compiling (unsafe code relies on it).
+pub const WRITES_ONLY_ASCII: bool = all_letters(&pair_table(1)) && all_letters(&pair_table(-1));
+const _: () = assert!(WRITES_ONLY_ASCII);
+
 /// Pairs of a non-negative `nextInt()`.
 static POSITIVE: [[u8; 2]; PAIR_BASE as usize] = pair_table(1);
 /// Pairs of a negative `nextInt()`.

@@ -139,6 +139,7 @@ fn bid_row(b: Bid) -> Row {
 pub struct NexmarkRowSource {
     config: NexmarkConfig,
     kind: Kind,
+    fields: Option<Vec<usize>>,
 }
 
 impl NexmarkRowSource {
@@ -148,7 +149,19 @@ impl NexmarkRowSource {
     /// [`Error::Config`] when the config is unusable (see [`NexmarkConfig::check`]).
     pub fn new(config: NexmarkConfig, kind: Kind) -> crate::Result<Self> {
         config.check().map_err(Error::Config)?;
-        Ok(NexmarkRowSource { config, kind })
+        Ok(NexmarkRowSource {
+            config,
+            kind,
+            fields: None,
+        })
+    }
+
+    /// Keeps only the fields at `indices` (increasing) of each row. The events are still
+    /// generated whole; the other fields are dropped before the row leaves the source.
+    #[must_use]
+    pub fn with_fields(mut self, indices: Option<Vec<usize>>) -> Self {
+        self.fields = indices.filter(|f| f.len() < fields(self.kind).len());
+        self
     }
 }
 
@@ -171,6 +184,7 @@ impl Source<Row> for NexmarkRowSource {
         Ok(Box::new(RowSplit {
             config: self.config.clone(),
             kind: self.kind,
+            fields: self.fields.clone(),
             ranges,
             current: 0,
             read: 0,
@@ -182,6 +196,7 @@ impl Source<Row> for NexmarkRowSource {
 struct RowSplit {
     config: NexmarkConfig,
     kind: Kind,
+    fields: Option<Vec<usize>>,
     ranges: Vec<RangePosition>,
     /// Ranges before this index are exhausted.
     current: usize,
@@ -211,12 +226,15 @@ impl SourceSplit<Row> for RowSplit {
             if kind_of(self.config.event_id(k)) != self.kind {
                 continue;
             }
-            let row = match self.kind {
+            let mut row = match self.kind {
                 Kind::Bid => super::fast_bid::bid_row(&self.config, k),
                 _ => row_of(event(&self.config, k)),
             };
             if let Some(Value::Ts(t)) = row.get(ts_index) {
                 range.max_event_time = Some(range.max_event_time.map_or(*t, |m| m.max(*t)));
+            }
+            if let Some(keep) = &self.fields {
+                keep_fields(&mut row, keep);
             }
             out.push(row);
         }
@@ -235,6 +253,17 @@ impl SourceSplit<Row> for RowSplit {
     fn records_read(&self) -> u64 {
         self.read
     }
+}
+
+/// Keeps the fields at `keep` (increasing, in range) of `row`: each is swapped down to its
+/// place, the rest truncated (dropped).
+fn keep_fields(row: &mut Row, keep: &[usize]) {
+    for (j, &i) in keep.iter().enumerate() {
+        if i < row.len() {
+            row.swap(j, i);
+        }
+    }
+    row.truncate(keep.len());
 }
 
 #[cfg(test)]
@@ -275,6 +304,25 @@ mod tests {
                 assert_eq!(all, want, "{kind:?} at {n} workers");
             }
             assert!(want.iter().all(|r| r.len() == fields(kind).len()));
+        }
+    }
+
+    #[test]
+    fn a_source_with_fields_keeps_those_of_each_row() {
+        let config = NexmarkConfig::new(Mode::Flink, 2000);
+        for (kind, keep) in [
+            (Kind::Bid, vec![0, 2, 5]),
+            (Kind::Auction, vec![0, 5, 6, 8]),
+        ] {
+            let full = NexmarkRowSource::new(config.clone(), kind).expect("valid");
+            let part = full.clone().with_fields(Some(keep.clone()));
+            let want: Vec<Row> = drain(full.open_split(0, 1, None).expect("split").as_mut(), 64)
+                .into_iter()
+                .map(|r| keep.iter().map(|&i| r[i].clone()).collect())
+                .collect();
+            let got = drain(part.open_split(0, 1, None).expect("split").as_mut(), 64);
+            assert!(!want.is_empty());
+            assert_eq!(got, want, "{kind:?}");
         }
     }
 

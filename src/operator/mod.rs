@@ -128,6 +128,7 @@ pub mod interval_join;
 pub mod join;
 pub mod join_state;
 pub mod max_rows;
+pub mod max_rows_window;
 pub mod rolling;
 #[cfg(test)]
 pub(crate) mod test_harness;

@@ -333,7 +333,18 @@ pub fn decimal_compact(n: i64, scale: u32) -> CompactString {
         }
         len += scale as usize;
     }
-    std::str::from_utf8(&buf[..len]).map_or_else(|_| CompactString::default(), CompactString::from)
+    ascii_compact(&buf[..len])
+}
+
+/// The string of `text`, made only of `-`, `.` and ASCII digits, without a UTF-8 check.
+#[allow(unsafe_code)]
+fn ascii_compact(text: &[u8]) -> CompactString {
+    debug_assert!(text
+        .iter()
+        .all(|b| b.is_ascii_digit() || *b == b'-' || *b == b'.'));
+    // SAFETY: `decimal_compact` writes only `b'-'`, `b'.'`, the ASCII digits of
+    // `itoa::Buffer::format` and `b'0' + d` for `d < 10`: ASCII, so valid UTF-8.
+    unsafe { CompactString::from_utf8_unchecked(text) }
 }
 
 /// [`decimal`] for any scale.

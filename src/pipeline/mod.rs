@@ -103,6 +103,7 @@ pub mod nexmark;
 pub mod ops;
 pub mod overrides;
 mod overrides_graph;
+mod prune;
 pub mod spec;
 pub mod state_spec;
 pub mod stateless;

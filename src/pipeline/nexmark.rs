@@ -11,7 +11,12 @@
 //! base_time = 1436918400000  # optional: time of event 0, epoch ms (default Beam's)
 //! emit_rate = "10K/s"        # optional: at most this many rows of this source per second of
 //!                            # wall time, shared by the workers (default: as fast as it can)
+//! fields = ["auction", "dateTime"]  # optional: only these fields, in record order (the
+//!                            # loader sets it itself to the fields the pipeline reads)
 //! ```
+//!
+//! With `fields`, the generator still generates whole events (its cost is the same); only
+//! the unread fields are not kept in the rows.
 //!
 //! The rows have the fields of NEXMARK.md §5 in record order (see
 //! [`crate::nexmark::rows::schema`]); the event time is `dateTime`, with watermarks and an
@@ -37,23 +42,32 @@ pub struct NexmarkSourceSpec {
     pub kind: Kind,
     /// Rows per second of wall time, if limited (`emit_rate`).
     pub emit_rate: Option<u64>,
+    /// The kind's field indices the rows keep, increasing (`fields`); `None`: all.
+    pub fields: Option<Vec<usize>>,
 }
 
 impl NexmarkSourceSpec {
     /// The schema of the rows.
     pub fn schema(&self) -> Schema {
-        rows::schema(self.kind)
+        let all = rows::schema(self.kind);
+        match &self.fields {
+            None => all,
+            Some(keep) => Schema {
+                fields: keep.iter().map(|&i| all.fields[i].clone()).collect(),
+            },
+        }
     }
 
-    /// The default event time: `dateTime`, in order (out-of-orderness 0).
-    pub fn default_event_time(&self) -> EventTimeSpec {
-        EventTimeSpec {
+    /// The default event time: `dateTime`, in order (out-of-orderness 0); `None` when
+    /// `fields` leaves `dateTime` out.
+    pub fn default_event_time(&self) -> Option<EventTimeSpec> {
+        Some(EventTimeSpec {
             field: "dateTime".to_string(),
-            index: rows::date_time_index(self.kind),
+            index: self.schema().index_of("dateTime")?,
             max_out_of_orderness: Duration::ZERO,
             idle_timeout: None,
             watermark_interval: DEFAULT_WATERMARK_INTERVAL,
-        }
+        })
     }
 }
 
@@ -127,6 +141,10 @@ pub(super) fn source(s: &mut Section, errs: &mut Errors) -> Option<NexmarkSource
             "a nexmark source's schema is fixed by its kind; remove it",
         );
     }
+    let fields = match s.has("fields") {
+        true => fields(s, kind, errs).map(Some),
+        false => Some(None),
+    };
     let mut config = NexmarkConfig::new(mode?, events?);
     config.timing = timing?;
     config.rate = rate?;
@@ -135,7 +153,35 @@ pub(super) fn source(s: &mut Section, errs: &mut Errors) -> Option<NexmarkSource
         config,
         kind: kind?,
         emit_rate: emit_rate?,
+        fields: fields?,
     })
+}
+
+/// `fields`: names of the kind's fields, kept in record order whatever order they are given.
+fn fields(s: &mut Section, kind: Option<Kind>, errs: &mut Errors) -> Option<Vec<usize>> {
+    let path = s.at("fields");
+    let items = s.array("fields", errs)?;
+    let all = rows::fields(kind?);
+    let mut keep = Vec::new();
+    for item in items {
+        match item
+            .as_str()
+            .and_then(|n| all.iter().position(|(f, _)| *f == n))
+        {
+            Some(i) => keep.push(i),
+            None => {
+                let known: Vec<&str> = all.iter().map(|(f, _)| *f).collect();
+                errs.push(
+                    &path,
+                    format_args!("{item} is not a field of this kind ({})", known.join(", ")),
+                );
+                return None;
+            }
+        }
+    }
+    keep.sort_unstable();
+    keep.dedup();
+    Some(keep)
 }
 
 #[cfg(test)]

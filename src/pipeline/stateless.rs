@@ -94,6 +94,15 @@ fn select(row: &mut Row, indices: &[usize]) {
 /// read the row); then a column that only names a field moves that field at its last use,
 /// and clones it at earlier ones, so passing a string through does not allocate.
 fn project(row: &mut Row, columns: &[Expr]) {
+    if in_place(columns, row.len()) {
+        project_in_place(row, columns);
+    } else {
+        project_new(row, columns);
+    }
+}
+
+/// [`project`] into a new row.
+fn project_new(row: &mut Row, columns: &[Expr]) {
     let mut out: Row = columns
         .iter()
         .map(|c| match c.node {
@@ -113,6 +122,45 @@ fn project(row: &mut Row, columns: &[Expr]) {
         };
     }
     *row = out;
+}
+
+/// Whether the passed-through fields of `columns` can be moved down within the row: they
+/// are increasing, each at or after its column's place, and inside a row of `len` fields.
+fn in_place(columns: &[Expr], len: usize) -> bool {
+    let mut last = None;
+    columns.iter().enumerate().all(|(j, c)| match c.node {
+        Node::Field(i) => {
+            let ok = i >= j && i < len && last.is_none_or(|l| i > l);
+            last = Some(i);
+            ok
+        }
+        _ => true,
+    })
+}
+
+/// [`project`] without a new row (see [`in_place`]): the computed columns are evaluated
+/// first, then each passed-through field is swapped down to its place (as a select does),
+/// the row truncated and the computed values written to theirs.
+fn project_in_place(row: &mut Row, columns: &[Expr]) {
+    let computed: smallvec::SmallVec<[(usize, Value); 2]> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !matches!(c.node, Node::Field(_)))
+        .map(|(j, c)| (j, c.value(row)))
+        .collect();
+    for (j, c) in columns.iter().enumerate() {
+        if let Node::Field(i) = c.node {
+            row.swap(j, i);
+        }
+    }
+    row.truncate(columns.len());
+    for (j, v) in computed {
+        match row.get_mut(j) {
+            Some(slot) => *slot = v,
+            // Computed columns past the input's fields come last, in order.
+            None => row.push(v),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -279,5 +327,45 @@ mod tests {
                 long
             ]
         );
+    }
+
+    #[test]
+    fn projecting_in_place_gives_what_a_new_row_gives() {
+        use crate::record::{Field, FieldType, Schema};
+        let names = ["a", "b", "c", "d", "e"];
+        let schema = Schema {
+            fields: names
+                .iter()
+                .map(|n| Field {
+                    name: (*n).to_string(),
+                    ty: FieldType::I64,
+                })
+                .collect(),
+        };
+        let col = |t: &str| Expr::compile(t, &schema).unwrap();
+        let input = row(&[0, 1, 2, 3, 4].map(Value::I64));
+        let cases: &[&[&str]] = &[
+            &["a", "b", "c * 908", "d", "e"],
+            &["b", "a + 1"],
+            &["a + 1", "b"],
+            &["c", "e", "a * 2", "b - 1"],
+            &["a", "b", "c", "d", "e", "a + b", "e * e"],
+            &["d", "c"],
+            &["b", "b"],
+        ];
+        let mut in_place_cases = 0;
+        for cols in cases {
+            let columns: Vec<Expr> = cols.iter().map(|t| col(t)).collect();
+            let (mut fast, mut slow) = (input.clone(), input.clone());
+            if in_place(&columns, fast.len()) {
+                in_place_cases += 1;
+                project_in_place(&mut fast, &columns);
+            } else {
+                project_new(&mut fast, &columns);
+            }
+            project_new(&mut slow, &columns);
+            assert_eq!(fast, slow, "{cols:?}");
+        }
+        assert_eq!(in_place_cases, 5);
     }
 }

@@ -37,7 +37,8 @@ pub(crate) fn build(doc: &toml::Value, default_name: &str) -> Result<Plan, Vec<S
         .unwrap_or(default_name)
         .to_string();
     if root.has("sources") || root.has("sinks") {
-        return build_graph(root, name, errs);
+        let plan = build_graph(root, name, errs)?;
+        return Ok(super::prune::pruned(doc, plan, |d| build(d, default_name)));
     }
     let (source, input_schema, event_time) = source(&mut root, &mut errs);
     let ts_field = event_time.as_ref().map(|e| e.field.as_str());
@@ -147,7 +148,7 @@ fn source_body(mut s: Section, errs: &mut Errors) -> SourceParts {
     };
     let event_time = ops::event_time::event_time(&mut s, schema.as_ref(), errs).flatten();
     let event_time = match (&spec, event_time) {
-        (Some(SourceSpec::Nexmark(n)), None) => Some(n.default_event_time()),
+        (Some(SourceSpec::Nexmark(n)), None) => n.default_event_time(),
         (_, et) => et,
     };
     s.finish(errs);
