@@ -13,14 +13,25 @@ fn bench(query: &str, rate: &str, duration: &str, extra: &[&str]) -> serde_json:
     let json = dir.path().join("lat.json");
     let out = output(
         weir()
-            .args(["bench", "--nexmark", query, "--rate", rate, "--duration", duration])
+            .args([
+                "bench",
+                "--nexmark",
+                query,
+                "--rate",
+                rate,
+                "--duration",
+                duration,
+            ])
             .args(extra)
             .arg("--json")
             .arg(&json),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(table.contains(&format!("workload=nexmark-{query} ")), "{table}");
+    assert!(
+        table.contains(&format!("workload=nexmark-{query} ")),
+        "{table}"
+    );
     assert!(table.contains("p999"), "{table}");
     serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("valid JSON")
 }
