@@ -196,6 +196,9 @@ fn check(engine: &W1Outcome, base: &W1Outcome) -> crate::Result<()> {
 /// Engine failures, or a result that differs from the baseline's.
 pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     if let Some(which) = &args.nexmark {
+        if args.rate.is_some() {
+            return super::bench_nexmark_latency::run(args, which);
+        }
         return super::bench_nexmark::run(args, which);
     }
     if let Some(pipeline) = &args.pipeline_file {

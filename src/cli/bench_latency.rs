@@ -52,20 +52,27 @@ pub fn parse_slo(text: &str) -> Result<(f64, Duration), String> {
 }
 
 /// What one run measured.
-struct Outcome {
-    offered: f64,
-    achieved: f64,
-    samples: u64,
-    checkpoints: usize,
-    report: LatencyReport,
+pub(super) struct Outcome {
+    /// Offered events/s.
+    pub offered: f64,
+    /// Achieved events/s.
+    pub achieved: f64,
+    /// Latency samples (output rows).
+    pub samples: u64,
+    /// Completed checkpoints.
+    pub checkpoints: usize,
+    /// The merged latencies.
+    pub report: LatencyReport,
 }
 
 impl Outcome {
-    fn sustained(&self) -> bool {
+    /// Whether the run kept up with the offered rate.
+    pub(super) fn sustained(&self) -> bool {
         self.achieved >= SUSTAINED_SHARE * self.offered
     }
 
-    fn us(&self, q: f64) -> f64 {
+    /// The latency at quantile `q`, µs.
+    pub(super) fn us(&self, q: f64) -> f64 {
         self.report.at(q) as f64 / 1e3
     }
 }
@@ -236,7 +243,8 @@ fn write(path: &PathBuf, bytes: Vec<u8>) -> crate::Result<()> {
     std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
 }
 
-fn print_table(name: &str, config: &RunConfig, o: &Outcome) {
+/// Prints a run's figures as a table.
+pub(super) fn print_table(name: &str, config: &RunConfig, o: &Outcome) {
     let base = o.report.checkpoint_base_share();
     println!(
         "workload={name} offered_rate={:.0} achieved_rate={:.0} sustained={} samples={} workers={} checkpoints={}",

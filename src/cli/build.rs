@@ -45,6 +45,9 @@ pub fn source(plan: &Plan) -> Box<dyn Source<Row>> {
 
 /// A source of rows from its spec.
 pub fn row_source(spec: &SourceSpec) -> Box<dyn Source<Row>> {
+    if let Some(open_loop) = super::latency_io::source(spec) {
+        return open_loop; // a Nexmark latency run (`weir bench --nexmark Q --rate R`)
+    }
     match spec {
         SourceSpec::File { path, decode } => Box::new(FileSource::new(
             path.clone(),
@@ -84,6 +87,9 @@ pub fn sink(plan: &Plan) -> Box<dyn Sink<Row>> {
 
 /// A sink of rows of `schema` from its spec.
 pub fn row_sink(spec: &SinkSpec, schema: &Schema) -> Box<dyn Sink<Row>> {
+    if let Some(latency) = super::latency_io::sink() {
+        return latency; // a Nexmark latency run
+    }
     match spec {
         // `path = "-"` writes to standard output (at-least-once), as Unix tools do.
         SinkSpec::File {

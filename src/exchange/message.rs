@@ -29,4 +29,7 @@ pub enum Msg<T> {
     Barrier(u64),
     /// The sender's source is exhausted; nothing follows.
     End,
+    /// Latency runs only: the next data batch, watermark or end on this ring carries this
+    /// stamp (see [`crate::runtime::stamp`]).
+    Stamp(u64),
 }

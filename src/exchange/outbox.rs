@@ -21,6 +21,9 @@ pub struct Outbox<R> {
     rings: Vec<Producer<Msg<R>>>,
     /// Empty buffers returned by each destination.
     returned: Vec<Consumer<Vec<R>>>,
+    /// Latency runs only ([`crate::runtime::stamp`]): per destination, the earliest stamp of
+    /// the records in the batch being filled (`u64::MAX`: none yet); empty otherwise.
+    stamps: Vec<u64>,
 }
 
 impl<R> Outbox<R> {
@@ -37,7 +40,29 @@ impl<R> Outbox<R> {
             pending: (0..n).map(|_| VecDeque::new()).collect(),
             rings,
             returned,
+            stamps: match crate::runtime::stamp::enabled() {
+                true => vec![u64::MAX; n],
+                false => Vec::new(),
+            },
         }
+    }
+
+    /// Latency runs: the batch being filled for `dest` takes the current stamp into account.
+    #[inline]
+    fn note_stamp(&mut self, dest: usize) {
+        if let Some(s) = self.stamps.get_mut(dest) {
+            *s = (*s).min(crate::runtime::stamp::current());
+        }
+    }
+
+    /// Queues the batch `full` for `dest`, behind its stamp in latency runs.
+    #[inline]
+    fn queue(&mut self, dest: usize, full: Vec<R>) {
+        if let Some(s) = self.stamps.get_mut(dest) {
+            let stamp = std::mem::replace(s, u64::MAX);
+            self.pending[dest].push_back(Msg::Stamp(stamp));
+        }
+        self.pending[dest].push_back(Msg::Data(full));
     }
 
     /// A buffer for destination `dest`: a returned one if any, else a new one.
@@ -55,12 +80,13 @@ impl<R> Outbox<R> {
     /// Adds a record for `dest`; a full batch is queued for sending.
     #[inline]
     pub fn push(&mut self, dest: usize, record: R) {
+        self.note_stamp(dest);
         let buf = &mut self.bufs[dest];
         buf.push(record);
         if buf.len() >= self.batch {
             let fresh = self.fresh(dest);
             let full = std::mem::replace(&mut self.bufs[dest], fresh);
-            self.pending[dest].push_back(Msg::Data(full));
+            self.queue(dest, full);
         }
     }
 
@@ -71,12 +97,13 @@ impl<R> Outbox<R> {
     #[inline]
     pub fn extend<I: ExactSizeIterator<Item = R>>(&mut self, dest: usize, mut records: I) {
         while records.len() > 0 {
+            self.note_stamp(dest);
             let room = self.batch.saturating_sub(self.bufs[dest].len()).max(1);
             self.bufs[dest].extend(records.by_ref().take(room));
             if self.bufs[dest].len() >= self.batch {
                 let fresh = self.fresh(dest);
                 let full = std::mem::replace(&mut self.bufs[dest], fresh);
-                self.pending[dest].push_back(Msg::Data(full));
+                self.queue(dest, full);
             }
         }
     }
@@ -87,15 +114,20 @@ impl<R> Outbox<R> {
             if !self.bufs[dest].is_empty() {
                 let fresh = self.fresh(dest);
                 let part = std::mem::replace(&mut self.bufs[dest], fresh);
-                self.pending[dest].push_back(Msg::Data(part));
+                self.queue(dest, part);
             }
         }
     }
 
-    /// Queues partial batches, then a control message (barrier, end) for every destination.
+    /// Queues partial batches, then a control message (barrier, end) for every destination;
+    /// in latency runs behind the current stamp (a watermark's or an end's).
     pub fn broadcast(&mut self, make: impl Fn() -> Msg<R>) {
         self.flush_partial();
+        let stamp = (!self.stamps.is_empty()).then(crate::runtime::stamp::current);
         for queue in &mut self.pending {
+            if let Some(s) = stamp {
+                queue.push_back(Msg::Stamp(s));
+            }
             queue.push_back(make());
         }
     }

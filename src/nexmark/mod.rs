@@ -17,6 +17,7 @@ mod exact;
 pub mod fast_bid;
 pub mod generate;
 pub mod model;
+pub mod open_loop;
 pub mod random;
 pub mod rows;
 pub mod source;

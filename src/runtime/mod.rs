@@ -11,6 +11,7 @@
 //! snapshot.rs     a worker's part of a checkpoint, gathered from its tasks
 //! coordinator.rs  checkpoint triggers, acknowledgements, the MANIFEST commit
 //! control.rs      what workers and the coordinator share
+//! stamp.rs        latency stamps carried per batch through every stage (latency runs)
 //! ```
 
 pub mod align;
@@ -24,6 +25,7 @@ pub mod late_letters;
 pub mod restore_runs;
 pub mod snapshot;
 mod snapshot_runs;
+pub mod stamp;
 pub mod stop;
 pub mod task;
 pub mod worker;

@@ -45,6 +45,8 @@ pub struct SourceTask<T> {
     polled: u64,
     /// Event time, when the source has it.
     time: Option<SplitTime<T>>,
+    /// Latency stamps of watermarks and the end (latency runs only).
+    stamps: crate::runtime::stamp::SourceStamps,
 }
 
 impl<T> SourceTask<T> {
@@ -67,6 +69,7 @@ impl<T> SourceTask<T> {
             injected: last_checkpoint,
             polled: 0,
             time: None,
+            stamps: crate::runtime::stamp::SourceStamps::new(),
         }
     }
 
@@ -133,9 +136,11 @@ impl<T> SourceTask<T> {
             }
         }
         if got > 0 {
+            self.stamps.on_batch();
             self.out.push(&mut self.buf)?;
         }
         if let Some(event) = self.time.as_mut().and_then(|t| t.generator.poll(cx.now_ms)) {
+            self.stamps.before_watermark();
             self.out.watermark(event);
         }
         match poll {
@@ -144,6 +149,7 @@ impl<T> SourceTask<T> {
             Poll::End => {
                 // The split's last dead letters stay buffered: appended at the next barrier
                 // or, deferred, once every worker ended (see runtime::late_letters).
+                self.stamps.before_end();
                 self.out.end()?;
                 self.running = false;
                 return Ok(true);

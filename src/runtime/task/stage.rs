@@ -64,6 +64,8 @@ pub struct StageTask<K, I, O, Op> {
     late_sides: Vec<bool>,
     /// Live counters for the metrics endpoint, when enabled.
     live: Option<std::sync::Arc<crate::metrics::stage::StageCounters>>,
+    /// Latency stamps of the input channels (latency runs only).
+    stamps: crate::runtime::stamp::ChannelStamps,
 }
 
 impl<K, I, O, Op> StageTask<K, I, O, Op>
@@ -113,6 +115,7 @@ where
             late: 0,
             late_sides,
             live: None,
+            stamps: Default::default(),
         }
     }
 
@@ -230,7 +233,11 @@ where
                 return Ok((progress, false));
             };
             progress = true;
+            if !matches!(msg, Msg::Stamp(_) | Msg::Barrier(_)) {
+                self.stamps.enter(i);
+            }
             match msg {
+                Msg::Stamp(s) => self.stamps.receive(i, s, self.aligner.len()),
                 Msg::Data(mut records) => {
                     self.process(&mut records, now_ms)?;
                     // Hand the empty buffer back to its sender; drop it if that ring is full.
@@ -275,6 +282,7 @@ where
 
     /// Every input ended: the operator emits what is left, the end goes downstream.
     fn close(&mut self) -> crate::Result<()> {
+        self.stamps.enter_latest();
         self.op.close(&mut self.outputs);
         self.emit()?;
         self.out.end()?;
@@ -309,6 +317,7 @@ where
         }
         if cx.now_ms != self.last_now && !self.blocked() {
             self.last_now = cx.now_ms;
+            self.stamps.enter_tick();
             self.op.on_processing_time(cx.now_ms, &mut self.outputs);
             self.emit()?;
         }
