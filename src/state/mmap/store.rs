@@ -1,6 +1,6 @@
 //! [`MmapMaps`]: the per key group entries of one state object, in runs plus a cache.
 
-use super::cache::{Cache, Entry};
+use super::cache::{Cache, EntryRef, Val};
 use super::run::{write_run, GroupEntries, Run, RunEntry, RunError};
 use super::MAX_RUNS;
 use crate::state::expiry::Clock;
@@ -45,7 +45,7 @@ impl<K: StateCodec + StableKey, V: StateCodec> Codec<K, V> {
 /// A stored entry found by [`MmapMaps::visit`].
 pub(super) enum Item<'a, K, V> {
     /// From the cache.
-    Cached(&'a Entry<K, V>),
+    Cached(EntryRef<'a, K, V>),
     /// From a run: the live entry's bytes (`key, [ts], value`).
     Stored(&'a [u8]),
 }
@@ -132,7 +132,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     ) -> std::io::Result<Self> {
         Ok(MmapMaps {
             codec,
-            cache: Cache::new(range.len()),
+            cache: Cache::new(range.len(), codec.hash_k),
             range,
             ttl,
             runs: Vec::new(),
@@ -190,25 +190,19 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// Decodes the timestamp and value that follow the key in a run entry.
-    pub(super) fn decode_rest(
-        &self,
-        key: K,
-        hash: u64,
-        tombstone: bool,
-        b: &[u8],
-    ) -> Option<Entry<K, V>> {
-        decode_rest(&self.codec, self.ttl, key, hash, tombstone, b)
+    pub(super) fn decode_rest(&self, tombstone: bool, b: &[u8]) -> Option<Val<V>> {
+        decode_rest(&self.codec, self.ttl, tombstone, b)
     }
 
     /// The entry of the current key from the cache, else decoded from the newest run that
     /// has it (and then cached).
-    fn load(&self, ctx: &KeyContext<'_, K>) -> Option<&Entry<K, V>> {
+    fn load(&self, ctx: &KeyContext<'_, K>) -> Option<&Val<V>> {
         let (lg, hash) = (ctx.local_group, ctx.hash);
         if let Some(e) = self.cache.find(lg, hash, ctx.key) {
             return Some(e);
         }
         let e = stored(&self.runs, &self.codec, self.ttl, self.kg(lg), ctx)?;
-        self.cache.insert_shared(lg, hash, e)
+        self.cache.insert_shared(lg, hash, ctx.key.clone(), e)
     }
 
     /// The cached entry of the current key, loaded from the runs or created (as a deletion)
@@ -217,20 +211,14 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     /// # Panics
     /// When `ctx.local_group` is out of range (a runtime bug, as for the heap backend).
     #[inline]
-    fn entry_mut(&mut self, ctx: &KeyContext<'_, K>, clock: Clock) -> &mut Entry<K, V> {
+    fn entry_mut(&mut self, ctx: &KeyContext<'_, K>, clock: Clock) -> &mut Val<V> {
         self.saw(clock);
         self.maybe_flush();
         let kg = self.kg(ctx.local_group);
         let (runs, codec, ttl) = (&self.runs, &self.codec, self.ttl);
         self.cache
             .get_or_insert(ctx.local_group, ctx.hash, ctx.key, || {
-                stored(runs, codec, ttl, kg, ctx).unwrap_or_else(|| Entry {
-                    key: ctx.key.clone(),
-                    hash: ctx.hash,
-                    value: None,
-                    ts: Cell::new(clock.now),
-                    dirty: Cell::new(true),
-                })
+                stored(runs, codec, ttl, kg, ctx).unwrap_or_else(|| Val::new(None, clock.now, true))
             })
     }
 
@@ -338,7 +326,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             if track {
                 seen.insert(e.hash, e.key.clone(), ());
             }
-            if e.value.is_some() && self.live(e.ts.get(), now) {
+            if e.val.value.is_some() && self.live(e.val.ts.get(), now) {
                 f(e.key.clone(), e.hash, Item::Cached(e));
             }
         }
@@ -390,15 +378,15 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             for (k, hash, b) in stored {
                 let mut rest = b;
                 if (self.codec.dec_k)(&mut rest).is_ok() {
-                    if let Some(e) = self.decode_rest(k, hash, false, rest) {
-                        self.cache.insert_shared(lg, hash, e);
+                    if let Some(e) = self.decode_rest(false, rest) {
+                        self.cache.insert_shared(lg, hash, k, e);
                     }
                 }
             }
             for e in self.cache.group(lg) {
-                if let Some(v) = &e.value {
-                    if self.live(e.ts.get(), now) {
-                        out.push((&e.key, v));
+                if let Some(v) = &e.val.value {
+                    if self.live(e.val.ts.get(), now) {
+                        out.push((e.key, v));
                     }
                 }
             }
@@ -410,22 +398,17 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     /// one at a time (nothing is added to the cache).
     pub(crate) fn for_each(&self, now: Option<Clock>, mut f: impl FnMut(&K, &V)) {
         for lg in 0..self.range.len() {
-            self.visit(lg, now, |k, hash, item| match item {
+            self.visit(lg, now, |k, _, item| match item {
                 Item::Cached(e) => {
-                    if let Some(v) = &e.value {
-                        f(&e.key, v);
+                    if let Some(v) = &e.val.value {
+                        f(e.key, v);
                     }
                 }
                 Item::Stored(b) => {
                     let mut rest = b;
                     if (self.codec.dec_k)(&mut rest).is_ok() {
-                        if let Some(Entry {
-                            key,
-                            value: Some(v),
-                            ..
-                        }) = self.decode_rest(k, hash, false, rest)
-                        {
-                            f(&key, &v);
+                        if let Some(Val { value: Some(v), .. }) = self.decode_rest(false, rest) {
+                            f(&k, &v);
                         }
                     }
                 }
@@ -441,7 +424,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             let mut expired = Vec::new();
             self.visit(lg, None, |k, hash, item| {
                 let ts = match item {
-                    Item::Cached(e) => e.ts.get(),
+                    Item::Cached(e) => e.val.ts.get(),
                     Item::Stored(b) => stored_ts(b, self.codec.dec_k),
                 };
                 if clock.expired(&ttl, ts) {
@@ -508,11 +491,11 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             let mut g: GroupEntries = Vec::new();
             // An expired entry is not written: whatever older runs hold for its key is
             // older, so expired too.
-            let dirty = |e: &&Entry<K, V>| e.dirty.get() && !self.stale(e.ts.get());
+            let dirty = |e: &EntryRef<'_, K, V>| e.val.dirty.get() && !self.stale(e.val.ts.get());
             for e in self.cache.group(lg).into_iter().filter(dirty) {
                 let mut bytes = Vec::new();
                 self.encode_entry(e, None, &mut bytes);
-                g.push((e.hash, e.value.is_none(), bytes));
+                g.push((e.hash, e.val.value.is_none(), bytes));
             }
             g.sort_by_key(|(h, _, _)| *h);
             any |= !g.is_empty();
@@ -599,11 +582,9 @@ fn stored_ts<K>(mut b: &[u8], dec_k: fn(&mut &[u8]) -> Result<K, CodecError>) ->
 fn decode_rest<K, V>(
     codec: &Codec<K, V>,
     ttl: Option<Ttl>,
-    key: K,
-    hash: u64,
     tombstone: bool,
     mut b: &[u8],
-) -> Option<Entry<K, V>> {
+) -> Option<Val<V>> {
     let ts = match ttl {
         Some(_) => u64::decode(&mut b).ok()?,
         None => 0,
@@ -612,13 +593,7 @@ fn decode_rest<K, V>(
         true => None,
         false => Some((codec.dec_v)(&mut b).ok()?),
     };
-    Some(Entry {
-        key,
-        hash,
-        value,
-        ts: Cell::new(ts),
-        dirty: Cell::new(false),
-    })
+    Some(Val::new(value, ts, false))
 }
 
 /// The entry of the current key in the newest run that has it, decoded.
@@ -628,13 +603,13 @@ fn stored<K: Eq, V>(
     ttl: Option<Ttl>,
     kg: u16,
     ctx: &KeyContext<'_, K>,
-) -> Option<Entry<K, V>> {
+) -> Option<Val<V>> {
     for run in runs.iter().rev() {
         for re in run.lookup(kg, ctx.hash) {
             let mut b = re.bytes;
             match (codec.dec_k)(&mut b) {
                 Ok(k) if &k == ctx.key => {
-                    return decode_rest(codec, ttl, k, ctx.hash, re.tombstone, b);
+                    return decode_rest(codec, ttl, re.tombstone, b);
                 }
                 _ => {}
             }
