@@ -242,24 +242,37 @@ impl<K: Eq + Clone, V> Cache<K, V> {
 
     /// The entries of local group `lg`.
     pub(crate) fn group(&self, lg: usize) -> Vec<EntryRef<'_, K, V>> {
+        self.group_where(lg, |_| true)
+    }
+
+    /// The entries of local group `lg` whose value `keep` accepts (the hashes of the main
+    /// table's entries are computed for those only).
+    pub(crate) fn group_where(
+        &self,
+        lg: usize,
+        keep: impl Fn(&Val<V>) -> bool,
+    ) -> Vec<EntryRef<'_, K, V>> {
         let mut out = Vec::new();
         if let Some(t) = self.main.get(lg) {
-            out.reserve(t.len());
-            out.extend(t.iter().map(|(key, val)| EntryRef {
-                key,
-                hash: (self.hash_k)(key),
-                val,
-            }));
+            out.extend(
+                t.iter()
+                    .filter(|(_, v)| keep(v))
+                    .map(|(key, val)| EntryRef {
+                        key,
+                        hash: (self.hash_k)(key),
+                        val,
+                    }),
+            );
         }
         if let Some(t) = self.sides().get(lg) {
-            out.extend(t.iter().map(|(_, p)| {
+            out.extend(t.iter().filter_map(|(_, p)| {
                 // SAFETY: as in `find`.
                 let e = unsafe { p.0.as_ref() };
-                EntryRef {
+                keep(&e.val).then_some(EntryRef {
                     key: &e.key,
                     hash: e.hash,
                     val: &e.val,
-                }
+                })
             }));
         }
         out

@@ -1,8 +1,7 @@
 //! [`MmapMaps`]: the per key group entries of one state object, in runs plus a cache.
 
 use super::cache::{Cache, EntryRef, Val};
-use super::run::{write_run, GroupEntries, Run, RunEntry, RunError};
-use super::MAX_RUNS;
+use super::run::{Run, RunEntry};
 use crate::state::expiry::Clock;
 use crate::state::table::KeyTable;
 use crate::state::{CodecError, KeyContext, StableKey, StateCodec, Ttl};
@@ -175,7 +174,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// Whether a stored entry stamped `ts` is expired at the newest clock seen.
-    fn stale(&self, ts: u64) -> bool {
+    pub(super) fn stale(&self, ts: u64) -> bool {
         match (self.ttl, self.last_clock.get()) {
             (Some(ttl), Some(clock)) => clock.expired(&ttl, ts),
             _ => false,
@@ -479,91 +478,10 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             Err(e) => tracing::error!("mmap state: {e}; keeping the entries in memory"),
         }
     }
-
-    /// Writes the dirty cached entries to a new run (then merges runs); marks them clean.
-    ///
-    /// # Errors
-    /// Writing a run failed; the cache is unchanged.
-    pub(crate) fn flush(&mut self) -> Result<(), RunError> {
-        let mut groups: Vec<GroupEntries> = Vec::with_capacity(self.range.len());
-        let mut any = false;
-        for lg in 0..self.range.len() {
-            let mut g: GroupEntries = Vec::new();
-            // An expired entry is not written: whatever older runs hold for its key is
-            // older, so expired too.
-            let dirty = |e: &EntryRef<'_, K, V>| e.val.dirty.get() && !self.stale(e.val.ts.get());
-            for e in self.cache.group(lg).into_iter().filter(dirty) {
-                let mut bytes = Vec::new();
-                self.encode_entry(e, None, &mut bytes);
-                g.push((e.hash, e.val.value.is_none(), bytes));
-            }
-            g.sort_by_key(|(h, _, _)| *h);
-            any |= !g.is_empty();
-            groups.push(g);
-        }
-        if !any {
-            return Ok(());
-        }
-        let run = self.write(&groups)?;
-        self.runs.push(run);
-        self.cache.mark_clean();
-        self.compact()
-    }
-
-    pub(super) fn write(&mut self, groups: &[GroupEntries]) -> Result<Run, RunError> {
-        let path = self.dir.0.join(format!("run-{:06}.wr", self.next_run));
-        self.next_run += 1;
-        write_run(&path, self.range.clone(), self.ttl.is_some(), groups)
-    }
-
-    /// Merges runs while the newest two are of similar size (or there are too many).
-    fn compact(&mut self) -> Result<(), RunError> {
-        loop {
-            let n = self.runs.len();
-            if n > MAX_RUNS {
-                self.merge(n)?;
-            } else if n >= 2 && self.runs[n - 2].entries() <= 2 * self.runs[n - 1].entries() {
-                self.merge(2)?;
-            } else {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Merges the newest `k` runs into one (dropping deletions when that includes the oldest).
-    fn merge(&mut self, k: usize) -> Result<(), RunError> {
-        let n = self.runs.len();
-        let bottom = k == n;
-        let mut groups: Vec<GroupEntries> = Vec::with_capacity(self.range.len());
-        for lg in 0..self.range.len() {
-            let kg = self.kg(lg);
-            let mut seen: KeyTable<K, ()> = KeyTable::new();
-            let mut g: GroupEntries = Vec::new();
-            for run in self.runs[n - k..].iter().rev() {
-                for re in run.group_entries(kg) {
-                    let Ok(key) = (self.codec.dec_k)(&mut &*re.bytes) else {
-                        continue;
-                    };
-                    let gone = (bottom && re.tombstone) || self.stale(stored_ts_if(self, re));
-                    if seen.insert(re.hash, key, ()).is_none() && !gone {
-                        g.push((re.hash, re.tombstone, re.bytes.to_vec()));
-                    }
-                }
-            }
-            g.sort_by_key(|(h, _, _)| *h);
-            groups.push(g);
-        }
-        let merged = self.write(&groups)?;
-        for old in self.runs.drain(n - k..) {
-            super::files::remove_run(old);
-        }
-        self.runs.push(merged);
-        Ok(())
-    }
 }
 
 /// The timestamp of a stored entry of `m` (0 without TTL).
-fn stored_ts_if<K, V>(m: &MmapMaps<K, V>, re: RunEntry<'_>) -> u64 {
+pub(super) fn stored_ts_if<K, V>(m: &MmapMaps<K, V>, re: RunEntry<'_>) -> u64 {
     match m.ttl {
         Some(_) => stored_ts(re.bytes, m.codec.dec_k),
         None => 0,
