@@ -172,10 +172,17 @@ impl<K: Eq + Clone, V> Cache<K, V> {
     }
 
     /// Moves the side entry of `key` (if any) into the main table of `lg`.
+    #[inline]
     fn promote(&mut self, lg: usize, hash: u64, key: &K) {
-        if self.side_len.get() == 0 {
-            return;
+        if self.side_len.get() != 0 {
+            self.promote_side(lg, hash, key);
         }
+    }
+
+    /// [`Cache::promote`] when the side tables are not empty.
+    #[cold]
+    #[inline(never)]
+    fn promote_side(&mut self, lg: usize, hash: u64, key: &K) {
         let Some(side) = self.side.get_mut().get_mut(lg) else {
             return;
         };

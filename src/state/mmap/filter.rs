@@ -19,6 +19,8 @@
 //! bisection after a few guesses: a hit touches a few cache lines instead of the
 //! ~log2(entries) pages of a plain binary search.
 
+#![allow(unsafe_code)] // only for `_mm_prefetch`, see `Filter::prefetch`
+
 /// Bits per key (at least; the word count is rounded up to a power of two).
 const BITS_PER_KEY: usize = 12;
 /// Bits set (and tested) per key in its word.
@@ -73,6 +75,21 @@ impl Filter {
     pub(crate) fn may_contain(&self, hash: u64) -> bool {
         let (w, mask) = self.locate(hash);
         self.words.get(w).is_some_and(|word| word & mask == mask)
+    }
+
+    /// Hints the CPU to load the word of `hash` (a no-op off x86-64).
+    #[inline]
+    pub(crate) fn prefetch(&self, hash: u64) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(word) = self.words.get(self.locate(hash).0) {
+            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let p: *const u64 = word;
+            // SAFETY: prefetching is a hint that never faults or reads into the program, and
+            // the address lies inside a live slice.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = hash;
     }
 
     /// Bytes of memory the filter holds.

@@ -241,6 +241,16 @@ impl Run {
         f.may_contain(hash)
     }
 
+    /// Hints the CPU to load the filter word a lookup of `hash` in key group `kg` reads
+    /// first (nothing when that filter is not built yet).
+    #[inline]
+    pub(crate) fn prefetch(&self, kg: u16, hash: u64) {
+        let i = usize::from(kg.wrapping_sub(self.range.start));
+        if let Some(f) = self.filters.get(i).and_then(OnceCell::get) {
+            f.prefetch(hash);
+        }
+    }
+
     /// The entries of key group `kg` whose hash is `hash` (usually one).
     pub(crate) fn lookup(&self, kg: u16, hash: u64) -> impl Iterator<Item = RunEntry<'_>> {
         let g = self.group(kg).copied();

@@ -225,6 +225,12 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     #[inline]
     pub(crate) fn prefetch(&self, lg: usize, hash: u64) {
         self.cache.prefetch(lg, hash);
+        // A key that misses the cache asks every run's filter: start those loads now too
+        // (they overlap with the records before this one instead of stalling it).
+        let kg = self.range.start.wrapping_add(lg as u16); // a hint: no overflow check
+        for run in &self.runs {
+            run.prefetch(kg, hash);
+        }
     }
 
     /// The live value of the current key (refreshes its timestamp with refresh-on-read).
@@ -469,10 +475,17 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
 
     /// Writes the dirty entries to a run and empties the cache when it is full. A failed
     /// write keeps everything in memory (correct, only bigger) and is logged.
+    #[inline]
     pub(super) fn maybe_flush(&mut self) {
-        if self.cache.len() < self.cache_limit {
-            return;
+        if self.cache.len() >= self.cache_limit {
+            self.flush_full();
         }
+    }
+
+    /// [`MmapMaps::maybe_flush`] when the cache is full.
+    #[cold]
+    #[inline(never)]
+    fn flush_full(&mut self) {
         match self.flush() {
             Ok(()) => self.cache.clear(),
             Err(e) => tracing::error!("mmap state: {e}; keeping the entries in memory"),
