@@ -76,7 +76,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// Merges the newest `k` runs into one (dropping deletions when that includes the oldest).
-    fn merge(&mut self, k: usize) -> Result<(), RunError> {
+    pub(super) fn merge(&mut self, k: usize) -> Result<(), RunError> {
         let n = self.runs.len();
         let bottom = k == n;
         let path = self.next_path();

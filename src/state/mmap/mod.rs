@@ -28,6 +28,8 @@ mod files;
 #[cfg(test)]
 mod files_tests;
 mod filter;
+#[cfg(test)]
+mod merge_tests;
 pub(crate) mod run;
 mod sections;
 mod stale;
