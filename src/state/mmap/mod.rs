@@ -3,15 +3,19 @@
 //! Layout, chosen for a first version that is simple to get right:
 //!
 //! - a **cache** ([`cache::Cache`]) of decoded entries per key group: every access goes
-//!   through it, so hot keys are served at heap speed; writes mark entries dirty;
+//!   through it, so hot keys are served at heap speed (values sit inline in the table's
+//!   slots, as the heap backend's do); writes mark entries dirty;
 //! - immutable, sorted **runs** ([`run::Run`]): when the cache holds `cache_entries`
 //!   entries, its dirty entries (values and deletions) are written to a new run and the cache
-//!   is emptied. A lookup that misses the cache binary-searches the runs, newest first, in the
-//!   key's group (the OS pages the touched parts in; cold parts cost page faults, not RAM);
+//!   is emptied. A lookup that misses the cache asks the runs, newest first, in the key's
+//!   group: a per run and group Bloom filter (in RAM) rules out most runs, and the index of
+//!   the others is searched by interpolation ([`filter`]); the OS pages the touched parts in
+//!   (cold parts cost page faults, not RAM);
 //! - **merges**: after a flush, the newest two runs are merged while the older one is at
 //!   most twice the newer one (and all of them beyond [`MAX_RUNS`]), so there are
 //!   O(log(state / cache)) runs and each entry is rewritten O(log) times. Deletions are
-//!   dropped when the merge reaches the oldest run.
+//!   dropped when the merge reaches the oldest run. A merge streams the runs' sorted groups
+//!   ([`compact`]): no per-entry allocation, no table of seen keys.
 //!
 //! Entries in runs are encoded exactly as checkpoint sections encode them, so a snapshot copies
 //! stored entries without decoding their values, and a section restores into a run. The
@@ -19,9 +23,13 @@
 //! the files it wrote, when dropped.
 
 pub(crate) mod cache;
+mod compact;
 mod files;
 #[cfg(test)]
 mod files_tests;
+mod filter;
+#[cfg(test)]
+mod merge_tests;
 pub(crate) mod run;
 mod sections;
 mod stale;

@@ -20,6 +20,8 @@
 
 #![allow(unsafe_code)] // mapping the file; see `Run::open`
 
+use super::filter::{self, Filter};
+use std::cell::OnceCell;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::ops::Range;
@@ -94,6 +96,9 @@ pub(crate) struct Run {
     limit: Range<u16>,
     /// Whether a checkpoint already holds this file (its bytes are then shared, not new).
     pub(crate) checkpointed: bool,
+    /// Per key group of `range`, the filter of its hashes (built when the run is written,
+    /// or on the group's first lookup for a run this process did not write).
+    filters: Vec<OnceCell<Filter>>,
 }
 
 impl std::fmt::Debug for Run {
@@ -160,6 +165,7 @@ impl Run {
             groups.push(dir);
         }
         Ok(Run {
+            filters: (start..end).map(|_| OnceCell::new()).collect(),
             path: path.to_path_buf(),
             range: start..end,
             limit: start..end,
@@ -218,13 +224,39 @@ impl Run {
         })
     }
 
+    /// The hash of entry `i` of group `g`.
+    #[inline]
+    fn hash_at(&self, g: &GroupDir, i: usize) -> Option<u64> {
+        u64_at(&self.map, g.index + i * ENTRY)
+    }
+
+    /// Whether group `g` (key group `kg`) may hold `hash`, by its filter (built now when
+    /// missing).
+    fn may_hold(&self, kg: u16, g: &GroupDir, hash: u64) -> bool {
+        let Some(cell) = self.filters.get((kg - self.range.start) as usize) else {
+            return true;
+        };
+        let f = cell
+            .get_or_init(|| Filter::build(g.count, (0..g.count).map_while(|i| self.hash_at(g, i))));
+        f.may_contain(hash)
+    }
+
+    /// Hints the CPU to load the filter word a lookup of `hash` in key group `kg` reads
+    /// first (nothing when that filter is not built yet).
+    #[inline]
+    pub(crate) fn prefetch(&self, kg: u16, hash: u64) {
+        let i = usize::from(kg.wrapping_sub(self.range.start));
+        if let Some(f) = self.filters.get(i).and_then(OnceCell::get) {
+            f.prefetch(hash);
+        }
+    }
+
     /// The entries of key group `kg` whose hash is `hash` (usually one).
     pub(crate) fn lookup(&self, kg: u16, hash: u64) -> impl Iterator<Item = RunEntry<'_>> {
         let g = self.group(kg).copied();
+        let g = g.filter(|g| g.count > 0 && self.may_hold(kg, g, hash));
         let count = g.map_or(0, |g| g.count);
-        let first = g.map_or(0, |g| {
-            partition_point(count, |i| self.entry(&g, i).is_some_and(|e| e.hash < hash))
-        });
+        let first = g.map_or(0, |g| filter::search(count, hash, |i| self.hash_at(&g, i)));
         (first..count)
             .map_while(move |i| g.and_then(|g| self.entry(&g, i)))
             .take_while(move |e| e.hash == hash)
@@ -235,20 +267,6 @@ impl Run {
         let g = self.group(kg).copied();
         (0..g.map_or(0, |g| g.count)).map_while(move |i| g.and_then(|g| self.entry(&g, i)))
     }
-}
-
-/// The first `i` in `0..n` for which `before(i)` is false (`before` is monotone).
-fn partition_point(n: usize, before: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0, n);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if before(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
 }
 
 /// Reads and checks one directory record at `at`.
@@ -277,7 +295,7 @@ fn read_group(b: &[u8], at: usize, validate: bool) -> Option<GroupDir> {
 }
 
 /// One key group's entries to write, sorted by hash: `(hash, tombstone, bytes)`.
-pub(crate) type GroupEntries = Vec<(u64, bool, Vec<u8>)>;
+pub(crate) type GroupEntries<'a> = Vec<(u64, bool, &'a [u8])>;
 
 /// Writes a run of `range` (one [`GroupEntries`] per key group, sorted by hash) to `path`
 /// through a temporary file renamed into place, and opens it.
@@ -288,7 +306,7 @@ pub(crate) fn write_run(
     path: &Path,
     range: Range<u16>,
     timed: bool,
-    groups: &[GroupEntries],
+    groups: &[GroupEntries<'_>],
 ) -> Result<Run, RunError> {
     let tmp = path.with_extension("tmp");
     let io = |source| RunError::Io {
@@ -301,14 +319,18 @@ pub(crate) fn write_run(
         return Err(io(e));
     }
     std::fs::rename(&tmp, path).map_err(io)?;
-    Run::open(path, None)
+    let run = Run::open(path, None)?;
+    for (cell, g) in run.filters.iter().zip(groups) {
+        let _ = cell.set(Filter::build(g.len(), g.iter().map(|(h, _, _)| *h)));
+    }
+    Ok(run)
 }
 
 fn write_file(
     tmp: &Path,
     range: Range<u16>,
     timed: bool,
-    groups: &[GroupEntries],
+    groups: &[GroupEntries<'_>],
 ) -> std::io::Result<()> {
     let entries: usize = groups.iter().map(Vec::len).sum();
     let dir_end = HEADER + groups.len() * GROUP;

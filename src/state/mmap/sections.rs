@@ -1,12 +1,11 @@
 //! Checkpoint sections of the mmap backend: the heap backend's format, byte for byte per
 //! entry, so that checkpoints restore into either backend.
 
-use super::cache::Entry;
+use super::cache::{EntryRef, Val};
 use super::store::{Item, MmapMaps};
 use crate::state::expiry::Clock;
 use crate::state::groups::{TAG_PLAIN, TAG_TIMED};
 use crate::state::{CodecError, StateCodec};
-use std::cell::Cell;
 
 impl<K: Eq + Clone, V> MmapMaps<K, V> {
     /// Appends the checkpoint section of key group `kg` (entries live at `clock`) to `out`;
@@ -63,13 +62,18 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
 
     /// Appends `key, [ts], [value]` of a cached entry (the timestamp stamped by `clock`, when
     /// given: a checkpoint section; as stored otherwise: a run).
-    pub(super) fn encode_entry(&self, e: &Entry<K, V>, clock: Option<Clock>, out: &mut Vec<u8>) {
-        (self.codec.enc_k)(&e.key, out);
+    pub(super) fn encode_entry(
+        &self,
+        e: EntryRef<'_, K, V>,
+        clock: Option<Clock>,
+        out: &mut Vec<u8>,
+    ) {
+        (self.codec.enc_k)(e.key, out);
         if self.ttl.is_some() {
-            let ts = e.ts.get();
+            let ts = e.val.ts.get();
             clock.map_or(ts, |c| c.stamp(ts)).encode(out);
         }
-        if let Some(v) = &e.value {
+        if let Some(v) = &e.val.value {
             (self.codec.enc_v)(v, out);
         }
     }
@@ -83,20 +87,16 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             return Err(CodecError::Invalid("key group outside this worker's range"));
         }
         let lg = (kg - self.range.start) as usize;
-        for e in self.decode_section(bytes)? {
-            match self.cache.find_mut(lg, e.hash, &e.key) {
-                Some(old) => *old = e,
-                None => {
-                    self.cache.insert_shared(lg, e.hash, e);
-                }
-            }
+        for (key, hash, val) in self.decode_section(bytes)? {
+            self.cache.put(lg, hash, key, val);
             self.maybe_flush();
         }
         Ok(())
     }
 
     /// Decodes a section into dirty entries.
-    fn decode_section(&self, bytes: &[u8]) -> Result<Vec<Entry<K, V>>, CodecError> {
+    #[allow(clippy::type_complexity)]
+    fn decode_section(&self, bytes: &[u8]) -> Result<Vec<(K, u64, Val<V>)>, CodecError> {
         let Some((&tag, mut input)) = bytes.split_first() else {
             return Ok(Vec::new());
         };
@@ -114,13 +114,9 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
                 Some(_) => u64::decode(&mut input)?,
                 None => 0,
             };
-            staged.push(Entry {
-                hash: (self.codec.hash_k)(&key),
-                key,
-                value: Some((self.codec.dec_v)(&mut input)?),
-                ts: Cell::new(ts),
-                dirty: Cell::new(true),
-            });
+            let value = (self.codec.dec_v)(&mut input)?;
+            let hash = (self.codec.hash_k)(&key);
+            staged.push((key, hash, Val::new(Some(value), ts, true)));
         }
         if !input.is_empty() {
             return Err(CodecError::Invalid("trailing bytes after the last entry"));

@@ -1,8 +1,7 @@
 //! [`MmapMaps`]: the per key group entries of one state object, in runs plus a cache.
 
-use super::cache::{Cache, Entry};
-use super::run::{write_run, GroupEntries, Run, RunEntry, RunError};
-use super::MAX_RUNS;
+use super::cache::{Cache, EntryRef, Val};
+use super::run::{Run, RunEntry};
 use crate::state::expiry::Clock;
 use crate::state::table::KeyTable;
 use crate::state::{CodecError, KeyContext, StableKey, StateCodec, Ttl};
@@ -45,7 +44,7 @@ impl<K: StateCodec + StableKey, V: StateCodec> Codec<K, V> {
 /// A stored entry found by [`MmapMaps::visit`].
 pub(super) enum Item<'a, K, V> {
     /// From the cache.
-    Cached(&'a Entry<K, V>),
+    Cached(EntryRef<'a, K, V>),
     /// From a run: the live entry's bytes (`key, [ts], value`).
     Stored(&'a [u8]),
 }
@@ -132,7 +131,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     ) -> std::io::Result<Self> {
         Ok(MmapMaps {
             codec,
-            cache: Cache::new(range.len()),
+            cache: Cache::new(range.len(), codec.hash_k),
             range,
             ttl,
             runs: Vec::new(),
@@ -175,7 +174,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// Whether a stored entry stamped `ts` is expired at the newest clock seen.
-    fn stale(&self, ts: u64) -> bool {
+    pub(super) fn stale(&self, ts: u64) -> bool {
         match (self.ttl, self.last_clock.get()) {
             (Some(ttl), Some(clock)) => clock.expired(&ttl, ts),
             _ => false,
@@ -190,25 +189,19 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// Decodes the timestamp and value that follow the key in a run entry.
-    pub(super) fn decode_rest(
-        &self,
-        key: K,
-        hash: u64,
-        tombstone: bool,
-        b: &[u8],
-    ) -> Option<Entry<K, V>> {
-        decode_rest(&self.codec, self.ttl, key, hash, tombstone, b)
+    pub(super) fn decode_rest(&self, tombstone: bool, b: &[u8]) -> Option<Val<V>> {
+        decode_rest(&self.codec, self.ttl, tombstone, b)
     }
 
     /// The entry of the current key from the cache, else decoded from the newest run that
     /// has it (and then cached).
-    fn load(&self, ctx: &KeyContext<'_, K>) -> Option<&Entry<K, V>> {
+    fn load(&self, ctx: &KeyContext<'_, K>) -> Option<&Val<V>> {
         let (lg, hash) = (ctx.local_group, ctx.hash);
         if let Some(e) = self.cache.find(lg, hash, ctx.key) {
             return Some(e);
         }
         let e = stored(&self.runs, &self.codec, self.ttl, self.kg(lg), ctx)?;
-        self.cache.insert_shared(lg, hash, e)
+        self.cache.insert_shared(lg, hash, ctx.key.clone(), e)
     }
 
     /// The cached entry of the current key, loaded from the runs or created (as a deletion)
@@ -217,20 +210,14 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     /// # Panics
     /// When `ctx.local_group` is out of range (a runtime bug, as for the heap backend).
     #[inline]
-    fn entry_mut(&mut self, ctx: &KeyContext<'_, K>, clock: Clock) -> &mut Entry<K, V> {
+    fn entry_mut(&mut self, ctx: &KeyContext<'_, K>, clock: Clock) -> &mut Val<V> {
         self.saw(clock);
         self.maybe_flush();
         let kg = self.kg(ctx.local_group);
         let (runs, codec, ttl) = (&self.runs, &self.codec, self.ttl);
         self.cache
             .get_or_insert(ctx.local_group, ctx.hash, ctx.key, || {
-                stored(runs, codec, ttl, kg, ctx).unwrap_or_else(|| Entry {
-                    key: ctx.key.clone(),
-                    hash: ctx.hash,
-                    value: None,
-                    ts: Cell::new(clock.now),
-                    dirty: Cell::new(true),
-                })
+                stored(runs, codec, ttl, kg, ctx).unwrap_or_else(|| Val::new(None, clock.now, true))
             })
     }
 
@@ -238,6 +225,12 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     #[inline]
     pub(crate) fn prefetch(&self, lg: usize, hash: u64) {
         self.cache.prefetch(lg, hash);
+        // A key that misses the cache asks every run's filter: start those loads now too
+        // (they overlap with the records before this one instead of stalling it).
+        let kg = self.range.start.wrapping_add(lg as u16); // a hint: no overflow check
+        for run in &self.runs {
+            run.prefetch(kg, hash);
+        }
     }
 
     /// The live value of the current key (refreshes its timestamp with refresh-on-read).
@@ -338,7 +331,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             if track {
                 seen.insert(e.hash, e.key.clone(), ());
             }
-            if e.value.is_some() && self.live(e.ts.get(), now) {
+            if e.val.value.is_some() && self.live(e.val.ts.get(), now) {
                 f(e.key.clone(), e.hash, Item::Cached(e));
             }
         }
@@ -390,15 +383,15 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             for (k, hash, b) in stored {
                 let mut rest = b;
                 if (self.codec.dec_k)(&mut rest).is_ok() {
-                    if let Some(e) = self.decode_rest(k, hash, false, rest) {
-                        self.cache.insert_shared(lg, hash, e);
+                    if let Some(e) = self.decode_rest(false, rest) {
+                        self.cache.insert_shared(lg, hash, k, e);
                     }
                 }
             }
             for e in self.cache.group(lg) {
-                if let Some(v) = &e.value {
-                    if self.live(e.ts.get(), now) {
-                        out.push((&e.key, v));
+                if let Some(v) = &e.val.value {
+                    if self.live(e.val.ts.get(), now) {
+                        out.push((e.key, v));
                     }
                 }
             }
@@ -410,22 +403,17 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     /// one at a time (nothing is added to the cache).
     pub(crate) fn for_each(&self, now: Option<Clock>, mut f: impl FnMut(&K, &V)) {
         for lg in 0..self.range.len() {
-            self.visit(lg, now, |k, hash, item| match item {
+            self.visit(lg, now, |k, _, item| match item {
                 Item::Cached(e) => {
-                    if let Some(v) = &e.value {
-                        f(&e.key, v);
+                    if let Some(v) = &e.val.value {
+                        f(e.key, v);
                     }
                 }
                 Item::Stored(b) => {
                     let mut rest = b;
                     if (self.codec.dec_k)(&mut rest).is_ok() {
-                        if let Some(Entry {
-                            key,
-                            value: Some(v),
-                            ..
-                        }) = self.decode_rest(k, hash, false, rest)
-                        {
-                            f(&key, &v);
+                        if let Some(Val { value: Some(v), .. }) = self.decode_rest(false, rest) {
+                            f(&k, &v);
                         }
                     }
                 }
@@ -441,7 +429,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             let mut expired = Vec::new();
             self.visit(lg, None, |k, hash, item| {
                 let ts = match item {
-                    Item::Cached(e) => e.ts.get(),
+                    Item::Cached(e) => e.val.ts.get(),
                     Item::Stored(b) => stored_ts(b, self.codec.dec_k),
                 };
                 if clock.expired(&ttl, ts) {
@@ -487,100 +475,26 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
 
     /// Writes the dirty entries to a run and empties the cache when it is full. A failed
     /// write keeps everything in memory (correct, only bigger) and is logged.
+    #[inline]
     pub(super) fn maybe_flush(&mut self) {
-        if self.cache.len() < self.cache_limit {
-            return;
+        if self.cache.len() >= self.cache_limit {
+            self.flush_full();
         }
+    }
+
+    /// [`MmapMaps::maybe_flush`] when the cache is full.
+    #[cold]
+    #[inline(never)]
+    fn flush_full(&mut self) {
         match self.flush() {
             Ok(()) => self.cache.clear(),
             Err(e) => tracing::error!("mmap state: {e}; keeping the entries in memory"),
         }
     }
-
-    /// Writes the dirty cached entries to a new run (then merges runs); marks them clean.
-    ///
-    /// # Errors
-    /// Writing a run failed; the cache is unchanged.
-    pub(crate) fn flush(&mut self) -> Result<(), RunError> {
-        let mut groups: Vec<GroupEntries> = Vec::with_capacity(self.range.len());
-        let mut any = false;
-        for lg in 0..self.range.len() {
-            let mut g: GroupEntries = Vec::new();
-            // An expired entry is not written: whatever older runs hold for its key is
-            // older, so expired too.
-            let dirty = |e: &&Entry<K, V>| e.dirty.get() && !self.stale(e.ts.get());
-            for e in self.cache.group(lg).into_iter().filter(dirty) {
-                let mut bytes = Vec::new();
-                self.encode_entry(e, None, &mut bytes);
-                g.push((e.hash, e.value.is_none(), bytes));
-            }
-            g.sort_by_key(|(h, _, _)| *h);
-            any |= !g.is_empty();
-            groups.push(g);
-        }
-        if !any {
-            return Ok(());
-        }
-        let run = self.write(&groups)?;
-        self.runs.push(run);
-        self.cache.mark_clean();
-        self.compact()
-    }
-
-    pub(super) fn write(&mut self, groups: &[GroupEntries]) -> Result<Run, RunError> {
-        let path = self.dir.0.join(format!("run-{:06}.wr", self.next_run));
-        self.next_run += 1;
-        write_run(&path, self.range.clone(), self.ttl.is_some(), groups)
-    }
-
-    /// Merges runs while the newest two are of similar size (or there are too many).
-    fn compact(&mut self) -> Result<(), RunError> {
-        loop {
-            let n = self.runs.len();
-            if n > MAX_RUNS {
-                self.merge(n)?;
-            } else if n >= 2 && self.runs[n - 2].entries() <= 2 * self.runs[n - 1].entries() {
-                self.merge(2)?;
-            } else {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Merges the newest `k` runs into one (dropping deletions when that includes the oldest).
-    fn merge(&mut self, k: usize) -> Result<(), RunError> {
-        let n = self.runs.len();
-        let bottom = k == n;
-        let mut groups: Vec<GroupEntries> = Vec::with_capacity(self.range.len());
-        for lg in 0..self.range.len() {
-            let kg = self.kg(lg);
-            let mut seen: KeyTable<K, ()> = KeyTable::new();
-            let mut g: GroupEntries = Vec::new();
-            for run in self.runs[n - k..].iter().rev() {
-                for re in run.group_entries(kg) {
-                    let Ok(key) = (self.codec.dec_k)(&mut &*re.bytes) else {
-                        continue;
-                    };
-                    let gone = (bottom && re.tombstone) || self.stale(stored_ts_if(self, re));
-                    if seen.insert(re.hash, key, ()).is_none() && !gone {
-                        g.push((re.hash, re.tombstone, re.bytes.to_vec()));
-                    }
-                }
-            }
-            g.sort_by_key(|(h, _, _)| *h);
-            groups.push(g);
-        }
-        let merged = self.write(&groups)?;
-        for old in self.runs.drain(n - k..) {
-            super::files::remove_run(old);
-        }
-        self.runs.push(merged);
-        Ok(())
-    }
 }
 
 /// The timestamp of a stored entry of `m` (0 without TTL).
-fn stored_ts_if<K, V>(m: &MmapMaps<K, V>, re: RunEntry<'_>) -> u64 {
+pub(super) fn stored_ts_if<K, V>(m: &MmapMaps<K, V>, re: RunEntry<'_>) -> u64 {
     match m.ttl {
         Some(_) => stored_ts(re.bytes, m.codec.dec_k),
         None => 0,
@@ -599,11 +513,9 @@ fn stored_ts<K>(mut b: &[u8], dec_k: fn(&mut &[u8]) -> Result<K, CodecError>) ->
 fn decode_rest<K, V>(
     codec: &Codec<K, V>,
     ttl: Option<Ttl>,
-    key: K,
-    hash: u64,
     tombstone: bool,
     mut b: &[u8],
-) -> Option<Entry<K, V>> {
+) -> Option<Val<V>> {
     let ts = match ttl {
         Some(_) => u64::decode(&mut b).ok()?,
         None => 0,
@@ -612,13 +524,7 @@ fn decode_rest<K, V>(
         true => None,
         false => Some((codec.dec_v)(&mut b).ok()?),
     };
-    Some(Entry {
-        key,
-        hash,
-        value,
-        ts: Cell::new(ts),
-        dirty: Cell::new(false),
-    })
+    Some(Val::new(value, ts, false))
 }
 
 /// The entry of the current key in the newest run that has it, decoded.
@@ -628,13 +534,13 @@ fn stored<K: Eq, V>(
     ttl: Option<Ttl>,
     kg: u16,
     ctx: &KeyContext<'_, K>,
-) -> Option<Entry<K, V>> {
+) -> Option<Val<V>> {
     for run in runs.iter().rev() {
         for re in run.lookup(kg, ctx.hash) {
             let mut b = re.bytes;
             match (codec.dec_k)(&mut b) {
                 Ok(k) if &k == ctx.key => {
-                    return decode_rest(codec, ttl, k, ctx.hash, re.tombstone, b);
+                    return decode_rest(codec, ttl, re.tombstone, b);
                 }
                 _ => {}
             }

@@ -167,7 +167,7 @@ fn damaged_runs_fail_to_open_and_never_panic() {
     crate::state::StateCodec::encode(&-3i64, &mut bytes);
     let mut groups = vec![Vec::new(); 128];
     let hash = crate::state::StableKey::stable_hash(&k);
-    groups[kg(&k) as usize].push((hash, false, bytes.clone()));
+    groups[kg(&k) as usize].push((hash, false, &bytes[..]));
     let run = write_run(&path, RANGE_ALL, false, &groups).unwrap();
     assert_eq!(run.lookup(kg(&k), hash).next().unwrap().bytes, &bytes[..]);
     drop(run);
