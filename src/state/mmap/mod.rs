@@ -23,6 +23,7 @@ mod files;
 #[cfg(test)]
 mod files_tests;
 pub(crate) mod run;
+mod run_writer;
 mod sections;
 mod stale;
 mod store;

@@ -2,6 +2,7 @@
 
 use super::cache::{Cache, Entry};
 use super::run::{write_run, GroupEntries, Run, RunEntry, RunError};
+use super::run_writer::RunWriter;
 use super::MAX_RUNS;
 use crate::state::expiry::Clock;
 use crate::state::table::KeyTable;
@@ -551,7 +552,10 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     fn merge(&mut self, k: usize) -> Result<(), RunError> {
         let n = self.runs.len();
         let bottom = k == n;
-        let mut groups: Vec<GroupEntries> = Vec::with_capacity(self.range.len());
+        // One group at a time: a merge never holds more than one group's entries in memory.
+        let path = self.dir.0.join(format!("run-{:06}.wr", self.next_run));
+        self.next_run += 1;
+        let mut out = RunWriter::create(&path, self.range.clone(), self.ttl.is_some())?;
         for lg in 0..self.range.len() {
             let kg = self.kg(lg);
             let mut seen: KeyTable<K, ()> = KeyTable::new();
@@ -568,9 +572,9 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
                 }
             }
             g.sort_by_key(|(h, _, _)| *h);
-            groups.push(g);
+            out.group(&g)?;
         }
-        let merged = self.write(&groups)?;
+        let merged = out.finish()?;
         for old in self.runs.drain(n - k..) {
             super::files::remove_run(old);
         }
