@@ -63,9 +63,17 @@ if ! echo "$limit" >"$cg/memory.limit_in_bytes"; then
     exit 2
 fi
 
-# The child moves itself into the cgroup, then becomes the command.
-sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' cgroup_run "$cg" "$@"
+# The child moves itself into the cgroup, then becomes the command. A TERM or INT sent to
+# this script (e.g. by `timeout`) is passed on to it, so that the report still comes.
+sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' cgroup_run "$cg" "$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null' TERM INT
+wait "$child"
 status=$?
+if kill -0 "$child" 2>/dev/null; then
+    wait "$child"
+    status=$?
+fi
 
 peak=$(cat "$cg/memory.max_usage_in_bytes")
 failcnt=$(cat "$cg/memory.failcnt")
