@@ -78,7 +78,7 @@ fn w1_reports_the_same_checksum_and_its_footprint_on_both_backends() {
 /// Keys of `0..keys` the checkpoint bench touches in `round` (its documented 1 % rule).
 fn touched(keys: u64, round: u64) -> u64 {
     (0..keys)
-        .filter(|&k| splitmix64(k ^ round.wrapping_mul(0x9e37_79b9_7f4a_7c15)) % 100 == 0)
+        .filter(|&k| splitmix64(k ^ round.wrapping_mul(0x9e37_79b9_7f4a_7c15)).is_multiple_of(100))
         .count() as u64
 }
 

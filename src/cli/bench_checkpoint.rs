@@ -64,32 +64,37 @@ fn touch(state: &mut ValueState<u64, i64>, w: usize, workers: usize, keys: u64, 
     n
 }
 
-/// Worker `w`'s part of checkpoint `id` into `dir` (see the module docs).
+/// Where checkpoint `id` goes: its directory, and the heap backend's store (one per
+/// checkpoint, shared by the workers, as the runtime's).
+struct Target {
+    dir: std::path::PathBuf,
+    store: Option<CheckpointStore>,
+}
+
+impl Target {
+    fn new(dir: &Path, id: u64, backend: &StateBackend) -> crate::Result<Target> {
+        let dir = dir.join(format!("chk-{id:06}"));
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let store = match backend {
+            StateBackend::Heap => Some(CheckpointStore::open(&dir)?),
+            StateBackend::Mmap { .. } => None,
+        };
+        Ok(Target { dir, store })
+    }
+}
+
+/// Worker `w`'s part of checkpoint `id` into `target` (see the module docs).
 fn checkpoint(
     state: &mut ValueState<u64, i64>,
     w: usize,
     workers: usize,
-    dir: &Path,
+    target: &Target,
     id: u64,
 ) -> crate::Result<(u64, u64)> {
-    let run_err = |e: crate::state::RunError| Error::Runtime(e.to_string());
-    let target = dir.join(format!("chk-{id:06}"));
-    std::fs::create_dir_all(&target).map_err(|e| Error::io(&target, e))?;
-    if let Some(files) = state.checkpoint_files(&target).map_err(run_err)? {
-        let (mut new, mut shared) = (0, 0);
-        for f in &files {
-            if f.new {
-                let path = target.join(&f.name);
-                std::fs::File::open(&path)
-                    .and_then(|file| file.sync_all())
-                    .map_err(|e| Error::io(&path, e))?;
-                new += f.bytes;
-            } else {
-                shared += f.bytes;
-            }
-        }
-        return Ok((new, shared));
-    }
+    let store = match &target.store {
+        Some(store) => store,
+        None => return link(state, &target.dir),
+    };
     let range = key_group_range(w, workers, DEFAULT_MAX_PARALLELISM);
     let mut groups = Vec::new();
     for kg in range.clone() {
@@ -113,8 +118,31 @@ fn checkpoint(
         key_groups: range,
         groups,
     };
-    let file = CheckpointStore::open(&target)?.write_worker_state(id, &snap)?;
+    let file = store.write_worker_state(id, &snap)?;
     Ok((file.len, 0))
+}
+
+/// The mmap backend's part: flush, link every run into `target`, fsync the new ones.
+fn link(state: &mut ValueState<u64, i64>, target: &Path) -> crate::Result<(u64, u64)> {
+    let run_err = |e: crate::state::RunError| Error::Runtime(e.to_string());
+    if let Some(files) = state.checkpoint_files(target).map_err(run_err)? {
+        let (mut new, mut shared) = (0, 0);
+        for f in &files {
+            if f.new {
+                let path = target.join(&f.name);
+                std::fs::File::open(&path)
+                    .and_then(|file| file.sync_all())
+                    .map_err(|e| Error::io(&path, e))?;
+                new += f.bytes;
+            } else {
+                shared += f.bytes;
+            }
+        }
+        return Ok((new, shared));
+    }
+    Err(Error::Runtime(
+        "mmap state without run files: nothing to link".into(),
+    ))
 }
 
 /// Runs `f` on every worker's state in parallel; the results in worker order.
@@ -163,7 +191,8 @@ fn measure(
     })?;
     let ckpts = dir.join("checkpoints");
     let first = Instant::now();
-    let sizes = each(&mut states, |w, s| checkpoint(s, w, workers, &ckpts, 1))?;
+    let target = Target::new(&ckpts, 1, backend)?;
+    let sizes = each(&mut states, |w, s| checkpoint(s, w, workers, &target, 1))?;
     eprintln!(
         "built {keys} keys in {:.1} s; first checkpoint {:.1} ms, {} bytes",
         (first - t).as_secs_f64(),
@@ -176,8 +205,9 @@ fn measure(
             .iter()
             .sum::<u64>();
         let t0 = Instant::now();
+        let target = Target::new(&ckpts, round + 1, backend)?;
         let sizes = each(&mut states, |w, s| {
-            checkpoint(s, w, workers, &ckpts, round + 1)
+            checkpoint(s, w, workers, &target, round + 1)
         })?;
         let one = Taken {
             ms: t0.elapsed().as_secs_f64() * 1e3,
