@@ -133,6 +133,9 @@ pub enum Workload {
     W5,
     /// Restore time: write a checkpoint of `--keys` W1 keys, then restore it (`--workers`).
     Restore,
+    /// Incremental checkpoint: `--keys` W1 keys checkpointed, then `--runs` times 1 % of them
+    /// touched and checkpointed again (timed).
+    Checkpoint,
 }
 
 /// `weir bench`.

@@ -207,7 +207,9 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     if args.rate.is_some() || args.pipeline.is_some() {
         return super::bench_latency::run(args);
     }
-    if args.keys == 0 || (args.events == 0 && args.workload != Workload::Restore) {
+    if args.keys == 0
+        || (args.events == 0 && !matches!(args.workload, Workload::Restore | Workload::Checkpoint))
+    {
         return Err(Error::Config(vec![
             "--keys and --events: must be at least 1".into(),
         ]));
@@ -236,8 +238,21 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
         Some(args.state_backend),
         args.state_dir.as_deref(),
     );
+    config.state_backend = config
+        .state_backend
+        .clone()
+        .with_cache_entries(args.state_cache_entries);
     if args.workload == Workload::Restore {
         return super::bench_restore::run(
+            args.keys,
+            config.workers,
+            args.runs.max(1),
+            args.json.as_deref(),
+            &config.state_backend,
+        );
+    }
+    if args.workload == Workload::Checkpoint {
+        return super::bench_checkpoint::run(
             args.keys,
             config.workers,
             args.runs.max(1),
@@ -314,9 +329,19 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
     }
     let rate = engine.median();
     let elapsed = args.events as f64 / rate;
+    let peak_rss = super::bench_time::peak_rss_bytes();
     println!(
-        "workload=w1 events={} keys={} workers={} runs={} elapsed_s={:.3} events_per_s={:.0} checksum={:#018x}",
-        args.events, args.keys, config.workers, runs, elapsed, rate, engine.last.state_checksum
+        "workload=w1 backend={} events={} keys={} workers={} runs={} elapsed_s={:.3} events_per_s={:.0} \
+         checksum={:#018x} peak_rss_bytes={}",
+        config.state_backend.kind(),
+        args.events,
+        args.keys,
+        config.workers,
+        runs,
+        elapsed,
+        rate,
+        engine.last.state_checksum,
+        peak_rss.unwrap_or(0)
     );
     let base_rate = args.baseline.then(|| base.median());
     if let Some(b) = base_rate {
@@ -331,10 +356,13 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
         let pauses: Vec<f64> = ck.iter().map(|c| c.max_pause.as_secs_f64() * 1e3).collect();
         let max_pause = pauses.iter().cloned().fold(0.0, f64::max);
         let bytes: u64 = ck.iter().map(|c| c.bytes).sum();
+        let shared: u64 = ck.iter().map(|c| c.shared_bytes).sum();
+        let per_ckpt = bytes.checked_div(ck.len() as u64).unwrap_or(0);
         let ck_rate = with_ckpt.median();
         println!(
             "checkpoints_events_per_s={:.0} ratio_on_off={:.2} checkpoints={} failed={} duration_ms_median={:.1} \
-             duration_ms_max={:.1} bytes_total={} pause_ms_median={:.1} pause_ms_max={:.1}",
+             duration_ms_max={:.1} bytes_total={} bytes_per_checkpoint={} bytes_shared_total={} \
+             pause_ms_median={:.1} pause_ms_max={:.1}",
             ck_rate,
             ck_rate / rate,
             ck.len(),
@@ -342,13 +370,16 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
             median(durs.clone()),
             max_dur,
             bytes,
+            per_ckpt,
+            shared,
             median(pauses),
             max_pause
         );
         ckpt_json = serde_json::json!({
             "events_per_s": ck_rate, "ratio_on_off": ck_rate / rate, "count": ck.len(),
             "failed": report.failed_checkpoints, "duration_ms_median": median(durs), "duration_ms_max": max_dur,
-            "bytes_total": bytes, "pause_ms_max": max_pause,
+            "bytes_total": bytes, "bytes_per_checkpoint": per_ckpt, "bytes_shared_total": shared,
+            "pause_ms_max": max_pause,
         });
     }
     if let Some(path) = &args.json {
@@ -363,6 +394,8 @@ pub fn run(args: &BenchArgs) -> crate::Result<i32> {
             "baseline_events_per_s": base_rate,
             "ratio": base_rate.map(|b| rate / b),
             "checksum": format!("{:#018x}", engine.last.state_checksum),
+            "backend": config.state_backend.kind().to_string(),
+            "peak_rss_bytes": peak_rss,
             "checkpoints": ckpt_json,
         });
         std::fs::write(path, serde_json::to_vec_pretty(&json).unwrap_or_default())

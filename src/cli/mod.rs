@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod bench;
+mod bench_checkpoint;
 mod bench_latency;
 mod bench_latency_jobs;
 pub mod bench_nexmark;

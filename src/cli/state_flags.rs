@@ -24,7 +24,8 @@ fn env_kind() -> Option<BackendKind> {
 
 /// Applies the flags over the pipeline's `[state]`: `--state-backend` (else
 /// [`BACKEND_ENV`]) picks the backend (keeping the pipeline's directory unless `--state-dir`
-/// is given), `--state-dir` alone sets the directory of an mmap backend.
+/// is given), `--state-dir` alone sets the directory of an mmap backend. Inside a memory
+/// cgroup, the mmap cache is capped to fit its limit ([`crate::state::memory_budget`]).
 pub fn apply(config: &mut RunConfig, kind: Option<BackendKind>, dir: Option<&Path>) {
     let kind = kind.or_else(env_kind);
     let (old_dir, old_cache) = match &config.state_backend {
@@ -33,7 +34,12 @@ pub fn apply(config: &mut RunConfig, kind: Option<BackendKind>, dir: Option<&Pat
     };
     let kind = kind.unwrap_or(config.state_backend.kind());
     let dir = dir.map(Path::to_path_buf).or(old_dir);
-    config.state_backend = StateBackend::from_kind(kind, dir).with_cache_entries(old_cache);
+    let backend = StateBackend::from_kind(kind, dir).with_cache_entries(old_cache);
+    config.state_backend = crate::state::memory_budget::cap(
+        backend,
+        config.workers,
+        crate::state::memory_budget::cgroup_memory_limit(),
+    );
 }
 
 #[cfg(test)]

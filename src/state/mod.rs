@@ -16,6 +16,7 @@ mod groups;
 pub mod key_group;
 pub mod list;
 pub mod map;
+pub mod memory_budget;
 pub(crate) mod mmap;
 pub mod operator;
 pub mod reducing;

@@ -106,7 +106,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// The process's peak resident set so far (Linux `VmHWM`), in bytes.
-fn peak_rss_bytes() -> Option<u64> {
+pub(super) fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

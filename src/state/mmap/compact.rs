@@ -9,6 +9,7 @@
 
 use super::cache::Val;
 use super::run::{write_run, GroupEntries, Run, RunEntry, RunError};
+use super::run_writer::RunWriter;
 use super::store::{stored_ts_if, MmapMaps};
 use super::MAX_RUNS;
 use std::path::PathBuf;
@@ -81,11 +82,12 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         let bottom = k == n;
         let path = self.next_path();
         let sources = &self.runs[n - k..];
-        let groups: Vec<GroupEntries<'_>> = (0..self.range.len())
-            .map(|lg| self.merge_group(sources, self.kg(lg), bottom))
-            .collect();
-        let merged = write_run(&path, self.range.clone(), self.ttl.is_some(), &groups)?;
-        drop(groups);
+        // One group at a time: a merge holds one group's entry references, not the run's.
+        let mut out = RunWriter::create(&path, self.range.clone(), self.ttl.is_some())?;
+        for lg in 0..self.range.len() {
+            out.group(&self.merge_group(sources, self.kg(lg), bottom))?;
+        }
+        let merged = out.finish()?;
         for old in self.runs.drain(n - k..) {
             super::files::remove_run(old);
         }

@@ -31,6 +31,7 @@ mod filter;
 #[cfg(test)]
 mod merge_tests;
 pub(crate) mod run;
+mod run_writer;
 mod sections;
 mod stale;
 mod store;

@@ -28,15 +28,15 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// First bytes of a run file.
-const MAGIC: &[u8; 8] = b"WEIRRUN1";
+pub(super) const MAGIC: &[u8; 8] = b"WEIRRUN1";
 /// Header bytes.
-const HEADER: usize = 32;
+pub(super) const HEADER: usize = 32;
 /// Bytes per key group in the directory.
-const GROUP: usize = 40;
+pub(super) const GROUP: usize = 40;
 /// Bytes per index entry.
-const ENTRY: usize = 16;
+pub(super) const ENTRY: usize = 16;
 /// Tombstone bit of an index entry's length.
-const TOMBSTONE: u32 = 1 << 31;
+pub(super) const TOMBSTONE: u32 = 1 << 31;
 
 /// Why a run file cannot be used.
 #[derive(Debug, thiserror::Error)]

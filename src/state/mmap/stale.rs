@@ -22,11 +22,14 @@ fn pid_of(name: &str) -> Option<u32> {
     ok.then(|| parts[0].parse().ok()).flatten()
 }
 
-/// Whether `name` is a working run file (`run-{n}.wr` or its temporary `run-{n}.tmp`).
+/// Whether `name` is a working run file (`run-{n}.wr` or its temporaries `run-{n}.tmp`,
+/// `.tmpi`, `.tmpd`).
 fn is_working_run(name: &str) -> bool {
     let stem = name
         .strip_suffix(".wr")
         .or_else(|| name.strip_suffix(".tmp"))
+        .or_else(|| name.strip_suffix(".tmpi"))
+        .or_else(|| name.strip_suffix(".tmpd"))
         .and_then(|s| s.strip_prefix("run-"));
     stem.is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
 }
@@ -105,6 +108,7 @@ mod tests {
         assert_eq!(pid_of("weir-state-12-0f"), None);
         assert_eq!(pid_of("weir-state-x-0f-3"), None);
         assert!(is_working_run("run-000003.wr") && is_working_run("run-1.tmp"));
+        assert!(is_working_run("run-000004.tmpi") && is_working_run("run-000004.tmpd"));
         assert!(!is_working_run("run-.wr") && !is_working_run("run-1.wr.bak"));
     }
 }
