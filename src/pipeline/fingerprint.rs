@@ -8,24 +8,24 @@
 //! The encoding is tagged and length-prefixed, little endian. It is persisted (in checkpoint
 //! manifests): changing it invalidates every checkpoint, so bump [`ENCODING_TAG`] when it must.
 
-use super::spec::{AggFn, Cmp, KeyedOp, Plan, StatelessOp};
+use super::spec::{AggFn, AggSpec, Cmp, KeyedOp, Plan, StatelessOp};
 use crate::record::{FieldType, Schema, Value};
 
 /// Prefix of the encoding; its version is the trailing number.
 pub const ENCODING_TAG: &[u8] = b"weir.plan.v1";
 
-struct Canon(Vec<u8>);
+pub(super) struct Canon(pub(super) Vec<u8>);
 
 impl Canon {
-    fn u8(&mut self, v: u8) {
+    pub(super) fn u8(&mut self, v: u8) {
         self.0.push(v);
     }
 
-    fn u64(&mut self, v: u64) {
+    pub(super) fn u64(&mut self, v: u64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
 
-    fn str(&mut self, s: &str) {
+    pub(super) fn str(&mut self, s: &str) {
         self.u64(s.len() as u64);
         self.0.extend_from_slice(s.as_bytes());
     }
@@ -53,7 +53,7 @@ impl Canon {
         }
     }
 
-    fn indices(&mut self, indices: &[usize]) {
+    pub(super) fn indices(&mut self, indices: &[usize]) {
         self.u64(indices.len() as u64);
         for &i in indices {
             self.u64(i as u64);
@@ -100,7 +100,23 @@ impl Canon {
         }
     }
 
-    fn text(&mut self, t: &str) {
+    /// The aggregates of a rolling op or a window, in output order.
+    pub(super) fn agg_specs(&mut self, aggs: &[AggSpec]) {
+        self.u64(aggs.len() as u64);
+        for a in aggs {
+            self.u8(match a.func {
+                AggFn::Sum => 1,
+                AggFn::Count => 2,
+                AggFn::Min => 3,
+                AggFn::Max => 4,
+                AggFn::Avg => 5,
+            });
+            self.u64(a.index.map_or(u64::MAX, |i| i as u64));
+            self.str(&a.out_name);
+        }
+    }
+
+    pub(super) fn text(&mut self, t: &str) {
         self.u64(t.len() as u64);
         self.0.extend_from_slice(t.as_bytes());
     }
@@ -117,27 +133,12 @@ impl Canon {
             None => self.u8(0),
             Some(KeyedOp::Rolling(aggs)) => {
                 self.u8(1);
-                self.u64(aggs.len() as u64);
-                for a in aggs {
-                    self.u8(match a.func {
-                        AggFn::Sum => 1,
-                        AggFn::Count => 2,
-                        AggFn::Min => 3,
-                        AggFn::Max => 4,
-                        AggFn::Avg => 5,
-                    });
-                    self.u64(a.index.map_or(u64::MAX, |i| i as u64));
-                    self.str(&a.out_name);
-                }
+                self.agg_specs(aggs);
             }
-            Some(op @ (KeyedOp::Aggregate(_) | KeyedOp::TopN(_) | KeyedOp::MaxRows(_))) => {
-                self.u8(6);
-                self.str(&format!("{op:?}"));
-            }
-            Some(KeyedOp::Window(w)) => {
-                self.u8(4);
-                self.str(&format!("{w:?}"));
-            }
+            Some(KeyedOp::Aggregate(a)) => self.aggregate(a),
+            Some(KeyedOp::TopN(t)) => self.top_n(t),
+            Some(KeyedOp::MaxRows(m)) => self.max_rows(m),
+            Some(KeyedOp::Window(w)) => self.window(w),
             Some(KeyedOp::Dedup { ttl }) => {
                 self.u8(2);
                 self.u64(ttl.map_or(u64::MAX, |d| d.as_millis() as u64));
@@ -159,10 +160,7 @@ impl Canon {
                 self.u64(threshold.map_or(u64::MAX, f64::to_bits));
                 self.u64(*min_count);
             }
-            Some(KeyedOp::ZScoreWindow(z)) => {
-                self.u8(6);
-                self.str(&format!("{z:?}"));
-            }
+            Some(KeyedOp::ZScoreWindow(z)) => self.zscore_window(z),
         }
     }
 }

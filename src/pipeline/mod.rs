@@ -99,6 +99,7 @@ mod expr_lex;
 mod expr_tests;
 mod expr_time;
 mod fingerprint;
+mod fingerprint_ops;
 pub mod nexmark;
 pub mod ops;
 pub mod overrides;

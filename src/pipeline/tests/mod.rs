@@ -3,6 +3,7 @@
 
 mod dedup_time;
 mod errors;
+mod fingerprint_ops;
 mod robust;
 mod tcp;
 mod zscore_window;
