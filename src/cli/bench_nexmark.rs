@@ -142,10 +142,10 @@ pub fn plan(name: &str, text: &str, events: u64) -> crate::Result<Plan> {
 
 /// A fresh checkpoint directory of this process (refused if it exists: it is not ours).
 fn fresh_dir(query: &str) -> crate::Result<PathBuf> {
-    let dir =
-        std::env::temp_dir().join(format!("weir-nexmark-bench-{}-{query}", std::process::id()));
-    std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
-    Ok(dir)
+    super::scratch::fresh_temp_dir(&format!(
+        "weir-nexmark-bench-{}-{query}",
+        std::process::id()
+    ))
 }
 
 /// Runs one query and returns its figures.

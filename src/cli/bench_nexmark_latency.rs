@@ -118,13 +118,8 @@ fn checkpoints(
     let (dir, ours) = match &args.checkpoint_dir {
         Some(d) => (d.join(format!("{query}{tag}")), false),
         None => {
-            let dir = std::env::temp_dir().join(format!(
-                "weir-nexmark-latency-{}-{query}{tag}",
-                std::process::id()
-            ));
-            // Refused if it exists: then it is not ours.
-            std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
-            (dir, true)
+            let name = format!("weir-nexmark-latency-{}-{query}{tag}", std::process::id());
+            (super::scratch::fresh_temp_dir(&name)?, true)
         }
     };
     let config = CheckpointConfig {

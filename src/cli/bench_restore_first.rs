@@ -122,9 +122,9 @@ pub(super) fn run_mmap(
     json: Option<&Path>,
     backend: &StateBackend,
 ) -> crate::Result<i32> {
-    let dir = std::env::temp_dir().join(format!("weir-bench-restore-mmap-{}", std::process::id()));
-    // `create_dir` fails if the path exists: the directory removed below is one this run made.
-    std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+    // Removed below: `fresh_temp_dir` made it (it fails if the path exists).
+    let dir =
+        super::scratch::fresh_temp_dir(&format!("weir-bench-restore-mmap-{}", std::process::id()))?;
     let result = (|| {
         let t = Instant::now();
         let (mut names, mut bytes) = (Vec::new(), 0u64);
