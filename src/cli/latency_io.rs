@@ -49,7 +49,8 @@ pub(crate) fn source(spec: &SourceSpec) -> Option<Box<dyn Source<Row>>> {
     let schedule = IO.with(|io| io.borrow().as_ref().map(|io| Arc::clone(&io.schedule)))?;
     // An unusable config falls through to the ordinary source, which reports it.
     let rows = OpenLoopRows::new(n.config.clone(), n.kind, schedule).ok()?;
-    Some(Box::new(rows))
+    // The plan may be pruned: its source keeps only the fields the query reads.
+    Some(Box::new(rows.with_fields(n.fields.clone())))
 }
 
 /// The latency sink replacing any sink, during a latency build.

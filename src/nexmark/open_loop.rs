@@ -55,6 +55,7 @@ pub struct OpenLoopRows {
     config: NexmarkConfig,
     kind: Kind,
     schedule: Arc<Schedule>,
+    fields: Option<Vec<usize>>,
 }
 
 impl OpenLoopRows {
@@ -68,7 +69,16 @@ impl OpenLoopRows {
             config,
             kind,
             schedule,
+            fields: None,
         })
+    }
+
+    /// Keeps only the fields at `indices` (increasing) of each row, as the pruned plan's
+    /// source does ([`super::rows::NexmarkRowSource::with_fields`]).
+    #[must_use]
+    pub fn with_fields(mut self, indices: Option<Vec<usize>>) -> Self {
+        self.fields = indices.filter(|f| f.len() < super::rows::fields(self.kind).len());
+        self
     }
 }
 
@@ -92,6 +102,7 @@ impl Source<Row> for OpenLoopRows {
         Ok(Box::new(OpenLoopSplit {
             config: self.config.clone(),
             kind: self.kind,
+            fields: self.fields.clone(),
             interval_ns: 1e9 * workers.max(1) as f64 / self.schedule.rate,
             schedule: Arc::clone(&self.schedule),
             ranges,
@@ -105,6 +116,7 @@ impl Source<Row> for OpenLoopRows {
 struct OpenLoopSplit {
     config: NexmarkConfig,
     kind: Kind,
+    fields: Option<Vec<usize>>,
     schedule: Arc<Schedule>,
     /// Nanoseconds between this split's event counts.
     interval_ns: f64,
@@ -160,10 +172,13 @@ impl SourceSplit<Row> for OpenLoopSplit {
             if kind_of(self.config.event_id(k)) != self.kind {
                 continue;
             }
-            let row = self.row(k);
+            let mut row = self.row(k);
             if let Some(Value::Ts(t)) = row.get(ts_index) {
                 let range = &mut self.ranges[self.current];
                 range.max_event_time = Some(range.max_event_time.map_or(*t, |m| m.max(*t)));
+            }
+            if let Some(keep) = &self.fields {
+                super::rows::keep_fields(&mut row, keep);
             }
             earliest.get_or_insert(k);
             out.push(row);

@@ -257,7 +257,7 @@ impl SourceSplit<Row> for RowSplit {
 
 /// Keeps the fields at `keep` (increasing, in range) of `row`: each is swapped down to its
 /// place, the rest truncated (dropped).
-fn keep_fields(row: &mut Row, keep: &[usize]) {
+pub(super) fn keep_fields(row: &mut Row, keep: &[usize]) {
     for (j, &i) in keep.iter().enumerate() {
         if i < row.len() {
             row.swap(j, i);

@@ -28,7 +28,8 @@ pub struct RunFile {
     pub name: String,
     /// Size in bytes.
     pub bytes: u64,
-    /// Written since the previous checkpoint (otherwise shared with an earlier one).
+    /// Written for this checkpoint: new since the previous one, or copied because it could not
+    /// be hard-linked (otherwise shared with an earlier checkpoint).
     pub new: bool,
 }
 
@@ -42,9 +43,12 @@ pub struct RunSource {
     pub key_groups: std::ops::Range<u16>,
 }
 
-/// Hard-links `src` to `dst`, or copies it when linking fails.
-fn link_or_copy(src: &Path, dst: &Path) -> std::io::Result<()> {
-    std::fs::hard_link(src, dst).or_else(|_| std::fs::copy(src, dst).map(drop))
+/// Hard-links `src` to `dst`, or copies it when linking fails; returns whether it copied.
+fn link_or_copy(src: &Path, dst: &Path) -> std::io::Result<bool> {
+    match std::fs::hard_link(src, dst) {
+        Ok(()) => Ok(false),
+        Err(_) => std::fs::copy(src, dst).map(|_| true),
+    }
 }
 
 impl<K: Eq + Clone, V> MmapMaps<K, V> {
@@ -71,14 +75,16 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
                 .unwrap_or("run");
             let name = format!("{prefix}-{file}");
             let target = dest.join(&name);
-            link_or_copy(run.path(), &target).map_err(|source| RunError::Io {
+            let copied = link_or_copy(run.path(), &target).map_err(|source| RunError::Io {
                 path: target,
                 source,
             })?;
             out.push(RunFile {
                 name,
                 bytes: run.file_len(),
-                new: !run.checkpointed,
+                // A copy (no hard link across file systems) is written for this checkpoint:
+                // its bytes count as new, and it is fsynced before the MANIFEST commits.
+                new: !run.checkpointed || copied,
             });
             run.checkpointed = true;
         }

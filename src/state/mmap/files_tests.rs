@@ -230,3 +230,43 @@ fn rescale_down_ignores_stale_groups_of_shared_runs() {
     std::fs::remove_dir_all(&root).unwrap();
     std::fs::remove_dir_all(&d2).unwrap();
 }
+
+#[test]
+fn runs_copied_across_file_systems_count_as_new() {
+    // The working files are under the temporary directory; checkpoints go to /dev/shm, a
+    // tmpfs where one exists, so hard links fail and the runs are copied.
+    let shm = Path::new("/dev/shm");
+    let dev = |p: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).map(|m| m.dev()).ok()
+    };
+    if dev(shm).is_none() || dev(shm) == dev(&std::env::temp_dir()) {
+        eprintln!("no second file system at /dev/shm: nothing to copy across");
+        return;
+    }
+    let root = shm.join(format!("weir-files-copy-{}", std::process::id()));
+    std::fs::create_dir(&root).unwrap();
+    let (mut heap, mut mm) = (
+        state(&StateBackend::Heap, RANGE_ALL),
+        state(&mmap(), RANGE_ALL),
+    );
+    for k in 0..5_000 {
+        add(&mut heap, &mut mm, k, k as i64);
+    }
+    let d1 = root.join("chk-1");
+    std::fs::create_dir(&d1).unwrap();
+    mm.checkpoint_files(&d1).unwrap().unwrap();
+    add(&mut heap, &mut mm, 7, 1);
+    let d2 = root.join("chk-2");
+    std::fs::create_dir(&d2).unwrap();
+    let second = mm.checkpoint_files(&d2).unwrap().unwrap();
+    assert!(second.len() >= 2, "an old run and a new one: {second:?}");
+    assert!(
+        second.iter().all(|f| f.new),
+        "copied runs are new: {second:?}"
+    );
+    let r = restored(&d2, &names(&second), RANGE_ALL);
+    assert_eq!(sections(&r, false, 0), sections(&heap, false, 0));
+    drop(r);
+    std::fs::remove_dir_all(&root).unwrap();
+}
