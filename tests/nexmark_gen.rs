@@ -140,6 +140,11 @@ fn flink_mode_adds_channel_and_url_and_offsets_bidders() {
     assert_eq!(ev[59]["dateTime"], json!(1_436_918_400_059i64));
     assert_eq!(ev[50]["kind"], "person");
     assert_eq!(ev[50]["id"], 1001);
+    // The rate is written as in a pipeline file, too.
+    assert_eq!(
+        gen_stdout(&["--events", "60", "--mode", "flink", "--rate", "1K/s"]),
+        ev
+    );
 }
 
 #[test]

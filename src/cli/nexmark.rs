@@ -40,6 +40,12 @@ pub enum TimingArg {
     Flink,
 }
 
+/// Parses `--rate` as the pipeline file's `rate` is parsed.
+fn rate_arg(text: &str) -> Result<u64, String> {
+    crate::pipeline::nexmark::parse_rate(text)
+        .ok_or_else(|| format!("{text:?} is not a rate (e.g. 10M/s, 500K/s, 1000/s, 1000)"))
+}
+
 /// `weir nexmark gen`.
 #[derive(Debug, Args)]
 pub struct NexmarkGenArgs {
@@ -49,9 +55,10 @@ pub struct NexmarkGenArgs {
     /// Field generation.
     #[arg(long, value_enum, default_value = "beam")]
     pub mode: ModeArg,
-    /// Event-time rate, events per second (default: 100 in beam mode, Beam's 10 ms between
-    /// events; 10,000,000 in flink mode, as the V1 runs).
-    #[arg(long)]
+    /// Event-time rate, events per second: `10M/s`, `500K/s`, `1000/s` or `1000`, as the
+    /// pipeline file's `rate` (default: 100 in beam mode, Beam's 10 ms between events;
+    /// 10,000,000 in flink mode, as the V1 runs).
+    #[arg(long, value_parser = rate_arg)]
     pub rate: Option<u64>,
     /// Timestamp formula (default: the mode's own).
     #[arg(long, value_enum)]
