@@ -15,7 +15,6 @@ use super::args::BenchArgs;
 use crate::error::{Error, EXIT_OK};
 use crate::pipeline::{Plan, SinkSpec};
 use crate::runtime::{CheckpointConfig, RestoreFrom};
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// The query files, by name (`all` runs them in this order).
@@ -41,7 +40,7 @@ pub const QUERIES: &[(&str, &str)] = &[
 ];
 
 /// Default time between checkpoints of a Nexmark run.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
+pub(super) const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
 
 /// The figures of one query.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -140,12 +139,31 @@ pub fn plan(name: &str, text: &str, events: u64) -> crate::Result<Plan> {
     Ok(plan)
 }
 
-/// A fresh checkpoint directory of this process (refused if it exists: it is not ours).
-fn fresh_dir(query: &str) -> crate::Result<PathBuf> {
-    super::scratch::fresh_temp_dir(&format!(
-        "weir-nexmark-bench-{}-{query}",
-        std::process::id()
-    ))
+/// The checkpoint settings of a Nexmark bench run: `--checkpoint-dir`/`sub` (kept), or a fresh
+/// temporary directory named `scratch` (refused if it exists; then it is ours to remove, the
+/// returned flag), every `--checkpoint-interval` (10 s by default), one retained.
+///
+/// # Errors
+/// The temporary directory exists already or cannot be created.
+pub(super) fn bench_checkpoints(
+    args: &BenchArgs,
+    sub: &str,
+    scratch: &str,
+) -> crate::Result<(CheckpointConfig, bool)> {
+    let (dir, ours) = match &args.checkpoint_dir {
+        Some(d) => (d.join(sub), false),
+        None => (super::scratch::fresh_temp_dir(scratch)?, true),
+    };
+    let config = CheckpointConfig {
+        dir,
+        interval: args.checkpoint_interval.unwrap_or(CHECKPOINT_EVERY),
+        retain: 1,
+        restore: RestoreFrom::None,
+        restore_required: false,
+        allow_at_least_once: false,
+        lineage: None,
+    };
+    Ok((config, ours))
 }
 
 /// Runs one query and returns its figures.
@@ -158,19 +176,10 @@ pub fn run_query(args: &BenchArgs, name: &str, text: &str) -> crate::Result<Quer
     if let Some(w) = args.workers {
         config.workers = w;
     }
-    let (dir, ours) = match &args.checkpoint_dir {
-        Some(d) => (d.join(name), false),
-        None => (fresh_dir(name)?, true),
-    };
-    config.checkpoint = Some(CheckpointConfig {
-        dir: dir.clone(),
-        interval: args.checkpoint_interval.unwrap_or(CHECKPOINT_EVERY),
-        retain: 1,
-        restore: RestoreFrom::None,
-        restore_required: false,
-        allow_at_least_once: false,
-        lineage: None,
-    });
+    let scratch = format!("weir-nexmark-bench-{}-{name}", std::process::id());
+    let (checkpoint, ours) = bench_checkpoints(args, name, &scratch)?;
+    let dir = checkpoint.dir.clone();
+    config.checkpoint = Some(checkpoint);
     let cpu_before = process_cpu_seconds();
     let report = crate::cli::build::job(&plan).run(&config);
     let cpu_s = cpu_before

@@ -22,19 +22,18 @@
 
 use super::args::BenchArgs;
 use super::bench_latency::{print_table, Outcome};
-use super::bench_nexmark::{plan, select};
+use super::bench_nexmark::{plan, select, CHECKPOINT_EVERY};
 use super::latency_io::{self, LatencyIo};
 use crate::error::{Error, EXIT_OK};
 use crate::metrics::latency::{LatencyRecorder, PERCENTILES};
 use crate::nexmark::open_loop::Schedule;
 use crate::pipeline::{Plan, SinkSpec};
 use crate::record::Row;
-use crate::runtime::{stamp, CheckpointConfig, RestoreFrom, RunConfig};
+use crate::runtime::{stamp, CheckpointConfig, RunConfig};
 use crate::sink::latency::LatencySink;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Event-time seconds per wall-clock second of the schedule (see the module doc).
 pub const EVENT_TIME_SPEEDUP: f64 = 10.0;
@@ -60,8 +59,6 @@ fn latency_plan(name: &str, text: &str, events: u64, offered: f64) -> crate::Res
     Ok(plan)
 }
 
-/// Default time between checkpoints (as the throughput runs).
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
 /// Events of the first closed-loop probe of a `--rate P%` run.
 const PROBE_EVENTS: u64 = 500_000;
 /// A probe shorter than this is repeated with more events (to about [`PROBE_TARGET_S`]).
@@ -115,23 +112,8 @@ fn checkpoints(
     query: &str,
     tag: &str,
 ) -> crate::Result<(CheckpointConfig, bool)> {
-    let (dir, ours) = match &args.checkpoint_dir {
-        Some(d) => (d.join(format!("{query}{tag}")), false),
-        None => {
-            let name = format!("weir-nexmark-latency-{}-{query}{tag}", std::process::id());
-            (super::scratch::fresh_temp_dir(&name)?, true)
-        }
-    };
-    let config = CheckpointConfig {
-        dir,
-        interval: args.checkpoint_interval.unwrap_or(CHECKPOINT_EVERY),
-        retain: 1,
-        restore: RestoreFrom::None,
-        restore_required: false,
-        allow_at_least_once: false,
-        lineage: None,
-    };
-    Ok((config, ours))
+    let scratch = format!("weir-nexmark-latency-{}-{query}{tag}", std::process::id());
+    super::bench_nexmark::bench_checkpoints(args, &format!("{query}{tag}"), &scratch)
 }
 
 /// The run config of `plan` with the bench's workers and checkpoints.

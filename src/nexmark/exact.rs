@@ -40,7 +40,8 @@ const fn all_letters(t: &[[u8; 2]; PAIR_BASE as usize]) -> bool {
     true
 }
 
-/// [`fill_exact`] writes only ASCII: checked when compiling (unsafe code relies on it).
+/// [`fill_exact`] writes only ASCII: checked when compiling (the unchecked UTF-8 conversion of
+/// its output relies on it).
 pub const WRITES_ONLY_ASCII: bool = all_letters(&pair_table(1)) && all_letters(&pair_table(-1));
 const _: () = assert!(WRITES_ONLY_ASCII);
 

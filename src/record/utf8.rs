@@ -17,6 +17,8 @@ use super::format::invalid_utf8;
 /// The reason of invalid UTF-8, as [`invalid_utf8`] words it.
 #[inline]
 #[allow(unsafe_code)]
+// SAFETY: an `unsafe fn` because its caller must uphold the contract above (`ascii` only for
+// bytes all < 0x80); the one unchecked conversion inside relies on it.
 pub(crate) unsafe fn text_known(body: &[u8], ascii: bool) -> Result<&str, String> {
     if ascii {
         debug_assert!(body.is_ascii());
