@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// A killed run of the count pipeline with at least three complete checkpoints, its clean
+/// A crashed run of the count pipeline with at least three complete checkpoints, its clean
 /// reference output, and a killed run of the max pipeline (another fingerprint). Built once
 /// per test binary in a fixed directory under the target dir (replaced on each run).
 struct Base {
@@ -30,10 +30,10 @@ fn base() -> &'static Base {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).expect("mkdir");
         let scenario = Scenario::in_dir(dir, "count");
-        scenario.generate(100_000, 1_000);
+        scenario.generate(300_000, 1_000);
         let want = scenario.reference(2);
         let (out, ckpt) = (scenario.path("out"), scenario.path("ckpt"));
-        kill_after_checkpoints(
+        crash_after_checkpoint(
             scenario
                 .ckpt_cmd(&out, &ckpt, "20ms", 2)
                 .args(["--checkpoint-retain", "10"]),
@@ -43,7 +43,7 @@ fn base() -> &'static Base {
         let mut max = Scenario::in_dir(scenario.dir.clone(), "max");
         max.input = scenario.input.clone();
         let other_ckpt = scenario.path("other-ckpt");
-        kill_after_checkpoints(
+        crash_after_checkpoint(
             &mut max.ckpt_cmd(&scenario.path("other-out"), &other_ckpt, "20ms", 2),
             &other_ckpt,
             1,

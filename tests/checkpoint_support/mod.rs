@@ -324,6 +324,29 @@ pub fn kill_after_checkpoints(cmd: &mut Command, ckpt: &Path, min: usize) -> Str
     text
 }
 
+/// Runs `cmd` with the `after-manifest` crash point (`WEIR_CRASH_AT`) set at the `n`-th
+/// checkpoint after those present before, so the process aborts (like `kill -9`) right after
+/// that checkpoint's MANIFEST is committed: unlike polling and killing, the moment does not
+/// depend on how busy the machine is. Panics when the run ends normally first (the input is
+/// then too small) or leaves a finished checkpoint. Returns the captured stderr.
+pub fn crash_after_checkpoint(cmd: &mut Command, ckpt: &Path, n: u64) -> String {
+    let before = complete_ids(ckpt).last().copied().unwrap_or(0);
+    let done = output(cmd.env("WEIR_CRASH_AT", format!("after-manifest:{}", before + n)));
+    let text = stderr(&done);
+    assert!(
+        !done.status.success(),
+        "weir finished before checkpoint {} (use more input): {text}",
+        before + n
+    );
+    assert!(
+        complete_ids(ckpt).contains(&(before + n)),
+        "checkpoint {} is not complete after the crash: {text}",
+        before + n
+    );
+    assert!(!finished_exists(ckpt), "a finished checkpoint exists: {text}");
+    text
+}
+
 /// Reads a child's stderr to its end on a thread.
 pub fn drain_stderr(child: &mut Child) -> thread::JoinHandle<String> {
     let mut pipe = child.stderr.take().expect("stderr piped");
