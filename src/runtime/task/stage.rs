@@ -173,7 +173,7 @@ where
     }
 
     /// Runs the operator over one batch, prefetching state ahead.
-    fn process(&mut self, records: &mut Vec<Keyed<K, I>>, now_ms: u64) -> crate::Result<()> {
+    fn process(&mut self, records: &mut [Keyed<K, I>], now_ms: u64) -> crate::Result<()> {
         self.records_in += records.len() as u64;
         let (start, mask) = (self.key_groups.start, self.kg_mask);
         let local = |hash: u64| ((hash & mask) as u16).wrapping_sub(start) as usize;
