@@ -9,7 +9,7 @@
 //! Steady state on the row path allocates nothing because every buffer goes back to the
 //! thread that takes buffers for the same kind of record: a keyed stage processes its input
 //! rows in place and hands the batch back to the sending worker, whose decoder and `key_by`
-//! made those strings ([`crate::runtime::task::stage`]); an operator builds its outputs from
+//! made those strings (`runtime::task::stage`); an operator builds its outputs from
 //! clones made on its own thread, which the sink after it drops there. The free list is
 //! bounded (count and bytes), so a burst does not keep memory after it.
 
