@@ -24,8 +24,11 @@ const MAX_BYTES: usize = 16 << 20;
 const MAX_BUFFER: usize = 64 << 10;
 
 /// The free heap buffers of one thread (empty strings with capacity) and their total bytes.
+/// Kept as `String`s: a buffer moves between the two types without a copy
+/// (`CompactString::into_string`, `from_string_buffer`), and `String::push_str` into a
+/// buffer with room is cheaper than `CompactString`'s.
 struct Pool {
-    free: Vec<CompactString>,
+    free: Vec<String>,
     bytes: usize,
 }
 
@@ -34,8 +37,9 @@ thread_local! {
 }
 
 /// Returns a heap buffer to this thread's free list (or frees it when the list is full).
-#[cold]
-fn give(mut s: CompactString) {
+#[inline]
+fn give(s: CompactString) {
+    let mut s = s.into_string();
     let cap = s.capacity();
     if cap > MAX_BUFFER {
         return;
@@ -54,7 +58,7 @@ fn give(mut s: CompactString) {
 
 /// A free heap buffer of this thread, if any.
 #[inline]
-fn take() -> Option<CompactString> {
+fn take() -> Option<String> {
     POOL.try_with(|p| {
         let mut p = p.try_borrow_mut().ok()?;
         let s = p.free.pop()?;
@@ -82,12 +86,12 @@ impl Text {
         Self::new_long(s)
     }
 
-    #[cold]
+    #[inline]
     fn new_long(s: &str) -> Self {
         match take() {
             Some(mut buf) => {
                 buf.push_str(s);
-                Text(buf)
+                Text(CompactString::from_string_buffer(buf))
             }
             None => Text(CompactString::new(s)),
         }
