@@ -105,7 +105,7 @@ fn events_ahead() -> (Vec<Event>, Vec<(usize, u64)>) {
 fn run_operator((evs, ahead): (Vec<Event>, Vec<(usize, u64)>)) -> usize {
     let mut op = operator();
     let (mut out, mut emitted, mut max_ts) = (Vec::new(), 0, i64::MIN);
-    for (i, e) in evs.into_iter().enumerate() {
+    for (i, mut e) in evs.into_iter().enumerate() {
         if let Some(&(g, h)) = ahead.get(i + PREFETCH) {
             op.prefetch(g, h);
         }
@@ -118,7 +118,7 @@ fn run_operator((evs, ahead): (Vec<Event>, Vec<(usize, u64)>)) -> usize {
             hash: e.hash,
             now_ms: 0,
         };
-        op.process(&ctx, e.row, &mut out);
+        op.process(&ctx, &mut e.row, &mut out);
         if i % BATCH == BATCH - 1 {
             op.on_watermark(max_ts - OOO_MS - 1, &mut out);
             emitted += out.len();
@@ -201,7 +201,7 @@ fn run_typed(evs: &[Typed]) -> usize {
             hash,
             now_ms: 0,
         };
-        op.process(&ctx, (key, v, ts), &mut out);
+        op.process(&ctx, &mut (key, v, ts), &mut out);
         if i % BATCH == BATCH - 1 {
             op.on_watermark(max_ts - OOO_MS - 1, &mut out);
             emitted += black_box(&out).len();

@@ -37,7 +37,8 @@ struct OrderPayment {
 }
 
 impl KeyedCoOperator<u64, Event, Event, Matched> for OrderPayment {
-    fn process1(&mut self, ctx: &KeyContext<'_, u64>, order: Event, out: &mut Vec<Matched>) {
+    fn process1(&mut self, ctx: &KeyContext<'_, u64>, order: &mut Event, out: &mut Vec<Matched>) {
+        let order = *order;
         match self.early_payment.clear(ctx) {
             Some(paid) => out.push(Matched {
                 order: order.0,
@@ -48,7 +49,8 @@ impl KeyedCoOperator<u64, Event, Event, Matched> for OrderPayment {
         }
     }
 
-    fn process2(&mut self, ctx: &KeyContext<'_, u64>, payment: Event, out: &mut Vec<Matched>) {
+    fn process2(&mut self, ctx: &KeyContext<'_, u64>, payment: &mut Event, out: &mut Vec<Matched>) {
+        let payment = *payment;
         match self.order.clear(ctx) {
             Some(ordered) => out.push(Matched {
                 order: payment.0,

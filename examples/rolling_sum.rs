@@ -24,7 +24,8 @@ struct RollingSum {
 }
 
 impl KeyedOperator<u64, Event, (u64, i64)> for RollingSum {
-    fn process(&mut self, ctx: &KeyContext<'_, u64>, e: Event, out: &mut Vec<(u64, i64)>) {
+    fn process(&mut self, ctx: &KeyContext<'_, u64>, e: &mut Event, out: &mut Vec<(u64, i64)>) {
+        let e = *e;
         let sum = self.sum.get_or_insert_with(ctx, || 0);
         *sum += e.value;
         out.push((e.key, *sum));

@@ -29,7 +29,7 @@ impl Count {
 }
 
 impl<T> KeyedOperator<u64, T, (u64, u64)> for Count {
-    fn process(&mut self, ctx: &KeyContext<'_, u64>, _e: T, out: &mut Vec<(u64, u64)>) {
+    fn process(&mut self, ctx: &KeyContext<'_, u64>, _e: &mut T, out: &mut Vec<(u64, u64)>) {
         let n = self.n.get(ctx).copied().unwrap_or(0) + 1;
         self.n.update(ctx, n);
         out.push((*ctx.key, n));
@@ -166,9 +166,10 @@ impl KeyedCoOperator<u64, (u64, i64), (u64, i64), (u64, i64, i64)> for Join {
     fn process1(
         &mut self,
         ctx: &KeyContext<'_, u64>,
-        a: (u64, i64),
+        a: &mut (u64, i64),
         out: &mut Vec<(u64, i64, i64)>,
     ) {
+        let a = *a;
         for b in self.right.get(ctx) {
             out.push((a.0, a.1, *b));
         }
@@ -177,9 +178,10 @@ impl KeyedCoOperator<u64, (u64, i64), (u64, i64), (u64, i64, i64)> for Join {
     fn process2(
         &mut self,
         ctx: &KeyContext<'_, u64>,
-        b: (u64, i64),
+        b: &mut (u64, i64),
         out: &mut Vec<(u64, i64, i64)>,
     ) {
+        let b = *b;
         for a in self.left.get(ctx) {
             out.push((b.0, *a, b.1));
         }
@@ -233,7 +235,13 @@ struct SplitOdd {
 }
 
 impl KeyedOperator<u64, (u64, i64), (u64, i64)> for SplitOdd {
-    fn process(&mut self, _ctx: &KeyContext<'_, u64>, e: (u64, i64), out: &mut Vec<(u64, i64)>) {
+    fn process(
+        &mut self,
+        _ctx: &KeyContext<'_, u64>,
+        e: &mut (u64, i64),
+        out: &mut Vec<(u64, i64)>,
+    ) {
+        let e = *e;
         if e.1 % 2 == 0 {
             out.push(e);
         } else {

@@ -20,7 +20,13 @@ struct OddLate {
 }
 
 impl KeyedOperator<u64, (u64, i64), (u64, i64)> for OddLate {
-    fn process(&mut self, _ctx: &KeyContext<'_, u64>, e: (u64, i64), out: &mut Vec<(u64, i64)>) {
+    fn process(
+        &mut self,
+        _ctx: &KeyContext<'_, u64>,
+        e: &mut (u64, i64),
+        out: &mut Vec<(u64, i64)>,
+    ) {
+        let e = *e;
         if e.1 % 2 == 0 {
             out.push(e);
         } else {

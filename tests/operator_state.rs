@@ -28,7 +28,13 @@ struct Tally {
 }
 
 impl KeyedOperator<u64, (u64, i64), (u64, i64)> for Tally {
-    fn process(&mut self, _ctx: &KeyContext<'_, u64>, e: (u64, i64), out: &mut Vec<(u64, i64)>) {
+    fn process(
+        &mut self,
+        _ctx: &KeyContext<'_, u64>,
+        e: &mut (u64, i64),
+        out: &mut Vec<(u64, i64)>,
+    ) {
+        let e = *e;
         self.even.add(e.1 as u64);
         if !self.union.get().contains(&self.marker) {
             self.union.add(self.marker);

@@ -37,7 +37,13 @@ struct Sum {
 }
 
 impl KeyedOperator<u64, (u64, i64), (u64, i64)> for Sum {
-    fn process(&mut self, ctx: &KeyContext<'_, u64>, e: (u64, i64), out: &mut Vec<(u64, i64)>) {
+    fn process(
+        &mut self,
+        ctx: &KeyContext<'_, u64>,
+        e: &mut (u64, i64),
+        out: &mut Vec<(u64, i64)>,
+    ) {
+        let e = *e;
         let s = self.sum.get_or_insert_with(ctx, || 0);
         *s += e.1;
         if self.panic_at.is_some_and(|p| *s >= p) {

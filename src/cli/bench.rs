@@ -40,7 +40,13 @@ impl W1Sum {
 
 impl KeyedOperator<u64, (u64, i64), (u64, i64)> for W1Sum {
     #[inline]
-    fn process(&mut self, ctx: &KeyContext<'_, u64>, input: (u64, i64), out: &mut Vec<(u64, i64)>) {
+    fn process(
+        &mut self,
+        ctx: &KeyContext<'_, u64>,
+        input: &mut (u64, i64),
+        out: &mut Vec<(u64, i64)>,
+    ) {
+        let input = *input;
         let sum = self.sum.get_or_insert_with(ctx, || 0);
         *sum += input.1;
         out.push((input.0, *sum));

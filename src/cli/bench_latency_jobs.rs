@@ -36,9 +36,10 @@ impl KeyedOperator<u64, (u64, i64, u64), (u64, i64, u64)> for W1Stamped {
     fn process(
         &mut self,
         ctx: &KeyContext<'_, u64>,
-        input: (u64, i64, u64),
+        input: &mut (u64, i64, u64),
         out: &mut Vec<(u64, i64, u64)>,
     ) {
+        let input = *input;
         let sum = self.sum.get_or_insert_with(ctx, || 0);
         *sum += input.1;
         out.push((input.0, *sum, input.2));
@@ -110,9 +111,14 @@ impl StampedOperator {
 }
 
 impl KeyedOperator<RowKey, Stamped, Stamped> for StampedOperator {
-    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: Stamped, out: &mut Vec<Stamped>) {
-        let (row, stamp) = input;
-        self.inner.process(ctx, row, &mut self.scratch);
+    fn process(
+        &mut self,
+        ctx: &KeyContext<'_, RowKey>,
+        input: &mut Stamped,
+        out: &mut Vec<Stamped>,
+    ) {
+        let stamp = input.1;
+        self.inner.process(ctx, &mut input.0, &mut self.scratch);
         out.extend(self.scratch.drain(..).map(|r| (r, stamp)));
     }
     fn prefetch(&self, local_group: usize, hash: u64) {

@@ -84,7 +84,8 @@ impl W2Windows {
 }
 
 impl KeyedOperator<u64, Event, WindowOut> for W2Windows {
-    fn process(&mut self, ctx: &KeyContext<'_, u64>, input: Event, out: &mut Vec<WindowOut>) {
+    fn process(&mut self, ctx: &KeyContext<'_, u64>, input: &mut Event, out: &mut Vec<WindowOut>) {
+        let input = *input;
         let (key, value, ts, _) = input;
         let start = ts - ts.rem_euclid(WINDOW_MS);
         let windows = self.windows.get_or_insert_with(ctx, Vec::new);
@@ -144,10 +145,10 @@ mod tests {
         let mut out = Vec::new();
         // key 1: ts 100, 900 (window 0); key 2: ts 950 (window 0); key 1: ts 1100 (window 1).
         for (k, v, ts) in [(1u64, 5i64, 100i64), (1, 7, 900), (2, 1, 950), (1, 2, 1100)] {
-            op.process(&ctx(&k), (k, v, ts, 0), &mut out);
+            op.process(&ctx(&k), &mut (k, v, ts, 0), &mut out);
         }
         assert!(out.is_empty(), "watermark 900 < window end 1000");
-        op.process(&ctx(&2), (2, 3, 1200, 0), &mut out);
+        op.process(&ctx(&2), &mut (2, 3, 1200, 0), &mut out);
         out.sort_unstable();
         assert_eq!(out, [(1, 0, 2, 12, 10_000), (2, 0, 1, 1, 10_000)]);
         out.clear();

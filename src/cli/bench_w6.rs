@@ -20,7 +20,7 @@ struct RollingCount {
 
 impl<T> KeyedOperator<u64, T, (u64, u64)> for RollingCount {
     #[inline]
-    fn process(&mut self, ctx: &KeyContext<'_, u64>, _input: T, out: &mut Vec<(u64, u64)>) {
+    fn process(&mut self, ctx: &KeyContext<'_, u64>, _input: &mut T, out: &mut Vec<(u64, u64)>) {
         let n = self.n.get_or_insert_with(ctx, || 0);
         *n += 1;
         out.push((*ctx.key, *n));

@@ -35,7 +35,7 @@ where
     Op: KeyedCoOperator<K, A, B, O>,
 {
     #[inline]
-    fn process(&mut self, ctx: &KeyContext<'_, K>, input: Either<A, B>, out: &mut Vec<O>) {
+    fn process(&mut self, ctx: &KeyContext<'_, K>, input: &mut Either<A, B>, out: &mut Vec<O>) {
         match input {
             Either::Left(a) => self.inner.process1(ctx, a, out),
             Either::Right(b) => self.inner.process2(ctx, b, out),

@@ -4,8 +4,9 @@
 //! ([`ring`]): worker `a` holds the producer ends `a→0..N`, worker `b` the consumer ends
 //! `0..N→b`. Records travel in batches ([`message::Msg::Data`]) together with control
 //! messages (barriers, watermarks, end of stream); the sending side batches per destination
-//! and queues what found its ring full ([`outbox::Outbox`]); drained batch buffers go back to
-//! their sender on a return mesh, so steady state allocates nothing.
+//! and queues what found its ring full ([`outbox::Outbox`]); spent batch buffers go back to
+//! their sender on a return mesh (with the spent records, dropped there), so steady state
+//! allocates nothing.
 
 pub mod message;
 pub mod outbox;

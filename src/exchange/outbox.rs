@@ -1,9 +1,11 @@
 //! The sending side of a worker: one batch being filled per destination, a short queue of
 //! messages waiting for ring space, and recycled batch buffers coming back from receivers.
 //!
-//! Batches travel as `Vec`s; a receiver hands each drained `Vec` back on a return ring, so
+//! Batches travel as `Vec`s; a receiver hands each spent `Vec` back on a return ring, so
 //! in steady state no batch is allocated (and the allocator does not have to hand out and
-//! zero fresh pages for every batch).
+//! zero fresh pages for every batch). The receiver processes records in place and returns
+//! the batch with what is left of them: `Outbox::fresh` clears it here, on the thread that
+//! made the records, whose string buffers are recycled by that thread (`crate::record::Text`).
 
 use super::message::Msg;
 use super::ring::{Consumer, Producer};
@@ -65,7 +67,8 @@ impl<R> Outbox<R> {
         self.pending[dest].push_back(Msg::Data(full));
     }
 
-    /// A buffer for destination `dest`: a returned one if any, else a new one.
+    /// A buffer for destination `dest`: a returned one if any (cleared: its spent records are
+    /// dropped on this thread), else a new one.
     #[inline]
     fn fresh(&mut self, dest: usize) -> Vec<R> {
         match self.returned[dest].pop() {

@@ -31,10 +31,10 @@ fn values() -> &'static Values {
     static VALUES: OnceLock<Values> = OnceLock::new();
     VALUES.get_or_init(|| {
         let t = tables();
-        let s = |x: &str| Value::Str(CompactString::from(x));
+        let s = |x: &str| Value::Str(x.into());
         // The tables live for the whole process: their URLs are row values that point into
         // them, whose clones copy the reference.
-        let url = |u: &'static String| Value::Str(CompactString::const_new(u.as_str()));
+        let url = |u: &'static String| Value::Str(CompactString::const_new(u.as_str()).into());
         Values {
             hot: HOT_CHANNELS
                 .iter()
@@ -82,7 +82,7 @@ pub fn bid_row(config: &NexmarkConfig, k: u64) -> Row {
             channel,
             url,
             Value::Ts(t),
-            Value::Str(extra(rng)),
+            Value::Str(extra(rng).into()),
             Value::Null,
         ],
         BID_FIELDS,

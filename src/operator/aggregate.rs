@@ -76,7 +76,9 @@ impl UpdatingAggregate {
 }
 
 impl KeyedOperator<RowKey, Row, Row> for UpdatingAggregate {
-    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
+    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
+        // Kept in state: a clone made on this thread (see `KeyedOperator::process`).
+        let input = input.clone();
         let defs = &self.defs;
         let group = self.state.get_or_insert_with(ctx, || GroupState {
             seen: false,

@@ -44,7 +44,7 @@ impl DKey {
         match v {
             Value::I64(x) | Value::Ts(x) => Some(DKey::I(*x)),
             Value::F64(x) => Some(DKey::I(x.to_bits() as i64)),
-            Value::Str(s) => Some(DKey::S(s.clone())),
+            Value::Str(s) => Some(DKey::S(s.to_compact())),
             Value::Null => None,
         }
     }
@@ -178,14 +178,14 @@ impl StateCodec for DKey {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             DKey::I(v) => Value::I64(*v).encode(out),
-            DKey::S(s) => Value::Str(s.clone()).encode(out),
+            DKey::S(s) => Value::Str(s.clone().into()).encode(out),
         }
     }
 
     fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
         match Value::decode(input)? {
             Value::I64(v) => Ok(DKey::I(v)),
-            Value::Str(s) => Ok(DKey::S(s)),
+            Value::Str(s) => Ok(DKey::S(s.to_compact())),
             _ => Err(CodecError::Invalid("distinct value tag")),
         }
     }

@@ -108,7 +108,7 @@ fn run(
         }
         let Value::Str(g) = &r[0] else { panic!() };
         let k = key(g);
-        w.with_key(&k, 0, |op, ctx| op.process(ctx, r.clone(), &mut out));
+        w.with_key(&k, 0, |op, ctx| op.process(ctx, &mut r.clone(), &mut out));
         seen.entry(g.to_string()).or_default().push(r.clone());
     }
     (out, seen)
@@ -178,7 +178,7 @@ fn unchanged_values_emit_nothing_but_a_new_group_always_emits() {
     let mut out = Vec::new();
     for (g, p) in [("a", 5), ("a", 3), ("a", 9), ("b", 1), ("a", 9)] {
         w.with_key(&key(g), 0, |op, ctx| {
-            op.process(ctx, row(g, p, 0, 0), &mut out)
+            op.process(ctx, &mut row(g, p, 0, 0), &mut out)
         });
     }
     let got: Vec<(String, i64)> = out.iter().map(|r| (r[0].to_string(), int(&r[1]))).collect();

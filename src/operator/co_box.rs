@@ -6,11 +6,11 @@ use crate::state::{KeyContext, KeyedStateStore};
 
 impl<K, A, B, O> KeyedCoOperator<K, A, B, O> for Box<dyn KeyedCoOperator<K, A, B, O>> {
     #[inline]
-    fn process1(&mut self, ctx: &KeyContext<'_, K>, input: A, out: &mut Vec<O>) {
+    fn process1(&mut self, ctx: &KeyContext<'_, K>, input: &mut A, out: &mut Vec<O>) {
         (**self).process1(ctx, input, out)
     }
     #[inline]
-    fn process2(&mut self, ctx: &KeyContext<'_, K>, input: B, out: &mut Vec<O>) {
+    fn process2(&mut self, ctx: &KeyContext<'_, K>, input: &mut B, out: &mut Vec<O>) {
         (**self).process2(ctx, input, out)
     }
     #[inline]

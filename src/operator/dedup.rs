@@ -25,10 +25,11 @@ impl Dedup {
 }
 
 impl KeyedOperator<RowKey, Row, Row> for Dedup {
-    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
+    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
         if self.seen.get(ctx).is_none() {
             self.seen.update(ctx, true);
-            out.push(input);
+            // A clone made on this thread (see `KeyedOperator::process`).
+            out.push(input.clone());
         }
     }
 

@@ -44,13 +44,14 @@ impl EventTimeDedup {
 }
 
 impl KeyedOperator<RowKey, Row, Row> for EventTimeDedup {
-    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
+    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
         if self.expiry.get(ctx).is_some_and(|&e| e > self.watermark) {
             return;
         }
-        let ts = event_time(&input, self.ts_field).unwrap_or(self.watermark);
+        let ts = event_time(input, self.ts_field).unwrap_or(self.watermark);
         let expiry = ts.saturating_add(self.ttl_ms);
-        out.push(input);
+        // A clone made on this thread (see `KeyedOperator::process`).
+        out.push(input.clone());
         if expiry > self.watermark {
             self.expiry.update(ctx, expiry);
             self.timers.register(TimeDomain::EventTime, ctx, expiry);
@@ -103,7 +104,7 @@ mod tests {
                 let (mut out, mut want) = (Vec::new(), Vec::new());
                 match *ev {
                     Ev::Rec { k, ts, v, .. } => {
-                        w.with_key(&key(&format!("k{k}")), 0, |op, ctx| op.process(ctx, row(k, ts, v), &mut out));
+                        w.with_key(&key(&format!("k{k}")), 0, |op, ctx| op.process(ctx, &mut row(k, ts, v), &mut out));
                         if forget.get(&k).is_none_or(|&e| e <= wm) {
                             want.push(row(k, ts, v));
                             forget.insert(k, ts + ttl);
@@ -133,7 +134,9 @@ mod tests {
         let mut max_held = 0;
         for i in 0..20_000i64 {
             let k = key(&i.to_string()); // every key is new
-            w.with_key(&k, 0, |op, ctx| op.process(ctx, row(0, i, i), &mut out));
+            w.with_key(&k, 0, |op, ctx| {
+                op.process(ctx, &mut row(0, i, i), &mut out)
+            });
             if i % 100 == 0 {
                 w.ops
                     .iter_mut()

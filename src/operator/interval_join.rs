@@ -152,12 +152,12 @@ impl IntervalJoinOperator {
 }
 
 impl KeyedCoOperator<RowKey, Row, Row, Row> for IntervalJoinOperator {
-    fn process1(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
-        self.process(ctx, true, input, out);
+    fn process1(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
+        self.process(ctx, true, input.clone(), out);
     }
 
-    fn process2(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
-        self.process(ctx, false, input, out);
+    fn process2(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
+        self.process(ctx, false, input.clone(), out);
     }
 
     #[inline]

@@ -25,9 +25,9 @@ fn run(lower: i64, upper: i64, evs: &[Ev]) -> (Vec<Vec<String>>, Vec<usize>) {
         match *ev {
             Ev::Rec { left, k, ts, v } => w.with_key(&key(&format!("k{k}")), 0, |op, ctx| {
                 if left {
-                    op.process1(ctx, row(k, ts, v), &mut out);
+                    op.process1(ctx, &mut row(k, ts, v), &mut out);
                 } else {
-                    op.process2(ctx, row(k, ts, v), &mut out);
+                    op.process2(ctx, &mut row(k, ts, v), &mut out);
                 }
                 op.drain_side(usize::from(!left), &mut late);
             }),
@@ -145,9 +145,9 @@ fn late_rows_are_counted_and_drained_per_side() {
     w.ops[0].1.on_watermark(100, &mut out);
     let (mut left, mut right) = (Vec::new(), Vec::new());
     w.with_key(&key("k1"), 0, |op, ctx| {
-        op.process1(ctx, row(1, 100, 1), &mut out);
-        op.process2(ctx, row(1, 50, 2), &mut out);
-        op.process2(ctx, row(1, 101, 3), &mut out);
+        op.process1(ctx, &mut row(1, 100, 1), &mut out);
+        op.process2(ctx, &mut row(1, 50, 2), &mut out);
+        op.process2(ctx, &mut row(1, 101, 3), &mut out);
         op.drain_side(0, &mut left);
         op.drain_side(1, &mut right);
         assert_eq!(op.late_count(), 2);

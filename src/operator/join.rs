@@ -164,12 +164,12 @@ impl JoinOperator {
 }
 
 impl KeyedCoOperator<RowKey, Row, Row, Row> for JoinOperator {
-    fn process1(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
-        self.process(ctx, Side::Left, input, out);
+    fn process1(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
+        self.process(ctx, Side::Left, input.clone(), out);
     }
 
-    fn process2(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
-        self.process(ctx, Side::Right, input, out);
+    fn process2(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
+        self.process(ctx, Side::Right, input.clone(), out);
     }
 
     #[inline]

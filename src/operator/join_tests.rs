@@ -59,9 +59,9 @@ fn run(ttl: Option<i64>, evs: &[Ev]) -> (Vec<Vec<String>>, usize) {
         match *ev {
             Ev::Rec { left, k, ts, v } => w.with_key(&key(&format!("k{k}")), 0, |op, ctx| {
                 if left {
-                    op.process1(ctx, row(k, ts, v), &mut out);
+                    op.process1(ctx, &mut row(k, ts, v), &mut out);
                 } else {
-                    op.process2(ctx, row(k, ts, v), &mut out);
+                    op.process2(ctx, &mut row(k, ts, v), &mut out);
                 }
             }),
             Ev::Wm(t) => {
@@ -132,14 +132,14 @@ fn processing_time_ttl_forgets_rows() {
     let k = key("k1");
     let mut out = Vec::new();
     w.with_key(&k, 1_000, |op, ctx| {
-        op.process1(ctx, row(1, 0, 1), &mut out)
+        op.process1(ctx, &mut row(1, 0, 1), &mut out)
     });
     w.with_key(&k, 1_099, |op, ctx| {
-        op.process2(ctx, row(1, 0, 2), &mut out)
+        op.process2(ctx, &mut row(1, 0, 2), &mut out)
     });
     assert_eq!(out.len(), 1, "live at 1099");
     w.with_key(&k, 1_100, |op, ctx| {
-        op.process2(ctx, row(1, 0, 3), &mut out)
+        op.process2(ctx, &mut row(1, 0, 3), &mut out)
     });
     assert_eq!(out.len(), 1, "the left row expired at 1100");
     assert_eq!(

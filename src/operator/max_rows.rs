@@ -51,7 +51,9 @@ impl MaxRows {
 }
 
 impl KeyedOperator<RowKey, Row, Row> for MaxRows {
-    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
+    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
+        // Kept in state: a clone made on this thread (see `KeyedOperator::process`).
+        let input = input.clone();
         let _ = out;
         let close = event_time(&input, self.at).map_or(i64::MAX, |t| t.saturating_sub(1));
         let field = self.field;

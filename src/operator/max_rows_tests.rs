@@ -50,7 +50,7 @@ fn check(rescale_at: Option<usize>) {
         let end = watermark + 2 + next(30) as i64;
         let r = row(next(100) as i64, next(6) as i64, end);
         w.with_key(&end_key(end), 0, |op, ctx| {
-            op.process(ctx, r.clone(), &mut got)
+            op.process(ctx, &mut r.clone(), &mut got)
         });
         model.entry(end).or_default().push(r);
     }
@@ -80,8 +80,10 @@ fn nothing_is_emitted_before_the_watermark_closes_the_key() {
     let mut w = Workers::new(1, &|| MaxRows::new(1, 2), |op: &mut MaxRows| op.states());
     let mut out = Vec::new();
     for (item, num) in [(1, 3), (2, 5), (3, 5), (4, 1)] {
-        let r = row(item, num, 100);
-        w.with_key(&end_key(100), 0, |op, ctx| op.process(ctx, r, &mut out));
+        let mut r = row(item, num, 100);
+        w.with_key(&end_key(100), 0, |op, ctx| {
+            op.process(ctx, &mut r, &mut out)
+        });
     }
     w.ops[0].1.on_watermark(98, &mut out);
     assert!(out.is_empty());

@@ -163,7 +163,9 @@ fn add_edge(slot: &mut Slot, row: &Row, field: usize) {
 }
 
 impl KeyedOperator<RowKey, Row, Row> for WindowedMaxRows {
-    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
+    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
+        // Kept in state: a clone made on this thread (see `KeyedOperator::process`).
+        let input = input.clone();
         let _ = out;
         let Some(t) = event_time(&input, self.at) else {
             return;

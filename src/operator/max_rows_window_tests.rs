@@ -67,7 +67,9 @@ fn check(include_end: bool, rescale_at: Option<usize>) {
         }
         t += next(3) as i64;
         let r = row(i as i64, next(8) as i64, t);
-        w.with_key(&key(), 0, |op, ctx| op.process(ctx, r.clone(), &mut got));
+        w.with_key(&key(), 0, |op, ctx| {
+            op.process(ctx, &mut r.clone(), &mut got)
+        });
         rows.push(r);
         if i % 7 == 0 {
             for (_, op) in &mut w.ops {
@@ -103,8 +105,8 @@ fn an_end_row_waits_for_the_watermark_to_reach_the_end() {
     let op = || WindowedMaxRows::new(1, 2, SIZE, true);
     let mut w = Workers::new(1, &op, |op: &mut WindowedMaxRows| op.states());
     let mut out = Vec::new();
-    for r in [row(1, 5, 3), row(2, 4, 9), row(3, 5, 10), row(4, 7, 10)] {
-        w.with_key(&key(), 0, |op, ctx| op.process(ctx, r, &mut out));
+    for mut r in [row(1, 5, 3), row(2, 4, 9), row(3, 5, 10), row(4, 7, 10)] {
+        w.with_key(&key(), 0, |op, ctx| op.process(ctx, &mut r, &mut out));
     }
     w.ops[0].1.on_watermark(9, &mut out);
     assert!(out.is_empty());

@@ -7,7 +7,14 @@ use crate::state::{KeyContext, KeyedStateStore, OperatorStateStore};
 /// One instance runs per worker and sees only the keys of the worker's key groups.
 pub trait KeyedOperator<K, I, O>: Send {
     /// Processes one record of the current key (`ctx.key`), appending outputs to `out`.
-    fn process(&mut self, ctx: &KeyContext<'_, K>, input: I, out: &mut Vec<O>);
+    ///
+    /// The record stays in its slot of the batch that brought it (no copy per record): the
+    /// operator reads it, or moves parts out of it (`std::mem::take`) when it keeps or emits
+    /// them. After the batch, the runtime hands the buffer with what is left back to the
+    /// sending worker, so that a row's heap buffers are freed on (and recycled by) the thread
+    /// that made them ([`crate::record::Text`]); an operator that emits its input row should
+    /// therefore clone it when the clone is cheap to make from that recycled storage.
+    fn process(&mut self, ctx: &KeyContext<'_, K>, input: &mut I, out: &mut Vec<O>);
 
     /// A hint that a record of key hash `hash` in local key group `local_group` will be
     /// processed soon: the operator may prefetch that key's state (the runtime calls it a few
@@ -61,10 +68,10 @@ pub trait KeyedOperator<K, I, O>: Send {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Passthrough;
 
-impl<K, T: Send> KeyedOperator<K, T, T> for Passthrough {
+impl<K, T: Send + Clone> KeyedOperator<K, T, T> for Passthrough {
     #[inline]
-    fn process(&mut self, _ctx: &KeyContext<'_, K>, input: T, out: &mut Vec<T>) {
-        out.push(input);
+    fn process(&mut self, _ctx: &KeyContext<'_, K>, input: &mut T, out: &mut Vec<T>) {
+        out.push(input.clone());
     }
 }
 
@@ -85,7 +92,7 @@ where
     O: Send,
 {
     #[inline]
-    fn process(&mut self, ctx: &KeyContext<'_, K>, input: I, out: &mut Vec<O2>) {
+    fn process(&mut self, ctx: &KeyContext<'_, K>, input: &mut I, out: &mut Vec<O2>) {
         self.inner.process(ctx, input, &mut self.scratch);
         out.extend(self.scratch.drain(..).filter_map(&mut self.f));
     }
@@ -141,7 +148,7 @@ pub mod zscore_window;
 
 impl<K, I, O> KeyedOperator<K, I, O> for Box<dyn KeyedOperator<K, I, O>> {
     #[inline]
-    fn process(&mut self, ctx: &KeyContext<'_, K>, input: I, out: &mut Vec<O>) {
+    fn process(&mut self, ctx: &KeyContext<'_, K>, input: &mut I, out: &mut Vec<O>) {
         (**self).process(ctx, input, out)
     }
     #[inline]
@@ -175,11 +182,12 @@ impl<K, I, O> KeyedOperator<K, I, O> for Box<dyn KeyedOperator<K, I, O>> {
 /// same key type and share the operator's keyed state; `process1` sees the first input's
 /// records, `process2` the second's.
 pub trait KeyedCoOperator<K, A, B, O>: Send {
-    /// Processes one record of the first input for the current key.
-    fn process1(&mut self, ctx: &KeyContext<'_, K>, input: A, out: &mut Vec<O>);
+    /// Processes one record of the first input for the current key (in its batch slot, as
+    /// [`KeyedOperator::process`]).
+    fn process1(&mut self, ctx: &KeyContext<'_, K>, input: &mut A, out: &mut Vec<O>);
 
     /// Processes one record of the second input for the current key.
-    fn process2(&mut self, ctx: &KeyContext<'_, K>, input: B, out: &mut Vec<O>);
+    fn process2(&mut self, ctx: &KeyContext<'_, K>, input: &mut B, out: &mut Vec<O>);
 
     /// See [`KeyedOperator::prefetch`].
     #[inline]

@@ -80,7 +80,9 @@ fn beats(config: &TopNConfig, new: &Row, old: &Row) -> bool {
 }
 
 impl KeyedOperator<RowKey, Row, Row> for TopN {
-    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
+    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
+        // Kept in state: a clone made on this thread (see `KeyedOperator::process`).
+        let input = input.clone();
         let config = self.config;
         let ranked = self.state.get_or_insert_with(ctx, || Ranked(Vec::new()));
         let pos = ranked

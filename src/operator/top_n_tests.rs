@@ -64,7 +64,9 @@ fn check(cfg: TopNConfig, rescale_at: Option<usize>) {
         }
         let Value::Str(k) = &r[0] else { panic!() };
         let mut out = Vec::new();
-        w.with_key(&key(k), 0, |op, ctx| op.process(ctx, r.clone(), &mut out));
+        w.with_key(&key(k), 0, |op, ctx| {
+            op.process(ctx, &mut r.clone(), &mut out)
+        });
         let seen = all.entry(k.to_string()).or_default();
         let before = model_top(seen, &cfg);
         seen.push(r.clone());

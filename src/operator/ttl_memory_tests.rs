@@ -38,10 +38,10 @@ fn stream(op: &mut dyn KeyedOperator<RowKey, Row, Row>) -> (usize, usize) {
                 hash,
                 now_ms: t as u64,
             };
-            let row: Row = [Value::I64(t * PER_UNIT + j), Value::Ts(t)]
+            let mut row: Row = [Value::I64(t * PER_UNIT + j), Value::Ts(t)]
                 .into_iter()
                 .collect();
-            op.process(&ctx, row, &mut out);
+            op.process(&ctx, &mut row, &mut out);
         }
         emitted += out.len();
         out.clear();

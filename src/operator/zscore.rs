@@ -45,7 +45,7 @@ pub fn score(moments: &Moments, x: f64, min_count: u64) -> Option<f64> {
 }
 
 impl KeyedOperator<RowKey, Row, Row> for ZScore {
-    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, mut input: Row, out: &mut Vec<Row>) {
+    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
         let Some(x) = input.get(self.field).and_then(Value::as_f64) else {
             return;
         };
@@ -62,8 +62,12 @@ impl KeyedOperator<RowKey, Row, Row> for ZScore {
             (Some(_), None) => false,
         };
         if emit {
-            input.push(s.map(Value::F64).unwrap_or(Value::Null));
-            out.push(input);
+            // The output is a clone made on this thread (see `KeyedOperator::process`), built
+            // in its slot of `out`.
+            out.push(input.clone());
+            if let Some(row) = out.last_mut() {
+                row.push(s.map(Value::F64).unwrap_or(Value::Null));
+            }
         }
     }
 
@@ -94,11 +98,8 @@ mod tests {
         };
         let mut out = Vec::new();
         for v in [10, 12, 14, 30] {
-            op.process(
-                &ctx,
-                [Value::I64(1), Value::I64(v)].into_iter().collect(),
-                &mut out,
-            );
+            let mut row: Row = [Value::I64(1), Value::I64(v)].into_iter().collect();
+            op.process(&ctx, &mut row, &mut out);
         }
         assert_eq!(out[0][2], Value::Null);
         assert_eq!(out[1][2], Value::Null); // one earlier value: no deviation yet

@@ -280,9 +280,9 @@ impl Node {
     pub fn value(&self, ty: Ty, row: &Row) -> Value {
         if let Node::Decimal(n, scale) = self {
             // Straight to a row string (no intermediate `String`).
-            return n
-                .eval_int(row)
-                .map_or(Value::Null, |n| Value::Str(decimal_compact(n, *scale)));
+            return n.eval_int(row).map_or(Value::Null, |n| {
+                Value::Str(decimal_compact(n, *scale).into())
+            });
         }
         let v = match ty {
             Ty::Int => self.eval_int(row).map(Value::I64),
@@ -290,7 +290,7 @@ impl Node {
             Ty::Float => self.eval_float(row).map(Value::F64),
             Ty::Str => self
                 .eval_str(row)
-                .map(|s| Value::Str(CompactString::from(s))),
+                .map(|s| Value::Str(crate::record::Text::new(&s))),
             Ty::Bool => self.eval_bool(row).map(|b| Value::I64(i64::from(b))),
         };
         v.unwrap_or(Value::Null)

@@ -5,10 +5,8 @@
 //! out in full, e.g. 1e300 as 301 digits, and is slower); finite floats always carry a `.` or
 //! an exponent (`1.0`, `1e16`, `5e-324`), so JSON readers see a float.
 
-use compact_str::CompactString;
-
 use super::timestamp::parse_timestamp;
-use super::{Field, FieldType, Value};
+use super::{Field, FieldType, Text, Value};
 
 /// The name of a field type as reasons spell it.
 pub(crate) fn type_name(ty: FieldType) -> &'static str {
@@ -26,7 +24,7 @@ pub(crate) fn type_name(ty: FieldType) -> &'static str {
 /// for every type but string.
 pub(crate) fn parse_text(field: &Field, text: &str) -> Result<Value, String> {
     let parsed = match field.ty {
-        FieldType::String => return Ok(Value::Str(CompactString::new(text))),
+        FieldType::String => return Ok(Value::Str(Text::new(text))),
         FieldType::I64 => super::int_text::parse_i64(text.as_bytes()).map(Value::I64),
         FieldType::F64 => text.parse().ok().map(Value::F64),
         FieldType::Timestamp => parse_timestamp(text).map(Value::Ts),

@@ -22,7 +22,7 @@
 
 use std::fmt;
 
-use compact_str::CompactString;
+use super::Text;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::format::{invalid, type_name, write_finite_f64, write_i64};
@@ -108,7 +108,7 @@ pub(super) enum Scalar {
     UInt(u64),
     Float(f64),
     /// Inline up to 24 bytes, like the row's strings.
-    Str(CompactString),
+    Str(Text),
     Array,
     Object,
 }
@@ -332,7 +332,7 @@ impl<'de> Visitor<'de> for ScalarSeed {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
-        Ok(Scalar::Str(CompactString::new(v)))
+        Ok(Scalar::Str(Text::new(v)))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar, A::Error> {

@@ -10,7 +10,7 @@
 //! (a positive integer as `u64`, a negative one as `i64`, `-0` as the float `-0.0`, anything
 //! with a fraction or exponent as a correctly rounded `f64`).
 
-use compact_str::CompactString;
+use super::Text;
 
 use super::json::Scalar;
 use super::Field;
@@ -102,7 +102,7 @@ fn string(text: &str, i: usize) -> Option<(&str, usize)> {
 fn scalar(text: &str, i: usize) -> Option<(Scalar, usize)> {
     let b = text.as_bytes();
     match *b.get(i)? {
-        b'"' => string(text, i).map(|(s, end)| (Scalar::Str(CompactString::new(s)), end)),
+        b'"' => string(text, i).map(|(s, end)| (Scalar::Str(Text::new(s)), end)),
         b't' => literal(b, i, b"true", Scalar::Bool),
         b'f' => literal(b, i, b"false", Scalar::Bool),
         b'n' => literal(b, i, b"null", Scalar::Null),

@@ -52,6 +52,16 @@
 //! with a `KeyedOperator::process` that takes its input by reference — both change every
 //! operator, the window operators of other issues included, so they are left for a step of
 //! their own.
+//!
+//! Step 4 (PERF.md, "Issue 10, step 4 (session 6)") took that step for the operator side:
+//! `KeyedOperator::process` takes `&mut I`, so the keyed stage runs the operator on each row
+//! in its slot of the ring's batch (no copy out), and hands the spent batch back to its
+//! sender. Strings over 24 bytes are [`super::Text`]s whose heap buffers are recycled per
+//! thread; since spent rows are dropped on the thread that decoded them and an operator's
+//! outputs are clones made (and later dropped) on its own thread, every long string of the
+//! row path reuses a buffer in steady state: no allocation per record at any string length.
+//! A row keeps its 8 inline values — the copies left are the decoder's batch → exchange
+//! batch and the operator's output → sink.
 
 #[cfg(doc)]
 use super::{Row, Value};

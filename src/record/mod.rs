@@ -1,8 +1,8 @@
 //! Rows of a declared schema, as the CLI's pipelines carry them.
 //!
-//! A [`Row`] holds up to 8 [`Value`]s inline (no allocation); strings are
-//! [`compact_str::CompactString`], inline up to 24 bytes, so short string fields cost no
-//! allocation either. Codecs for CSV and JSON lines live in submodules.
+//! A [`Row`] holds up to 8 [`Value`]s inline (no allocation); strings are [`Text`], inline
+//! up to 24 bytes, and longer ones reuse heap buffers recycled per thread, so string fields
+//! cost no allocation per record either. Codecs for CSV and JSON lines live in submodules.
 
 pub mod csv;
 mod csv_plain;
@@ -15,12 +15,14 @@ pub mod layout;
 pub mod schema;
 pub mod state_codec;
 mod swar;
+pub mod text;
 pub mod timestamp;
 mod utf8;
 
 pub use csv::{CsvDecoder, CsvEncoder};
 pub use json::{JsonLinesDecoder, JsonLinesEncoder};
 pub use schema::{Field, FieldType, Schema};
+pub use text::Text;
 pub use timestamp::parse_timestamp;
 
 #[cfg(test)]
@@ -32,7 +34,6 @@ mod json_tests;
 #[cfg(test)]
 mod roundtrip_tests;
 
-use compact_str::CompactString;
 use smallvec::SmallVec;
 
 /// A byte buffer that canonical encodings append to (a `Vec`, or an inline `SmallVec` so
@@ -66,7 +67,7 @@ pub enum Value {
     /// A 64-bit float.
     F64(f64),
     /// A UTF-8 string.
-    Str(CompactString),
+    Str(Text),
     /// A timestamp in milliseconds since the Unix epoch.
     Ts(i64),
 }

@@ -2,9 +2,8 @@
 //! Encoding: one tag byte (0 null, 1 i64, 2 f64, 3 string, 4 timestamp) and the payload.
 //! Changing it changes the checkpoint format: bump `checkpoint::FORMAT_VERSION`.
 
-use super::{Row, RowKey, Value};
+use super::{Row, RowKey, Text, Value};
 use crate::state::{CodecError, StateCodec};
-use compact_str::CompactString;
 
 impl StateCodec for Value {
     fn encode(&self, out: &mut Vec<u8>) {
@@ -44,7 +43,7 @@ impl StateCodec for Value {
                 let (s, rest) = input.split_at(n);
                 *input = rest;
                 let s = std::str::from_utf8(s).map_err(|_| CodecError::Invalid("utf-8"))?;
-                Value::Str(CompactString::from(s))
+                Value::Str(Text::new(s))
             }
             4 => Value::Ts(i64::decode(input)?),
             _ => return Err(CodecError::Invalid("value tag")),

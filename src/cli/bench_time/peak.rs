@@ -32,7 +32,7 @@ impl<Op> PeakHeld<Op> {
 
 impl<K, I, O, Op: KeyedOperator<K, I, O>> KeyedOperator<K, I, O> for PeakHeld<Op> {
     #[inline]
-    fn process(&mut self, ctx: &KeyContext<'_, K>, input: I, out: &mut Vec<O>) {
+    fn process(&mut self, ctx: &KeyContext<'_, K>, input: &mut I, out: &mut Vec<O>) {
         self.inner.process(ctx, input, out);
     }
     #[inline]

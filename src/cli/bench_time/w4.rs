@@ -53,7 +53,8 @@ struct Dedup {
 
 impl KeyedOperator<u64, Event, Event> for Dedup {
     #[inline]
-    fn process(&mut self, ctx: &KeyContext<'_, u64>, input: Event, out: &mut Vec<Event>) {
+    fn process(&mut self, ctx: &KeyContext<'_, u64>, input: &mut Event, out: &mut Vec<Event>) {
+        let input = *input;
         if self.expiry.get(ctx).is_some_and(|&e| e > self.watermark) {
             return;
         }

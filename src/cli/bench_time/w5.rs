@@ -82,7 +82,8 @@ impl Join {
 }
 
 impl KeyedCoOperator<u64, Event, Event, Out> for Join {
-    fn process1(&mut self, ctx: &KeyContext<'_, u64>, input: Event, out: &mut Vec<Out>) {
+    fn process1(&mut self, ctx: &KeyContext<'_, u64>, input: &mut Event, out: &mut Vec<Out>) {
+        let input = *input;
         let ts = input.1;
         if ts <= self.watermark {
             self.late += 1;
@@ -99,7 +100,8 @@ impl KeyedCoOperator<u64, Event, Event, Out> for Join {
             .register(TimeDomain::EventTime, ctx, ts + UPPER_MS);
     }
 
-    fn process2(&mut self, ctx: &KeyContext<'_, u64>, input: Event, out: &mut Vec<Out>) {
+    fn process2(&mut self, ctx: &KeyContext<'_, u64>, input: &mut Event, out: &mut Vec<Out>) {
+        let input = *input;
         let ts = input.1;
         if ts <= self.watermark {
             self.late += 1;

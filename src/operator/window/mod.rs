@@ -272,11 +272,14 @@ where
 impl<K, I, O, F> KeyedOperator<K, I, O> for Windowed<K, I, O, F>
 where
     K: Hash + Eq + Clone + StableKey + StateCodec + Send,
-    I: Send,
+    I: Send + Clone,
     O: Send,
     F: WindowFunction<K, I, O>,
 {
-    fn process(&mut self, ctx: &KeyContext<'_, K>, input: I, out: &mut Vec<O>) {
+    fn process(&mut self, ctx: &KeyContext<'_, K>, input: &mut I, out: &mut Vec<O>) {
+        // Kept in a window's state (or a side output): a clone made on this thread (see
+        // `KeyedOperator::process`).
+        let input = input.clone();
         let Some(ts) = self.f.timestamp(&input) else {
             self.push_late(input);
             return;

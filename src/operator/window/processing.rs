@@ -69,7 +69,9 @@ pub struct ProcessingWindowed<K, I, O, F: WindowFunction<K, I, O>> {
     clock: i64,
 }
 
-impl<K: WindowKey, I: Send, O: Send, F: WindowFunction<K, I, O>> ProcessingWindowed<K, I, O, F> {
+impl<K: WindowKey, I: Send + Clone, O: Send, F: WindowFunction<K, I, O>>
+    ProcessingWindowed<K, I, O, F>
+{
     /// A processing-time window operator of `kind` computing `f` (its
     /// [`WindowFunction::timestamp`] is not used).
     ///
@@ -102,13 +104,15 @@ impl<K: WindowKey, I: Send, O: Send, F: WindowFunction<K, I, O>> ProcessingWindo
     }
 }
 
-impl<K: WindowKey, I: Send, O: Send, F> KeyedOperator<K, I, O> for ProcessingWindowed<K, I, O, F>
+impl<K: WindowKey, I: Send + Clone, O: Send, F> KeyedOperator<K, I, O>
+    for ProcessingWindowed<K, I, O, F>
 where
     F: WindowFunction<K, I, O>,
 {
-    fn process(&mut self, ctx: &KeyContext<'_, K>, input: I, out: &mut Vec<O>) {
+    fn process(&mut self, ctx: &KeyContext<'_, K>, input: &mut I, out: &mut Vec<O>) {
         self.advance(ctx.now_ms, out);
-        self.inner.process(ctx, (self.clock, input), out);
+        let mut stamped = (self.clock, input.clone());
+        self.inner.process(ctx, &mut stamped, out);
     }
 
     #[inline]

@@ -58,7 +58,9 @@ fn workers(n: usize, kind: WindowKind) -> Workers<Op> {
 /// Processes `v` of key `k` at processing time `now`; what it emitted.
 fn rec(w: &mut Workers<Op>, k: &str, v: i64, now: u64) -> Vec<String> {
     let mut o = Vec::new();
-    w.with_key(&key(k), now, |op, ctx| op.process(ctx, row(k, v), &mut o));
+    w.with_key(&key(k), now, |op, ctx| {
+        op.process(ctx, &mut row(k, v), &mut o)
+    });
     sorted(&o)
 }
 

@@ -80,7 +80,7 @@ fn run(kind: WindowKind, lateness: i64, evs: &[Ev]) -> Vec<Vec<String>> {
         let (mut out, mut late) = (Vec::new(), Vec::new());
         match *ev {
             Ev::Rec { k, ts, v } => w.with_key(&key(&format!("k{k}")), 0, |op, ctx| {
-                op.process(ctx, row(k, ts, v), &mut out);
+                op.process(ctx, &mut row(k, ts, v), &mut out);
                 op.drain_side(0, &mut late);
             }),
             Ev::Wm(t) => {
@@ -297,7 +297,7 @@ fn records_without_a_timestamp_go_to_late() {
     r[2] = Value::Null;
     let (mut out, mut late) = (Vec::new(), Vec::new());
     w.with_key(&key("k0"), 0, |op, ctx| {
-        op.process(ctx, r.clone(), &mut out);
+        op.process(ctx, &mut r.clone(), &mut out);
         op.drain_side(0, &mut late);
         assert_eq!(op.side_outputs(), ["late"]);
         assert_eq!(op.late_count(), 1);
@@ -338,7 +338,7 @@ fn idle_split_stops_holding_windows_back_and_rejoins() {
         if let Some((ts, v)) = rec {
             splits[split].on_record(ts, now);
             w.with_key(&key("k0"), now, |op, ctx| {
-                op.process(ctx, row(0, ts, v), &mut out);
+                op.process(ctx, &mut row(0, ts, v), &mut out);
                 op.drain_side(0, &mut late);
             });
         }

@@ -130,7 +130,9 @@ fn reschedule(
 }
 
 impl KeyedOperator<RowKey, Row, Row> for WindowedZScore {
-    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: Row, out: &mut Vec<Row>) {
+    fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
+        // Kept in state: a clone made on this thread (see `KeyedOperator::process`).
+        let input = input.clone();
         let Some(x) = input.get(self.cfg.field).and_then(Value::as_f64) else {
             return;
         };

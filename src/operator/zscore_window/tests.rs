@@ -115,7 +115,7 @@ proptest! {
             match *ev {
                 Ev::Rec { k, ts, .. } => {
                     let v = i as i64 * 1000 + (i as i64 * 7919) % 101; // unique, varied
-                    w.with_key(&key(&format!("k{k}")), 0, |op, ctx| op.process(ctx, row(k, ts, v), &mut out));
+                    w.with_key(&key(&format!("k{k}")), 0, |op, ctx| op.process(ctx, &mut row(k, ts, v), &mut out));
                     let want = if ts > wm {
                         Vec::new()
                     } else {
@@ -164,7 +164,7 @@ proptest! {
             let mut w = workers(workers_n, cfg(60, None, 2));
             let mut out = Vec::new();
             for &(k, ts, v) in order {
-                w.with_key(&key(&format!("k{k}")), 0, |op, ctx| op.process(ctx, row(k, ts, v), &mut out));
+                w.with_key(&key(&format!("k{k}")), 0, |op, ctx| op.process(ctx, &mut row(k, ts, v), &mut out));
             }
             watermark(&mut w, i64::MAX, &mut out);
             scores(&out)
@@ -188,7 +188,7 @@ fn flags_a_planted_outlier_only() {
     for i in 0..200i64 {
         let v = if i == 150 { 1_000 } else { 100 + i % 7 };
         w.with_key(&key("k1"), 0, |op, ctx| {
-            op.process(ctx, row(1, i * 10, v), &mut out)
+            op.process(ctx, &mut row(1, i * 10, v), &mut out)
         });
     }
     assert!(out.is_empty(), "nothing is scored before the watermark");
@@ -206,7 +206,7 @@ fn one_timer_per_key() {
     let mut out = Vec::new();
     for ts in [50, 10, 30, 20, 40] {
         w.with_key(&key("a"), 0, |op, ctx| {
-            op.process(ctx, row(0, ts, ts), &mut out)
+            op.process(ctx, &mut row(0, ts, ts), &mut out)
         });
     }
     let op = &w.ops[0].1;

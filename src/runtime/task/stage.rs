@@ -173,7 +173,7 @@ where
     }
 
     /// Runs the operator over one batch, prefetching state ahead.
-    fn process(&mut self, records: &mut Vec<Keyed<K, I>>, now_ms: u64) -> crate::Result<()> {
+    fn process(&mut self, records: &mut [Keyed<K, I>], now_ms: u64) -> crate::Result<()> {
         self.records_in += records.len() as u64;
         let (start, mask) = (self.key_groups.start, self.kg_mask);
         let local = |hash: u64| ((hash & mask) as u16).wrapping_sub(start) as usize;
@@ -182,20 +182,21 @@ where
         for r in records.iter().take(PREFETCH_DISTANCE) {
             self.op.prefetch(local(r.hash), r.hash);
         }
-        let mut drain = records.drain(..);
-        while let Some(rec) = drain.next() {
-            if let Some(ahead) = drain.as_slice().get(PREFETCH_DISTANCE - 1) {
+        // Records are processed in their slots (no copy out of the batch); the batch goes back
+        // to its sender with what is left of them (see `KeyedOperator::process`).
+        for i in 0..records.len() {
+            if let Some(ahead) = records.get(i + PREFETCH_DISTANCE) {
                 self.op.prefetch(local(ahead.hash), ahead.hash);
             }
+            let rec = &mut records[i];
             let ctx = KeyContext {
                 key: &rec.key,
                 local_group: local(rec.hash),
                 hash: rec.hash,
                 now_ms,
             };
-            self.op.process(&ctx, rec.value, &mut self.outputs);
+            self.op.process(&ctx, &mut rec.value, &mut self.outputs);
         }
-        drop(drain);
         self.emit()
     }
 
@@ -240,7 +241,9 @@ where
                 Msg::Stamp(s) => self.stamps.receive(i, s, self.aligner.len()),
                 Msg::Data(mut records) => {
                     self.process(&mut records, now_ms)?;
-                    // Hand the empty buffer back to its sender; drop it if that ring is full.
+                    // Hand the spent batch back to its sender, which clears it there (so a
+                    // row's buffers are recycled by the thread that made them); drop it if
+                    // that ring is full.
                     let _ = self.inputs.returns[i].push(records);
                 }
                 Msg::Barrier(k) => self.aligner.barrier(i, k),
