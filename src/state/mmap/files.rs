@@ -52,43 +52,16 @@ fn link_or_copy(src: &Path, dst: &Path) -> std::io::Result<bool> {
 }
 
 impl<K: Eq + Clone, V> MmapMaps<K, V> {
-    /// Writes the dirty entries to a new run and links every run into `dest`; returns the
-    /// files, oldest first (the order [`MmapMaps::restore_files`] needs).
+    /// Writes the dirty entries to a new run and links every run into `dest`, the new files
+    /// fsynced; returns the files, oldest first (the order [`MmapMaps::restore_files`] needs).
+    /// [`MmapMaps::start_checkpoint`] without the wait.
     ///
     /// # Errors
     /// [`RunError`] when writing or linking fails (files already linked stay in `dest`).
     pub(crate) fn checkpoint_files(&mut self, dest: &Path) -> Result<Vec<RunFile>, RunError> {
-        self.flush()?;
-        let prefix = self
-            .dir
-            .0
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("weir-state")
-            .to_string();
-        let mut out = Vec::with_capacity(self.runs.len());
-        for run in &mut self.runs {
-            let file = run
-                .path()
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("run");
-            let name = format!("{prefix}-{file}");
-            let target = dest.join(&name);
-            let copied = link_or_copy(run.path(), &target).map_err(|source| RunError::Io {
-                path: target,
-                source,
-            })?;
-            out.push(RunFile {
-                name,
-                bytes: run.file_len(),
-                // A copy (no hard link across file systems) is written for this checkpoint:
-                // its bytes count as new, and it is fsynced before the MANIFEST commits.
-                new: !run.checkpointed || copied,
-            });
-            run.checkpointed = true;
-        }
-        Ok(out)
+        let (files, durable) = self.start_checkpoint(dest)?;
+        durable.wait()?;
+        Ok(files)
     }
 
     /// Replaces the content with the runs `names` (oldest first) of the checkpoint directory
@@ -154,6 +127,8 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
 
     /// Drops every entry and run.
     fn clear_all(&mut self) {
+        self.settle();
+        self.unwritten.clear();
         self.cache.clear();
         for run in self.runs.drain(..) {
             remove_run(run);
