@@ -520,6 +520,14 @@ where
         }
     }
 
+    /// mmap backend: waits for the background writes and merges (tests).
+    #[cfg(test)]
+    pub(crate) fn settle(&mut self) {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            m.settle();
+        }
+    }
+
     /// See [`super::KeyedStateStore::start_checkpoint_files`].
     pub(crate) fn start_checkpoint_files(
         &mut self,

@@ -276,3 +276,15 @@ mod tests {
         assert_eq!(plain.entries_in_group(kg), 1);
     }
 }
+
+#[cfg(test)]
+impl<K, V> ValueState<K, V>
+where
+    K: Hash + Eq + Clone + crate::state::StateCodec + crate::state::StableKey,
+    V: crate::state::StateCodec,
+{
+    /// mmap backend: waits for the background writes and merges (tests).
+    pub(crate) fn settle(&mut self) {
+        self.maps.settle();
+    }
+}

@@ -26,6 +26,8 @@ mod background;
 mod backing;
 pub(crate) mod cache;
 mod compact;
+#[cfg(test)]
+mod dirty_tests;
 mod files;
 #[cfg(test)]
 mod files_tests;

@@ -54,6 +54,9 @@ enum IoJob {
     },
     /// Remove working run files (merged away).
     Remove(Vec<PathBuf>),
+    /// Tests: block the I/O thread until the sender is dropped or sends.
+    #[cfg(test)]
+    Hold(Receiver<()>),
 }
 
 /// A merge and the write ticket its sources need.
@@ -221,6 +224,17 @@ impl Writer {
         }
     }
 
+    /// Tests: stops the I/O thread after the jobs sent so far until the returned sender is
+    /// dropped (jobs sent meanwhile wait: an in-flight write).
+    #[cfg(test)]
+    pub(crate) fn hold(&mut self) -> Sender<()> {
+        let (tx, rx) = mpsc::channel();
+        if let Some(io) = self.io() {
+            let _ = io.send(IoJob::Hold(rx));
+        }
+        tx
+    }
+
     /// Whether a merge is running.
     pub(crate) fn merging(&self) -> bool {
         self.merging
@@ -330,6 +344,10 @@ fn io_job(job: IoJob, done: &Sender<Done>, tickets: &Tickets, cancel: &AtomicBoo
             for p in paths {
                 let _ = std::fs::remove_file(p);
             }
+        }
+        #[cfg(test)]
+        IoJob::Hold(rx) => {
+            let _ = rx.recv();
         }
     }
 }
