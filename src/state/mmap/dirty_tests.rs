@@ -108,7 +108,10 @@ fn a_flush_writes_exactly_the_entries_dirtied_since_the_last_one() {
     }
     m.flush().unwrap();
     let got = m.runs.last().map(run_entries).unwrap();
-    let expected: Vec<(u64, i64)> = (0..1000u64).step_by(33).map(|k| (k, k as i64 + 4)).collect();
+    let expected: Vec<(u64, i64)> = (0..1000u64)
+        .step_by(33)
+        .map(|k| (k, k as i64 + 4))
+        .collect();
     assert_eq!(got, expected);
     let n = m.runs();
     m.flush().unwrap();
@@ -153,7 +156,10 @@ fn lookups_and_checkpoints_see_a_flushed_run_while_its_file_is_being_written() {
         assert_eq!(len, f.bytes, "{}", f.name);
     }
     m.settle();
-    assert!(m.runs.iter().all(|r| r.in_memory_bytes().is_none()), "remapped");
+    assert!(
+        m.runs.iter().all(|r| r.in_memory_bytes().is_none()),
+        "remapped"
+    );
     for k in 0..500u64 {
         assert_eq!(get(&m, k), Some(11));
     }

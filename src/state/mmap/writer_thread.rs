@@ -22,7 +22,7 @@ use super::merge_job::MergeJob;
 use super::run::{write_file, RunError};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -367,7 +367,12 @@ fn write_run_file(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
 
 /// Makes a checkpoint's links (copies when a link is impossible), fsyncs the new files.
 fn make_links(links: &[Link]) -> Result<(), RunError> {
-    for l in links {
+    static LINKS: AtomicU64 = AtomicU64::new(0);
+    let n = LINKS.fetch_add(1, Ordering::Relaxed) + 1;
+    for (i, l) in links.iter().enumerate() {
+        if i == 1 {
+            crate::runtime::crash_point::crash_point("run-link", n);
+        }
         let copied = match std::fs::hard_link(&l.src, &l.dst) {
             Ok(()) => false,
             Err(_) => std::fs::copy(&l.src, &l.dst)
