@@ -7,7 +7,8 @@
 //!   has written its temporary file, not yet renamed it (the number is that N, not a
 //!   checkpoint id);
 //! - `run-link` (mmap backend): the N-th background linking of a checkpoint's run files in the
-//!   process has made its first link, not yet fsynced or replied (N likewise).
+//!   process has made (and fsynced) its first link, not yet the others nor replied (N
+//!   likewise).
 //!
 //! Random `kill -9` (scripts/crash_test.sh) rarely hits these narrow windows; these hooks hit
 //! them every time. Unset, a crash point costs one cached environment lookup per checkpoint.

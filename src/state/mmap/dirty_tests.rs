@@ -164,3 +164,146 @@ fn lookups_and_checkpoints_see_a_flushed_run_while_its_file_is_being_written() {
         assert_eq!(get(&m, k), Some(11));
     }
 }
+
+#[test]
+fn stress_background_merges_with_checkpoints_and_restores_match_the_oracle() {
+    use crate::state::{KeyedStateStore, RunSource, StateBackend, ValueState};
+    let make = |b: &StateBackend| {
+        let mut s = ValueState::<u64, i64>::new("v");
+        s.set_backend(b);
+        s.set_key_groups(RANGE_ALL);
+        s
+    };
+    let mm = StateBackend::Mmap {
+        dir: None,
+        cache_entries: 64,
+    };
+    let mut oracle = std::collections::HashMap::<u64, i64>::new();
+    let mut s = make(&mm);
+    let root = tempfile::tempdir().unwrap();
+    let mut x = 0x1234_5678u64;
+    let mut last: Option<(
+        std::path::PathBuf,
+        Vec<RunSource>,
+        std::collections::HashMap<u64, i64>,
+    )> = None;
+    for op in 0..60_000u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let k = x % 3000;
+        *s.get_or_insert_with(&ctx(&k, &RANGE_ALL, 0), || 0) += 1;
+        *oracle.entry(k).or_default() += 1;
+        let got = s.get(&ctx(&k, &RANGE_ALL, 0)).copied();
+        assert_eq!(got, oracle.get(&k).copied(), "op {op} key {k}");
+        if op % 997 == 0 {
+            let d = root.path().join(format!("chk-{op}"));
+            std::fs::create_dir(&d).unwrap();
+            let files = s.checkpoint_files(&d).unwrap().unwrap();
+            let names = files
+                .iter()
+                .map(|f| RunSource {
+                    name: f.name.clone(),
+                    key_groups: RANGE_ALL,
+                })
+                .collect();
+            last = Some((d, names, oracle.clone()));
+        }
+        if op % 7919 == 7918 {
+            let (d, names, o) = last.clone().unwrap();
+            s = make(&mm);
+            assert!(s.restore_files(&d, &names).unwrap());
+            oracle = o;
+            for (k, v) in &oracle {
+                assert_eq!(
+                    s.get(&ctx(k, &RANGE_ALL, 0)),
+                    Some(v),
+                    "after restore, op {op}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn stress_with_rescales_matches_the_oracle() {
+    use crate::state::test_util::{owned, owner};
+    use crate::state::{KeyedStateStore, RunSource, StateBackend, ValueState};
+    let mm = StateBackend::Mmap {
+        dir: None,
+        cache_entries: 64,
+    };
+    let make = |range: std::ops::Range<u16>| {
+        let mut s = ValueState::<u64, i64>::new("v");
+        s.set_backend(&mm);
+        s.set_key_groups(range);
+        s
+    };
+    let root = tempfile::tempdir().unwrap();
+    let mut oracle = std::collections::HashMap::<u64, i64>::new();
+    let mut workers = 1usize;
+    let mut states: Vec<ValueState<u64, i64>> = vec![make(owned(0, 1))];
+    let mut x = 0x9876_5432u64;
+    let mut n = 0;
+    for round in 0..12 {
+        for op in 0..4000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = x % 3000;
+            let w = owner(crate::state::test_util::kg(&k), workers);
+            let r = owned(w, workers);
+            *states[w].get_or_insert_with(&ctx(&k, &r, 0), || 0) += 1;
+            *oracle.entry(k).or_default() += 1;
+            assert_eq!(
+                states[w].get(&ctx(&k, &r, 0)).copied(),
+                oracle.get(&k).copied(),
+                "round {round} op {op} key {k}"
+            );
+        }
+        // Checkpoint every worker, then restore into the other worker count.
+        n += 1;
+        let d = root.path().join(format!("chk-{n}"));
+        std::fs::create_dir(&d).unwrap();
+        let mut sources = Vec::new();
+        for (w, s) in states.iter_mut().enumerate() {
+            for f in s.checkpoint_files(&d).unwrap().unwrap() {
+                sources.push((w, f.name));
+            }
+        }
+        let old = workers;
+        workers = if workers == 1 { 2 } else { 1 };
+        states = (0..workers)
+            .map(|w| {
+                let range = owned(w, workers);
+                let mut s = make(range.clone());
+                let names: Vec<RunSource> = (0..old)
+                    .filter(|&ow| {
+                        let r = owned(ow, old);
+                        r.start < range.end && range.start < r.end
+                    })
+                    .flat_map(|ow| {
+                        sources
+                            .iter()
+                            .filter(move |(sw, _)| *sw == ow)
+                            .map(move |(_, name)| RunSource {
+                                name: name.clone(),
+                                key_groups: owned(ow, old),
+                            })
+                    })
+                    .collect();
+                assert!(s.restore_files(&d, &names).unwrap());
+                s
+            })
+            .collect();
+        for (k, v) in &oracle {
+            let w = owner(crate::state::test_util::kg(k), workers);
+            let r = owned(w, workers);
+            assert_eq!(
+                states[w].get(&ctx(k, &r, 0)),
+                Some(v),
+                "after restore {round}"
+            );
+        }
+    }
+}

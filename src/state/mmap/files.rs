@@ -84,7 +84,55 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             }
         }
         self.runs = runs;
-        result
+        result?;
+        self.merge_if_narrower()
+    }
+
+    /// After a restore that merged several writers' key groups into this one (scale-in): a
+    /// run limited to fewer groups than this state owns could not be listed under this
+    /// worker's key groups by the next checkpoint (its entries of the other groups would count
+    /// again, e.g. stale ones of a file shared after an earlier scale-out), so all runs are
+    /// merged into one holding only the live entries of the owned groups.
+    ///
+    /// # Errors
+    /// Writing the merged run failed (the state is then empty, as for a failed restore).
+    fn merge_if_narrower(&mut self) -> Result<(), RunError> {
+        let owned = self.range.clone();
+        let narrower = |r: &Run| {
+            let l = r.limit();
+            l.start > owned.start || l.end < owned.end
+        };
+        if !self.runs.iter().any(narrower) {
+            return Ok(());
+        }
+        let path = self.next_path();
+        let rules = super::merge_job::MergeRules {
+            key_eq: self.codec.key_eq,
+            key_len: self.codec.key_len,
+            expiry: None,
+            bottom: true,
+        };
+        let merged = super::merge_job::merge_runs(
+            &self.runs,
+            &path,
+            owned,
+            self.ttl.is_some(),
+            rules,
+            &std::sync::atomic::AtomicBool::new(false),
+        );
+        match merged {
+            Ok(run) => {
+                for old in std::mem::take(&mut self.runs) {
+                    remove_run(old);
+                }
+                self.runs.push(run);
+                Ok(())
+            }
+            Err(e) => {
+                self.clear_all();
+                Err(e)
+            }
+        }
     }
 
     fn link_runs(

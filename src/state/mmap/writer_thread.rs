@@ -355,9 +355,12 @@ fn io_job(job: IoJob, done: &Sender<Done>, tickets: &Tickets, cancel: &AtomicBoo
 /// Writes `bytes` under a temporary name, fsyncs it and renames it to `path` (a complete,
 /// durable file or none: a checkpoint may link it any time later).
 fn write_run_file(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     let tmp = path.with_extension("tmp");
     let written =
         write_file(&tmp, bytes).and_then(|()| std::fs::File::open(&tmp).and_then(|f| f.sync_all()));
+    let n = WRITES.fetch_add(1, Ordering::Relaxed) + 1;
+    crate::runtime::crash_point::crash_point("run-write", n);
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(io_err(path, e));
@@ -370,9 +373,6 @@ fn make_links(links: &[Link]) -> Result<(), RunError> {
     static LINKS: AtomicU64 = AtomicU64::new(0);
     let n = LINKS.fetch_add(1, Ordering::Relaxed) + 1;
     for (i, l) in links.iter().enumerate() {
-        if i == 1 {
-            crate::runtime::crash_point::crash_point("run-link", n);
-        }
         let copied = match std::fs::hard_link(&l.src, &l.dst) {
             Ok(()) => false,
             Err(_) => std::fs::copy(&l.src, &l.dst)
@@ -383,6 +383,9 @@ fn make_links(links: &[Link]) -> Result<(), RunError> {
             std::fs::File::open(&l.dst)
                 .and_then(|f| f.sync_all())
                 .map_err(|e| io_err(&l.dst, e))?;
+        }
+        if i == 0 {
+            crate::runtime::crash_point::crash_point("run-link", n);
         }
     }
     Ok(())
