@@ -142,10 +142,16 @@ fn inspect_shows_new_and_shared_bytes() {
 }
 
 /// Aborts at the commit protocol's crash points (`WEIR_CRASH_AT`) at checkpoint 4, after
-/// incremental checkpoints that share run files; `--restore latest` completes exactly once.
+/// incremental checkpoints that share run files, and in the middle of the 4th background run
+/// write and run linking (mmap writer thread); `--restore latest` completes exactly once.
 #[test]
 fn crash_points_after_incremental_checkpoints_are_exactly_once() {
-    for point in ["after-state-write", "after-manifest"] {
+    for point in [
+        "after-state-write",
+        "after-manifest",
+        "run-write",
+        "run-link",
+    ] {
         let s = Scenario::new("count", 300_000, 2_000);
         let want = s.reference(2);
         let (out, ckpt) = (s.path("out"), s.path("ckpt"));

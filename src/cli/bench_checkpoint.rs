@@ -23,6 +23,7 @@ use crate::state::{
     KeyContext, KeyedStateStore, StableKey, StateBackend, ValueState, DEFAULT_MAX_PARALLELISM,
 };
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// One key in `TOUCH_EVERY` is touched between two checkpoints (1 %).
@@ -32,6 +33,10 @@ pub const TOUCH_EVERY: u64 = 100;
 #[derive(Clone, Copy, Debug, Default)]
 struct Taken {
     ms: f64,
+    /// mmap: the longest worker pause (its part before the background links and fsyncs).
+    pause_ms: f64,
+    /// mmap: the most CPU time a worker thread spent in that part.
+    pause_cpu_ms: f64,
     bytes_new: u64,
     bytes_shared: u64,
 }
@@ -122,10 +127,17 @@ fn checkpoint(
     Ok((file.len, 0))
 }
 
-/// The mmap backend's part: flush, link every run into `target`, fsync the new ones.
+/// The mmap backend's part: flush, link every run into `target`, fsync the new ones; the
+/// linking and fsyncing run on the state's writer thread, and this waits for them as the
+/// runtime's acknowledgement does.
 fn link(state: &mut ValueState<u64, i64>, target: &Path) -> crate::Result<(u64, u64)> {
     let run_err = |e: crate::state::RunError| Error::Runtime(e.to_string());
-    if let Some(files) = state.checkpoint_files(target).map_err(run_err)? {
+    let (started, cpu) = (Instant::now(), super::thread_cpu::thread_cpu_ms());
+    if let Some((files, durable)) = state.start_checkpoint_files(target).map_err(run_err)? {
+        PAUSE_US.fetch_max(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        let cpu_us = (super::thread_cpu::thread_cpu_ms() - cpu) * 1e3;
+        PAUSE_CPU_US.fetch_max(cpu_us as u64, Ordering::Relaxed);
+        durable.wait().map_err(run_err)?;
         let (mut new, mut shared) = (0, 0);
         for f in &files {
             if f.new {
@@ -144,6 +156,14 @@ fn link(state: &mut ValueState<u64, i64>, target: &Path) -> crate::Result<(u64, 
         "mmap state without run files: nothing to link".into(),
     ))
 }
+
+/// The longest time a worker spent in its part of the current checkpoint before it could
+/// process records again (mmap: the flush; the links and fsyncs run in the background).
+static PAUSE_US: AtomicU64 = AtomicU64::new(0);
+
+/// The most CPU time a worker's thread used for its part before the background work (a
+/// loaded machine inflates wall time, much less this).
+static PAUSE_CPU_US: AtomicU64 = AtomicU64::new(0);
 
 /// Runs `f` on every worker's state in parallel; the results in worker order.
 fn each<T: Send>(
@@ -204,6 +224,8 @@ fn measure(
         touches += each(&mut states, |w, s| Ok(touch(s, w, workers, keys, round)))?
             .iter()
             .sum::<u64>();
+        PAUSE_US.store(0, Ordering::Relaxed);
+        PAUSE_CPU_US.store(0, Ordering::Relaxed);
         let t0 = Instant::now();
         let target = Target::new(&ckpts, round + 1, backend)?;
         let sizes = each(&mut states, |w, s| {
@@ -211,12 +233,14 @@ fn measure(
         })?;
         let one = Taken {
             ms: t0.elapsed().as_secs_f64() * 1e3,
+            pause_ms: PAUSE_US.load(Ordering::Relaxed) as f64 / 1e3,
+            pause_cpu_ms: PAUSE_CPU_US.load(Ordering::Relaxed) as f64 / 1e3,
             bytes_new: sizes.iter().map(|s| s.0).sum(),
             bytes_shared: sizes.iter().map(|s| s.1).sum(),
         };
         eprintln!(
-            "run {round}: checkpoint after touching 1 % of the keys: {:.1} ms, {} bytes new, {} shared",
-            one.ms, one.bytes_new, one.bytes_shared
+            "run {round}: checkpoint after touching 1 % of the keys: {:.1} ms (worker pause {:.1} ms, {:.1} ms of CPU), {} bytes new, {} shared",
+            one.ms, one.pause_ms, one.pause_cpu_ms, one.bytes_new, one.bytes_shared
         );
         taken.push(one);
     }
@@ -274,16 +298,18 @@ pub fn run(
     let kind = backend.kind();
     println!(
         "workload=checkpoint backend={kind} keys={keys} workers={workers} runs={runs} touched_per_run={} \
-         checkpoint_ms={:.1} bytes_new={} bytes_shared={}",
+         checkpoint_ms={:.1} pause_ms={:.1} pause_cpu_ms={:.1} bytes_new={} bytes_shared={}",
         touches / runs.max(1) as u64,
         mid.ms,
+        mid.pause_ms,
+        mid.pause_cpu_ms,
         mid.bytes_new,
         mid.bytes_shared
     );
     if let Some(path) = json {
         let v = serde_json::json!({"workload": "checkpoint", "backend": kind.to_string(),
             "keys": keys, "workers": workers, "runs": runs,
-            "touched_per_run": touches / runs.max(1) as u64, "checkpoint_ms": mid.ms,
+            "touched_per_run": touches / runs.max(1) as u64, "checkpoint_ms": mid.ms, "pause_ms": mid.pause_ms, "pause_cpu_ms": mid.pause_cpu_ms,
             "bytes_new": mid.bytes_new, "bytes_shared": mid.bytes_shared,
             "checkpoint_ms_all": taken.iter().map(|t| t.ms).collect::<Vec<_>>()});
         std::fs::write(path, v.to_string()).map_err(|e| Error::io(path, e))?;

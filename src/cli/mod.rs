@@ -34,6 +34,7 @@ mod scratch;
 mod sigpipe;
 pub mod socket;
 mod state_flags;
+mod thread_cpu;
 
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
 use args::{Cli, Command};

@@ -2,7 +2,13 @@
 //! process (no cleanup, no flush — like `kill -9`) when checkpoint `id` reaches `point`:
 //!
 //! - `after-state-write`: a worker's state file is written and flushed, not yet acknowledged;
-//! - `after-manifest`: the MANIFEST is committed, the sink's pending files not yet published.
+//! - `after-manifest`: the MANIFEST is committed, the sink's pending files not yet published;
+//! - `run-write` (mmap backend): the N-th background write of a flushed run in the process
+//!   has written its temporary file, not yet renamed it (the number is that N, not a
+//!   checkpoint id);
+//! - `run-link` (mmap backend): the N-th background linking of a checkpoint's run files in the
+//!   process has made (and fsynced) its first link, not yet the others nor replied (N
+//!   likewise).
 //!
 //! Random `kill -9` (scripts/crash_test.sh) rarely hits these narrow windows; these hooks hit
 //! them every time. Unset, a crash point costs one cached environment lookup per checkpoint.

@@ -18,7 +18,7 @@ pub mod align;
 pub mod config;
 pub mod control;
 mod coordinator;
-mod crash_point;
+pub(crate) mod crash_point;
 pub mod emit;
 pub mod job;
 pub mod late_letters;

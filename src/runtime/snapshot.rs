@@ -29,7 +29,7 @@ struct Pending {
     pause: Duration,
     /// Run files of mmap-backed states, and those of them new (to fsync).
     runs: Vec<crate::checkpoint::RunSet>,
-    new_runs: Vec<std::path::PathBuf>,
+    new_runs: super::snapshot_runs::Durable,
 }
 
 /// Gathers a worker's contributions to checkpoints and acknowledges complete ones.
@@ -140,7 +140,7 @@ impl Checkpoints {
         };
         let p = self.pending.entry(k).or_default();
         p.runs.extend(linked.sets);
-        p.new_runs.extend(linked.new_files);
+        p.new_runs.add(linked.durable);
         // States whose run files were linked have no sections.
         let mut linked = linked.linked.into_iter();
         states.retain(|_| !linked.next().unwrap_or(false));
@@ -199,8 +199,7 @@ impl Checkpoints {
         let (positions, dead_letter_len, pause) = (p.positions, p.dead_letter_len, p.pause);
         let (operator, runs, new_runs) = (p.operator, p.runs, p.new_runs);
         let write = move || {
-            let file =
-                super::snapshot_runs::sync_files(&new_runs).and_then(|()| writer.write(k, &snap));
+            let file = new_runs.sync().and_then(|()| writer.write(k, &snap));
             super::crash_point::crash_point("after-state-write", k);
             let _ = events.send(Event::Ack(Ack {
                 id: k,

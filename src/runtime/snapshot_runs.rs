@@ -3,7 +3,7 @@
 //! [`crate::checkpoint::RunSet`]).
 
 use crate::checkpoint::{RunFileEntry, RunSet};
-use crate::state::KeyedStateStore;
+use crate::state::{KeyedStateStore, RunsDurable};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -14,12 +14,42 @@ pub(super) struct Linked {
     pub sets: Vec<RunSet>,
     /// Per state (in the order given), whether its runs were linked (then it has no sections).
     pub linked: Vec<bool>,
-    /// The new run files in the checkpoint directory (to fsync before acknowledging).
-    pub new_files: Vec<PathBuf>,
+    /// What must be durable before acknowledging.
+    pub durable: Durable,
+}
+
+/// The run files a checkpoint needs durable before the worker acknowledges it: links and
+/// fsyncs still running on the states' writer threads, and new files to fsync.
+#[derive(Default)]
+pub(super) struct Durable {
+    waits: Vec<RunsDurable>,
+    files: Vec<PathBuf>,
+}
+
+impl Durable {
+    /// Adds `other`'s waits and files.
+    pub fn add(&mut self, other: Durable) {
+        self.waits.extend(other.waits);
+        self.files.extend(other.files);
+    }
+
+    /// Waits for the links and fsyncs, then fsyncs the new files (on the helper thread that
+    /// acknowledges: the MANIFEST that needs them is committed only after).
+    ///
+    /// # Errors
+    /// The first link or file that failed.
+    pub fn sync(self) -> crate::Result<()> {
+        for w in self.waits {
+            w.wait()
+                .map_err(|e| crate::Error::Runtime(format!("mmap state checkpoint: {e}")))?;
+        }
+        sync_files(&self.files)
+    }
 }
 
 /// Links the run files of every state of `stage` kept by the mmap backend into `dir` (created
-/// when missing). A state whose linking fails is reported and snapshotted as sections instead
+/// when missing): each state's new run is built in memory and its files linked, written and
+/// fsynced by its writer thread, which [`Durable::sync`] waits for. A state whose linking fails is reported and snapshotted as sections instead
 /// (its links already made stay in the incomplete directory, which is weir's own).
 pub(super) fn link_states(
     dir: &Path,
@@ -36,10 +66,11 @@ pub(super) fn link_states(
     }
     for s in states.iter_mut() {
         let name = format!("{stage}/{}", s.name());
-        match s.checkpoint_files(dir) {
-            Ok(Some(files)) => {
+        match s.start_checkpoint_files(dir) {
+            Ok(Some((files, wait))) => {
+                out.durable.waits.push(wait);
                 for f in files.iter().filter(|f| f.new) {
-                    out.new_files.push(dir.join(&f.name));
+                    out.durable.files.push(dir.join(&f.name));
                 }
                 out.sets.push(RunSet {
                     worker: worker as u32,
@@ -66,12 +97,11 @@ pub(super) fn link_states(
     out
 }
 
-/// fsyncs the new run files (before the worker acknowledges: the MANIFEST that needs them is
-/// committed only after).
+/// fsyncs `files`.
 ///
 /// # Errors
 /// The first file that cannot be synced.
-pub(super) fn sync_files(files: &[PathBuf]) -> crate::Result<()> {
+fn sync_files(files: &[PathBuf]) -> crate::Result<()> {
     for f in files {
         std::fs::File::open(f)
             .and_then(|file| file.sync_all())

@@ -520,6 +520,25 @@ where
         }
     }
 
+    /// mmap backend: waits for the background writes and merges (tests).
+    #[cfg(test)]
+    pub(crate) fn settle(&mut self) {
+        if let Some(m) = self.mmap.as_deref_mut() {
+            m.settle();
+        }
+    }
+
+    /// See [`super::KeyedStateStore::start_checkpoint_files`].
+    pub(crate) fn start_checkpoint_files(
+        &mut self,
+        dest: &std::path::Path,
+    ) -> Result<Option<(Vec<super::RunFile>, super::RunsDurable)>, super::RunError> {
+        match self.mmap.as_deref_mut() {
+            Some(m) => m.start_checkpoint(dest).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// See [`super::KeyedStateStore::restore_files`].
     pub(crate) fn restore_files(
         &mut self,
@@ -673,6 +692,16 @@ macro_rules! keyed_state_store_body {
             dest: &std::path::Path,
         ) -> Result<Option<Vec<$crate::state::RunFile>>, $crate::state::RunError> {
             self.maps.checkpoint_files(dest)
+        }
+
+        fn start_checkpoint_files(
+            &mut self,
+            dest: &std::path::Path,
+        ) -> Result<
+            Option<(Vec<$crate::state::RunFile>, $crate::state::RunsDurable)>,
+            $crate::state::RunError,
+        > {
+            self.maps.start_checkpoint_files(dest)
         }
 
         fn restore_files(

@@ -34,7 +34,7 @@ pub use expiry::TtlTime;
 pub use key_group::{KeyGroupRouter, StableKey, DEFAULT_MAX_PARALLELISM};
 pub use list::ListState;
 pub use map::MapState;
-pub use mmap::{RunError, RunFile, RunSource};
+pub use mmap::{RunError, RunFile, RunSource, RunsDurable};
 pub use operator::{OperatorListState, OperatorStateStore, UnionListState};
 pub use reducing::ReducingState;
 pub use table::KeyTable;
@@ -133,6 +133,21 @@ pub trait KeyedStateStore: Send {
     ) -> Result<Option<Vec<RunFile>>, RunError> {
         let _ = dest;
         Ok(None)
+    }
+    /// [`KeyedStateStore::checkpoint_files`] with the linking and fsyncing left to a
+    /// background thread: returns at once with the files and the wait for them to be durable
+    /// (the acknowledgement of the checkpoint waits, the worker does not). The default does
+    /// it all before returning.
+    ///
+    /// # Errors
+    /// [`RunError`] when writing the new run fails.
+    fn start_checkpoint_files(
+        &mut self,
+        dest: &std::path::Path,
+    ) -> Result<Option<(Vec<RunFile>, RunsDurable)>, RunError> {
+        Ok(self
+            .checkpoint_files(dest)?
+            .map(|files| (files, RunsDurable::ready())))
     }
     /// mmap backend: replaces the content with the run files `names` of directory `src`
     /// (as [`KeyedStateStore::checkpoint_files`] listed them), mapped without decoding;

@@ -201,6 +201,16 @@ impl<K: Eq, V> KeyTable<K, V> {
         self.slots[i].kv.as_ref().map(|(_, v)| v)
     }
 
+    /// The stored key and the value of `key`.
+    #[inline]
+    pub fn get_key_value(&self, hash: u64, key: &K) -> Option<(&K, &V)> {
+        if self.len == 0 {
+            return None;
+        }
+        let i = self.find(hash, key).ok()?;
+        self.slots[i].kv.as_ref().map(|(k, v)| (k, v))
+    }
+
     /// The value of `key`, for modification.
     #[inline]
     pub fn get_mut(&mut self, hash: u64, key: &K) -> Option<&mut V> {

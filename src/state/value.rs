@@ -147,6 +147,18 @@ where
 }
 
 #[cfg(test)]
+impl<K, V> ValueState<K, V>
+where
+    K: Hash + Eq + Clone + crate::state::StateCodec + crate::state::StableKey,
+    V: crate::state::StateCodec,
+{
+    /// mmap backend: waits for the background writes and merges (tests).
+    pub(crate) fn settle(&mut self) {
+        self.maps.settle();
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::state::test_util::{ctx, kg, owned, RANGE_ALL};

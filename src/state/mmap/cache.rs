@@ -11,6 +11,11 @@
 //!   are alive). Its entries are boxed, so they keep their address when the table grows;
 //!   the next `&mut self` access to such a key moves it into the main table.
 //!
+//! Each group also keeps a **dirty list**: the keys whose entry turned dirty since the last
+//! flush, each listed once (an entry is listed when its flag goes from clean to dirty, through
+//! [`Cache::mark`] or the `*_dirty` accessors), so that a flush visits the dirtied entries only
+//! ([`Cache::take_dirty`]), not every cached one.
+//!
 //! Soundness of the side table: an entry, once allocated, stays at its address and unchanged
 //! until a `&mut self` method removes it; the table only moves pointers when it grows, and
 //! the borrow checker ends every reference handed out before a `&mut self` call. References
@@ -19,7 +24,7 @@
 #![allow(unsafe_code)] // side entries referenced across inserts; see the module docs
 
 use crate::state::table::KeyTable;
-use std::cell::{Cell, UnsafeCell};
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::ptr::NonNull;
 
 /// A decoded value: the value (`None`: deleted), its timestamp and whether it differs from
@@ -108,6 +113,9 @@ pub(crate) struct Cache<K, V> {
     side_len: Cell<usize>,
     /// The keys' stable hash (the main tables do not keep it whole).
     hash_k: fn(&K) -> u64,
+    /// Per group, the keys whose entry turned dirty since the last [`Cache::take_dirty`]
+    /// (see the module docs).
+    dirty: RefCell<Vec<Vec<(u64, K)>>>,
 }
 
 impl<K: Eq + Clone, V> Cache<K, V> {
@@ -119,6 +127,7 @@ impl<K: Eq + Clone, V> Cache<K, V> {
             main_len: 0,
             side_len: Cell::new(0),
             hash_k,
+            dirty: RefCell::new((0..groups).map(|_| Vec::new()).collect()),
         }
     }
 
@@ -195,21 +204,44 @@ impl<K: Eq + Clone, V> Cache<K, V> {
         }
     }
 
-    /// The entry of `key` for modification.
-    #[inline]
-    pub(crate) fn find_mut(&mut self, lg: usize, hash: u64, key: &K) -> Option<&mut Val<V>> {
-        self.promote(lg, hash, key);
-        self.main.get_mut(lg)?.get_mut(hash, key)
-    }
-
     /// Sets the entry of `key` in local group `lg` (replacing any).
+    /// A dirty `val` is listed (once: not again when the entry it replaces was dirty too).
     pub(crate) fn put(&mut self, lg: usize, hash: u64, key: K, val: Val<V>) {
         self.promote(lg, hash, &key);
-        if let Some(t) = self.main.get_mut(lg) {
-            if t.insert(hash, key, val).is_none() {
-                self.main_len += 1;
+        let Some(t) = self.main.get_mut(lg) else {
+            return;
+        };
+        let listed = t.get(hash, &key).is_some_and(|v| v.dirty.get());
+        if val.dirty.get() && !listed {
+            self.dirty.get_mut()[lg].push((hash, key.clone()));
+        }
+        if t.insert(hash, key, val).is_none() {
+            self.main_len += 1;
+        }
+    }
+
+    /// Marks `val` (the entry of `key` in local group `lg`, found in this cache) dirty,
+    /// listing it when it was clean.
+    #[inline]
+    pub(crate) fn mark(&self, lg: usize, hash: u64, key: &K, val: &Val<V>) {
+        if !val.dirty.get() {
+            val.dirty.set(true);
+            if let Some(list) = self.dirty.borrow_mut().get_mut(lg) {
+                list.push((hash, key.clone()));
             }
         }
+    }
+
+    /// The entry of `key` for modification, marked dirty (listed when it was clean).
+    #[inline]
+    pub(crate) fn find_mut_dirty(&mut self, lg: usize, hash: u64, key: &K) -> Option<&mut Val<V>> {
+        self.promote(lg, hash, key);
+        let v = self.main.get_mut(lg)?.get_mut(hash, key)?;
+        if !v.dirty.get() {
+            v.dirty.set(true);
+            self.dirty.get_mut()[lg].push((hash, key.clone()));
+        }
+        Some(v)
     }
 
     /// Hints the CPU to load the main slot of `hash` in local group `lg`.
@@ -226,13 +258,14 @@ impl<K: Eq + Clone, V> Cache<K, V> {
         self.main_len + self.side_len.get()
     }
 
-    /// The entry of `key` in local group `lg`, inserted as `make()` when absent: one probe
-    /// (plus one of the side table when it is not empty).
+    /// The entry of `key` in local group `lg`, inserted as `make()` when absent (one probe,
+    /// plus one of the side table when it is not empty), marked dirty: listed when it was
+    /// clean or new (`make`'s dirty flag is ignored).
     ///
     /// # Panics
     /// When `lg` is out of range (a runtime bug, as for the heap backend's tables).
     #[inline]
-    pub(crate) fn get_or_insert(
+    pub(crate) fn get_or_insert_dirty(
         &mut self,
         lg: usize,
         hash: u64,
@@ -241,10 +274,67 @@ impl<K: Eq + Clone, V> Cache<K, V> {
     ) -> &mut Val<V> {
         self.promote(lg, hash, key);
         let len = &mut self.main_len;
-        self.main[lg].get_or_insert_with(hash, key, || {
+        let mut new = false;
+        let v = self.main[lg].get_or_insert_with(hash, key, || {
             *len += 1;
+            new = true;
             make()
+        });
+        if new || !v.dirty.get() {
+            v.dirty.set(true);
+            self.dirty.get_mut()[lg].push((hash, key.clone()));
+        }
+        v
+    }
+
+    /// The dirty entries of local group `lg`, each once, marked clean and taken off the dirty
+    /// list: O(dirty) probes, or one scan of the group when most of it is dirty.
+    pub(crate) fn take_dirty(&self, lg: usize) -> Vec<EntryRef<'_, K, V>> {
+        let listed = match self.dirty.borrow_mut().get_mut(lg) {
+            Some(list) => std::mem::take(list),
+            None => return Vec::new(),
+        };
+        let group_len = self.main.get(lg).map_or(0, KeyTable::len)
+            + self.sides().get(lg).map_or(0, KeyTable::len);
+        let out: Vec<EntryRef<'_, K, V>> = if listed.len() * 2 > group_len {
+            // Most of the group is dirty: one sequential scan beats a probe per key.
+            self.group_where(lg, |v| v.dirty.get())
+        } else {
+            listed
+                .iter()
+                .filter_map(|(hash, key)| self.entry_ref(lg, *hash, key))
+                .filter(|e| e.val.dirty.get())
+                .collect()
+        };
+        // Listed twice (a replaced entry) or not: each entry is returned once.
+        let mut once = Vec::with_capacity(out.len());
+        for e in out {
+            if e.val.dirty.replace(false) {
+                once.push(e);
+            }
+        }
+        once
+    }
+
+    /// The entry of `key` as iteration sees it.
+    fn entry_ref(&self, lg: usize, hash: u64, key: &K) -> Option<EntryRef<'_, K, V>> {
+        if let Some((key, val)) = self.main.get(lg)?.get_key_value(hash, key) {
+            return Some(EntryRef { key, hash, val });
+        }
+        let p = self.sides().get(lg)?.get(hash, key)?;
+        // SAFETY: as in `find`.
+        let e = unsafe { p.0.as_ref() };
+        Some(EntryRef {
+            key: &e.key,
+            hash: e.hash,
+            val: &e.val,
         })
+    }
+
+    /// Entries listed dirty in all groups (a re-dirtied entry counts once).
+    #[cfg(test)]
+    pub(crate) fn dirty_listed(&self) -> usize {
+        self.dirty.borrow().iter().map(Vec::len).sum()
     }
 
     /// The entries of local group `lg`.
@@ -300,22 +390,10 @@ impl<K: Eq + Clone, V> Cache<K, V> {
         for t in self.side.get_mut() {
             t.clear();
         }
+        for list in self.dirty.get_mut() {
+            list.clear();
+        }
         self.main_len = 0;
         self.side_len.set(0);
-    }
-
-    /// Marks every entry clean.
-    pub(crate) fn mark_clean(&mut self) {
-        for t in &self.main {
-            for (_, v) in t.iter() {
-                v.dirty.set(false);
-            }
-        }
-        for t in self.side.get_mut().iter() {
-            for (_, p) in t.iter() {
-                // SAFETY: as in `find`.
-                unsafe { p.0.as_ref() }.val.dirty.set(false);
-            }
-        }
     }
 }

@@ -1,44 +1,50 @@
-//! Flushes (dirty cached entries → a new run) and merges (newest runs → one run).
+//! Flushes (dirty cached entries → a new run) and the choice of merges (newest runs → one
+//! run; the merge itself is [`super::merge_job`]).
 //!
-//! Both build, per key group, a list of `(hash, tombstone, bytes)` sorted by hash whose bytes
-//! borrow from one buffer per group (a flush) or straight from the mapped runs (a merge):
-//! no allocation per entry. A merge is a k-way merge of the runs' groups, which are already
-//! sorted by hash: entries of equal hash are compared by key (decoded only then, which is
-//! rare) and the newest of each key wins, so merging needs neither a table of the keys seen
-//! nor a sort.
+//! A flush visits the dirtied entries only (the cache's dirty list), encodes each group's into
+//! one buffer, sorts them by hash and builds the run file's bytes in memory: the run is readable
+//! at once, and its file is written by the writer thread while the worker goes on
+//! ([`super::writer_thread`]). Merges run on the merge thread and are installed by
+//! [`MmapMaps::poll_writer`].
 
-use super::cache::Val;
-use super::run::{write_run, GroupEntries, Run, RunEntry, RunError};
-use super::run_writer::RunWriter;
-use super::store::{stored_ts_if, MmapMaps};
+use super::merge_job::{MergeJob, MergeRules};
+use super::run::{build_run, GroupEntries, RunError};
+use super::store::MmapMaps;
 use super::MAX_RUNS;
 use std::path::PathBuf;
 
 /// One key group's flushed entries: `(hash, tombstone, start, end)` into its buffer.
 type Spans = Vec<(u64, bool, usize, usize)>;
 
+/// Runs beyond which a flush waits for the running merge (merges fell behind the flushes).
+const WAIT_FOR_MERGE_RUNS: usize = 2 * MAX_RUNS;
+
 impl<K: Eq + Clone, V> MmapMaps<K, V> {
-    /// Writes the dirty cached entries to a new run (then merges runs); marks them clean.
+    /// Makes the dirty cached entries a new run (readable at once, its file written in the
+    /// background), marks them clean, then starts a merge when one is due.
     ///
     /// # Errors
-    /// Writing a run failed; the cache is unchanged.
+    /// An entry or a group too big for a run; the entries stay dirty in the cache.
     pub(crate) fn flush(&mut self) -> Result<(), RunError> {
+        self.poll_writer(false);
         let n = self.range.len();
         let mut bufs: Vec<Vec<u8>> = Vec::with_capacity(n);
         let mut spans: Vec<Spans> = Vec::with_capacity(n);
-        // An expired entry is not written: whatever older runs hold for its key is older,
-        // so expired too.
-        let dirty = |v: &Val<V>| v.dirty.get() && !self.stale(v.ts.get());
+        let mut taken = Vec::with_capacity(n);
         for lg in 0..n {
             let (mut buf, mut idx) = (Vec::new(), Spans::new());
-            for e in self.cache.group_where(lg, dirty) {
+            let dirty = self.cache.take_dirty(lg);
+            // An expired entry is not written: whatever older runs hold for its key is older,
+            // so expired too.
+            for e in dirty.iter().filter(|e| !self.stale(e.val.ts.get())) {
                 let start = buf.len();
-                self.encode_entry(e, None, &mut buf);
+                self.encode_entry(*e, None, &mut buf);
                 idx.push((e.hash, e.val.value.is_none(), start, buf.len()));
             }
             idx.sort_unstable_by_key(|x| x.0);
             bufs.push(buf);
             spans.push(idx);
+            taken.push(dirty);
         }
         if spans.iter().all(Vec::is_empty) {
             return Ok(());
@@ -48,11 +54,30 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             .zip(&bufs)
             .map(|(idx, buf)| idx.iter().map(|&(h, t, s, e)| (h, t, &buf[s..e])).collect())
             .collect();
-        let path = self.next_path();
-        let run = write_run(&path, self.range.clone(), self.ttl.is_some(), &groups)?;
+        let path = self.dir.0.join(format!("run-{:06}.wr", self.next_run));
+        let run = match build_run(&path, self.range.clone(), self.ttl.is_some(), &groups) {
+            Ok(run) => run,
+            Err(e) => {
+                for (lg, dirty) in taken.iter().enumerate() {
+                    for e in dirty {
+                        self.cache.mark(lg, e.hash, e.key, e.val);
+                    }
+                }
+                return Err(e);
+            }
+        };
+        drop((groups, taken));
+        self.next_run += 1;
+        let bytes = run.in_memory_bytes().cloned();
         self.runs.push(run);
-        self.cache.mark_clean();
-        self.compact()
+        if let Some(bytes) = bytes {
+            self.writer.write(path, bytes);
+        }
+        while self.runs.len() > WAIT_FOR_MERGE_RUNS && self.writer.merging() {
+            self.poll_writer(true);
+        }
+        self.compact();
+        Ok(())
     }
 
     /// The path of the next run file.
@@ -62,87 +87,75 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         path
     }
 
-    /// Merges runs while the newest two are of similar size (or there are too many).
-    fn compact(&mut self) -> Result<(), RunError> {
-        loop {
-            let n = self.runs.len();
-            if n > MAX_RUNS {
-                self.merge(n)?;
-            } else if n >= 2 && self.runs[n - 2].entries() <= 2 * self.runs[n - 1].entries() {
-                self.merge(2)?;
-            } else {
-                return Ok(());
-            }
+    /// How many of the newest runs to merge now: all of them beyond [`MAX_RUNS`], the newest
+    /// two while the older one is at most twice the newer one; `None` when no merge is due.
+    fn due(&self) -> Option<usize> {
+        let n = self.runs.len();
+        if n > MAX_RUNS {
+            Some(n)
+        } else if n >= 2 && self.runs[n - 2].entries() <= 2 * self.runs[n - 1].entries() {
+            Some(2)
+        } else {
+            None
         }
     }
 
-    /// Merges the newest `k` runs into one (dropping deletions when that includes the oldest).
-    pub(super) fn merge(&mut self, k: usize) -> Result<(), RunError> {
-        let n = self.runs.len();
-        let bottom = k == n;
-        let path = self.next_path();
-        let sources = &self.runs[n - k..];
-        // One group at a time: a merge holds one group's entry references, not the run's.
-        let mut out = RunWriter::create(&path, self.range.clone(), self.ttl.is_some())?;
-        for lg in 0..self.range.len() {
-            out.group(&self.merge_group(sources, self.kg(lg), bottom))?;
+    /// Starts the merge that is due, if any and none is running (the next one is chosen when
+    /// this one is installed).
+    pub(super) fn compact(&mut self) {
+        if self.writer.merging() {
+            return;
         }
-        let merged = out.finish()?;
+        let Some(k) = self.due() else { return };
+        let n = self.runs.len();
+        let rules = self.merge_rules(k == n);
+        let job = MergeJob {
+            sources: self.runs[n - k..]
+                .iter()
+                .map(|r| (r.path().to_path_buf(), r.limit()))
+                .collect(),
+            out: self.next_path(),
+            range: self.range.clone(),
+            timed: self.ttl.is_some(),
+            rules,
+        };
+        self.writer.merge(job);
+    }
+
+    fn merge_rules(&self, bottom: bool) -> MergeRules {
+        MergeRules {
+            key_eq: self.codec.key_eq,
+            key_len: self.codec.key_len,
+            expiry: self.ttl.zip(self.last_clock.get()),
+            bottom,
+        }
+    }
+
+    /// Merges the newest `k` runs into one on this thread (dropping deletions when that
+    /// includes the oldest), after the background jobs are done.
+    ///
+    /// # Errors
+    /// Writing the merged run failed; the runs are unchanged.
+    #[cfg(test)]
+    pub(super) fn merge(&mut self, k: usize) -> Result<(), RunError> {
+        use super::merge_job::merge_runs;
+        use std::sync::atomic::AtomicBool;
+        self.settle();
+        let n = self.runs.len();
+        let path = self.next_path();
+        let rules = self.merge_rules(k == n);
+        let merged = merge_runs(
+            &self.runs[n - k..],
+            &path,
+            self.range.clone(),
+            self.ttl.is_some(),
+            rules,
+            &AtomicBool::new(false),
+        )?;
         for old in self.runs.drain(n - k..) {
             super::files::remove_run(old);
         }
         self.runs.push(merged);
         Ok(())
-    }
-
-    /// The merged entries of key group `kg` of `sources` (oldest first), in hash order.
-    fn merge_group<'a>(&self, sources: &'a [Run], kg: u16, bottom: bool) -> GroupEntries<'a> {
-        // Newest first: among entries of one key, the first one met wins.
-        let mut heads: Vec<_> = sources
-            .iter()
-            .rev()
-            .map(|r| r.group_entries(kg).peekable())
-            .collect();
-        let mut out = GroupEntries::new();
-        let mut same: Vec<RunEntry<'a>> = Vec::new();
-        while let Some(h) = heads
-            .iter_mut()
-            .filter_map(|i| i.peek().map(|e| e.hash))
-            .min()
-        {
-            same.clear();
-            for it in &mut heads {
-                while let Some(e) = it.next_if(|e| e.hash == h) {
-                    same.push(e);
-                }
-            }
-            self.keep_newest(&same, bottom, &mut out);
-        }
-        out
-    }
-
-    /// Appends to `out` the newest entry of each key among `same` (entries of one hash,
-    /// newest first), unless it is gone (a deletion reaching the oldest run, or expired).
-    fn keep_newest<'a>(&self, same: &[RunEntry<'a>], bottom: bool, out: &mut GroupEntries<'a>) {
-        let gone = |e: &RunEntry<'_>| (bottom && e.tombstone) || self.stale(stored_ts_if(self, *e));
-        if let [e] = same {
-            if !gone(e) {
-                out.push((e.hash, e.tombstone, e.bytes));
-            }
-            return;
-        }
-        let mut keys: Vec<K> = Vec::with_capacity(same.len());
-        for e in same {
-            let Ok(key) = (self.codec.dec_k)(&mut &*e.bytes) else {
-                continue;
-            };
-            if keys.contains(&key) {
-                continue;
-            }
-            keys.push(key);
-            if !gone(e) {
-                out.push((e.hash, e.tombstone, e.bytes));
-            }
-        }
     }
 }

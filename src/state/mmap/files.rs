@@ -52,43 +52,16 @@ fn link_or_copy(src: &Path, dst: &Path) -> std::io::Result<bool> {
 }
 
 impl<K: Eq + Clone, V> MmapMaps<K, V> {
-    /// Writes the dirty entries to a new run and links every run into `dest`; returns the
-    /// files, oldest first (the order [`MmapMaps::restore_files`] needs).
+    /// Writes the dirty entries to a new run and links every run into `dest`, the new files
+    /// fsynced; returns the files, oldest first (the order [`MmapMaps::restore_files`] needs).
+    /// [`MmapMaps::start_checkpoint`] without the wait.
     ///
     /// # Errors
     /// [`RunError`] when writing or linking fails (files already linked stay in `dest`).
     pub(crate) fn checkpoint_files(&mut self, dest: &Path) -> Result<Vec<RunFile>, RunError> {
-        self.flush()?;
-        let prefix = self
-            .dir
-            .0
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("weir-state")
-            .to_string();
-        let mut out = Vec::with_capacity(self.runs.len());
-        for run in &mut self.runs {
-            let file = run
-                .path()
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("run");
-            let name = format!("{prefix}-{file}");
-            let target = dest.join(&name);
-            let copied = link_or_copy(run.path(), &target).map_err(|source| RunError::Io {
-                path: target,
-                source,
-            })?;
-            out.push(RunFile {
-                name,
-                bytes: run.file_len(),
-                // A copy (no hard link across file systems) is written for this checkpoint:
-                // its bytes count as new, and it is fsynced before the MANIFEST commits.
-                new: !run.checkpointed || copied,
-            });
-            run.checkpointed = true;
-        }
-        Ok(out)
+        let (files, durable) = self.start_checkpoint(dest)?;
+        durable.wait()?;
+        Ok(files)
     }
 
     /// Replaces the content with the runs `names` (oldest first) of the checkpoint directory
@@ -111,7 +84,55 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             }
         }
         self.runs = runs;
-        result
+        result?;
+        self.merge_if_narrower()
+    }
+
+    /// After a restore that merged several writers' key groups into this one (scale-in): a
+    /// run limited to fewer groups than this state owns could not be listed under this
+    /// worker's key groups by the next checkpoint (its entries of the other groups would count
+    /// again, e.g. stale ones of a file shared after an earlier scale-out), so all runs are
+    /// merged into one holding only the live entries of the owned groups.
+    ///
+    /// # Errors
+    /// Writing the merged run failed (the state is then empty, as for a failed restore).
+    fn merge_if_narrower(&mut self) -> Result<(), RunError> {
+        let owned = self.range.clone();
+        let narrower = |r: &Run| {
+            let l = r.limit();
+            l.start > owned.start || l.end < owned.end
+        };
+        if !self.runs.iter().any(narrower) {
+            return Ok(());
+        }
+        let path = self.next_path();
+        let rules = super::merge_job::MergeRules {
+            key_eq: self.codec.key_eq,
+            key_len: self.codec.key_len,
+            expiry: None,
+            bottom: true,
+        };
+        let merged = super::merge_job::merge_runs(
+            &self.runs,
+            &path,
+            owned,
+            self.ttl.is_some(),
+            rules,
+            &std::sync::atomic::AtomicBool::new(false),
+        );
+        match merged {
+            Ok(run) => {
+                for old in std::mem::take(&mut self.runs) {
+                    remove_run(old);
+                }
+                self.runs.push(run);
+                Ok(())
+            }
+            Err(e) => {
+                self.clear_all();
+                Err(e)
+            }
+        }
     }
 
     fn link_runs(
@@ -154,6 +175,8 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
 
     /// Drops every entry and run.
     fn clear_all(&mut self) {
+        self.settle();
+        self.unwritten.clear();
         self.cache.clear();
         for run in self.runs.drain(..) {
             remove_run(run);

@@ -22,12 +22,17 @@
 //! working files live in a directory this object creates (unique name) and removes, with only
 //! the files it wrote, when dropped.
 
+mod background;
+mod backing;
 pub(crate) mod cache;
 mod compact;
+#[cfg(test)]
+mod dirty_tests;
 mod files;
 #[cfg(test)]
 mod files_tests;
 mod filter;
+mod merge_job;
 #[cfg(test)]
 mod merge_tests;
 pub(crate) mod run;
@@ -37,10 +42,12 @@ mod stale;
 mod store;
 #[cfg(test)]
 mod tests;
+mod writer_thread;
 
 pub use files::{RunFile, RunSource};
 pub use run::RunError;
 pub(crate) use store::{Codec, MmapMaps};
+pub use writer_thread::RunsDurable;
 
 /// Runs beyond which all runs are merged into one.
 pub(crate) const MAX_RUNS: usize = 12;

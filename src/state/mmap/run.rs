@@ -18,12 +18,11 @@
 //! are bounds-checked and never trust the bytes: a damaged file reads as missing entries or
 //! fails to open, it never panics.
 
-#![allow(unsafe_code)] // mapping the file; see `Run::open`
-
+use super::backing::Backing;
 use super::filter::{self, Filter};
 use std::cell::OnceCell;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -85,7 +84,7 @@ pub(crate) struct RunEntry<'a> {
 
 /// An open run file.
 pub(crate) struct Run {
-    map: memmap2::Mmap,
+    map: Backing,
     path: PathBuf,
     range: Range<u16>,
     timed: bool,
@@ -130,10 +129,49 @@ impl Run {
             source,
         };
         let file = File::open(path).map_err(io)?;
-        // SAFETY: run files are written once, completely, before they are opened, and never
-        // modified afterwards (they are only unlinked); every read below is bounds-checked,
-        // so even a file changed behind weir's back cannot cause reads outside the mapping.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        Run::parse(Backing::map(&file).map_err(io)?, path, validate)
+    }
+
+    /// A run of the file bytes `bytes`, to be written at `path` (see [`super::backing`]).
+    ///
+    /// # Errors
+    /// [`RunError::Damaged`] when the bytes are not a well-formed run.
+    pub(crate) fn in_memory(bytes: std::sync::Arc<Vec<u8>>, path: &Path) -> Result<Run, RunError> {
+        Run::parse(Backing::Mem(bytes), path, None)
+    }
+
+    /// Whether the run's bytes are in memory (its file may not be written yet).
+    pub(crate) fn in_memory_bytes(&self) -> Option<&std::sync::Arc<Vec<u8>>> {
+        match &self.map {
+            Backing::Mem(b) => Some(b),
+            Backing::Map(_) => None,
+        }
+    }
+
+    /// Switches an in-memory run to a mapping of its file, now written (the same bytes).
+    ///
+    /// # Errors
+    /// [`RunError`] when the file cannot be mapped or differs in length.
+    pub(crate) fn remap(&mut self) -> Result<(), RunError> {
+        if !self.map.in_memory() {
+            return Ok(());
+        }
+        let io = |source| RunError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let map = Backing::map(&File::open(&self.path).map_err(io)?).map_err(io)?;
+        if map.len() != self.map.len() {
+            return Err(RunError::Damaged {
+                path: self.path.clone(),
+                what: "written file differs in length",
+            });
+        }
+        self.map = map;
+        Ok(())
+    }
+
+    fn parse(map: Backing, path: &Path, validate: Option<Range<u16>>) -> Result<Run, RunError> {
         let damaged = |what| RunError::Damaged {
             path: path.to_path_buf(),
             what,
@@ -200,6 +238,11 @@ impl Run {
     fn group(&self, kg: u16) -> Option<&GroupDir> {
         (self.range.contains(&kg) && self.limit.contains(&kg))
             .then(|| &self.groups[(kg - self.range.start) as usize])
+    }
+
+    /// The key groups whose entries count.
+    pub(crate) fn limit(&self) -> Range<u16> {
+        self.limit.clone()
     }
 
     /// Ignores the entries of key groups outside `limit` from now on.
@@ -302,6 +345,7 @@ pub(crate) type GroupEntries<'a> = Vec<(u64, bool, &'a [u8])>;
 ///
 /// # Errors
 /// [`RunError`] when writing fails (nothing is left at `path` then).
+#[cfg(test)]
 pub(crate) fn write_run(
     path: &Path,
     range: Range<u16>,
@@ -313,30 +357,61 @@ pub(crate) fn write_run(
         path: path.to_path_buf(),
         source,
     };
-    let result = write_file(&tmp, range, timed, groups);
+    let result = encode(range, timed, groups).and_then(|b| write_file(&tmp, &b));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(io(e));
     }
     std::fs::rename(&tmp, path).map_err(io)?;
     let run = Run::open(path, None)?;
-    for (cell, g) in run.filters.iter().zip(groups) {
-        let _ = cell.set(Filter::build(g.len(), g.iter().map(|(h, _, _)| *h)));
-    }
+    run.set_filters(groups);
     Ok(run)
 }
 
-fn write_file(
-    tmp: &Path,
+/// A run of `range` (one [`GroupEntries`] per key group, sorted by hash) built in memory, to
+/// be written at `path` by the writer thread (see [`super::backing`]); its bytes are those
+/// [`write_run`] writes.
+///
+/// # Errors
+/// [`RunError`] when an entry or a group is too big for the format.
+pub(crate) fn build_run(
+    path: &Path,
     range: Range<u16>,
     timed: bool,
     groups: &[GroupEntries<'_>],
-) -> std::io::Result<()> {
+) -> Result<Run, RunError> {
+    let bytes = encode(range, timed, groups).map_err(|source| RunError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let run = Run::in_memory(std::sync::Arc::new(bytes), path)?;
+    run.set_filters(groups);
+    Ok(run)
+}
+
+impl Run {
+    /// Builds the filters of a run just written from `groups`.
+    fn set_filters(&self, groups: &[GroupEntries<'_>]) {
+        for (cell, g) in self.filters.iter().zip(groups) {
+            let _ = cell.set(Filter::build(g.len(), g.iter().map(|(h, _, _)| *h)));
+        }
+    }
+}
+
+/// Writes `bytes` to `path` (created or truncated).
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = File::create(path)?;
+    f.write_all(bytes)
+}
+
+/// The bytes of a run file (see the module docs).
+fn encode(range: Range<u16>, timed: bool, groups: &[GroupEntries<'_>]) -> std::io::Result<Vec<u8>> {
     let entries: usize = groups.iter().map(Vec::len).sum();
     let dir_end = HEADER + groups.len() * GROUP;
     let index_start = dir_end + 8;
     let data_start = index_start + entries * ENTRY;
-    let mut head = Vec::with_capacity(dir_end + 8);
+    let data_len: usize = groups.iter().flatten().map(|(_, _, b)| b.len()).sum();
+    let mut head = Vec::with_capacity(data_start + data_len);
     head.extend_from_slice(MAGIC);
     for v in [u32::from(timed), range.start.into(), range.end.into(), 0] {
         head.extend_from_slice(&v.to_le_bytes());
@@ -375,16 +450,13 @@ fn write_file(
     let dir_crc = crc32fast::hash(&head);
     head.extend_from_slice(&dir_crc.to_le_bytes());
     head.extend_from_slice(&0u32.to_le_bytes());
-    let mut w = BufWriter::with_capacity(1 << 20, File::create(tmp)?);
-    w.write_all(&head)?;
-    w.write_all(&index)?;
+    head.extend_from_slice(&index);
     for g in groups {
         for (_, _, bytes) in g {
-            w.write_all(bytes)?;
+            head.extend_from_slice(bytes);
         }
     }
-    w.into_inner().map_err(|e| e.into_error())?;
-    Ok(())
+    Ok(head)
 }
 
 fn too_big() -> std::io::Error {

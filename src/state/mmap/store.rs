@@ -2,6 +2,7 @@
 
 use super::cache::{Cache, EntryRef, Val};
 use super::run::{Run, RunEntry};
+use super::writer_thread::{Done, Writer};
 use crate::state::expiry::Clock;
 use crate::state::table::KeyTable;
 use crate::state::{CodecError, KeyContext, StableKey, StateCodec, Ttl};
@@ -18,6 +19,10 @@ pub(crate) struct Codec<K, V> {
     pub(super) enc_v: fn(&V, &mut Vec<u8>),
     pub(super) dec_v: fn(&mut &[u8]) -> Result<V, CodecError>,
     pub(super) hash_k: fn(&K) -> u64,
+    /// Whether two entries' bytes start with equal keys (for merges off the worker thread).
+    pub(super) key_eq: fn(&[u8], &[u8]) -> bool,
+    /// The length of the key that starts an entry's bytes.
+    pub(super) key_len: fn(&[u8]) -> Option<usize>,
 }
 
 impl<K, V> Clone for Codec<K, V> {
@@ -28,7 +33,7 @@ impl<K, V> Clone for Codec<K, V> {
 
 impl<K, V> Copy for Codec<K, V> {}
 
-impl<K: StateCodec + StableKey, V: StateCodec> Codec<K, V> {
+impl<K: StateCodec + StableKey + Eq, V: StateCodec> Codec<K, V> {
     /// The codec of `K` and `V`.
     pub(crate) fn of() -> Self {
         Codec {
@@ -37,6 +42,8 @@ impl<K: StateCodec + StableKey, V: StateCodec> Codec<K, V> {
             enc_v: V::encode,
             dec_v: V::decode,
             hash_k: K::stable_hash,
+            key_eq: super::merge_job::key_eq::<K>,
+            key_len: super::merge_job::key_len::<K>,
         }
     }
 }
@@ -105,12 +112,23 @@ pub(crate) struct MmapMaps<K, V> {
     /// The newest TTL clock an access passed: flushes and merges drop the entries expired at
     /// it, and counts leave them out (they cost disk, not memory, until a merge drops them).
     pub(super) last_clock: Cell<Option<Clock>>,
+    /// Writes flushed runs and merges runs in the background.
+    pub(super) writer: Writer,
+    /// Flushed runs whose file could not be written (still in memory; retried at the next
+    /// checkpoint).
+    pub(super) unwritten: Vec<PathBuf>,
     /// Declared last: dropped after the runs were removed.
     pub(super) dir: WorkDir,
 }
 
 impl<K, V> Drop for MmapMaps<K, V> {
     fn drop(&mut self) {
+        // First the threads (they may still be writing into the directory), then the files.
+        for done in self.writer.shutdown() {
+            if let Done::Merged { out, .. } = done {
+                let _ = std::fs::remove_file(out);
+            }
+        }
         for run in self.runs.drain(..) {
             super::files::remove_run(run);
         }
@@ -138,6 +156,8 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             next_run: 0,
             cache_limit: cache_limit.max(1),
             last_clock: Cell::new(None),
+            writer: Writer::default(),
+            unwritten: Vec::new(),
             dir: WorkDir::create(dir)?,
         })
     }
@@ -155,9 +175,10 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         &self.dir.0
     }
 
-    /// Number of run files.
+    /// Number of run files, once the background jobs are done.
     #[cfg(test)]
-    pub(crate) fn runs(&self) -> usize {
+    pub(crate) fn runs(&mut self) -> usize {
+        self.settle();
         self.runs.len()
     }
 
@@ -205,7 +226,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// The cached entry of the current key, loaded from the runs or created (as a deletion)
-    /// when not cached. One cache probe.
+    /// when not cached, marked dirty (the caller writes it). One cache probe.
     ///
     /// # Panics
     /// When `ctx.local_group` is out of range (a runtime bug, as for the heap backend).
@@ -216,7 +237,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         let kg = self.kg(ctx.local_group);
         let (runs, codec, ttl) = (&self.runs, &self.codec, self.ttl);
         self.cache
-            .get_or_insert(ctx.local_group, ctx.hash, ctx.key, || {
+            .get_or_insert_dirty(ctx.local_group, ctx.hash, ctx.key, || {
                 stored(runs, codec, ttl, kg, ctx).unwrap_or_else(|| Val::new(None, clock.now, true))
             })
     }
@@ -244,7 +265,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             }
             if ttl.refresh_on_read {
                 e.ts.set(clock.now);
-                e.dirty.set(true);
+                self.cache.mark(ctx.local_group, ctx.hash, ctx.key, e);
             }
         }
         Some(v)
@@ -256,16 +277,16 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         self.maybe_flush();
         self.load(ctx)?.value.as_ref()?;
         let ttl = self.ttl;
-        let e = self.cache.find_mut(ctx.local_group, ctx.hash, ctx.key)?;
+        let e = self
+            .cache
+            .find_mut_dirty(ctx.local_group, ctx.hash, ctx.key)?;
         if let Some(ttl) = &ttl {
             if clock.expired(ttl, e.ts.get()) {
                 e.value = None;
-                e.dirty.set(true);
                 return None;
             }
         }
         e.ts.set(clock.now);
-        e.dirty.set(true);
         e.value.as_mut()
     }
 
@@ -284,7 +305,6 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             }
         }
         e.ts.set(clock.now);
-        e.dirty.set(true);
         e.value.get_or_insert_with(init)
     }
 
@@ -294,7 +314,6 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         let e = self.entry_mut(ctx, clock);
         let old = e.value.replace(value);
         let old_ts = e.ts.replace(clock.now);
-        e.dirty.set(true);
         match ttl {
             Some(ttl) if clock.expired(&ttl, old_ts) => None,
             _ => old,
@@ -305,11 +324,12 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     pub(crate) fn remove(&mut self, ctx: &KeyContext<'_, K>, clock: Clock) -> Option<V> {
         self.saw(clock);
         self.maybe_flush();
-        self.load(ctx)?;
+        self.load(ctx)?.value.as_ref()?;
         let ttl = self.ttl;
-        let e = self.cache.find_mut(ctx.local_group, ctx.hash, ctx.key)?;
+        let e = self
+            .cache
+            .find_mut_dirty(ctx.local_group, ctx.hash, ctx.key)?;
         let old = e.value.take()?;
-        e.dirty.set(true);
         match ttl {
             Some(ttl) if clock.expired(&ttl, e.ts.get()) => None,
             _ => Some(old),
@@ -444,9 +464,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
                     hash,
                     now_ms: clock.now,
                 };
-                let e = self.entry_mut(&ctx, clock);
-                e.value = None;
-                e.dirty.set(true);
+                self.entry_mut(&ctx, clock).value = None;
             }
         }
         removed
@@ -490,14 +508,6 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             Ok(()) => self.cache.clear(),
             Err(e) => tracing::error!("mmap state: {e}; keeping the entries in memory"),
         }
-    }
-}
-
-/// The timestamp of a stored entry of `m` (0 without TTL).
-pub(super) fn stored_ts_if<K, V>(m: &MmapMaps<K, V>, re: RunEntry<'_>) -> u64 {
-    match m.ttl {
-        Some(_) => stored_ts(re.bytes, m.codec.dec_k),
-        None => 0,
     }
 }
 
