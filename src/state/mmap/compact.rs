@@ -11,7 +11,7 @@ use super::cache::Val;
 use super::run::{write_run, GroupEntries, Run, RunEntry, RunError};
 use super::run_writer::RunWriter;
 use super::store::{stored_ts_if, MmapMaps};
-use super::MAX_RUNS;
+use super::merge_policy;
 use std::path::PathBuf;
 
 /// One key group's flushed entries: `(hash, tombstone, start, end)` into its buffer.
@@ -62,16 +62,13 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         path
     }
 
-    /// Merges runs while the newest two are of similar size (or there are too many).
+    /// Merges runs while [`merge_policy::runs_to_merge`] says so.
     fn compact(&mut self) -> Result<(), RunError> {
         loop {
-            let n = self.runs.len();
-            if n > MAX_RUNS {
-                self.merge(n)?;
-            } else if n >= 2 && self.runs[n - 2].entries() <= 2 * self.runs[n - 1].entries() {
-                self.merge(2)?;
-            } else {
-                return Ok(());
+            let sizes: Vec<u64> = self.runs.iter().map(Run::entries).collect();
+            match merge_policy::runs_to_merge(&sizes, self.cache_limit as u64) {
+                Some(k) if k >= 2 => self.merge(k)?,
+                _ => return Ok(()),
             }
         }
     }

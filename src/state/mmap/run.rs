@@ -21,6 +21,7 @@
 #![allow(unsafe_code)] // mapping the file; see `Run::open`
 
 use super::filter::{self, Filter};
+use super::sparse::Sparse;
 use std::cell::OnceCell;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -99,6 +100,8 @@ pub(crate) struct Run {
     /// Per key group of `range`, the filter of its hashes (built when the run is written,
     /// or on the group's first lookup for a run this process did not write).
     filters: Vec<OnceCell<Filter>>,
+    /// Per key group of `range`, its sparse index (built like the filters; [`super::sparse`]).
+    sparse: Vec<OnceCell<Sparse>>,
 }
 
 impl std::fmt::Debug for Run {
@@ -134,6 +137,7 @@ impl Run {
         // modified afterwards (they are only unlinked); every read below is bounds-checked,
         // so even a file changed behind weir's back cannot cause reads outside the mapping.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        super::access::advise_random(&map);
         let damaged = |what| RunError::Damaged {
             path: path.to_path_buf(),
             what,
@@ -166,6 +170,7 @@ impl Run {
         }
         Ok(Run {
             filters: (start..end).map(|_| OnceCell::new()).collect(),
+            sparse: (start..end).map(|_| OnceCell::new()).collect(),
             path: path.to_path_buf(),
             range: start..end,
             limit: start..end,
@@ -256,15 +261,41 @@ impl Run {
         let g = self.group(kg).copied();
         let g = g.filter(|g| g.count > 0 && self.may_hold(kg, g, hash));
         let count = g.map_or(0, |g| g.count);
-        let first = g.map_or(0, |g| filter::search(count, hash, |i| self.hash_at(&g, i)));
+        let first = g.map_or(0, |g| self.search(kg, &g, hash));
         (first..count)
             .map_while(move |i| g.and_then(|g| self.entry(&g, i)))
             .take_while(move |e| e.hash == hash)
     }
 
-    /// All entries of key group `kg`, in hash order.
+    /// The first entry of group `g` (key group `kg`) whose hash is `>= hash`: the sparse
+    /// index (built now when missing) narrows the search to one window of the on-disk index.
+    fn search(&self, kg: u16, g: &GroupDir, hash: u64) -> usize {
+        let Some(cell) = self.sparse.get((kg - self.range.start) as usize) else {
+            return filter::search(g.count, hash, |i| self.hash_at(g, i));
+        };
+        let s = cell.get_or_init(|| Sparse::build((0..g.count).map_while(|i| self.hash_at(g, i))));
+        let w = s.window(g.count, hash);
+        w.start + filter::search(w.len(), hash, |i| self.hash_at(g, w.start + i))
+    }
+
+    /// Sets the filters and sparse indexes of the groups (one per group of the range, as a
+    /// writer computed them from the hashes it wrote); groups already set keep theirs.
+    pub(super) fn set_aids(&self, aids: Vec<(Filter, Sparse)>) {
+        let cells = self.filters.iter().zip(&self.sparse);
+        for ((f, s), (filter, sparse)) in cells.zip(aids) {
+            let _ = f.set(filter);
+            let _ = s.set(sparse);
+        }
+    }
+
+    /// All entries of key group `kg`, in hash order (their pages are read ahead: this is a
+    /// scan).
     pub(crate) fn group_entries(&self, kg: u16) -> impl Iterator<Item = RunEntry<'_>> {
         let g = self.group(kg).copied();
+        if let Some(g) = &g {
+            super::access::will_need(&self.map, g.index, g.count.saturating_mul(ENTRY));
+            super::access::will_need(&self.map, g.data, g.data_len);
+        }
         (0..g.map_or(0, |g| g.count)).map_while(move |i| g.and_then(|g| self.entry(&g, i)))
     }
 }
@@ -320,9 +351,7 @@ pub(crate) fn write_run(
     }
     std::fs::rename(&tmp, path).map_err(io)?;
     let run = Run::open(path, None)?;
-    for (cell, g) in run.filters.iter().zip(groups) {
-        let _ = cell.set(Filter::build(g.len(), g.iter().map(|(h, _, _)| *h)));
-    }
+    run.set_aids(groups.iter().map(|g| super::sparse::aids(g)).collect());
     Ok(run)
 }
 
