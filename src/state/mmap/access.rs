@@ -24,3 +24,37 @@ pub(super) fn will_need(map: &memmap2::Mmap, offset: usize, len: usize) {
         let _ = map.advise_range(memmap2::Advice::WillNeed, offset, end - offset);
     }
 }
+
+/// A lookup that took longer than this read the disk (a page-cache hit takes well under one).
+const SLOW: std::time::Duration = std::time::Duration::from_micros(20);
+/// Fast lookups after a slow one during which a run still counts as cold.
+const COLD_FOR: u8 = 64;
+
+/// Whether a run's lookups read the disk lately: then a lookup's index window is read ahead
+/// (with `MADV_WILLNEED`) when its record is prefetched, a few records before it is
+/// processed, so that the reads of several records overlap (the disk serves parallel reads
+/// several times faster than one after another; `scripts/randread.py`). While the run's pages
+/// are resident no such system call is made.
+#[derive(Debug, Default)]
+pub(super) struct Temperature(std::cell::Cell<u8>);
+
+impl Temperature {
+    /// Runs `f` (a lookup), noting whether it was slow.
+    #[inline]
+    pub(super) fn timed<R>(&self, f: impl FnOnce() -> R) -> R {
+        let t = std::time::Instant::now();
+        let r = f();
+        let cold = match t.elapsed() > SLOW {
+            true => COLD_FOR,
+            false => self.0.get().saturating_sub(1),
+        };
+        self.0.set(cold);
+        r
+    }
+
+    /// Whether a lookup was slow within the last [`COLD_FOR`] ones.
+    #[inline]
+    pub(super) fn is_cold(&self) -> bool {
+        self.0.get() > 0
+    }
+}

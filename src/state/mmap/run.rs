@@ -102,6 +102,8 @@ pub(crate) struct Run {
     filters: Vec<OnceCell<Filter>>,
     /// Per key group of `range`, its sparse index (built like the filters; [`super::sparse`]).
     sparse: Vec<OnceCell<Sparse>>,
+    /// Whether lookups read the disk lately ([`super::access::Temperature`]).
+    temperature: super::access::Temperature,
 }
 
 impl std::fmt::Debug for Run {
@@ -171,6 +173,7 @@ impl Run {
         Ok(Run {
             filters: (start..end).map(|_| OnceCell::new()).collect(),
             sparse: (start..end).map(|_| OnceCell::new()).collect(),
+            temperature: Default::default(),
             path: path.to_path_buf(),
             range: start..end,
             limit: start..end,
@@ -253,7 +256,22 @@ impl Run {
         let i = usize::from(kg.wrapping_sub(self.range.start));
         if let Some(f) = self.filters.get(i).and_then(OnceCell::get) {
             f.prefetch(hash);
+            if self.temperature.is_cold() && f.may_contain(hash) {
+                self.read_ahead(i, hash);
+            }
         }
+    }
+
+    /// Starts reading the index window a lookup of `hash` in local group `i` will search.
+    #[cold]
+    fn read_ahead(&self, i: usize, hash: u64) {
+        let (Some(g), Some(s)) = (self.groups.get(i), self.sparse.get(i).and_then(OnceCell::get))
+        else {
+            return;
+        };
+        let w = s.window(g.count, hash);
+        let len = (w.len() + 1).min(g.count - w.start);
+        super::access::will_need(&self.map, g.index + w.start * ENTRY, len * ENTRY);
     }
 
     /// The entries of key group `kg` whose hash is `hash` (usually one).
@@ -275,7 +293,8 @@ impl Run {
         };
         let s = cell.get_or_init(|| Sparse::build((0..g.count).map_while(|i| self.hash_at(g, i))));
         let w = s.window(g.count, hash);
-        w.start + filter::search(w.len(), hash, |i| self.hash_at(g, w.start + i))
+        let found = || w.start + filter::search(w.len(), hash, |i| self.hash_at(g, w.start + i));
+        self.temperature.timed(found)
     }
 
     /// Sets the filters and sparse indexes of the groups (one per group of the range, as a
