@@ -256,19 +256,24 @@ impl Run {
         let i = usize::from(kg.wrapping_sub(self.range.start));
         if let Some(f) = self.filters.get(i).and_then(OnceCell::get) {
             f.prefetch(hash);
-            if self.temperature.is_cold() && f.may_contain(hash) {
-                self.read_ahead(i, hash);
+            if self.temperature.is_cold() {
+                self.read_ahead(f, i, hash);
             }
         }
     }
 
-    /// Starts reading the index window a lookup of `hash` in local group `i` will search.
+    /// Starts reading the index window a lookup of `hash` in local group `i` will search,
+    /// when its filter `f` says the group may hold it.
     #[cold]
-    fn read_ahead(&self, i: usize, hash: u64) {
+    #[inline(never)]
+    fn read_ahead(&self, f: &Filter, i: usize, hash: u64) {
         let (Some(g), Some(s)) = (self.groups.get(i), self.sparse.get(i).and_then(OnceCell::get))
         else {
             return;
         };
+        if !f.may_contain(hash) {
+            return;
+        }
         let w = s.window(g.count, hash);
         let len = (w.len() + 1).min(g.count - w.start);
         super::access::will_need(&self.map, g.index + w.start * ENTRY, len * ENTRY);
