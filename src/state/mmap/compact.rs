@@ -8,10 +8,10 @@
 //! nor a sort.
 
 use super::cache::Val;
+use super::merge_policy;
 use super::run::{write_run, GroupEntries, Run, RunEntry, RunError};
 use super::run_writer::RunWriter;
 use super::store::{stored_ts_if, MmapMaps};
-use super::merge_policy;
 use std::path::PathBuf;
 
 /// One key group's flushed entries: `(hash, tombstone, start, end)` into its buffer.

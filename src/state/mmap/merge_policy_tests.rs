@@ -7,7 +7,15 @@ use super::*;
 #[test]
 fn tiers_round_at_half_way() {
     // base 100: tier 0 up to 200, tier 1 up to 800, tier 2 up to 3200.
-    for (entries, want) in [(0, 0), (1, 0), (100, 0), (200, 0), (201, 1), (390, 1), (800, 1)] {
+    for (entries, want) in [
+        (0, 0),
+        (1, 0),
+        (100, 0),
+        (200, 0),
+        (201, 1),
+        (390, 1),
+        (800, 1),
+    ] {
         assert_eq!(tier(entries, 100), want, "{entries}");
     }
     assert_eq!(tier(801, 100), 2);

@@ -30,9 +30,9 @@ mod files;
 #[cfg(test)]
 mod files_tests;
 mod filter;
+mod merge_policy;
 #[cfg(test)]
 mod merge_tests;
-mod merge_policy;
 pub(crate) mod run;
 mod run_writer;
 mod sections;
@@ -45,7 +45,6 @@ mod tests;
 pub use files::{RunFile, RunSource};
 pub use run::RunError;
 pub(crate) use store::{Codec, MmapMaps};
-
 
 use crate::state::backend::StateBackend;
 use crate::state::{StableKey, StateCodec, Ttl};

@@ -267,8 +267,10 @@ impl Run {
     #[cold]
     #[inline(never)]
     fn read_ahead(&self, f: &Filter, i: usize, hash: u64) {
-        let (Some(g), Some(s)) = (self.groups.get(i), self.sparse.get(i).and_then(OnceCell::get))
-        else {
+        let (Some(g), Some(s)) = (
+            self.groups.get(i),
+            self.sparse.get(i).and_then(OnceCell::get),
+        ) else {
             return;
         };
         if !f.may_contain(hash) {

@@ -7,8 +7,8 @@
 //! kernel does without a user-space copy on Linux), then renames the result into place.
 
 use super::filter::Filter;
-use super::sparse::Sparse;
 use super::run::{GroupEntries, Run, RunError, ENTRY, GROUP, HEADER, MAGIC, TOMBSTONE};
+use super::sparse::Sparse;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::ops::Range;

@@ -58,7 +58,10 @@ proptest! {
 #[test]
 fn fences_cost_an_eighth_of_a_byte_per_entry() {
     let v: Vec<u64> = (0..64_000u64).collect();
-    assert_eq!(Sparse::build(v.iter().copied()).bytes(), 64_000 / STRIDE * 8);
+    assert_eq!(
+        Sparse::build(v.iter().copied()).bytes(),
+        64_000 / STRIDE * 8
+    );
 }
 
 /// Groups of 0, 1, STRIDE + 1 and many entries (hashes of key group `kg` have low 7 bits
