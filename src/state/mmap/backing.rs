@@ -30,6 +30,7 @@ impl Backing {
         // bounds-checked, so even a file changed behind weir's back cannot cause reads
         // outside the mapping.
         let map = unsafe { memmap2::Mmap::map(file) }?;
+        super::access::advise_random(&map);
         Ok(Backing::Map(map))
     }
 

@@ -8,9 +8,9 @@
 //! [`MmapMaps::poll_writer`].
 
 use super::merge_job::{MergeJob, MergeRules};
-use super::run::{build_run, GroupEntries, RunError};
+use super::merge_policy::{self, MAX_RUNS};
+use super::run::{build_run, GroupEntries, Run, RunError};
 use super::store::MmapMaps;
-use super::MAX_RUNS;
 use std::path::PathBuf;
 
 /// One key group's flushed entries: `(hash, tombstone, start, end)` into its buffer.
@@ -87,17 +87,11 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         path
     }
 
-    /// How many of the newest runs to merge now: all of them beyond [`MAX_RUNS`], the newest
-    /// two while the older one is at most twice the newer one; `None` when no merge is due.
+    /// How many of the newest runs to merge now ([`merge_policy::runs_to_merge`]); `None`
+    /// when no merge is due.
     fn due(&self) -> Option<usize> {
-        let n = self.runs.len();
-        if n > MAX_RUNS {
-            Some(n)
-        } else if n >= 2 && self.runs[n - 2].entries() <= 2 * self.runs[n - 1].entries() {
-            Some(2)
-        } else {
-            None
-        }
+        let sizes: Vec<u64> = self.runs.iter().map(Run::entries).collect();
+        merge_policy::runs_to_merge(&sizes, self.cache_limit as u64).filter(|&k| k >= 2)
     }
 
     /// Starts the merge that is due, if any and none is running (the next one is chosen when

@@ -3,7 +3,7 @@
 //! A lookup that misses the cache asks every run, newest first, for the key. Without help
 //! each ask is a binary search of the run's index: with many keys, most records miss the
 //! cache and most runs do not hold the key (new keys, or keys only an older run has), so
-//! every record paid up to [`super::MAX_RUNS`] searches in mapped memory. A [`Filter`] per
+//! every record paid up to [`super::merge_policy::MAX_RUNS`] searches in mapped memory. A [`Filter`] per
 //! run and key group answers "certainly not here" from a few bytes of RAM for all but ~1 %
 //! of those asks.
 //!

@@ -11,9 +11,10 @@
 //!   group: a per run and group Bloom filter (in RAM) rules out most runs, and the index of
 //!   the others is searched by interpolation ([`filter`]); the OS pages the touched parts in
 //!   (cold parts cost page faults, not RAM);
-//! - **merges**: after a flush, the newest two runs are merged while the older one is at
-//!   most twice the newer one (and all of them beyond [`MAX_RUNS`]), so there are
-//!   O(log(state / cache)) runs and each entry is rewritten O(log) times. Deletions are
+//! - **merges**: after a flush, [`merge_policy`] decides which of the newest runs to merge
+//!   (size-tiered, fan-in 4: O(log(state / cache)) runs, each entry rewritten
+//!   O(log₄(state / cache)) times); a miss reads one window of a run's index found through
+//!   its in-RAM [`sparse`] index. Deletions are
 //!   dropped when the merge reaches the oldest run. A merge streams the runs' sorted groups
 //!   ([`compact`]): no per-entry allocation, no table of seen keys.
 //!
@@ -22,6 +23,7 @@
 //! working files live in a directory this object creates (unique name) and removes, with only
 //! the files it wrote, when dropped.
 
+mod access;
 mod background;
 mod backing;
 pub(crate) mod cache;
@@ -33,11 +35,13 @@ mod files;
 mod files_tests;
 mod filter;
 mod merge_job;
+mod merge_policy;
 #[cfg(test)]
 mod merge_tests;
 pub(crate) mod run;
 mod run_writer;
 mod sections;
+mod sparse;
 mod stale;
 mod store;
 #[cfg(test)]
@@ -48,9 +52,6 @@ pub use files::{RunFile, RunSource};
 pub use run::RunError;
 pub(crate) use store::{Codec, MmapMaps};
 pub use writer_thread::RunsDurable;
-
-/// Runs beyond which all runs are merged into one.
-pub(crate) const MAX_RUNS: usize = 12;
 
 use crate::state::backend::StateBackend;
 use crate::state::{StableKey, StateCodec, Ttl};

@@ -20,6 +20,7 @@
 
 use super::backing::Backing;
 use super::filter::{self, Filter};
+use super::sparse::Sparse;
 use std::cell::OnceCell;
 use std::fs::File;
 use std::io::Write;
@@ -98,6 +99,10 @@ pub(crate) struct Run {
     /// Per key group of `range`, the filter of its hashes (built when the run is written,
     /// or on the group's first lookup for a run this process did not write).
     filters: Vec<OnceCell<Filter>>,
+    /// Per key group of `range`, its sparse index (built like the filters; [`super::sparse`]).
+    sparse: Vec<OnceCell<Sparse>>,
+    /// Whether lookups read the disk lately ([`super::access::Temperature`]).
+    temperature: super::access::Temperature,
 }
 
 impl std::fmt::Debug for Run {
@@ -204,6 +209,8 @@ impl Run {
         }
         Ok(Run {
             filters: (start..end).map(|_| OnceCell::new()).collect(),
+            sparse: (start..end).map(|_| OnceCell::new()).collect(),
+            temperature: Default::default(),
             path: path.to_path_buf(),
             range: start..end,
             limit: start..end,
@@ -291,7 +298,29 @@ impl Run {
         let i = usize::from(kg.wrapping_sub(self.range.start));
         if let Some(f) = self.filters.get(i).and_then(OnceCell::get) {
             f.prefetch(hash);
+            if self.temperature.is_cold() {
+                self.read_ahead(f, i, hash);
+            }
         }
+    }
+
+    /// Starts reading the index window a lookup of `hash` in local group `i` will search,
+    /// when its filter `f` says the group may hold it.
+    #[cold]
+    #[inline(never)]
+    fn read_ahead(&self, f: &Filter, i: usize, hash: u64) {
+        let (Some(g), Some(s)) = (
+            self.groups.get(i),
+            self.sparse.get(i).and_then(OnceCell::get),
+        ) else {
+            return;
+        };
+        if !f.may_contain(hash) {
+            return;
+        }
+        let w = s.window(g.count, hash);
+        let len = (w.len() + 1).min(g.count - w.start);
+        super::access::will_need(&self.map, g.index + w.start * ENTRY, len * ENTRY);
     }
 
     /// The entries of key group `kg` whose hash is `hash` (usually one).
@@ -299,15 +328,42 @@ impl Run {
         let g = self.group(kg).copied();
         let g = g.filter(|g| g.count > 0 && self.may_hold(kg, g, hash));
         let count = g.map_or(0, |g| g.count);
-        let first = g.map_or(0, |g| filter::search(count, hash, |i| self.hash_at(&g, i)));
+        let first = g.map_or(0, |g| self.search(kg, &g, hash));
         (first..count)
             .map_while(move |i| g.and_then(|g| self.entry(&g, i)))
             .take_while(move |e| e.hash == hash)
     }
 
-    /// All entries of key group `kg`, in hash order.
+    /// The first entry of group `g` (key group `kg`) whose hash is `>= hash`: the sparse
+    /// index (built now when missing) narrows the search to one window of the on-disk index.
+    fn search(&self, kg: u16, g: &GroupDir, hash: u64) -> usize {
+        let Some(cell) = self.sparse.get((kg - self.range.start) as usize) else {
+            return filter::search(g.count, hash, |i| self.hash_at(g, i));
+        };
+        let s = cell.get_or_init(|| Sparse::build((0..g.count).map_while(|i| self.hash_at(g, i))));
+        let w = s.window(g.count, hash);
+        let found = || w.start + filter::search(w.len(), hash, |i| self.hash_at(g, w.start + i));
+        self.temperature.timed(found)
+    }
+
+    /// Sets the filters and sparse indexes of the groups (one per group of the range, as a
+    /// writer computed them from the hashes it wrote); groups already set keep theirs.
+    pub(super) fn set_aids(&self, aids: Vec<(Filter, Sparse)>) {
+        let cells = self.filters.iter().zip(&self.sparse);
+        for ((f, s), (filter, sparse)) in cells.zip(aids) {
+            let _ = f.set(filter);
+            let _ = s.set(sparse);
+        }
+    }
+
+    /// All entries of key group `kg`, in hash order (their pages are read ahead: this is a
+    /// scan).
     pub(crate) fn group_entries(&self, kg: u16) -> impl Iterator<Item = RunEntry<'_>> {
         let g = self.group(kg).copied();
+        if let Some(g) = &g {
+            super::access::will_need(&self.map, g.index, g.count.saturating_mul(ENTRY));
+            super::access::will_need(&self.map, g.data, g.data_len);
+        }
         (0..g.map_or(0, |g| g.count)).map_while(move |i| g.and_then(|g| self.entry(&g, i)))
     }
 }
@@ -364,7 +420,7 @@ pub(crate) fn write_run(
     }
     std::fs::rename(&tmp, path).map_err(io)?;
     let run = Run::open(path, None)?;
-    run.set_filters(groups);
+    run.set_aids(groups.iter().map(|g| super::sparse::aids(g)).collect());
     Ok(run)
 }
 
@@ -385,17 +441,8 @@ pub(crate) fn build_run(
         source,
     })?;
     let run = Run::in_memory(std::sync::Arc::new(bytes), path)?;
-    run.set_filters(groups);
+    run.set_aids(groups.iter().map(|g| super::sparse::aids(g)).collect());
     Ok(run)
-}
-
-impl Run {
-    /// Builds the filters of a run just written from `groups`.
-    fn set_filters(&self, groups: &[GroupEntries<'_>]) {
-        for (cell, g) in self.filters.iter().zip(groups) {
-            let _ = cell.set(Filter::build(g.len(), g.iter().map(|(h, _, _)| *h)));
-        }
-    }
 }
 
 /// Writes `bytes` to `path` (created or truncated).

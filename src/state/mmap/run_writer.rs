@@ -6,7 +6,9 @@
 //! every group was given) and appends both temporary files to them (`std::io::copy`, which the
 //! kernel does without a user-space copy on Linux), then renames the result into place.
 
+use super::filter::Filter;
 use super::run::{GroupEntries, Run, RunError, ENTRY, GROUP, HEADER, MAGIC, TOMBSTONE};
+use super::sparse::Sparse;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::ops::Range;
@@ -29,6 +31,9 @@ pub(crate) struct RunWriter {
     index: BufWriter<File>,
     data: BufWriter<File>,
     placed: Vec<Placed>,
+    /// Per group given, its filter and sparse index (set in the run [`RunWriter::finish`]
+    /// opens, so that its first lookups need not read the index to build them).
+    aids: Vec<(Filter, Sparse)>,
     entries: usize,
     data_len: usize,
 }
@@ -64,6 +69,7 @@ impl RunWriter {
         Ok(RunWriter {
             path: path.to_path_buf(),
             placed: Vec::with_capacity(range.len()),
+            aids: Vec::with_capacity(range.len()),
             range,
             timed,
             index: BufWriter::with_capacity(1 << 20, index),
@@ -114,6 +120,7 @@ impl RunWriter {
             data_len: off,
             crc: crc.finalize(),
         });
+        self.aids.push(super::sparse::aids(g));
         self.entries += g.len();
         self.data_len += off;
         Ok(())
@@ -133,13 +140,16 @@ impl RunWriter {
         let out = tmp(&path, "tmp");
         let mut this = self;
         let result = this.assemble(&out);
+        let aids = std::mem::take(&mut this.aids);
         drop(this); // removes the temporary files
         if let Err(e) = result {
             let _ = std::fs::remove_file(&out);
             return Err(io(e));
         }
         std::fs::rename(&out, &path).map_err(io)?;
-        Run::open(&path, None)
+        let run = Run::open(&path, None)?;
+        run.set_aids(aids);
+        Ok(run)
     }
 
     fn assemble(&mut self, out: &Path) -> std::io::Result<()> {

@@ -246,8 +246,15 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     #[inline]
     pub(crate) fn prefetch(&self, lg: usize, hash: u64) {
         self.cache.prefetch(lg, hash);
-        // A key that misses the cache asks every run's filter: start those loads now too
-        // (they overlap with the records before this one instead of stalling it).
+        if !self.runs.is_empty() {
+            self.prefetch_runs(lg, hash); // out of line: no register saves without runs
+        }
+    }
+
+    /// A key that misses the cache asks every run's filter: start those loads now too (they
+    /// overlap with the records before this one instead of stalling it).
+    #[inline(never)]
+    fn prefetch_runs(&self, lg: usize, hash: u64) {
         let kg = self.range.start.wrapping_add(lg as u16); // a hint: no overflow check
         for run in &self.runs {
             run.prefetch(kg, hash);

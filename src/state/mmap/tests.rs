@@ -1,8 +1,9 @@
 //! Tests of the mmap backend: a differential test against the heap backend (the oracle),
 //! run files, merges, working-directory hygiene and damaged files.
 
+use super::merge_policy::MAX_RUNS;
 use super::run::{write_run, Run, RunError};
-use super::{Codec, MmapMaps, MAX_RUNS};
+use super::{Codec, MmapMaps};
 use crate::state::expiry::{Clock, TtlTime};
 use crate::state::test_util::{ctx, kg, RANGE_ALL};
 use crate::state::{KeyedStateStore, StateBackend, Ttl, ValueState};
