@@ -395,6 +395,7 @@ impl CheckpointStore {
         fingerprint: u64,
         checks: &SectionChecks<'_>,
     ) -> Result<Restored> {
+        super::quarantine::check(path)?;
         let restored = restore::load(path, Some(fingerprint))?;
         restored.verify_sections(checks)?;
         Ok(restored)
@@ -427,7 +428,8 @@ impl CheckpointStore {
             if !path.join(MANIFEST).exists() {
                 continue;
             }
-            let loaded = restore::load(&path, Some(fingerprint))
+            let loaded = super::quarantine::check(&path)
+                .and_then(|()| restore::load(&path, Some(fingerprint)))
                 .and_then(|r| r.verify_sections(checks).map(|()| r));
             match loaded {
                 Ok(restored) => return Ok(Some(restored)),

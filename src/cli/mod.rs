@@ -30,6 +30,7 @@ mod observe;
 pub mod preflight;
 mod resume_hint;
 pub mod run;
+mod run_fallback;
 mod scratch;
 mod sigpipe;
 pub mod socket;

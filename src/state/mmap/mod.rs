@@ -28,6 +28,7 @@ mod files;
 #[cfg(test)]
 mod files_tests;
 mod filter;
+pub(crate) mod lazy;
 #[cfg(test)]
 mod merge_tests;
 pub(crate) mod run;
@@ -39,6 +40,7 @@ mod store;
 mod tests;
 
 pub use files::{RunFile, RunSource};
+pub use lazy::{Damage, Detected, RestoreChecks};
 pub use run::RunError;
 pub(crate) use store::{Codec, MmapMaps};
 

@@ -14,7 +14,8 @@
 //!
 //! Opening checks the header, the directory's checksum and that every group's index and data
 //! lie inside the file; with `validate`, also the checksum (index and data) of each group in
-//! the range given (a restore checks the groups it owns: bytes are summed, never decoded). Reads
+//! the range given (bytes are summed, never decoded; a restore into the mmap backend checks
+//! its groups lazily instead, on first access or in the background: see `lazy`). Reads
 //! are bounds-checked and never trust the bytes: a damaged file reads as missing entries or
 //! fails to open, it never panics.
 
@@ -99,6 +100,9 @@ pub(crate) struct Run {
     /// Per key group of `range`, the filter of its hashes (built when the run is written,
     /// or on the group's first lookup for a run this process did not write).
     filters: Vec<OnceCell<Filter>>,
+    /// A restored run's lazy checksum checks: a group is checked on its first access
+    /// (`None`: checked when opened, or written by this process).
+    checks: Option<std::sync::Arc<super::lazy::RunChecks>>,
 }
 
 impl std::fmt::Debug for Run {
@@ -174,6 +178,7 @@ impl Run {
             entries,
             map,
             checkpointed: false,
+            checks: None,
         })
     }
 
@@ -198,8 +203,24 @@ impl Run {
     }
 
     fn group(&self, kg: u16) -> Option<&GroupDir> {
-        (self.range.contains(&kg) && self.limit.contains(&kg))
-            .then(|| &self.groups[(kg - self.range.start) as usize])
+        if !(self.range.contains(&kg) && self.limit.contains(&kg)) {
+            return None;
+        }
+        let i = (kg - self.range.start) as usize;
+        match &self.checks {
+            Some(c) if !c.ensure(i, &self.map) => None, // damaged: reported, reads as empty
+            _ => self.groups.get(i),
+        }
+    }
+
+    /// The mapped bytes and the key groups of the file (for [`super::lazy::register`]).
+    pub(super) fn bytes(&self) -> (&[u8], Range<u16>) {
+        (&self.map, self.range.clone())
+    }
+
+    /// Checks each group's checksum on its first access from now on (see [`super::lazy`]).
+    pub(super) fn check_lazily(&mut self, checks: std::sync::Arc<super::lazy::RunChecks>) {
+        self.checks = Some(checks);
     }
 
     /// Ignores the entries of key groups outside `limit` from now on.
