@@ -516,6 +516,7 @@ fn is_checkpoint_file(name: &str) -> bool {
         .and_then(|rest| rest.strip_suffix(".state"));
     name == MANIFEST
         || name == MANIFEST_TMP
+        || name == super::QUARANTINED
         || super::is_run_file_name(name)
         || worker.is_some_and(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()))
 }

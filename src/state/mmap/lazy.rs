@@ -302,6 +302,15 @@ impl RestoreChecks {
     pub fn start() -> Option<RestoreChecks> {
         let health = CURRENT.with(|c| c.borrow_mut().take())?;
         let stop = Arc::new(AtomicBool::new(false));
+        // `WEIR_LAZY_VALIDATOR=0`: no validator thread, groups are checked on access and
+        // before the first checkpoint only (a diagnostic; the tests use it to pick the path).
+        if std::env::var_os("WEIR_LAZY_VALIDATOR").is_some_and(|v| v == "0") {
+            return Some(RestoreChecks {
+                health,
+                stop,
+                validator: None,
+            });
+        }
         let (h, s) = (health.clone(), stop.clone());
         let validator = std::thread::Builder::new()
             .name("weir-validate".into())

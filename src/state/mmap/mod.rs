@@ -30,6 +30,8 @@ mod files_tests;
 mod filter;
 pub(crate) mod lazy;
 #[cfg(test)]
+mod lazy_tests;
+#[cfg(test)]
 mod merge_tests;
 pub(crate) mod run;
 mod run_writer;
