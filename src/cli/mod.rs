@@ -13,6 +13,7 @@ mod bench_pipeline;
 mod bench_plot;
 mod bench_restore;
 mod bench_restore_first;
+mod bench_restore_runs;
 mod bench_time;
 mod bench_w2;
 mod bench_w6;

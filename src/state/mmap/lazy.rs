@@ -77,6 +77,8 @@ pub(crate) struct Health {
     first: Mutex<Option<Damage>>,
     /// Every run restored on this worker (weak: a dropped run needs no check).
     runs: Mutex<Vec<Weak<RunChecks>>>,
+    /// When every group was checked (by the validator or a settle).
+    done_at: Mutex<Option<std::time::Instant>>,
 }
 
 impl Health {
@@ -94,6 +96,12 @@ impl Health {
             return None;
         }
         self.first.lock().ok().and_then(|d| d.clone())
+    }
+
+    fn finished(&self) {
+        if let Ok(mut at) = self.done_at.lock() {
+            at.get_or_insert_with(std::time::Instant::now);
+        }
     }
 
     fn runs(&self) -> Vec<Arc<RunChecks>> {
@@ -320,6 +328,7 @@ impl RestoreChecks {
                         return;
                     }
                 }
+                h.finished();
             })
             .map_err(
                 |e| tracing::warn!(error = %e, "no validator thread; groups are checked on access"),
@@ -348,11 +357,17 @@ impl RestoreChecks {
         for run in self.health.runs().iter().rev() {
             run.check_all(true, Detected::BeforeCheckpoint, &never);
         }
+        self.health.finished();
         self.stop.store(true, Ordering::Relaxed);
         if let Some(v) = self.validator.take() {
             let _ = v.join();
         }
         self.check().map_or(Ok(()), Err)
+    }
+
+    /// When every restored group had been checked (`None`: not yet).
+    pub fn checked_at(&self) -> Option<std::time::Instant> {
+        self.health.done_at.lock().ok().and_then(|at| *at)
     }
 }
 

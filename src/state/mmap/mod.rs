@@ -22,6 +22,7 @@
 //! working files live in a directory this object creates (unique name) and removes, with only
 //! the files it wrote, when dropped.
 
+pub(crate) mod bulk;
 pub(crate) mod cache;
 mod compact;
 mod files;
