@@ -125,6 +125,51 @@ fn restore(
     })
 }
 
+/// Keys counted one by one up to this many (a count decodes every entry); above, a sample.
+const COUNT_ALL: u64 = 1 << 26;
+
+/// Checks the restored states: every key (up to [`COUNT_ALL`]) or 100 000 sampled keys hold
+/// their W1 value, and every group's checksum matches.
+fn verify(
+    states: &[(ValueState<u64, i64>, Option<RestoreChecks>)],
+    keys: u64,
+) -> crate::Result<()> {
+    let workers = states.len();
+    let router = KeyGroupRouter::new(workers, DEFAULT_MAX_PARALLELISM);
+    if keys <= COUNT_ALL {
+        let entries: usize = states.iter().map(|(s, _)| s.len()).sum();
+        if entries as u64 != keys {
+            return Err(Error::Runtime(format!(
+                "restored {entries} entries, expected {keys}"
+            )));
+        }
+    }
+    let mut seed = 0x5eed_u64;
+    for _ in 0..keys.min(100_000) {
+        seed = seed.wrapping_add(1);
+        let key = crate::source::generator::splitmix64(seed) % keys.max(1);
+        let hash = crate::state::StableKey::stable_hash(&key);
+        let kg = router.key_group(hash);
+        let w = router.worker(kg);
+        let range = key_group_range(w, workers, DEFAULT_MAX_PARALLELISM);
+        let ctx = crate::state::KeyContext {
+            key: &key,
+            local_group: usize::from(kg - range.start),
+            hash,
+            now_ms: 0,
+        };
+        if states[w].0.get(&ctx) != Some(&(key as i64)) {
+            return Err(Error::Runtime(format!("key {key} not restored")));
+        }
+    }
+    for c in states.iter().filter_map(|(_, c)| c.as_ref()) {
+        if let Some(d) = c.check() {
+            return Err(d.into());
+        }
+    }
+    Ok(())
+}
+
 /// Runs the benchmark; see the module docs.
 ///
 /// # Errors
@@ -169,15 +214,7 @@ pub(super) fn run_mmap(
             );
             figures.push((restored_ms, warm));
         }
-        let entries: usize = restore(&store, workers, backend)?
-            .iter()
-            .map(|(s, _)| s.len())
-            .sum();
-        if entries as u64 != keys {
-            return Err(Error::Runtime(format!(
-                "restored {entries} entries, expected {keys}"
-            )));
-        }
+        verify(&restore(&store, workers, backend)?, keys)?;
         report(keys, workers, runs, bytes, "mmap", &mut figures, json)
     })();
     let _ = std::fs::remove_dir_all(&dir);
