@@ -20,6 +20,9 @@ use crate::state::{KeyedStateStore, RestoreChecks, StateBackend, ValueState};
 use std::path::Path;
 use std::time::Instant;
 
+/// A worker's restored state and its lazy checks.
+type RestoredState = (ValueState<u64, i64>, Option<RestoreChecks>);
+
 /// The state's name in the checkpoint.
 const STATE: &str = "sum";
 
@@ -94,7 +97,7 @@ fn restore(
     store: &CheckpointStore,
     workers: usize,
     backend: &StateBackend,
-) -> crate::Result<Vec<(ValueState<u64, i64>, Option<RestoreChecks>)>> {
+) -> crate::Result<Vec<RestoredState>> {
     let restored = store
         .load_latest(0)?
         .ok_or_else(|| Error::Runtime("checkpoint vanished".into()))?;

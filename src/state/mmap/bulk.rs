@@ -97,8 +97,7 @@ mod tests {
         let files = built.checkpoint_files(dir.path()).unwrap().unwrap();
         assert_eq!(files.len(), 1);
         let path = dir.path().join("bulk.wr");
-        let len =
-            write_keyed_run(&path, range.clone(), 20_000, |h| kg_of(h), |k| 3 * k as i64).unwrap();
+        let len = write_keyed_run(&path, range.clone(), 20_000, kg_of, |k| 3 * k as i64).unwrap();
         let by_updates = std::fs::read(dir.path().join(&files[0].name)).unwrap();
         assert_eq!(len as usize, by_updates.len());
         assert!(std::fs::read(&path).unwrap() == by_updates, "same bytes");
