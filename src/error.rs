@@ -83,6 +83,18 @@ pub enum Error {
         /// Which check found it.
         detected: crate::state::Detected,
     },
+    /// A run file of the restored checkpoint is damaged where a worker maps it (its header or
+    /// directory): found as the restore starts, before any record; handled like
+    /// [`Error::RestoredStateDamaged`].
+    #[error("checkpoint {checkpoint}: run file {file} is damaged: {what}")]
+    RestoredRunDamaged {
+        /// The checkpoint directory.
+        checkpoint: PathBuf,
+        /// The damaged run file in it.
+        file: PathBuf,
+        /// What is wrong.
+        what: &'static str,
+    },
     /// A worker failed or panicked; the job stopped.
     #[error("worker {worker} failed: {cause}")]
     Worker {
@@ -128,11 +140,13 @@ impl From<crate::state::Damage> for Error {
 }
 
 impl Error {
-    /// The checkpoint directory of a [`Error::RestoredStateDamaged`], also inside
-    /// [`Error::Worker`]; `None` for any other error.
+    /// The checkpoint directory of a [`Error::RestoredStateDamaged`] or
+    /// [`Error::RestoredRunDamaged`], also inside [`Error::Worker`]; `None` for any other
+    /// error.
     pub fn damaged_restore(&self) -> Option<&Path> {
         match self {
-            Error::RestoredStateDamaged { checkpoint, .. } => Some(checkpoint),
+            Error::RestoredStateDamaged { checkpoint, .. }
+            | Error::RestoredRunDamaged { checkpoint, .. } => Some(checkpoint),
             Error::Worker { cause, .. } => cause.damaged_restore(),
             _ => None,
         }
@@ -173,7 +187,8 @@ impl Error {
             Error::Data { .. } => EXIT_DATA,
             Error::Checkpoint { .. }
             | Error::CheckpointState { .. }
-            | Error::RestoredStateDamaged { .. } => EXIT_CHECKPOINT,
+            | Error::RestoredStateDamaged { .. }
+            | Error::RestoredRunDamaged { .. } => EXIT_CHECKPOINT,
             Error::Worker { cause, .. } => cause.exit_code(),
             Error::Stopped | Error::Runtime(_) => EXIT_RUNTIME,
         }

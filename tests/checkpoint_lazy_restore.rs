@@ -2,7 +2,8 @@
 //! key group of a run file of the newest checkpoint is found after the restore started — by
 //! the first record that touches the group (an eagerly touched group), or before the first
 //! checkpoint / by the validator thread (a group no record touches after the restore) — and
-//! `--restore latest` then quarantines that checkpoint and falls back to the previous one.
+//! `--restore latest` then quarantines that checkpoint and falls back to the previous one; so
+//! it does for a run file whose directory is damaged (found when it is mapped).
 //! The oracle is a clean run without checkpoints: the output must equal it line for line.
 //!
 //! The input has two parts: keys 0..400, then only keys 0..50. The run is killed once a
@@ -219,4 +220,44 @@ fn damaged_group_no_record_touches_falls_back_before_the_first_checkpoint() {
 #[test]
 fn damaged_group_no_record_touches_is_found_with_the_validator_on() {
     restore_with_damaged_group(late_group(), &[]);
+}
+
+#[test]
+fn damaged_run_directory_falls_back_too() {
+    let b = base();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (out, ckpt) = (tmp.path().join("out"), tmp.path().join("ckpt"));
+    copy_dir(&b.out, &out);
+    copy_dir(&b.ckpt, &ckpt);
+    let ids = complete_ids(&ckpt);
+    let (newest, previous) = (ids[ids.len() - 1], ids[ids.len() - 2]);
+    let run = fs::read_dir(chk(&ckpt, newest))
+        .expect("read_dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().and_then(|e| e.to_str()) == Some("wr"))
+        .expect("a run file");
+    let mut bytes = fs::read(&run).expect("read run");
+    bytes[32 + 40 * 3 + 33] ^= 0x5a; // group 3's checksum field: the directory's CRC fails
+    fs::remove_file(&run).expect("unlink");
+    fs::write(&run, &bytes).expect("write run");
+    let done = output(
+        b.scenario
+            .ckpt_cmd(&out, &ckpt, "1s", 1)
+            .args(MMAP)
+            .args(["--restore", "latest"]),
+    );
+    assert_exit(&done, 0);
+    let err = stderr(&done);
+    assert!(err.contains("directory checksum"), "{err}");
+    assert!(
+        err.contains(&run.display().to_string()),
+        "names the file: {err}"
+    );
+    assert!(
+        err.contains("falling back to the previous checkpoint"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("restored_from={previous}")), "{err}");
+    assert_same_output(&committed(&out), &b.want, "after the fallback");
+    assert_eq!(hidden(&out), Vec::<String>::new());
 }

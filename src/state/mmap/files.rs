@@ -165,7 +165,11 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
                 Ok(run) => run,
                 Err(e) => {
                     let _ = std::fs::remove_file(&to);
-                    return Err(e);
+                    return Err(match e {
+                        // Name the checkpoint's file, not the working link.
+                        RunError::Damaged { what, .. } => RunError::Damaged { path: from, what },
+                        other => other,
+                    });
                 }
             };
             run.checkpointed = true;
@@ -173,10 +177,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             let mismatch = run.timed() != self.ttl.is_some();
             runs.push(run);
             if mismatch {
-                return Err(RunError::Damaged {
-                    path: from,
-                    what: "TTL mode differs from the state's",
-                });
+                return Err(RunError::OtherTtl { path: from });
             }
         }
         Ok(())

@@ -50,6 +50,12 @@ pub enum RunError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The run's entries carry timestamps and the state has no TTL, or the other way round.
+    #[error("run file {path}: TTL mode differs from the state's")]
+    OtherTtl {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file is not a well-formed run.
     #[error("run file {path} is damaged: {what}")]
     Damaged {
