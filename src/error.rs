@@ -1,6 +1,6 @@
 //! Typed errors of the engine and the exit codes they map to (one place for all codes).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
@@ -67,6 +67,34 @@ pub enum Error {
         /// Why it does not restore.
         reason: StateSectionError,
     },
+    /// A key group of a restored checkpoint's run file does not match its checksum, found
+    /// after the restore started (run files are checked lazily, see
+    /// `state::mmap::lazy`): the restored attempt fails before any checkpoint or committed
+    /// output depends on it; `weir run --restore latest` then quarantines the checkpoint and
+    /// falls back to the one before it.
+    #[error("checkpoint {checkpoint}: run file {file}, key group {key_group}: checksum mismatch (found {detected})")]
+    RestoredStateDamaged {
+        /// The checkpoint directory.
+        checkpoint: PathBuf,
+        /// The damaged run file in it.
+        file: PathBuf,
+        /// The damaged key group.
+        key_group: u16,
+        /// Which check found it.
+        detected: crate::state::Detected,
+    },
+    /// A run file of the restored checkpoint is damaged where a worker maps it (its header or
+    /// directory): found as the restore starts, before any record; handled like
+    /// [`Error::RestoredStateDamaged`].
+    #[error("checkpoint {checkpoint}: run file {file} is damaged: {what}")]
+    RestoredRunDamaged {
+        /// The checkpoint directory.
+        checkpoint: PathBuf,
+        /// The damaged run file in it.
+        file: PathBuf,
+        /// What is wrong.
+        what: &'static str,
+    },
     /// A worker failed or panicked; the job stopped.
     #[error("worker {worker} failed: {cause}")]
     Worker {
@@ -100,7 +128,30 @@ pub enum StateSectionError {
     Codec(#[from] crate::state::CodecError),
 }
 
+impl From<crate::state::Damage> for Error {
+    fn from(d: crate::state::Damage) -> Self {
+        Error::RestoredStateDamaged {
+            checkpoint: d.file.parent().map(Path::to_path_buf).unwrap_or_default(),
+            file: d.file,
+            key_group: d.key_group,
+            detected: d.detected,
+        }
+    }
+}
+
 impl Error {
+    /// The checkpoint directory of a [`Error::RestoredStateDamaged`] or
+    /// [`Error::RestoredRunDamaged`], also inside [`Error::Worker`]; `None` for any other
+    /// error.
+    pub fn damaged_restore(&self) -> Option<&Path> {
+        match self {
+            Error::RestoredStateDamaged { checkpoint, .. }
+            | Error::RestoredRunDamaged { checkpoint, .. } => Some(checkpoint),
+            Error::Worker { cause, .. } => cause.damaged_restore(),
+            _ => None,
+        }
+    }
+
     /// Names the state file in a [`Error::CheckpointState`] raised without one (by a reader
     /// that only saw the section's bytes); other errors are returned unchanged.
     pub fn in_state_file(self, file: &std::path::Path) -> Self {
@@ -134,7 +185,10 @@ impl Error {
             Error::Config(_) | Error::Refused(_) => EXIT_USAGE,
             Error::Io { .. } => EXIT_IO,
             Error::Data { .. } => EXIT_DATA,
-            Error::Checkpoint { .. } | Error::CheckpointState { .. } => EXIT_CHECKPOINT,
+            Error::Checkpoint { .. }
+            | Error::CheckpointState { .. }
+            | Error::RestoredStateDamaged { .. }
+            | Error::RestoredRunDamaged { .. } => EXIT_CHECKPOINT,
             Error::Worker { cause, .. } => cause.exit_code(),
             Error::Stopped | Error::Runtime(_) => EXIT_RUNTIME,
         }

@@ -58,6 +58,7 @@
 mod format;
 mod inspect;
 mod mmap;
+mod quarantine;
 mod restore;
 mod runs;
 mod segments;
@@ -69,6 +70,7 @@ mod verify;
 pub use inspect::{
     describe, list, CheckpointDetail, CheckpointSummary, CheckpointTable, GroupDetail, StateDetail,
 };
+pub use quarantine::{quarantine, QUARANTINED};
 pub(crate) use restore::read_manifest;
 pub use restore::Restored;
 pub(crate) use runs::{check_run_files, is_run_file_name};

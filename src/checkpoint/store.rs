@@ -395,6 +395,7 @@ impl CheckpointStore {
         fingerprint: u64,
         checks: &SectionChecks<'_>,
     ) -> Result<Restored> {
+        super::quarantine::check(path)?;
         let restored = restore::load(path, Some(fingerprint))?;
         restored.verify_sections(checks)?;
         Ok(restored)
@@ -427,7 +428,8 @@ impl CheckpointStore {
             if !path.join(MANIFEST).exists() {
                 continue;
             }
-            let loaded = restore::load(&path, Some(fingerprint))
+            let loaded = super::quarantine::check(&path)
+                .and_then(|()| restore::load(&path, Some(fingerprint)))
                 .and_then(|r| r.verify_sections(checks).map(|()| r));
             match loaded {
                 Ok(restored) => return Ok(Some(restored)),
@@ -514,6 +516,7 @@ fn is_checkpoint_file(name: &str) -> bool {
         .and_then(|rest| rest.strip_suffix(".state"));
     name == MANIFEST
         || name == MANIFEST_TMP
+        || name == super::QUARANTINED
         || super::is_run_file_name(name)
         || worker.is_some_and(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()))
 }

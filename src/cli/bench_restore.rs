@@ -136,7 +136,7 @@ pub fn run(
     backend: &crate::state::StateBackend,
 ) -> crate::Result<i32> {
     if backend.kind() == crate::state::BackendKind::Mmap {
-        return super::bench_restore_first::run_mmap(keys, workers, runs, json, backend);
+        return super::bench_restore_runs::run_mmap(keys, workers, runs, json, backend);
     }
     let dir = std::env::temp_dir().join(format!("weir-bench-restore-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -6,14 +6,15 @@
 //! first update; then [`BATCHES`] batches of [`BATCH`] updates are timed, and
 //! `full_speed_ms` is the end of the first batch whose rate reaches 90 % of the median rate of
 //! the last five (the steady rate of that run). The heap backend decodes every entry before its
-//! first record; the mmap backend links and maps the checkpoint's run files, checks the owned
-//! key groups' checksums and decodes entries as they are touched.
+//! first record; the mmap backend links and maps the checkpoint's run files and decodes
+//! entries as they are touched, checking each key group's checksum on its first access or in
+//! the background (`bench_restore_runs`).
 
 use crate::error::{Error, EXIT_OK};
 use crate::source::generator::splitmix64;
 use crate::state::key_group::{key_group_range, KeyGroupRouter};
 use crate::state::DEFAULT_MAX_PARALLELISM;
-use crate::state::{KeyContext, KeyedStateStore, StableKey, StateBackend, ValueState};
+use crate::state::{KeyContext, StableKey, ValueState};
 use std::path::Path;
 use std::time::Instant;
 
@@ -29,6 +30,9 @@ pub(super) struct Warm {
     pub first_record_ms: f64,
     /// Full speed reached (by every worker).
     pub full_speed_ms: f64,
+    /// Every restored key group's checksum checked (mmap: lazily; `None` for the heap, which
+    /// checks before its first record).
+    pub checks_done_ms: Option<f64>,
 }
 
 /// Applies W1 updates to one worker's restored state; see the module docs.
@@ -81,6 +85,7 @@ fn warm_one(
     Warm {
         first_record_ms: first,
         full_speed_ms: ends[at],
+        checks_done_ms: None,
     }
 }
 
@@ -110,99 +115,6 @@ pub(super) fn warm_up(
     Ok(out)
 }
 
-/// The mmap backend's restore benchmark: checkpoint files of `keys` W1 keys, restored
-/// `runs` times by `workers` threads.
-///
-/// # Errors
-/// I/O errors, or a restore that does not give back every key.
-pub(super) fn run_mmap(
-    keys: u64,
-    workers: usize,
-    runs: usize,
-    json: Option<&Path>,
-    backend: &StateBackend,
-) -> crate::Result<i32> {
-    // Removed below: `fresh_temp_dir` made it (it fails if the path exists).
-    let dir =
-        super::scratch::fresh_temp_dir(&format!("weir-bench-restore-mmap-{}", std::process::id()))?;
-    let result = (|| {
-        let t = Instant::now();
-        let (mut names, mut bytes) = (Vec::new(), 0u64);
-        for w in 0..workers {
-            let mut state = super::bench_restore::worker_state(w, workers, keys, backend);
-            let files = state
-                .checkpoint_files(&dir)
-                .map_err(|e| Error::Runtime(e.to_string()))?
-                .unwrap_or_default();
-            bytes += files.iter().map(|f| f.bytes).sum::<u64>();
-            let key_groups = key_group_range(w, workers, DEFAULT_MAX_PARALLELISM);
-            names.extend(files.into_iter().map(|f| crate::state::RunSource {
-                name: f.name,
-                key_groups: key_groups.clone(),
-            }));
-        }
-        eprintln!(
-            "wrote {bytes} bytes of run files for {keys} keys in {:.3} s",
-            t.elapsed().as_secs_f64()
-        );
-        let mut figures = Vec::new();
-        for run in 1..=runs {
-            let t0 = Instant::now();
-            let states = restore_all(&dir, &names, workers, backend)?;
-            let restored_ms = t0.elapsed().as_secs_f64() * 1e3;
-            let warm = warm_up(states, keys, t0)?;
-            eprintln!(
-                "run {run}: files mapped and checked {restored_ms:.1} ms, first record {:.1} ms, full speed {:.1} ms",
-                warm.first_record_ms, warm.full_speed_ms
-            );
-            figures.push((restored_ms, warm));
-        }
-        let entries: usize = restore_all(&dir, &names, workers, backend)?
-            .iter()
-            .map(|s| s.len())
-            .sum();
-        if entries as u64 != keys {
-            return Err(Error::Runtime(format!(
-                "restored {entries} entries, expected {keys}"
-            )));
-        }
-        report(keys, workers, runs, bytes, "mmap", &mut figures, json)
-    })();
-    let _ = std::fs::remove_dir_all(&dir);
-    result
-}
-
-/// Restores every worker's state from the run files `names` in `dir`, in parallel.
-fn restore_all(
-    dir: &Path,
-    names: &[crate::state::RunSource],
-    workers: usize,
-    backend: &StateBackend,
-) -> crate::Result<Vec<ValueState<u64, i64>>> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                scope.spawn(move || -> crate::Result<ValueState<u64, i64>> {
-                    let mut state = ValueState::new("sum");
-                    state.set_backend(backend);
-                    state.set_key_groups(key_group_range(w, workers, DEFAULT_MAX_PARALLELISM));
-                    state
-                        .restore_files(dir, names)
-                        .map_err(|e| Error::Runtime(e.to_string()))?;
-                    Ok(state)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .map_err(|_| Error::Runtime("restore thread panicked".into()))?
-            })
-            .collect()
-    })
-}
-
 /// Prints the medians (and writes them as JSON): `restore_ms_median` (until the state is
 /// usable), `first_record_ms`, `full_speed_ms`.
 pub(super) fn report(
@@ -221,14 +133,17 @@ pub(super) fn report(
     let restore = median(figures.iter().map(|f| f.0).collect());
     let first = median(figures.iter().map(|f| f.1.first_record_ms).collect());
     let full = median(figures.iter().map(|f| f.1.full_speed_ms).collect());
+    let checked: Vec<f64> = figures.iter().filter_map(|f| f.1.checks_done_ms).collect();
+    let checked = (!checked.is_empty()).then(|| median(checked));
+    let checked_text = checked.map_or(String::new(), |c| format!(" checks_done_ms={c:.1}"));
     println!(
         "workload=restore backend={backend} keys={keys} workers={workers} runs={runs} bytes={bytes} \
-         restore_ms_median={restore:.1} first_record_ms={first:.1} full_speed_ms={full:.1}"
+         restore_ms_median={restore:.1} first_record_ms={first:.1} full_speed_ms={full:.1}{checked_text}"
     );
     if let Some(path) = json {
         let v = serde_json::json!({"workload": "restore", "backend": backend, "keys": keys,
             "workers": workers, "runs": runs, "bytes": bytes, "restore_ms_median": restore,
-            "first_record_ms": first, "full_speed_ms": full});
+            "first_record_ms": first, "full_speed_ms": full, "checks_done_ms": checked});
         std::fs::write(path, v.to_string()).map_err(|e| Error::io(path, e))?;
     }
     Ok(EXIT_OK)

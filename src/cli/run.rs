@@ -1,7 +1,6 @@
 //! `weir run` and `weir validate`.
 
 use super::args::{OnErrorArg, RunArgs, ValidateArgs};
-use super::build;
 use super::preflight;
 use crate::error::{Error, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 use crate::pipeline::spec::{Plan, SourceSpec};
@@ -120,10 +119,9 @@ pub fn run(args: &RunArgs) -> crate::Result<i32> {
     preflight::prepare(&plan, args, &mut config)?;
     super::socket::prepare(&mut plan, &config)?;
     let progress = super::observe::start(args, &config)?;
-    let job = build::job(&plan);
     install_stop_handler();
     tracing::info!(pipeline = %plan.name, workers = config.workers, "starting");
-    let report = job.run(&config);
+    let report = super::run_fallback::run_job(&plan, &config);
     drop(progress);
     let report = report?;
     if let Some(last) = report.stopped {

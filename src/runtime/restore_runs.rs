@@ -48,12 +48,18 @@ pub(crate) fn restore_state(
         .iter_mut()
         .find(|s| s.name() == state)
         .ok_or_else(|| Error::Runtime(format!("checkpoint holds unknown state {full_name:?}")))?;
-    s.restore_files(dir, names)
-        .map(drop)
-        .map_err(|e| Error::Checkpoint {
+    s.restore_files(dir, names).map(drop).map_err(|e| match e {
+        // A damaged file falls back to an older checkpoint (`weir run --restore latest`).
+        crate::state::RunError::Damaged { path, what } => Error::RestoredRunDamaged {
+            checkpoint: dir.to_path_buf(),
+            file: path,
+            what,
+        },
+        e => Error::Checkpoint {
             path: dir.to_path_buf(),
             reason: format!("state {full_name}: {e}"),
-        })
+        },
+    })
 }
 
 /// The task a checkpointed state `stage/state` belongs to, and the state's name in it.

@@ -42,6 +42,9 @@ pub struct Checkpoints {
     pending: BTreeMap<u64, Pending>,
     /// The newest checkpoint this worker acknowledged (or restored from).
     pub last_acked: u64,
+    /// The lazy checks of the run files this worker restored, until they are settled: the
+    /// first snapshot after a restore waits for them (see `state::mmap::lazy`).
+    pub restored: Option<crate::state::RestoreChecks>,
 }
 
 impl Checkpoints {
@@ -63,6 +66,7 @@ impl Checkpoints {
             shared,
             pending: BTreeMap::new(),
             last_acked: last_checkpoint,
+            restored: None,
         }
     }
 
@@ -127,6 +131,10 @@ impl Checkpoints {
         now_ms: u64,
     ) -> crate::Result<(u64, u64)> {
         let started = Instant::now();
+        // No checkpoint may reference a restored group before it was found intact.
+        if let Some(mut restored) = self.restored.take() {
+            restored.settle()?;
+        }
         let (mut total_entries, mut total_bytes) = (0u64, 0u64);
         let linked = match self.writer.as_ref().and_then(|w| w.checkpoint_dir(k)) {
             Some(dir) => super::snapshot_runs::link_states(

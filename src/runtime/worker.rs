@@ -44,6 +44,7 @@ pub fn now_ms() -> u64 {
 pub fn run_worker(mut env: WorkerEnv) -> crate::Result<WorkerStats> {
     if let Some(restore) = env.restore.take() {
         restore_tasks(&mut env.tasks, restore.as_ref(), env.key_groups.clone())?;
+        env.checkpoints.restored = crate::state::RestoreChecks::start();
     }
     let mut idle = 0u32;
     loop {
@@ -68,6 +69,10 @@ pub fn run_worker(mut env: WorkerEnv) -> crate::Result<WorkerStats> {
         for task in env.tasks.iter_mut().rev() {
             progress |= task.step(&mut cx)?;
         }
+        // A damaged restored group fails the attempt before its next checkpoint.
+        if let Some(damage) = env.checkpoints.restored.as_ref().and_then(|r| r.check()) {
+            return Err(damage.into());
+        }
         if env.tasks.iter().all(|t| t.done()) {
             break;
         }
@@ -77,6 +82,9 @@ pub fn run_worker(mut env: WorkerEnv) -> crate::Result<WorkerStats> {
             idle = idle.saturating_add(1);
             backoff(idle);
         }
+    }
+    if let Some(mut restored) = env.checkpoints.restored.take() {
+        restored.settle()?; // the worker's end commits nothing unchecked either
     }
     let mut stats = WorkerStats::default();
     for task in &mut env.tasks {

@@ -570,7 +570,7 @@ where
             1 << 16,
         )
         .map_err(io)?;
-        tmp.restore_files(src, names)?;
+        tmp.restore_files_checked(src, names)?;
         // A clock at which nothing expires: every stored entry is kept, stamps unchanged.
         let all = Clock {
             time: TtlTime::Event,

@@ -34,7 +34,7 @@ pub use expiry::TtlTime;
 pub use key_group::{KeyGroupRouter, StableKey, DEFAULT_MAX_PARALLELISM};
 pub use list::ListState;
 pub use map::MapState;
-pub use mmap::{RunError, RunFile, RunSource, RunsDurable};
+pub use mmap::{Damage, Detected, RestoreChecks, RunError, RunFile, RunSource, RunsDurable};
 pub use operator::{OperatorListState, OperatorStateStore, UnionListState};
 pub use reducing::ReducingState;
 pub use table::KeyTable;

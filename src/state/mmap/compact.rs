@@ -106,7 +106,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         let job = MergeJob {
             sources: self.runs[n - k..]
                 .iter()
-                .map(|r| (r.path().to_path_buf(), r.limit()))
+                .map(|r| (r.path().to_path_buf(), r.limit(), r.lazy_checks()))
                 .collect(),
             out: self.next_path(),
             range: self.range.clone(),

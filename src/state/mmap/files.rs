@@ -12,8 +12,10 @@
 //! written under a temporary name and renamed).
 //!
 //! A restore ([`MmapMaps::restore_files`]) links the checkpoint's runs into a fresh working
-//! directory and maps them: after the checksums of the owned key groups' bytes (summed, not
-//! decoded), the first record can be processed; entries are decoded only when accessed. Runs of
+//! directory and maps them, and the first record can be processed at once: the checksums of
+//! the owned key groups' bytes are checked lazily (a group on its first access, the rest by a
+//! validator thread, all before the next checkpoint: see [`super::lazy`]); entries are decoded
+//! only when accessed. [`MmapMaps::restore_files_checked`] checks them all first. Runs of
 //! other workers' key groups (a rescale) are usable as they are: lookups only ever ask a run for
 //! the owned groups, and merges write only those.
 
@@ -65,19 +67,42 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
     }
 
     /// Replaces the content with the runs `names` (oldest first) of the checkpoint directory
-    /// `src`, linked into the working directory and mapped; checks the checksums of the owned
-    /// key groups. All or nothing: on error the state is empty.
+    /// `src`, linked into the working directory and mapped; the checksums of the owned key
+    /// groups are checked lazily (registered with this thread's
+    /// [`super::lazy::RestoreChecks`]). All or nothing: on error the state is empty.
     ///
     /// # Errors
-    /// [`RunError`] when a file is missing, damaged, or of the other TTL mode.
+    /// [`RunError`] when a file is missing, its header or directory is damaged, or it is of
+    /// the other TTL mode.
     pub(crate) fn restore_files(
         &mut self,
         src: &Path,
         names: &[RunSource],
     ) -> Result<(), RunError> {
+        self.restore_runs(src, names, true)
+    }
+
+    /// [`MmapMaps::restore_files`] checking the owned key groups' checksums before it returns.
+    ///
+    /// # Errors
+    /// As [`MmapMaps::restore_files`]; also a group whose bytes do not match their checksum.
+    pub(crate) fn restore_files_checked(
+        &mut self,
+        src: &Path,
+        names: &[RunSource],
+    ) -> Result<(), RunError> {
+        self.restore_runs(src, names, false)
+    }
+
+    fn restore_runs(
+        &mut self,
+        src: &Path,
+        names: &[RunSource],
+        lazy: bool,
+    ) -> Result<(), RunError> {
         self.clear_all();
         let mut runs = Vec::with_capacity(names.len());
-        let result = self.link_runs(src, names, &mut runs);
+        let result = self.link_runs(src, names, lazy, &mut runs);
         if result.is_err() {
             for run in runs.drain(..) {
                 remove_run(run);
@@ -139,6 +164,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
         &mut self,
         src: &Path,
         names: &[RunSource],
+        lazy: bool,
         runs: &mut Vec<Run>,
     ) -> Result<(), RunError> {
         for source in names {
@@ -151,12 +177,20 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             })?;
             let owned = source.key_groups.start.max(self.range.start)
                 ..source.key_groups.end.min(self.range.end);
-            let run = Run::open(&to, Some(owned));
+            let run = Run::open(&to, (!lazy).then(|| owned.clone()));
+            let run = run.and_then(|run| match lazy {
+                true => check_lazily(run, &from, &to, owned),
+                false => Ok(run),
+            });
             let mut run = match run {
                 Ok(run) => run,
                 Err(e) => {
                     let _ = std::fs::remove_file(&to);
-                    return Err(e);
+                    return Err(match e {
+                        // Name the checkpoint's file, not the working link.
+                        RunError::Damaged { what, .. } => RunError::Damaged { path: from, what },
+                        other => other,
+                    });
                 }
             };
             run.checkpointed = true;
@@ -164,10 +198,7 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             let mismatch = run.timed() != self.ttl.is_some();
             runs.push(run);
             if mismatch {
-                return Err(RunError::Damaged {
-                    path: from,
-                    what: "TTL mode differs from the state's",
-                });
+                return Err(RunError::OtherTtl { path: from });
             }
         }
         Ok(())
@@ -182,6 +213,23 @@ impl<K: Eq + Clone, V> MmapMaps<K, V> {
             remove_run(run);
         }
     }
+}
+
+/// Registers the lazy checks of `run` (linked from `from` to `to`) for its `owned` groups.
+fn check_lazily(
+    mut run: Run,
+    from: &Path,
+    to: &Path,
+    owned: std::ops::Range<u16>,
+) -> Result<Run, RunError> {
+    let (bytes, range) = run.bytes();
+    let checks =
+        super::lazy::register(from, to, bytes, range, owned).map_err(|source| RunError::Io {
+            path: to.to_path_buf(),
+            source,
+        })?;
+    run.check_lazily(checks);
+    Ok(run)
 }
 
 /// Unmaps `run` and removes its working file.

@@ -9,7 +9,9 @@
 //! group at a time ([`RunWriter`]).
 
 use super::run::{GroupEntries, Run, RunEntry, RunError};
+use super::lazy::RunChecks;
 use super::run_writer::RunWriter;
+use std::sync::Arc;
 use crate::state::expiry::Clock;
 use crate::state::{StateCodec, Ttl};
 use std::ops::Range;
@@ -60,8 +62,11 @@ pub(crate) fn key_len<K: StateCodec>(b: &[u8]) -> Option<usize> {
 /// A merge to run on the writer thread: the source runs' files (oldest first, each with the
 /// key groups whose entries count), the merged run's path and key groups.
 pub(crate) struct MergeJob {
-    /// Source files, oldest first, with their limits ([`Run::limit_to`]).
-    pub sources: Vec<(PathBuf, Range<u16>)>,
+    /// Source files, oldest first, with their limits ([`Run::limit_to`]) and, for a
+    /// restored run not yet fully checked, its lazy checks ([`super::lazy`]): the merge
+    /// checks each group before reading it, as the worker would, so damaged bytes never
+    /// reach a merged run unreported.
+    pub sources: Vec<(PathBuf, Range<u16>, Option<Arc<RunChecks>>)>,
     /// Where the merged run goes.
     pub out: PathBuf,
     /// The key groups written (the state's owned ones).
@@ -80,9 +85,12 @@ impl MergeJob {
     /// A source cannot be opened, writing failed, or the job was cancelled.
     pub(crate) fn run(&self, cancel: &AtomicBool) -> Result<Run, RunError> {
         let mut runs = Vec::with_capacity(self.sources.len());
-        for (path, limit) in &self.sources {
+        for (path, limit, checks) in &self.sources {
             let mut run = Run::open(path, None)?;
             run.limit_to(limit.clone());
+            if let Some(checks) = checks {
+                run.check_lazily(Arc::clone(checks));
+            }
             runs.push(run);
         }
         let merged = merge_runs(

@@ -26,6 +26,7 @@
 mod access;
 mod background;
 mod backing;
+pub(crate) mod bulk;
 pub(crate) mod cache;
 mod compact;
 #[cfg(test)]
@@ -36,6 +37,9 @@ mod files_tests;
 mod filter;
 mod merge_job;
 mod merge_policy;
+pub(crate) mod lazy;
+#[cfg(test)]
+mod lazy_tests;
 #[cfg(test)]
 mod merge_tests;
 pub(crate) mod run;
@@ -49,6 +53,7 @@ mod tests;
 mod writer_thread;
 
 pub use files::{RunFile, RunSource};
+pub use lazy::{Damage, Detected, RestoreChecks};
 pub use run::RunError;
 pub(crate) use store::{Codec, MmapMaps};
 pub use writer_thread::RunsDurable;

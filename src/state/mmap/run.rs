@@ -14,7 +14,8 @@
 //!
 //! Opening checks the header, the directory's checksum and that every group's index and data
 //! lie inside the file; with `validate`, also the checksum (index and data) of each group in
-//! the range given (a restore checks the groups it owns: bytes are summed, never decoded). Reads
+//! the range given (bytes are summed, never decoded; a restore into the mmap backend checks
+//! its groups lazily instead, on first access or in the background: see `lazy`). Reads
 //! are bounds-checked and never trust the bytes: a damaged file reads as missing entries or
 //! fails to open, it never panics.
 
@@ -48,6 +49,12 @@ pub enum RunError {
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// The run's entries carry timestamps and the state has no TTL, or the other way round.
+    #[error("run file {path}: TTL mode differs from the state's")]
+    OtherTtl {
+        /// The file.
+        path: PathBuf,
     },
     /// The file is not a well-formed run.
     #[error("run file {path} is damaged: {what}")]
@@ -103,6 +110,9 @@ pub(crate) struct Run {
     sparse: Vec<OnceCell<Sparse>>,
     /// Whether lookups read the disk lately ([`super::access::Temperature`]).
     temperature: super::access::Temperature,
+    /// A restored run's lazy checksum checks: a group is checked on its first access
+    /// (`None`: checked when opened, or written by this process).
+    checks: Option<std::sync::Arc<super::lazy::RunChecks>>,
 }
 
 impl std::fmt::Debug for Run {
@@ -219,6 +229,7 @@ impl Run {
             entries,
             map,
             checkpointed: false,
+            checks: None,
         })
     }
 
@@ -243,8 +254,29 @@ impl Run {
     }
 
     fn group(&self, kg: u16) -> Option<&GroupDir> {
-        (self.range.contains(&kg) && self.limit.contains(&kg))
-            .then(|| &self.groups[(kg - self.range.start) as usize])
+        if !(self.range.contains(&kg) && self.limit.contains(&kg)) {
+            return None;
+        }
+        let i = (kg - self.range.start) as usize;
+        match &self.checks {
+            Some(c) if !c.ensure(i, &self.map) => None, // damaged: reported, reads as empty
+            _ => self.groups.get(i),
+        }
+    }
+
+    /// The mapped bytes and the key groups of the file (for [`super::lazy::register`]).
+    pub(super) fn bytes(&self) -> (&[u8], Range<u16>) {
+        (&self.map, self.range.clone())
+    }
+
+    /// Checks each group's checksum on its first access from now on (see [`super::lazy`]).
+    pub(super) fn check_lazily(&mut self, checks: std::sync::Arc<super::lazy::RunChecks>) {
+        self.checks = Some(checks);
+    }
+
+    /// The run's lazy checks, when it was restored with them ([`Run::check_lazily`]).
+    pub(super) fn lazy_checks(&self) -> Option<std::sync::Arc<super::lazy::RunChecks>> {
+        self.checks.clone()
     }
 
     /// The key groups whose entries count.

@@ -394,7 +394,7 @@ fn make_links(links: &[Link]) -> Result<(), RunError> {
 /// Waits for the writes a merge needs, then runs it.
 fn merge_work(work: MergeWork, tickets: &Tickets, cancel: &AtomicBool) -> Done {
     let MergeWork { job, after } = work;
-    let sources: Vec<PathBuf> = job.sources.iter().map(|(p, _)| p.clone()).collect();
+    let sources: Vec<PathBuf> = job.sources.iter().map(|(p, _, _)| p.clone()).collect();
     let out = job.out.clone();
     if let Ok(n) = tickets.done.lock() {
         drop(
