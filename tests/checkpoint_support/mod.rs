@@ -343,7 +343,10 @@ pub fn crash_after_checkpoint(cmd: &mut Command, ckpt: &Path, n: u64) -> String 
         "checkpoint {} is not complete after the crash: {text}",
         before + n
     );
-    assert!(!finished_exists(ckpt), "a finished checkpoint exists: {text}");
+    assert!(
+        !finished_exists(ckpt),
+        "a finished checkpoint exists: {text}"
+    );
     text
 }
 

@@ -143,3 +143,41 @@ fn settling_finds_damage_and_ignores_groups_not_owned() {
     let mut checks = RestoreChecks::start().expect("registered");
     assert_eq!(checks.settle().map_err(|d| d.key_group), Err(lower_g));
 }
+
+/// A merge on the merge thread opens its sources anew: a restored run's lazy checks go with
+/// it, so a damaged group it reads is reported (and read as empty) rather than copied into
+/// the merged run, which a checkpoint could then link after the restored run is gone.
+#[test]
+fn a_background_merge_of_a_restored_run_checks_its_groups() {
+    use super::merge_job::{key_eq, key_len, MergeJob, MergeRules};
+    use super::run::Run;
+    use std::sync::atomic::AtomicBool;
+    let (root, files) = checkpoint("lazy-merge");
+    let g = kg(&0u64);
+    let path = damage(root.path(), &files, g);
+    let run = Run::open(&path, None).unwrap();
+    let (bytes, range) = run.bytes();
+    let checks = super::lazy::register(&path, &path, bytes, range.clone(), range.clone()).unwrap();
+    let job = MergeJob {
+        sources: vec![(path.clone(), range.clone(), Some(checks))],
+        out: root.path().join("merged.wr"),
+        range: range.clone(),
+        timed: false,
+        rules: MergeRules {
+            key_eq: key_eq::<u64>,
+            key_len: key_len::<u64>,
+            expiry: None,
+            bottom: true,
+        },
+    };
+    let merged = job.run(&AtomicBool::new(false)).unwrap();
+    let checks = RestoreChecks::start().expect("registered");
+    let d = checks.check().expect("the merge reported the damage");
+    assert_eq!((d.key_group, d.detected), (g, Detected::OnAccess));
+    let in_g = (0..KEYS).filter(|k| kg(k) == g).count() as u64;
+    assert_eq!(
+        merged.entries(),
+        KEYS - in_g,
+        "the damaged group read as empty"
+    );
+}

@@ -8,15 +8,15 @@
 //! merge reaches the oldest run, expired entries always. The merged run is written one key
 //! group at a time ([`RunWriter`]).
 
-use super::run::{GroupEntries, Run, RunEntry, RunError};
 use super::lazy::RunChecks;
+use super::run::{GroupEntries, Run, RunEntry, RunError};
 use super::run_writer::RunWriter;
-use std::sync::Arc;
 use crate::state::expiry::Clock;
 use crate::state::{StateCodec, Ttl};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// What decides which entries a merge keeps.
 #[derive(Clone, Copy)]

@@ -35,11 +35,11 @@ mod files;
 #[cfg(test)]
 mod files_tests;
 mod filter;
-mod merge_job;
-mod merge_policy;
 pub(crate) mod lazy;
 #[cfg(test)]
 mod lazy_tests;
+mod merge_job;
+mod merge_policy;
 #[cfg(test)]
 mod merge_tests;
 pub(crate) mod run;
