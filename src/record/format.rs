@@ -5,10 +5,11 @@
 //! out in full, e.g. 1e300 as 301 digits, and is slower); finite floats always carry a `.` or
 //! an exponent (`1.0`, `1e16`, `5e-324`), so JSON readers see a float.
 
-use compact_str::CompactString;
-
+#[cfg(test)]
 use super::timestamp::parse_timestamp;
-use super::{Field, FieldType, Value};
+#[cfg(test)]
+use super::Value;
+use super::{Field, FieldType};
 
 /// The name of a field type as reasons spell it.
 pub(crate) fn type_name(ty: FieldType) -> &'static str {
@@ -20,13 +21,16 @@ pub(crate) fn type_name(ty: FieldType) -> &'static str {
     }
 }
 
-/// Parses the text of one field (already unquoted) as the field's type.
+/// Parses the text of one field (already unquoted) as the field's type: the definition the
+/// decoders' [`super::field_parse::push_field`] is tested against (it writes into the row
+/// without this function's `Result<Value, String>`).
 ///
 /// Errors are reasons of the form `field "value": invalid i64 "abc"`; an empty text is invalid
 /// for every type but string.
+#[cfg(test)]
 pub(crate) fn parse_text(field: &Field, text: &str) -> Result<Value, String> {
     let parsed = match field.ty {
-        FieldType::String => return Ok(Value::Str(CompactString::new(text))),
+        FieldType::String => return Ok(Value::Str(text.into())),
         FieldType::I64 => super::int_text::parse_i64(text.as_bytes()).map(Value::I64),
         FieldType::F64 => text.parse().ok().map(Value::F64),
         FieldType::Timestamp => parse_timestamp(text).map(Value::Ts),

@@ -13,12 +13,12 @@
 use compact_str::CompactString;
 
 use super::json::Scalar;
-use super::Field;
+use super::json_keys::FieldKeys;
 
 /// Scans `text` (one line, valid UTF-8) as a flat object, filling `slots` (all `None` on
 /// entry) by field name; false when the line needs the general path (the slots are then in
 /// an unspecified state and must be cleared).
-pub(super) fn scan(text: &str, fields: &[Field], slots: &mut [Option<Scalar>]) -> bool {
+pub(super) fn scan(text: &str, fields: &FieldKeys, slots: &mut [Option<Scalar>]) -> bool {
     let b = text.as_bytes();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
@@ -33,6 +33,8 @@ pub(super) fn scan(text: &str, fields: &[Field], slots: &mut [Option<Scalar>]) -
         let Some((key, after)) = string(text, i) else {
             return false;
         };
+        // The key's bytes end one before `after` (its closing quote).
+        let (key_start, key_len) = (after - 1 - key.len(), key.len());
         i = skip_ws(b, after);
         if b.get(i) != Some(&b':') {
             return false;
@@ -41,7 +43,7 @@ pub(super) fn scan(text: &str, fields: &[Field], slots: &mut [Option<Scalar>]) -
         let Some((value, after)) = scalar(text, i) else {
             return false;
         };
-        if let Some(f) = field_index(fields, key, &mut next) {
+        if let Some(f) = fields.find(b, key_start, key_len, &mut next) {
             if slots[f].replace(value).is_some() {
                 return false; // duplicate: the general path names it
             }
@@ -53,20 +55,6 @@ pub(super) fn scan(text: &str, fields: &[Field], slots: &mut [Option<Scalar>]) -
             _ => return false,
         }
     }
-}
-
-/// The schema field named `key`: tried first at `*next` (keys usually come in schema order),
-/// then among all; `*next` moves past a match.
-#[inline]
-fn field_index(fields: &[Field], key: &str, next: &mut usize) -> Option<usize> {
-    let found = match fields.get(*next) {
-        Some(f) if f.name == key => Some(*next),
-        _ => fields.iter().position(|f| f.name == key),
-    };
-    if let Some(f) = found {
-        *next = f + 1;
-    }
-    found
 }
 
 /// The index of the first byte at or after `i` that is not JSON whitespace.
@@ -185,7 +173,7 @@ fn number(text: &str, i: usize) -> Option<(Scalar, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::FieldType;
+    use crate::record::{Field, FieldType};
     use proptest::prelude::*;
 
     fn fields() -> Vec<Field> {
@@ -200,7 +188,7 @@ mod tests {
 
     fn run(line: &str) -> Option<Vec<Option<Scalar>>> {
         let mut slots = vec![None, None];
-        scan(line, &fields(), &mut slots).then_some(slots)
+        scan(line, &FieldKeys::new(&fields()), &mut slots).then_some(slots)
     }
 
     #[test]
@@ -292,7 +280,7 @@ mod tests {
             let schema = crate::record::Schema { fields: fields() };
             let mut dec = crate::record::JsonLinesDecoder::new(schema);
             let mut fast = vec![None, None];
-            if scan(&line, &fields(), &mut fast) {
+            if scan(&line, &FieldKeys::new(&fields()), &mut fast) {
                 prop_assert!(dec.decode_general(&line).is_ok());
                 prop_assert_eq!(format!("{fast:?}"), format!("{:?}", dec.slots));
             }

@@ -6,10 +6,12 @@
 
 pub mod csv;
 mod csv_plain;
+mod field_parse;
 mod format;
 mod int_text;
 pub mod json;
 mod json_flat;
+mod json_keys;
 pub mod key_hash;
 pub mod layout;
 pub mod schema;
