@@ -117,25 +117,55 @@ fn digits(b: &[u8], mut i: usize) -> usize {
 /// Integers of at most this many digits cannot overflow a `u64`.
 const SAFE_DIGITS: usize = 18;
 
-/// A JSON number at `i` (RFC 8259 grammar), read as serde_json reads it.
+/// A JSON number at `i` (RFC 8259 grammar), read as serde_json reads it. The integer part is
+/// scanned and accumulated in one pass; a fraction or exponent continues in [`float`].
+#[inline]
 fn number(text: &str, i: usize) -> Option<(Scalar, usize)> {
     let b = text.as_bytes();
     let negative = b.get(i) == Some(&b'-');
     let int_start = i + usize::from(negative);
-    let int_end = digits(b, int_start);
-    let int = b.get(int_start..int_end)?;
-    if int.is_empty() || (int.len() > 1 && int[0] == b'0') {
+    let mut end = int_start;
+    // Wrapping: the value is used only when there are at most `SAFE_DIGITS` digits.
+    let mut magnitude = 0u64;
+    while let Some(&c) = b.get(end) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(d));
+        end += 1;
+    }
+    let digits = end - int_start;
+    if digits == 0 || (digits > 1 && b.get(int_start) == Some(&b'0')) {
         return None;
     }
+    if let Some(b'.' | b'e' | b'E') = b.get(end) {
+        return float(text, i, end);
+    }
+    if digits > SAFE_DIGITS {
+        return None;
+    }
+    let value = match (negative, magnitude) {
+        (false, m) => Scalar::UInt(m),
+        // serde_json reads `-0` as a float.
+        (true, 0) => Scalar::Float(-0.0),
+        // At most 18 digits: within i64.
+        (true, m) => Scalar::Int(-(m as i64)),
+    };
+    Some((value, end))
+}
+
+/// The rest of a number at `i` whose integer part ends at `int_end` (at a `.`, `e` or `E`):
+/// its fraction and exponent, read as a correctly rounded f64.
+fn float(text: &str, i: usize, int_end: usize) -> Option<(Scalar, usize)> {
+    let b = text.as_bytes();
     let mut end = int_end;
-    let mut float = false;
     if b.get(end) == Some(&b'.') {
         let frac_end = digits(b, end + 1);
         if frac_end == end + 1 {
             return None;
         }
         end = frac_end;
-        float = true;
     }
     if let Some(b'e' | b'E') = b.get(end) {
         let mut exp = end + 1;
@@ -147,27 +177,10 @@ fn number(text: &str, i: usize) -> Option<(Scalar, usize)> {
             return None;
         }
         end = exp_end;
-        float = true;
     }
-    if float {
-        // Correctly rounded, as serde_json's `float_roundtrip`; it rejects overflow.
-        let v: f64 = text.get(i..end)?.parse().ok()?;
-        return v.is_finite().then_some((Scalar::Float(v), end));
-    }
-    if int.len() > SAFE_DIGITS {
-        return None;
-    }
-    let magnitude = int
-        .iter()
-        .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
-    let value = match (negative, magnitude) {
-        (false, m) => Scalar::UInt(m),
-        // serde_json reads `-0` as a float.
-        (true, 0) => Scalar::Float(-0.0),
-        // At most 18 digits: within i64.
-        (true, m) => Scalar::Int(-(m as i64)),
-    };
-    Some((value, end))
+    // Correctly rounded, as serde_json's `float_roundtrip`; it rejects overflow.
+    let v: f64 = text.get(i..end)?.parse().ok()?;
+    v.is_finite().then_some((Scalar::Float(v), end))
 }
 
 #[cfg(test)]

@@ -21,6 +21,11 @@ const INLINE: usize = 128;
 /// The key made of the fields of `row` at `key` (indices checked by the pipeline loader).
 #[inline]
 pub fn row_key(row: &Row, key: &[usize]) -> RowKey {
+    if let [i] = key {
+        // One key field: the key's inline buffer written at once, without `push`'s checks
+        // (the second slot is outside the length and never read or dropped).
+        return RowKey(SmallVec::from_buf_and_len([row[*i].clone(), Value::Null], 1));
+    }
     let mut values: SmallVec<[Value; 2]> = SmallVec::new();
     for &i in key {
         values.push(row[i].clone());
@@ -73,7 +78,8 @@ pub fn stable_hash_str(bytes: &[u8]) -> u64 {
     buf[0] = 3;
     // `n ≤ 27`: the cast is exact.
     buf[1..5].copy_from_slice(&(n as u32).to_le_bytes());
-    buf[5..5 + n].copy_from_slice(bytes);
+    // Up to 16 bytes without a `memcpy` call (`buf[5..]` has 27 bytes).
+    super::put::copy_short(&mut buf[5..], bytes);
     stable_hash_bytes(&buf[..5 + n])
 }
 
