@@ -246,7 +246,7 @@ impl CsvEncoder {
 /// Appends a string field, quoted only if it must be.
 fn write_str(out: &mut Vec<u8>, s: &str) {
     if !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
-        super::put::put(out, s.as_bytes());
+        out.extend_from_slice(s.as_bytes());
         return;
     }
     out.push(b'"');

@@ -57,14 +57,14 @@ pub(crate) fn invalid_utf8(valid_up_to: usize) -> String {
 /// Appends an i64 in decimal.
 #[inline]
 pub(crate) fn write_i64(out: &mut Vec<u8>, v: i64) {
-    super::put::put(out, itoa::Buffer::new().format(v).as_bytes());
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// Appends a finite f64 as its shortest round-trip text (`ryu`).
 #[inline]
 pub(crate) fn write_finite_f64(out: &mut Vec<u8>, v: f64) {
     debug_assert!(v.is_finite());
-    super::put::put(out, ryu::Buffer::new().format_finite(v).as_bytes());
+    out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
 }
 
 /// Appends any f64 so that Rust's `f64::from_str` reads it back: finite values via `ryu`,

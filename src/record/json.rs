@@ -385,8 +385,9 @@ impl JsonLinesEncoder {
 /// serde_json.
 fn write_json_str(out: &mut Vec<u8>, s: &str) {
     if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.reserve(s.len() + 2);
         out.push(b'"');
-        super::put::put(out, s.as_bytes());
+        out.extend_from_slice(s.as_bytes());
         out.push(b'"');
         return;
     }
@@ -402,7 +403,7 @@ impl Encoder<Row> for JsonLinesEncoder {
             return;
         }
         for (i, prefix) in self.prefixes.iter().enumerate() {
-            super::put::put(out, prefix);
+            out.extend_from_slice(prefix);
             match record.get(i) {
                 Some(Value::I64(v) | Value::Ts(v)) => write_i64(out, *v),
                 Some(Value::F64(v)) if v.is_finite() => write_finite_f64(out, *v),

@@ -1,26 +1,12 @@
-//! Appending short byte strings to an output buffer without a `memcpy` call (issue 10, step 4).
+//! Copying short byte strings without a `memcpy` call (issue 10, step 4).
 //!
-//! The encoders append a handful of short pieces per line: a 1–7 byte key, the digits `itoa`
-//! formatted, a separator, a JSON field prefix. `Vec::extend_from_slice` of a slice whose
-//! length is not known at compile time is a call to `memcpy` (~20–30 instructions with its
-//! size dispatch, per piece). [`put`] does that dispatch inline for up to 16 bytes, using only
-//! fixed-size copies, which compile to plain loads and stores: the buffer grows by a fixed 16
-//! bytes, the piece is written as two possibly overlapping fixed-size chunks, and the buffer is
-//! cut back to the piece's end. Longer pieces go to `extend_from_slice`.
-
-/// Appends `s` to `out` (as `out.extend_from_slice(s)`).
-#[inline(always)]
-pub(crate) fn put(out: &mut Vec<u8>, s: &[u8]) {
-    let n = s.len();
-    if n > 16 {
-        out.extend_from_slice(s);
-        return;
-    }
-    let start = out.len();
-    out.extend_from_slice(&[0u8; 16]);
-    copy_short(&mut out[start..start + 16], s);
-    out.truncate(start + n);
-}
+//! A copy of a slice whose length is not known at compile time is a call to `memcpy` (~14
+//! instructions on a 1–7 byte key in callgrind, plus the call). [`copy_short`] does the size
+//! dispatch inline for up to 16 bytes with fixed-size copies only (two possibly overlapping
+//! chunks), which compile to plain loads and stores. It serves the one-string key hash
+//! ([`super::key_hash::stable_hash_str`]). Tried and measured worse: the same trick for the
+//! encoders' appends to a `Vec` (growing it by a fixed 16 bytes, then truncating), +16
+//! instructions per CSV line against `extend_from_slice` (PERF.md, "Issue 10, step 4").
 
 /// Copies `s` (at most 16 bytes) to the start of `dst` (at least 16 bytes) with fixed-size
 /// copies only; the rest of `dst` is left as it was.
@@ -50,19 +36,19 @@ pub(crate) fn copy_short(dst: &mut [u8], s: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use super::{copy_short, put};
+    use super::copy_short;
     use proptest::prelude::*;
 
     proptest! {
         #[test]
-        fn put_appends_as_extend_from_slice_does(
-            before in proptest::collection::vec(any::<u8>(), 0..20),
-            s in proptest::collection::vec(any::<u8>(), 0..40),
+        fn copy_short_copies_as_copy_from_slice_does(
+            s in proptest::collection::vec(any::<u8>(), 0..28),
+            fill in any::<u8>(),
         ) {
-            let mut ours = before.clone();
-            put(&mut ours, &s);
-            let mut want = before;
-            want.extend_from_slice(&s);
+            let mut ours = [fill; 27];
+            copy_short(&mut ours, &s);
+            let mut want = [fill; 27];
+            want[..s.len()].copy_from_slice(&s);
             prop_assert_eq!(ours, want);
         }
     }
@@ -75,17 +61,6 @@ mod tests {
             copy_short(&mut dst[2..18], &src[..n]);
             assert_eq!(&dst[2..2 + n], &src[..n]);
             assert!(dst[..2].iter().chain(&dst[2 + n..]).all(|&b| b == 0xEE), "{n}");
-        }
-    }
-
-    #[test]
-    fn every_short_length() {
-        let src: Vec<u8> = (1..=20).collect();
-        for n in 0..=20 {
-            let mut out = vec![0xAA];
-            put(&mut out, &src[..n]);
-            assert_eq!(&out[1..], &src[..n]);
-            assert_eq!(out.len(), n + 1);
         }
     }
 }
