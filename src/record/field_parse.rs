@@ -142,7 +142,13 @@ mod tests {
         ];
         let mut row = Row::new();
         let err = push_fields(&fields, &mut row, ["k", "1x", "y"].into_iter()).unwrap_err();
-        assert_eq!(err, BadField { index: 1, text: "1x" });
+        assert_eq!(
+            err,
+            BadField {
+                index: 1,
+                text: "1x"
+            }
+        );
         assert_eq!(err.reason(&fields), r#"field "value": invalid i64 "1x""#);
         assert_eq!(row.len(), 1);
     }

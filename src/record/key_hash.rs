@@ -24,7 +24,10 @@ pub fn row_key(row: &Row, key: &[usize]) -> RowKey {
     if let [i] = key {
         // One key field: the key's inline buffer written at once, without `push`'s checks
         // (the second slot is outside the length and never read or dropped).
-        return RowKey(SmallVec::from_buf_and_len([row[*i].clone(), Value::Null], 1));
+        return RowKey(SmallVec::from_buf_and_len(
+            [row[*i].clone(), Value::Null],
+            1,
+        ));
     }
     let mut values: SmallVec<[Value; 2]> = SmallVec::new();
     for &i in key {

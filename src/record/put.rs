@@ -60,7 +60,10 @@ mod tests {
             let mut dst = [0xEEu8; 20];
             copy_short(&mut dst[2..18], &src[..n]);
             assert_eq!(&dst[2..2 + n], &src[..n]);
-            assert!(dst[..2].iter().chain(&dst[2 + n..]).all(|&b| b == 0xEE), "{n}");
+            assert!(
+                dst[..2].iter().chain(&dst[2 + n..]).all(|&b| b == 0xEE),
+                "{n}"
+            );
         }
     }
 }
