@@ -89,6 +89,15 @@ pub fn stable_hash_str(bytes: &[u8]) -> u64 {
 /// [`stable_hash_str`] for strings longer than its stack buffer.
 #[cold]
 fn stable_hash_long_str(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    if 5 + n <= INLINE {
+        // Still on the stack: no allocation per record for keys up to 123 bytes.
+        let mut buf = [0u8; INLINE];
+        buf[0] = 3;
+        buf[1..5].copy_from_slice(&(n as u32).to_le_bytes());
+        buf[5..5 + n].copy_from_slice(bytes);
+        return stable_hash_bytes(&buf[..5 + n]);
+    }
     let mut buf = Vec::with_capacity(5 + bytes.len());
     buf.push(3);
     // As `Value::canonical_bytes` writes the length.
