@@ -6,19 +6,19 @@
 //! accepts and rejects the same lines with the same reasons as the general one
 //! ([`super::CsvDecoder`]): the field count is checked before any value is parsed.
 
-use super::format::parse_text;
+use super::field_parse::push_fields;
 use super::{Field, Row};
 
 /// Appends a row to `out` and lets `f` fill it in place (the row is not moved afterwards); the
 /// row is removed again if `f` fails.
 ///
 /// # Errors
-/// `f`'s reason.
+/// `f`'s error.
 #[inline]
-pub(crate) fn fill(
+pub(crate) fn fill<E>(
     out: &mut Vec<Row>,
-    f: impl FnOnce(&mut Row) -> Result<(), String>,
-) -> Result<(), String> {
+    f: impl FnOnce(&mut Row) -> Result<(), E>,
+) -> Result<(), E> {
     out.push(Row::new());
     let Some(row) = out.last_mut() else {
         return Ok(());
@@ -41,19 +41,8 @@ pub(crate) fn decode(fields: &[Field], text: &str, out: &mut Vec<Row>) -> Result
         let word = if expected == 1 { "field" } else { "fields" };
         return Err(format!("expected {expected} {word}, found {n}"));
     }
-    fill(out, |row| {
-        let mut rest = text;
-        for field in fields {
-            let (value, tail) = match memchr::memchr(b',', rest.as_bytes()) {
-                // `,` is ASCII: both sides are on character boundaries.
-                Some(p) => (&rest[..p], &rest[p + 1..]),
-                None => (rest, ""),
-            };
-            row.push(parse_text(field, value)?);
-            rest = tail;
-        }
-        Ok(())
-    })
+    // `,` is ASCII: every piece is cut on character boundaries.
+    fill(out, |row| push_fields(fields, row, text.split(','))).map_err(|e| e.reason(fields))
 }
 
 /// Lines up to this many bytes are split by one scalar pass ([`decode_short`]): for short
@@ -114,21 +103,19 @@ fn fill_short(
         let word = if expected == 1 { "field" } else { "fields" };
         return Err(format!("expected {expected} {word}, found {found}"));
     }
-    fill(out, |row| {
-        let mut start = 0;
-        for (i, field) in fields.iter().enumerate() {
-            let end = if i + 1 < expected {
-                commas[i]
-            } else {
-                text.len()
-            };
-            // Commas are ASCII: every cut is on a character boundary.
-            let value = text.get(start..end).unwrap_or_default();
-            row.push(parse_text(field, value)?);
-            start = end + 1;
-        }
-        Ok(())
-    })
+    let mut start = 0;
+    let texts = (0..expected).map(|i| {
+        let end = if i + 1 < expected {
+            commas[i]
+        } else {
+            text.len()
+        };
+        // Commas are ASCII: every cut is on a character boundary.
+        let value = text.get(start..end).unwrap_or_default();
+        start = end + 1;
+        value
+    });
+    fill(out, |row| push_fields(fields, row, texts)).map_err(|e| e.reason(fields))
 }
 
 #[cfg(test)]

@@ -5,8 +5,11 @@
 //! out in full, e.g. 1e300 as 301 digits, and is slower); finite floats always carry a `.` or
 //! an exponent (`1.0`, `1e16`, `5e-324`), so JSON readers see a float.
 
+#[cfg(test)]
 use super::timestamp::parse_timestamp;
-use super::{Field, FieldType, Text, Value};
+use super::{Field, FieldType};
+#[cfg(test)]
+use super::{Text, Value};
 
 /// The name of a field type as reasons spell it.
 pub(crate) fn type_name(ty: FieldType) -> &'static str {
@@ -18,10 +21,13 @@ pub(crate) fn type_name(ty: FieldType) -> &'static str {
     }
 }
 
-/// Parses the text of one field (already unquoted) as the field's type.
+/// Parses the text of one field (already unquoted) as the field's type: the definition the
+/// decoders' [`super::field_parse::push_field`] is tested against (it writes into the row
+/// without this function's `Result<Value, String>`).
 ///
 /// Errors are reasons of the form `field "value": invalid i64 "abc"`; an empty text is invalid
 /// for every type but string.
+#[cfg(test)]
 pub(crate) fn parse_text(field: &Field, text: &str) -> Result<Value, String> {
     let parsed = match field.ty {
         FieldType::String => return Ok(Value::Str(Text::new(text))),

@@ -13,12 +13,12 @@
 use super::Text;
 
 use super::json::Scalar;
-use super::Field;
+use super::json_keys::FieldKeys;
 
 /// Scans `text` (one line, valid UTF-8) as a flat object, filling `slots` (all `None` on
 /// entry) by field name; false when the line needs the general path (the slots are then in
 /// an unspecified state and must be cleared).
-pub(super) fn scan(text: &str, fields: &[Field], slots: &mut [Option<Scalar>]) -> bool {
+pub(super) fn scan(text: &str, fields: &FieldKeys, slots: &mut [Option<Scalar>]) -> bool {
     let b = text.as_bytes();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
@@ -33,6 +33,8 @@ pub(super) fn scan(text: &str, fields: &[Field], slots: &mut [Option<Scalar>]) -
         let Some((key, after)) = string(text, i) else {
             return false;
         };
+        // The key's bytes end one before `after` (its closing quote).
+        let (key_start, key_len) = (after - 1 - key.len(), key.len());
         i = skip_ws(b, after);
         if b.get(i) != Some(&b':') {
             return false;
@@ -41,7 +43,7 @@ pub(super) fn scan(text: &str, fields: &[Field], slots: &mut [Option<Scalar>]) -
         let Some((value, after)) = scalar(text, i) else {
             return false;
         };
-        if let Some(f) = field_index(fields, key, &mut next) {
+        if let Some(f) = fields.find(b, key_start, key_len, &mut next) {
             if slots[f].replace(value).is_some() {
                 return false; // duplicate: the general path names it
             }
@@ -53,20 +55,6 @@ pub(super) fn scan(text: &str, fields: &[Field], slots: &mut [Option<Scalar>]) -
             _ => return false,
         }
     }
-}
-
-/// The schema field named `key`: tried first at `*next` (keys usually come in schema order),
-/// then among all; `*next` moves past a match.
-#[inline]
-fn field_index(fields: &[Field], key: &str, next: &mut usize) -> Option<usize> {
-    let found = match fields.get(*next) {
-        Some(f) if f.name == key => Some(*next),
-        _ => fields.iter().position(|f| f.name == key),
-    };
-    if let Some(f) = found {
-        *next = f + 1;
-    }
-    found
 }
 
 /// The index of the first byte at or after `i` that is not JSON whitespace.
@@ -129,25 +117,55 @@ fn digits(b: &[u8], mut i: usize) -> usize {
 /// Integers of at most this many digits cannot overflow a `u64`.
 const SAFE_DIGITS: usize = 18;
 
-/// A JSON number at `i` (RFC 8259 grammar), read as serde_json reads it.
+/// A JSON number at `i` (RFC 8259 grammar), read as serde_json reads it. The integer part is
+/// scanned and accumulated in one pass; a fraction or exponent continues in [`float`].
+#[inline]
 fn number(text: &str, i: usize) -> Option<(Scalar, usize)> {
     let b = text.as_bytes();
     let negative = b.get(i) == Some(&b'-');
     let int_start = i + usize::from(negative);
-    let int_end = digits(b, int_start);
-    let int = b.get(int_start..int_end)?;
-    if int.is_empty() || (int.len() > 1 && int[0] == b'0') {
+    let mut end = int_start;
+    // Wrapping: the value is used only when there are at most `SAFE_DIGITS` digits.
+    let mut magnitude = 0u64;
+    while let Some(&c) = b.get(end) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(d));
+        end += 1;
+    }
+    let digits = end - int_start;
+    if digits == 0 || (digits > 1 && b.get(int_start) == Some(&b'0')) {
         return None;
     }
+    if let Some(b'.' | b'e' | b'E') = b.get(end) {
+        return float(text, i, end);
+    }
+    if digits > SAFE_DIGITS {
+        return None;
+    }
+    let value = match (negative, magnitude) {
+        (false, m) => Scalar::UInt(m),
+        // serde_json reads `-0` as a float.
+        (true, 0) => Scalar::Float(-0.0),
+        // At most 18 digits: within i64.
+        (true, m) => Scalar::Int(-(m as i64)),
+    };
+    Some((value, end))
+}
+
+/// The rest of a number at `i` whose integer part ends at `int_end` (at a `.`, `e` or `E`):
+/// its fraction and exponent, read as a correctly rounded f64.
+fn float(text: &str, i: usize, int_end: usize) -> Option<(Scalar, usize)> {
+    let b = text.as_bytes();
     let mut end = int_end;
-    let mut float = false;
     if b.get(end) == Some(&b'.') {
         let frac_end = digits(b, end + 1);
         if frac_end == end + 1 {
             return None;
         }
         end = frac_end;
-        float = true;
     }
     if let Some(b'e' | b'E') = b.get(end) {
         let mut exp = end + 1;
@@ -159,33 +177,16 @@ fn number(text: &str, i: usize) -> Option<(Scalar, usize)> {
             return None;
         }
         end = exp_end;
-        float = true;
     }
-    if float {
-        // Correctly rounded, as serde_json's `float_roundtrip`; it rejects overflow.
-        let v: f64 = text.get(i..end)?.parse().ok()?;
-        return v.is_finite().then_some((Scalar::Float(v), end));
-    }
-    if int.len() > SAFE_DIGITS {
-        return None;
-    }
-    let magnitude = int
-        .iter()
-        .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
-    let value = match (negative, magnitude) {
-        (false, m) => Scalar::UInt(m),
-        // serde_json reads `-0` as a float.
-        (true, 0) => Scalar::Float(-0.0),
-        // At most 18 digits: within i64.
-        (true, m) => Scalar::Int(-(m as i64)),
-    };
-    Some((value, end))
+    // Correctly rounded, as serde_json's `float_roundtrip`; it rejects overflow.
+    let v: f64 = text.get(i..end)?.parse().ok()?;
+    v.is_finite().then_some((Scalar::Float(v), end))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::FieldType;
+    use crate::record::{Field, FieldType};
     use proptest::prelude::*;
 
     fn fields() -> Vec<Field> {
@@ -200,7 +201,7 @@ mod tests {
 
     fn run(line: &str) -> Option<Vec<Option<Scalar>>> {
         let mut slots = vec![None, None];
-        scan(line, &fields(), &mut slots).then_some(slots)
+        scan(line, &FieldKeys::new(&fields()), &mut slots).then_some(slots)
     }
 
     #[test]
@@ -292,7 +293,7 @@ mod tests {
             let schema = crate::record::Schema { fields: fields() };
             let mut dec = crate::record::JsonLinesDecoder::new(schema);
             let mut fast = vec![None, None];
-            if scan(&line, &fields(), &mut fast) {
+            if scan(&line, &FieldKeys::new(&fields()), &mut fast) {
                 prop_assert!(dec.decode_general(&line).is_ok());
                 prop_assert_eq!(format!("{fast:?}"), format!("{:?}", dec.slots));
             }

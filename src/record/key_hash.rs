@@ -21,6 +21,14 @@ const INLINE: usize = 128;
 /// The key made of the fields of `row` at `key` (indices checked by the pipeline loader).
 #[inline]
 pub fn row_key(row: &Row, key: &[usize]) -> RowKey {
+    if let [i] = key {
+        // One key field: the key's inline buffer written at once, without `push`'s checks
+        // (the second slot is outside the length and never read or dropped).
+        return RowKey(SmallVec::from_buf_and_len(
+            [row[*i].clone(), Value::Null],
+            1,
+        ));
+    }
     let mut values: SmallVec<[Value; 2]> = SmallVec::new();
     for &i in key {
         values.push(row[i].clone());
@@ -56,9 +64,54 @@ fn put(v: &Value, out: &mut [u8]) -> Option<usize> {
     Some(9)
 }
 
+/// Longest string whose one-field key is hashed from a 32-byte stack buffer
+/// ([`stable_hash_str`]).
+const SHORT_STR: usize = 32 - 5;
+
+/// The stable key-group hash of a key made of one string field, from the string's bytes: the
+/// hash of its canonical bytes (`3`, the length as u32 little-endian, the bytes), gathered in
+/// a small stack buffer without going through [`Value`] (issue 10, step 4).
+#[inline]
+pub fn stable_hash_str(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    if n > SHORT_STR {
+        return stable_hash_long_str(bytes);
+    }
+    let mut buf = [0u8; 32];
+    buf[0] = 3;
+    // `n ≤ 27`: the cast is exact.
+    buf[1..5].copy_from_slice(&(n as u32).to_le_bytes());
+    // Up to 16 bytes without a `memcpy` call (`buf[5..]` has 27 bytes).
+    super::put::copy_short(&mut buf[5..], bytes);
+    stable_hash_bytes(&buf[..5 + n])
+}
+
+/// [`stable_hash_str`] for strings longer than its stack buffer.
+#[cold]
+fn stable_hash_long_str(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    if 5 + n <= INLINE {
+        // Still on the stack: no allocation per record for keys up to 123 bytes.
+        let mut buf = [0u8; INLINE];
+        buf[0] = 3;
+        buf[1..5].copy_from_slice(&(n as u32).to_le_bytes());
+        buf[5..5 + n].copy_from_slice(bytes);
+        return stable_hash_bytes(&buf[..5 + n]);
+    }
+    let mut buf = Vec::with_capacity(5 + bytes.len());
+    buf.push(3);
+    // As `Value::canonical_bytes` writes the length.
+    buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    buf.extend_from_slice(bytes);
+    stable_hash_bytes(&buf)
+}
+
 /// The stable key-group hash of the canonical bytes of `values`, in order.
 #[inline]
 pub fn stable_hash_values(values: &[Value]) -> u64 {
+    if let [Value::Str(s)] = values {
+        return stable_hash_str(s.as_bytes());
+    }
     let mut buf = [0u8; INLINE];
     let mut n = 0;
     for v in values {
@@ -108,6 +161,14 @@ mod tests {
         #[test]
         fn equals_the_canonical_definition(values in proptest::collection::vec(value(), 0..4)) {
             prop_assert_eq!(stable_hash_values(&values), reference(&values));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn one_string_from_its_bytes_equals_the_definition(s in ".{0,60}") {
+            let v = [Value::Str(s.as_str().into())];
+            prop_assert_eq!(stable_hash_str(s.as_bytes()), reference(&v));
         }
     }
 

@@ -6,12 +6,15 @@
 
 pub mod csv;
 mod csv_plain;
+mod field_parse;
 mod format;
 mod int_text;
 pub mod json;
 mod json_flat;
+mod json_keys;
 pub mod key_hash;
 pub mod layout;
+mod put;
 pub mod schema;
 pub mod state_codec;
 mod swar;
