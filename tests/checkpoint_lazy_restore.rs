@@ -138,9 +138,9 @@ fn damage_group(chk: &Path, g: u16) -> Vec<PathBuf> {
     damaged
 }
 
-/// Damages group `g` of the newest checkpoint of a copy of the base run, restores with
-/// `--restore latest` (`env` set) and checks the fallback and the output; returns stderr.
-fn restore_with_damaged_group(g: u16, env: &[(&str, &str)]) -> String {
+/// A private copy of the base run's output and checkpoints: its directory, the output and
+/// checkpoint directories, and the ids of the newest checkpoint and the one before it.
+fn copy_of_base() -> (tempfile::TempDir, PathBuf, PathBuf, u64, u64) {
     let b = base();
     let tmp = tempfile::tempdir().expect("tempdir");
     let (out, ckpt) = (tmp.path().join("out"), tmp.path().join("ckpt"));
@@ -148,6 +148,14 @@ fn restore_with_damaged_group(g: u16, env: &[(&str, &str)]) -> String {
     copy_dir(&b.ckpt, &ckpt);
     let ids = complete_ids(&ckpt);
     let (newest, previous) = (ids[ids.len() - 1], ids[ids.len() - 2]);
+    (tmp, out, ckpt, newest, previous)
+}
+
+/// Damages group `g` of the newest checkpoint of a copy of the base run, restores with
+/// `--restore latest` (`env` set) and checks the fallback and the output; returns stderr.
+fn restore_with_damaged_group(g: u16, env: &[(&str, &str)]) -> String {
+    let b = base();
+    let (_tmp, out, ckpt, newest, previous) = copy_of_base();
     let damaged = damage_group(&chk(&ckpt, newest), g);
     assert!(!damaged.is_empty(), "group {g} has entries in a run file");
     let mut cmd = b.scenario.ckpt_cmd(&out, &ckpt, "1s", 1);
@@ -226,12 +234,7 @@ fn damaged_group_no_record_touches_is_found_with_the_validator_on() {
 #[test]
 fn damaged_run_directory_falls_back_too() {
     let b = base();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let (out, ckpt) = (tmp.path().join("out"), tmp.path().join("ckpt"));
-    copy_dir(&b.out, &out);
-    copy_dir(&b.ckpt, &ckpt);
-    let ids = complete_ids(&ckpt);
-    let (newest, previous) = (ids[ids.len() - 1], ids[ids.len() - 2]);
+    let (_tmp, out, ckpt, newest, previous) = copy_of_base();
     let run = fs::read_dir(chk(&ckpt, newest))
         .expect("read_dir")
         .map(|e| e.expect("entry").path())

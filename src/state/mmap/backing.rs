@@ -25,10 +25,9 @@ impl Backing {
     /// # Errors
     /// The mapping fails.
     pub(crate) fn map(file: &File) -> std::io::Result<Backing> {
-        // SAFETY: run files are written once, completely, before they are mapped, and never
-        // modified afterwards (they are only unlinked); every read of a run is
-        // bounds-checked, so even a file changed behind weir's back cannot cause reads
-        // outside the mapping.
+        // Every read of a run is bounds-checked, so even a file changed behind weir's back
+        // cannot cause reads outside the mapping.
+        // SAFETY: run files are written completely before they are mapped, never modified.
         let map = unsafe { memmap2::Mmap::map(file) }?;
         super::access::advise_random(&map);
         Ok(Backing::Map(map))

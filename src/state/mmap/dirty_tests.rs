@@ -200,13 +200,7 @@ fn stress_background_merges_with_checkpoints_and_restores_match_the_oracle() {
             let d = root.path().join(format!("chk-{op}"));
             std::fs::create_dir(&d).unwrap();
             let files = s.checkpoint_files(&d).unwrap().unwrap();
-            let names = files
-                .iter()
-                .map(|f| RunSource {
-                    name: f.name.clone(),
-                    key_groups: RANGE_ALL,
-                })
-                .collect();
+            let names = super::files_tests::names(&files);
             last = Some((d, names, oracle.clone()));
         }
         if op % 7919 == 7918 {

@@ -32,12 +32,12 @@ fn test_dir(name: &str) -> PathBuf {
 }
 
 /// The files as restore sources of a writer that owned all key groups.
-fn names(files: &[RunFile]) -> Vec<RunSource> {
+pub(super) fn names(files: &[RunFile]) -> Vec<RunSource> {
     names_of(files, RANGE_ALL)
 }
 
 /// The files as restore sources of a writer that owned `range`.
-fn names_of(files: &[RunFile], range: Range<u16>) -> Vec<RunSource> {
+pub(super) fn names_of(files: &[RunFile], range: Range<u16>) -> Vec<RunSource> {
     files
         .iter()
         .map(|f| RunSource {

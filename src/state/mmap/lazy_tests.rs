@@ -30,14 +30,7 @@ fn checkpoint(name: &str) -> (tempfile::TempDir, Vec<RunSource>) {
         s.update(&ctx(&k, &RANGE_ALL, 0), 1);
     }
     let files: Vec<RunFile> = s.checkpoint_files(root.path()).unwrap().unwrap();
-    let names = files
-        .iter()
-        .map(|f| RunSource {
-            name: f.name.clone(),
-            key_groups: RANGE_ALL,
-        })
-        .collect();
-    (root, names)
+    (root, super::files_tests::names(&files))
 }
 
 /// The byte range of key group `g`'s data in the run file at `path` (its directory record).
