@@ -408,11 +408,12 @@ fn header_of_encoder_passes_decoder_check() {
 fn short_strings_stay_inline() {
     let sch = schema(&[("a", FieldType::String), ("b", FieldType::String)]);
     let mut dec = CsvDecoder::new(sch, false);
-    let long = "x".repeat(25);
-    let r = decode(&mut dec, &format!("\"{}\",{long}", "y".repeat(24))).unwrap();
+    let long = "x".repeat(crate::record::Text::INLINE + 1);
+    let short = "y".repeat(crate::record::Text::INLINE);
+    let r = decode(&mut dec, &format!("\"{short}\",{long}")).unwrap();
     match (&r[0], &r[1]) {
         (Value::Str(short), Value::Str(long)) => {
-            assert_eq!(short.len(), 24);
+            assert_eq!(short.len(), crate::record::Text::INLINE);
             assert!(!short.is_heap_allocated());
             assert!(long.is_heap_allocated());
         }

@@ -1,7 +1,7 @@
 //! Rows of a declared schema, as the CLI's pipelines carry them.
 //!
 //! A [`Row`] holds up to 8 [`Value`]s inline (no allocation); strings are [`Text`], inline
-//! up to 24 bytes, and longer ones reuse heap buffers recycled per thread, so string fields
+//! up to 15 bytes, and longer ones reuse heap buffers recycled per thread, so string fields
 //! cost no allocation per record either. Codecs for CSV and JSON lines live in submodules.
 
 pub mod csv;
@@ -19,6 +19,8 @@ pub mod schema;
 pub mod state_codec;
 mod swar;
 pub mod text;
+mod text_impls;
+mod text_pool;
 pub mod timestamp;
 mod utf8;
 
@@ -36,6 +38,8 @@ mod fuzz_tests;
 mod json_tests;
 #[cfg(test)]
 mod roundtrip_tests;
+#[cfg(test)]
+mod text_tests;
 
 use smallvec::SmallVec;
 

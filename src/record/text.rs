@@ -1,136 +1,174 @@
-//! [`Text`]: the string of a [`super::Value`], whose heap buffer is recycled per thread.
+//! [`Text`]: the string of a [`super::Value`], 16 bytes, whose heap buffer is recycled per
+//! thread.
 //!
-//! A string of up to 24 bytes lives inline (a `CompactString`), as before. A longer one needs
-//! a heap buffer, and on the row path that used to mean an allocation per record per string
-//! (decoder, key_by's key, an operator's output). Instead, a heap buffer whose `Text` is
-//! dropped goes to a small free list of the dropping thread, and the next long string built
-//! on that thread (decoded, cloned) takes a buffer from there.
-//!
-//! Steady state on the row path allocates nothing because every buffer goes back to the
-//! thread that takes buffers for the same kind of record: a keyed stage processes its input
-//! rows in place and hands the batch back to the sending worker, whose decoder and `key_by`
-//! made those strings (`runtime::task::stage`); an operator builds its outputs from
-//! clones made on its own thread, which the sink after it drops there. The free list is
-//! bounded (count and bytes), so a burst does not keep memory after it.
+//! A string of up to 15 bytes lives inline: the bytes, zero-padded, then the length in the
+//! last byte. A longer one lives in a heap buffer taken from the free list of the building
+//! thread ([`super::text_pool`]), so that long strings cost no allocation per record either.
+//! The length byte takes only the values 0..=15, and a heap text marks itself with 16: the
+//! remaining 239 values are a niche in which [`super::Value`] keeps its tag, so a `Value` is
+//! 16 bytes too (half of the 32 it was with a 24-byte `CompactString`), and a [`super::Row`]
+//! of 8 inline values 136 bytes instead of 264. The layout is plain safe Rust (an enum whose
+//! inline variant ends in a 16-valued length); the only `unsafe` is skipping the UTF-8 check
+//! of bytes copied from a `&str`.
 
+use super::text_pool::{give, take};
 use compact_str::CompactString;
-use std::cell::RefCell;
 
-/// Free heap buffers kept per thread at most.
-const MAX_BUFFERS: usize = 64 * 1024;
-/// Bytes of free heap buffers kept per thread at most.
-const MAX_BYTES: usize = 16 << 20;
-/// Buffers larger than this are freed, not kept.
-const MAX_BUFFER: usize = 64 << 10;
-
-/// The free heap buffers of one thread (empty strings with capacity) and their total bytes.
-/// Kept as `String`s: a buffer moves between the two types without a copy
-/// (`CompactString::into_string`, `from_string_buffer`), and `String::push_str` into a
-/// buffer with room is cheaper than `CompactString`'s.
-struct Pool {
-    free: Vec<String>,
-    bytes: usize,
+/// The length of an inline text. Its 16 values leave 240 others of the byte free, which
+/// the enums around a `Text` use for their tags.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+#[rustfmt::skip]
+enum Len {
+    L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14, L15,
 }
 
-thread_local! {
-    static POOL: RefCell<Pool> = const { RefCell::new(Pool { free: Vec::new(), bytes: 0 }) };
+/// [`Len`] by value.
+#[rustfmt::skip]
+const LENS: [Len; 16] = [
+    Len::L0, Len::L1, Len::L2, Len::L3, Len::L4, Len::L5, Len::L6, Len::L7,
+    Len::L8, Len::L9, Len::L10, Len::L11, Len::L12, Len::L13, Len::L14, Len::L15,
+];
+
+/// An inline text: the bytes (valid UTF-8 up to `len`, zero after it) and the length last.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+struct Inline {
+    bytes: [u8; Text::INLINE],
+    len: Len,
 }
 
-/// Returns a heap buffer to this thread's free list (or frees it when the list is full).
-#[inline]
-fn give(s: CompactString) {
-    let mut s = s.into_string();
-    let cap = s.capacity();
-    if cap > MAX_BUFFER {
-        return;
-    }
-    s.clear();
-    // During thread exit the pool may be gone: the buffer is then simply freed.
-    let _ = POOL.try_with(|p| {
-        if let Ok(mut p) = p.try_borrow_mut() {
-            if p.free.len() < MAX_BUFFERS && p.bytes + cap <= MAX_BYTES {
-                p.bytes += cap;
-                p.free.push(s);
-            }
+impl Inline {
+    const EMPTY: Inline = Inline {
+        bytes: [0; Text::INLINE],
+        len: Len::L0,
+    };
+
+    /// `s` inline; `s` has at most [`Text::INLINE`] bytes. Copies with two overlapping
+    /// fixed-size moves instead of a `memcpy` call of variable length.
+    #[inline]
+    fn new(s: &str) -> Inline {
+        let s = s.as_bytes();
+        let n = s.len();
+        debug_assert!(n <= Text::INLINE);
+        let mut out = Inline::EMPTY;
+        let b = &mut out.bytes;
+        if n >= 8 {
+            b[..8].copy_from_slice(&s[..8]);
+            b[n - 8..n].copy_from_slice(&s[n - 8..]);
+        } else if n >= 4 {
+            b[..4].copy_from_slice(&s[..4]);
+            b[n - 4..n].copy_from_slice(&s[n - 4..]);
+        } else if n > 0 {
+            b[0] = s[0];
+            b[n / 2] = s[n / 2];
+            b[n - 1] = s[n - 1];
         }
-    });
+        out.len = LENS[n & 15];
+        out
+    }
+
+    #[inline]
+    #[allow(unsafe_code)]
+    fn as_str(&self) -> &str {
+        let bytes = &self.bytes[..self.len as usize];
+        // SAFETY: an `Inline` is only made by `Inline::new` (and copies), which copies the
+        // whole of a `&str` into `bytes[..len]`: those bytes are valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
 }
 
-/// A free heap buffer of this thread, if any.
-#[inline]
-fn take() -> Option<String> {
-    POOL.try_with(|p| {
-        let mut p = p.try_borrow_mut().ok()?;
-        let s = p.free.pop()?;
-        p.bytes -= s.capacity();
-        Some(s)
-    })
-    .ok()
-    .flatten()
+/// Inline bytes, or a heap buffer.
+enum Repr {
+    Inline(Inline),
+    Heap(Box<String>),
 }
 
-/// A string value: inline up to 24 bytes, else in a heap buffer recycled per thread.
-#[derive(Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Text(CompactString);
+/// A string value: inline up to 15 bytes, else in a heap buffer recycled per thread.
+pub struct Text(Repr);
+
+const _: () = assert!(std::mem::size_of::<Text>() == 16);
+const _: () = assert!(std::mem::size_of::<super::Value>() == 16);
 
 impl Text {
     /// Bytes kept inline (no heap buffer).
-    pub const INLINE: usize = std::mem::size_of::<CompactString>();
+    pub const INLINE: usize = 15;
 
     /// `s` as a `Text`; a long one reuses a free buffer of this thread when there is one.
     #[inline]
     pub fn new(s: &str) -> Self {
         if s.len() <= Self::INLINE {
-            return Text(CompactString::new(s));
+            return Text(Repr::Inline(Inline::new(s)));
         }
         Self::new_long(s)
     }
 
-    #[inline]
+    #[inline(never)]
     fn new_long(s: &str) -> Self {
-        match take() {
-            Some(mut buf) => {
-                buf.push_str(s);
-                Text(CompactString::from_string_buffer(buf))
-            }
-            None => Text(CompactString::new(s)),
-        }
+        let mut buf = take().unwrap_or_else(|| Box::new(String::with_capacity(s.len())));
+        buf.push_str(s);
+        Text(Repr::Heap(buf))
+    }
+
+    /// A text in the heap buffer `buf` (a string longer than [`Text::INLINE`] bytes).
+    pub(super) fn from_heap(buf: Box<String>) -> Self {
+        Text(Repr::Heap(buf))
     }
 
     /// Replaces the text with `s`, reusing this value's own buffer when it has room.
     #[inline]
     pub fn set(&mut self, s: &str) {
-        if s.len() <= self.0.capacity() {
-            self.0.clear();
-            self.0.push_str(s);
-        } else {
-            *self = Text::new(s);
+        match &mut self.0 {
+            Repr::Heap(buf) if s.len() <= buf.capacity() => {
+                buf.clear();
+                buf.push_str(s);
+            }
+            _ => *self = Text::new(s),
         }
     }
 
     /// The string.
     #[inline]
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        match &self.0 {
+            Repr::Inline(i) => i.as_str(),
+            Repr::Heap(buf) => buf.as_str(),
+        }
     }
 
-    /// Whether the text lives in a heap buffer (longer than [`Text::INLINE`] bytes).
+    /// Whether the text lives in a heap buffer (one made longer than [`Text::INLINE`] bytes).
     #[inline]
     pub fn is_heap_allocated(&self) -> bool {
-        self.0.is_heap_allocated()
+        matches!(self.0, Repr::Heap(_))
     }
 
     /// The text as a `CompactString` (a copy).
     pub fn to_compact(&self) -> CompactString {
         CompactString::new(self.as_str())
     }
+
+    /// Gives the heap buffer to this thread's free list (out of line: a row's drop loop
+    /// stays a byte compare per value).
+    #[inline(never)]
+    fn drop_heap(&mut self) {
+        if let Repr::Heap(buf) = std::mem::replace(&mut self.0, Repr::Inline(Inline::EMPTY)) {
+            give(buf);
+        }
+    }
+}
+
+impl Default for Text {
+    #[inline]
+    fn default() -> Self {
+        Text(Repr::Inline(Inline::EMPTY))
+    }
 }
 
 impl Drop for Text {
     #[inline]
     fn drop(&mut self) {
-        if self.0.is_heap_allocated() {
-            give(std::mem::take(&mut self.0));
+        if self.is_heap_allocated() {
+            self.drop_heap();
         }
     }
 }
@@ -138,11 +176,9 @@ impl Drop for Text {
 impl Clone for Text {
     #[inline]
     fn clone(&self) -> Self {
-        if self.0.is_heap_allocated() {
-            Text::new_long(self.as_str())
-        } else {
-            // Inline, or a `&'static str` (`CompactString::const_new`): a plain copy.
-            Text(self.0.clone())
+        match &self.0 {
+            Repr::Inline(i) => Text(Repr::Inline(*i)),
+            Repr::Heap(buf) => Text::new(buf.as_str()),
         }
     }
 
@@ -152,127 +188,34 @@ impl Clone for Text {
     }
 }
 
-impl std::ops::Deref for Text {
-    type Target = str;
+impl PartialEq for Text {
     #[inline]
-    fn deref(&self) -> &str {
-        self.as_str()
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            // Zero-padded: equal strings are equal arrays.
+            (Repr::Inline(a), Repr::Inline(b)) => a == b,
+            _ => self.as_str() == other.as_str(),
+        }
     }
 }
 
-impl AsRef<str> for Text {
-    fn as_ref(&self) -> &str {
-        self.as_str()
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
-impl std::borrow::Borrow<str> for Text {
-    fn borrow(&self) -> &str {
-        self.as_str()
+impl Ord for Text {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
     }
 }
 
-impl std::fmt::Debug for Text {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl std::fmt::Display for Text {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl From<&str> for Text {
-    #[inline]
-    fn from(s: &str) -> Self {
-        Text::new(s)
-    }
-}
-
-impl From<&String> for Text {
-    fn from(s: &String) -> Self {
-        Text::new(s)
-    }
-}
-
-impl From<String> for Text {
-    fn from(s: String) -> Self {
-        Text(CompactString::from(s))
-    }
-}
-
-impl From<CompactString> for Text {
-    #[inline]
-    fn from(s: CompactString) -> Self {
-        Text(s)
-    }
-}
-
-impl PartialEq<str> for Text {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for Text {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pooled() -> usize {
-        POOL.with(|p| p.borrow().free.len())
-    }
-
-    #[test]
-    fn short_texts_stay_inline_and_long_ones_reuse_a_dropped_buffer() {
-        let short = Text::new("abc");
-        assert!(!short.is_heap_allocated());
-        let long = "x".repeat(40);
-        let a = Text::new(&long);
-        assert!(a.is_heap_allocated());
-        let before = pooled();
-        drop(a);
-        assert_eq!(pooled(), before + 1);
-        let b = Text::new(&"y".repeat(33));
-        assert_eq!(pooled(), before);
-        assert_eq!(b.as_str(), "y".repeat(33));
-        let c = b.clone();
-        assert_eq!(c, b);
-        assert_eq!(&*c, "y".repeat(33));
-    }
-
-    #[test]
-    fn set_reuses_the_own_buffer_and_grows_when_needed() {
-        let mut t = Text::new(&"a".repeat(30));
-        t.set("bc");
-        assert_eq!(t.as_str(), "bc");
-        assert!(t.is_heap_allocated());
-        t.set(&"d".repeat(200));
-        assert_eq!(t.as_str(), "d".repeat(200));
-        let mut u = Text::new("z");
-        u.clone_from(&t);
-        assert_eq!(u, t);
-    }
-
-    #[test]
-    fn huge_buffers_are_freed_not_kept() {
-        let before = pooled();
-        drop(Text::new(&"h".repeat(MAX_BUFFER + 1)));
-        assert_eq!(pooled(), before);
-    }
-
-    #[test]
-    fn order_and_equality_follow_the_string() {
-        let long = |c: &str| Text::new(&c.repeat(30));
-        assert!(long("a") < long("b"));
-        assert!(Text::new("a") < long("a"));
-        assert_eq!(Text::new("k"), "k");
+impl std::hash::Hash for Text {
+    /// As the `str` (as `CompactString` did), so that `Borrow<str>` lookups agree.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }

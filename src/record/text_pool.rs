@@ -1,0 +1,67 @@
+//! The per-thread free list of [`super::Text`]'s heap buffers.
+//!
+//! A heap buffer whose `Text` is dropped goes to a small free list of the dropping thread,
+//! and the next long string built on that thread (decoded, cloned) takes a buffer from
+//! there. Steady state on the row path allocates nothing because every buffer goes back to
+//! the thread that takes buffers for the same kind of record: a keyed stage processes its
+//! input rows in place and hands the batch back to the sending worker, whose decoder and
+//! `key_by` made those strings (`runtime::task::stage`); an operator builds its outputs from
+//! clones made on its own thread, which the sink after it drops there. The free list is
+//! bounded (count and bytes), so a burst does not keep memory after it.
+
+use std::cell::RefCell;
+
+/// Free heap buffers kept per thread at most.
+const MAX_BUFFERS: usize = 64 * 1024;
+/// Bytes of free heap buffers kept per thread at most.
+const MAX_BYTES: usize = 16 << 20;
+/// Buffers larger than this are freed, not kept.
+pub(super) const MAX_BUFFER: usize = 64 << 10;
+
+/// The free heap buffers of one thread (empty strings with capacity) and their total bytes.
+struct Pool {
+    free: Vec<Box<String>>,
+    bytes: usize,
+}
+
+thread_local! {
+    static POOL: RefCell<Pool> = const { RefCell::new(Pool { free: Vec::new(), bytes: 0 }) };
+}
+
+/// Returns a heap buffer to this thread's free list (or frees it when the list is full).
+#[inline]
+pub(super) fn give(mut s: Box<String>) {
+    let cap = s.capacity();
+    if cap > MAX_BUFFER {
+        return;
+    }
+    s.clear();
+    // During thread exit the pool may be gone: the buffer is then simply freed.
+    let _ = POOL.try_with(|p| {
+        if let Ok(mut p) = p.try_borrow_mut() {
+            if p.free.len() < MAX_BUFFERS && p.bytes + cap <= MAX_BYTES {
+                p.bytes += cap;
+                p.free.push(s);
+            }
+        }
+    });
+}
+
+/// A free heap buffer of this thread (empty), if any.
+#[inline]
+pub(super) fn take() -> Option<Box<String>> {
+    POOL.try_with(|p| {
+        let mut p = p.try_borrow_mut().ok()?;
+        let s = p.free.pop()?;
+        p.bytes -= s.capacity();
+        Some(s)
+    })
+    .ok()
+    .flatten()
+}
+
+/// Buffers on this thread's free list (for tests).
+#[cfg(test)]
+pub(super) fn pooled() -> usize {
+    POOL.with(|p| p.borrow().free.len())
+}
