@@ -83,7 +83,6 @@ pub fn bid_row(config: &NexmarkConfig, k: u64) -> Row {
             url,
             Value::Ts(t),
             Value::Str(extra(rng).into()),
-            Value::Null,
         ],
         BID_FIELDS,
     )

@@ -80,7 +80,7 @@ pub enum Value {
 }
 
 /// A row: the values of a schema's fields, in order.
-pub type Row = SmallVec<[Value; 8]>;
+pub type Row = SmallVec<[Value; 7]>;
 
 /// The key of a keyed row: the values of the key fields, in order.
 #[derive(Clone, Debug, PartialEq, Default)]
