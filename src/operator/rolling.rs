@@ -192,11 +192,11 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
                 Rolling::fold(agg, acc, input);
             }
         }
-        // The output row is built in its slot of `out` (`resize_with` writes the empty row
-        // there; `push(Row::new())` copied all 264 bytes of it).
-        let n = out.len();
-        out.resize_with(n + 1, Row::new);
-        let Some(row) = out.get_mut(n) else { return };
+        // The output row is built in its slot of `out` (not moved afterwards). Measured:
+        // `resize_with(n + 1, Row::new)` instead costs more (~40 instructions, not inlined)
+        // than the 264-byte copy of the empty row (~35).
+        out.push(Row::new());
+        let Some(row) = out.last_mut() else { return };
         // Key values are decoded from the key's bytes: a string over 24 bytes takes a buffer
         // recycled on this thread (`record::Text`), while the input row goes back to the
         // thread that made it.
