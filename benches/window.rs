@@ -58,7 +58,7 @@ fn events() -> Vec<Event> {
         .map(|i| {
             let k = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) % KEYS;
             let ts = i as i64 / EVENTS_PER_MS;
-            let key = RowKey([Value::I64(k as i64)].into_iter().collect());
+            let key = RowKey::from_values(&[Value::I64(k as i64)]);
             let hash = key.stable_hash();
             let row = [
                 Value::I64(k as i64),

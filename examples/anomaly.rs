@@ -115,7 +115,7 @@ fn main() -> Result<(), weir::Error> {
     let planted_found = Arc::new(AtomicU64::new(0));
     let report =
         Stream::from_source_with_event_time(Some("readings"), Box::new(source), event_time)
-            .key_by(|r: &Row| RowKey([r[SENSOR].clone()].into_iter().collect()))
+            .key_by(|r: &Row| RowKey::from_fields(r, &[SENSOR]))
             .process(move || WindowedZScore::new(zscore))
             .sink(StdoutSink::new(Arc::new(Report {
                 planted_found: planted_found.clone(),

@@ -170,7 +170,7 @@ pub(crate) fn pipeline(plan: &Plan, rate: f64, duration: Duration) -> Option<Lat
         (Some(key), Some(keyed)) => {
             let post = Arc::new(plan.post.clone());
             stream
-                .key_by(move |s: &Stamped| RowKey(key.iter().map(|&i| s.0[i].clone()).collect()))
+                .key_by(move |s: &Stamped| RowKey::from_fields(&s.0, &key))
                 .process(move || StampedOperator {
                     inner: operator(&keyed),
                     scratch: Vec::new(),

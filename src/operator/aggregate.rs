@@ -90,11 +90,7 @@ impl KeyedOperator<RowKey, Row, Row> for UpdatingAggregate {
             .extend(defs.iter().zip(&group.accs).map(|(d, a)| a.result(d.func)));
         let fresh = !std::mem::replace(&mut group.seen, true);
         if let Some(uk) = &self.upsert_key {
-            let k = RowKey(
-                uk.iter()
-                    .map(|&i| input.get(i).cloned().unwrap_or(Value::Null))
-                    .collect(),
-            );
+            let k = RowKey::from_fields(&input, uk);
             if let Some(prev) = group.latest.get(&k) {
                 Self::apply(defs, &mut group.accs, prev, -1);
             }
@@ -106,7 +102,8 @@ impl KeyedOperator<RowKey, Row, Row> for UpdatingAggregate {
         let after = defs.iter().zip(&group.accs).map(|(d, a)| a.result(d.func));
         let changed = fresh || after.clone().zip(&self.before).any(|(a, b)| a != *b);
         if changed {
-            let mut row: Row = ctx.key.0.iter().cloned().collect();
+            let mut row = Row::new();
+            ctx.key.append_to(&mut row);
             row.extend(after);
             out.push(row);
         }

@@ -13,7 +13,7 @@ fn row(item: i64, num: i64, end: i64) -> Row {
 }
 
 fn end_key(end: i64) -> RowKey {
-    RowKey([Value::Ts(end)].into_iter().collect())
+    RowKey::from_values(&[Value::Ts(end)])
 }
 
 fn check(rescale_at: Option<usize>) {

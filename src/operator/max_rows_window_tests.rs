@@ -14,7 +14,7 @@ fn row(id: i64, value: i64, t: i64) -> Row {
 }
 
 fn key() -> RowKey {
-    RowKey(Default::default())
+    RowKey::default()
 }
 
 /// The definition: for each window with members, its maximum m; every row r with value m and

@@ -137,6 +137,7 @@ pub mod join_state;
 pub mod max_rows;
 pub mod max_rows_window;
 pub mod rolling;
+mod rolling_plan;
 #[cfg(test)]
 pub(crate) mod test_harness;
 pub mod top_n;

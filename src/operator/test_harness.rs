@@ -11,7 +11,7 @@ pub(crate) const MAX_PAR: u16 = 128;
 
 /// A one-field string key.
 pub(crate) fn key(s: &str) -> RowKey {
-    RowKey([Value::Str(s.into())].into_iter().collect())
+    RowKey::from_values(&[Value::Str(s.into())])
 }
 
 /// Rows compared as text, sorted: outputs of one step in no particular order.

@@ -30,7 +30,7 @@ fn stream(op: &mut dyn KeyedOperator<RowKey, Row, Row>) -> (usize, usize) {
     for t in 0..UNITS {
         op.on_watermark(t - 1, &mut out);
         for j in 0..PER_UNIT {
-            let key = RowKey([Value::I64(t * PER_UNIT + j)].into_iter().collect());
+            let key = RowKey::from_values(&[Value::I64(t * PER_UNIT + j)]);
             let hash = key.stable_hash();
             let ctx = KeyContext {
                 key: &key,

@@ -89,7 +89,7 @@ mod tests {
     fn scores_against_previous_values() {
         let mut op = ZScore::new(1, None, 2);
         op.states()[0].set_key_groups(0..1);
-        let key = RowKey([Value::I64(1)].into_iter().collect());
+        let key = RowKey::from_values(&[Value::I64(1)]);
         let ctx = KeyContext {
             key: &key,
             local_group: 0,

@@ -13,32 +13,20 @@
 
 use super::{Row, RowKey, Value};
 use crate::state::key_group::stable_hash_bytes;
-use smallvec::SmallVec;
 
 /// Bytes of the stack buffer; longer canonical keys go through a `Vec`.
 const INLINE: usize = 128;
 
-/// The key made of the fields of `row` at `key` (indices checked by the pipeline loader).
+/// The key made of the fields of `row` at `key` (indices checked by the pipeline loader),
+/// hashed once while it is built ([`RowKey`]).
 #[inline]
 pub fn row_key(row: &Row, key: &[usize]) -> RowKey {
-    if let [i] = key {
-        // One key field: the key's inline buffer written at once, without `push`'s checks
-        // (the second slot is outside the length and never read or dropped).
-        return RowKey(SmallVec::from_buf_and_len(
-            [row[*i].clone(), Value::Null],
-            1,
-        ));
-    }
-    let mut values: SmallVec<[Value; 2]> = SmallVec::new();
-    for &i in key {
-        values.push(row[i].clone());
-    }
-    RowKey(values)
+    RowKey::from_fields(row, key)
 }
 
 /// Writes the canonical bytes of `v` at the start of `out`; `None` if they do not fit.
 #[inline]
-fn put(v: &Value, out: &mut [u8]) -> Option<usize> {
+pub(super) fn put(v: &Value, out: &mut [u8]) -> Option<usize> {
     let (tag, payload): (u8, [u8; 8]) = match v {
         Value::Null => {
             *out.first_mut()? = 0;
@@ -200,6 +188,9 @@ mod tests {
             .into_iter()
             .collect();
         let key = row_key(&row, &[2, 1]);
-        assert_eq!(key.0.as_slice(), &[Value::Ts(3), Value::Str("a".into())]);
+        assert_eq!(
+            key.values().collect::<Vec<_>>(),
+            [Value::Ts(3), Value::Str("a".into())]
+        );
     }
 }

@@ -15,6 +15,7 @@ mod json_keys;
 pub mod key_hash;
 pub mod layout;
 mod put;
+pub mod row_key;
 pub mod schema;
 pub mod state_codec;
 mod swar;
@@ -26,6 +27,7 @@ mod utf8;
 
 pub use csv::{CsvDecoder, CsvEncoder};
 pub use json::{JsonLinesDecoder, JsonLinesEncoder};
+pub use row_key::RowKey;
 pub use schema::{Field, FieldType, Schema};
 pub use text::Text;
 pub use timestamp::parse_timestamp;
@@ -82,33 +84,7 @@ pub enum Value {
 /// A row: the values of a schema's fields, in order.
 pub type Row = SmallVec<[Value; 7]>;
 
-/// The key of a keyed row: the values of the key fields, in order.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct RowKey(pub SmallVec<[Value; 2]>);
-
-impl Eq for RowKey {}
-
-impl std::hash::Hash for RowKey {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        for v in &self.0 {
-            v.hash_into(state);
-        }
-    }
-}
-
 impl Value {
-    /// Feeds a hasher (floats by bit pattern, so that `Hash` agrees with bitwise equality).
-    fn hash_into<H: std::hash::Hasher>(&self, state: &mut H) {
-        use std::hash::Hash;
-        match self {
-            Value::Null => 0u8.hash(state),
-            Value::I64(v) => (1u8, v).hash(state),
-            Value::F64(v) => (2u8, v.to_bits()).hash(state),
-            Value::Str(s) => (3u8, s.as_str()).hash(state),
-            Value::Ts(v) => (4u8, v).hash(state),
-        }
-    }
-
     /// Appends the canonical bytes of the value (tag + little-endian payload), the input of the
     /// stable key-group hash.
     pub fn canonical_bytes(&self, out: &mut impl ByteSink) {
@@ -152,12 +128,5 @@ impl std::fmt::Display for Value {
             Value::F64(v) => write!(f, "{v}"),
             Value::Str(s) => f.write_str(s),
         }
-    }
-}
-
-impl crate::state::StableKey for RowKey {
-    #[inline]
-    fn stable_hash(&self) -> u64 {
-        key_hash::stable_hash_values(&self.0)
     }
 }

@@ -62,19 +62,44 @@ fn decode_count(input: &mut &[u8]) -> Result<usize, CodecError> {
     Ok(u16::decode(input)? as usize)
 }
 
+/// A key is encoded as it always was (a count, then each value as [`Value`] encodes it), which
+/// is the count followed by the key's canonical bytes: written with one copy, and read back
+/// by checking each value (tag, length, UTF-8) and copying the bytes.
 impl StateCodec for RowKey {
     fn encode(&self, out: &mut Vec<u8>) {
-        encode_values(&self.0, out);
+        (self.values().count() as u16).encode(out);
+        out.extend_from_slice(self.canonical_bytes());
     }
 
     fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
         let n = decode_count(input)?;
-        let mut key = RowKey::default();
+        let start = *input;
         for _ in 0..n {
-            key.0.push(Value::decode(input)?);
+            skip_value(input)?;
         }
-        Ok(key)
+        let used = start.len() - input.len();
+        Ok(RowKey::from_canonical(&start[..used]))
     }
+}
+
+/// Checks the encoding of one value and moves `input` past it.
+fn skip_value(input: &mut &[u8]) -> Result<(), CodecError> {
+    let n = match u8::decode(input)? {
+        0 => 0,
+        1 | 2 | 4 => 8,
+        3 => {
+            let n = u32::decode(input)? as usize;
+            let s = input.get(..n).ok_or(CodecError::Truncated)?;
+            std::str::from_utf8(s).map_err(|_| CodecError::Invalid("utf-8"))?;
+            n
+        }
+        _ => return Err(CodecError::Invalid("value tag")),
+    };
+    if input.len() < n {
+        return Err(CodecError::Truncated);
+    }
+    *input = &input[n..];
+    Ok(())
 }
 
 /// Rows are encoded like keys: a count, then the values.
@@ -123,19 +148,20 @@ mod tests {
 
     #[test]
     fn round_trip_and_truncation() {
-        let key = RowKey(
-            [
-                Value::I64(-3),
-                Value::F64(1.5),
-                Value::Str("héllo".into()),
-                Value::Ts(7),
-                Value::Null,
-            ]
-            .into_iter()
-            .collect(),
-        );
+        let values = [
+            Value::I64(-3),
+            Value::F64(1.5),
+            Value::Str("héllo".into()),
+            Value::Ts(7),
+            Value::Null,
+        ];
+        let key = RowKey::from_values(&values);
+        // The format of earlier versions: a count, then each value's encoding.
+        let mut old = Vec::new();
+        encode_values(&values, &mut old);
         let mut buf = Vec::new();
         key.encode(&mut buf);
+        assert_eq!(buf, old, "the checkpoint encoding of a key is unchanged");
         let mut input = &buf[..];
         assert_eq!(RowKey::decode(&mut input).unwrap(), key);
         assert!(input.is_empty());

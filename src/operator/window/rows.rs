@@ -83,7 +83,8 @@ impl WindowFunction<RowKey, Row, Row> for RowAggregates {
     }
 
     fn output(&self, key: &RowKey, start: i64, end: i64, acc: &AccState) -> Row {
-        let mut row: Row = key.0.iter().cloned().collect();
+        let mut row = Row::new();
+        key.append_to(&mut row);
         row.push(Value::Ts(start));
         row.push(Value::Ts(end));
         row.extend(acc.0.iter().map(Rolling::result));
