@@ -70,9 +70,7 @@ impl<K, A, B> Clone for LeftOf<K, A, B> {
     }
 }
 
-impl<K: StableKey + 'static, A: 'static, B: 'static> Route<A, K, Either<A, B>>
-    for LeftOf<K, A, B>
-{
+impl<K: StableKey + 'static, A: 'static, B: 'static> Route<A, K, Either<A, B>> for LeftOf<K, A, B> {
     #[inline]
     fn key(&self, record: &A) -> (u64, K) {
         self.0.key(record)

@@ -94,7 +94,7 @@ impl<K, I> KeyedBatch<K, I> {
     }
 }
 
-impl<K: Send, I: Send> Batch for KeyedBatch<K, I> {
+impl<K: Send + 'static, I: Send + 'static> Batch for KeyedBatch<K, I> {
     fn with_capacity(n: usize) -> Self {
         KeyedBatch {
             hashes: Vec::with_capacity(n),
@@ -109,8 +109,8 @@ impl<K: Send, I: Send> Batch for KeyedBatch<K, I> {
     #[inline]
     fn clear(&mut self) {
         self.hashes.clear();
-        self.keys.clear();
-        self.values.clear();
+        super::spent::clear_spent(&mut self.keys);
+        super::spent::clear_spent(&mut self.values);
     }
 }
 
@@ -134,7 +134,11 @@ mod tests {
         let mut b = KeyedBatch::<u32, String>::with_capacity(2);
         b.push(7, 70, "x".into());
         let mut src: Vec<String> = vec!["a".into(), "bb".into(), "ccc".into()];
-        b.append_with(&mut src, |s| (s.len() as u64, s.len() as u32 * 10), move_whole);
+        b.append_with(
+            &mut src,
+            |s| (s.len() as u64, s.len() as u32 * 10),
+            move_whole,
+        );
         assert!(src.is_empty());
         let (h, k, v) = b.parts_mut();
         assert_eq!(h, &[7, 1, 2, 3]);

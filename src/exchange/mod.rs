@@ -13,12 +13,13 @@ pub mod message;
 pub mod outbox;
 pub mod ring;
 pub mod route;
+pub mod spent;
 
 pub use batch::{Batch, KeyedBatch};
 pub use message::{Keyed, Msg, LOCAL};
 pub use outbox::Outbox;
-pub use route::Route;
 pub use ring::{Consumer, Producer};
+pub use route::Route;
 
 /// One worker's ends of a mesh: its producers (index = destination) and its consumers
 /// (index = sender).

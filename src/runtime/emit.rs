@@ -216,11 +216,11 @@ impl<T> SinkEmit<T> {
     }
 }
 
-impl<T: Send> Emit<T> for SinkEmit<T> {
+impl<T: Send + 'static> Emit<T> for SinkEmit<T> {
     #[inline]
     fn push(&mut self, batch: &mut Vec<T>) -> crate::Result<()> {
         self.partition.write_batch(batch)?;
-        batch.clear();
+        crate::exchange::spent::clear_spent(batch);
         Ok(())
     }
     fn barrier(&mut self, k: u64) -> crate::Result<()> {
@@ -267,8 +267,8 @@ pub struct ExchangeEmit<T, K, I, R> {
 
 impl<T, K, I, R> ExchangeEmit<T, K, I, R>
 where
-    K: Send,
-    I: Send,
+    K: Send + 'static,
+    I: Send + 'static,
     R: Route<T, K, I>,
 {
     /// The sending side of worker `worker` of `workers`.
@@ -291,7 +291,7 @@ where
     }
 }
 
-impl<T, K: Send, I: Send, R> Emit<T> for ExchangeEmit<T, K, I, R>
+impl<T, K: Send + 'static, I: Send + 'static, R> Emit<T> for ExchangeEmit<T, K, I, R>
 where
     R: Route<T, K, I>,
 {
