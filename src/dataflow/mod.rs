@@ -17,6 +17,7 @@ mod co;
 mod graph;
 mod late;
 mod nodes;
+mod routes;
 mod stream;
 
 pub use co::{CoOperator, Either};

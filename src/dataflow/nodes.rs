@@ -2,7 +2,7 @@
 
 use super::graph::{BuildCx, Consumers, Inlet, NodeDef, NodeId, Role};
 use crate::exchange::Msg;
-use crate::exchange::{exchange, Consumer, Keyed, Outbox, Producer};
+use crate::exchange::{exchange, Consumer, KeyedBatch, Outbox, Producer, Route};
 use crate::operator::KeyedOperator;
 use crate::runtime::emit::{Emit, ExchangeEmit, MapEmit, SinkEmit};
 use crate::runtime::job::{SinkControl, SourceControl};
@@ -177,7 +177,7 @@ where
 }
 
 /// One input edge of a stage: its upstream port, and how its records of type `X` become the
-/// stage's ring records `Keyed<K, I>`.
+/// stage's input records `I` keyed by `K` ([`Route`]).
 pub(crate) trait EdgeDef<K, I>: Send + Sync {
     /// The upstream port.
     fn upstream(&self) -> Port;
@@ -185,19 +185,19 @@ pub(crate) trait EdgeDef<K, I>: Send + Sync {
     fn connect(&self, stage: NodeId, input: usize, cx: &mut Consumers);
 }
 
-/// An input edge converting `X` with `F`.
-pub(crate) struct Edge<X, F> {
+/// An input edge converting `X` with the route `R`.
+pub(crate) struct Edge<X, R> {
     pub upstream: Port,
-    pub convert: F,
+    pub route: R,
     pub _x: PhantomData<fn(X)>,
 }
 
-impl<X, K, I, F> EdgeDef<K, I> for Edge<X, F>
+impl<X, K, I, R> EdgeDef<K, I> for Edge<X, R>
 where
     X: Send + 'static,
     K: Send + 'static,
     I: Send + 'static,
-    F: Fn(X) -> Keyed<K, I> + Clone + Send + Sync + 'static,
+    R: Route<X, K, I>,
 {
     fn upstream(&self) -> Port {
         self.upstream.clone()
@@ -206,42 +206,42 @@ where
         let inlet: Arc<dyn Inlet<X>> = Arc::new(EdgeInlet {
             stage,
             input,
-            convert: self.convert.clone(),
-            _t: PhantomData::<fn(X) -> Keyed<K, I>>,
+            route: self.route.clone(),
+            _t: PhantomData::<fn(X) -> (K, I)>,
         });
         cx.add::<X>(&self.upstream.0, self.upstream.1, inlet);
     }
 }
 
 /// One worker's receiving ends of an edge: data rings from every sender, return rings to them.
-type Receiving<R> = (Vec<Consumer<Msg<R>>>, Vec<Producer<Vec<R>>>);
+type Receiving<B> = (Vec<Consumer<Msg<B>>>, Vec<Producer<B>>);
 
 /// The rings of one stage input edge, handed out per worker.
-struct EdgeRings<R> {
-    senders: Vec<Option<Outbox<R>>>,
-    receivers: Vec<Option<Receiving<R>>>,
+struct EdgeRings<B> {
+    senders: Vec<Option<Outbox<B>>>,
+    receivers: Vec<Option<Receiving<B>>>,
 }
 
-struct EdgeInlet<X, K, I, F> {
+struct EdgeInlet<X, K, I, R> {
     stage: NodeId,
     input: usize,
-    convert: F,
-    _t: PhantomData<fn(X) -> Keyed<K, I>>,
+    route: R,
+    _t: PhantomData<fn(X) -> (K, I)>,
 }
 
-impl<X, K, I, F> Inlet<X> for EdgeInlet<X, K, I, F>
+impl<X, K, I, R> Inlet<X> for EdgeInlet<X, K, I, R>
 where
     X: Send + 'static,
     K: Send + 'static,
     I: Send + 'static,
-    F: Fn(X) -> Keyed<K, I> + Clone + Send + Sync + 'static,
+    R: Route<X, K, I>,
 {
     fn emit_for(&self, w: usize, cx: &mut BuildCx<'_>) -> crate::Result<Box<dyn Emit<X>>> {
         let setup = cx.setup;
         let outbox = cx
             .rings
             .get_mut(&(self.stage, self.input))
-            .and_then(|r| r.downcast_mut::<EdgeRings<Keyed<K, I>>>())
+            .and_then(|r| r.downcast_mut::<EdgeRings<KeyedBatch<K, I>>>())
             .and_then(|r| r.senders[w].take())
             .expect("edge rings prepared before tasks are built");
         Ok(Box::new(ExchangeEmit::new(
@@ -249,7 +249,7 @@ where
             w,
             setup.workers,
             setup.max_parallelism,
-            self.convert.clone(),
+            self.route.clone(),
         )))
     }
 }
@@ -311,7 +311,7 @@ where
                 receivers: Vec::new(),
             };
             for ends in
-                exchange::<Keyed<K, I>>(setup.workers, setup.ring_capacity, setup.batch_size)
+                exchange::<KeyedBatch<K, I>>(setup.workers, setup.ring_capacity, setup.batch_size)
             {
                 rings.senders.push(Some(ends.send));
                 rings.receivers.push(Some((ends.recv, ends.returns)));
@@ -333,7 +333,7 @@ where
             let (recv, returns) = cx
                 .rings
                 .get_mut(&(me, j))
-                .and_then(|r| r.downcast_mut::<EdgeRings<Keyed<K, I>>>())
+                .and_then(|r| r.downcast_mut::<EdgeRings<KeyedBatch<K, I>>>())
                 .and_then(|r| r.receivers[w].take())
                 .expect("edge rings prepared before tasks are built");
             inputs.channels.extend(recv);

@@ -24,7 +24,7 @@ use super::graph::{Graph, NodeDef};
 use super::nodes::{
     Edge, EdgeDef, FilterMap, Map, Port, SinkNode, SourceNode, StageNode, StepNode,
 };
-use crate::exchange::{Keyed, LOCAL};
+use super::routes::{KeyBy, LeftOf, Local, RightOf};
 use crate::operator::{KeyedCoOperator, KeyedOperator, Passthrough};
 use crate::runtime::task::EventTime;
 use crate::runtime::{JobReport, RunConfig};
@@ -229,7 +229,7 @@ impl<T: Clone + Send + 'static> Stream<T> {
             error = error.or(s.error);
             inputs.push(Arc::new(Edge {
                 upstream: s.port,
-                convert: local::<T>,
+                route: Local::<T>(PhantomData),
                 _x: PhantomData::<fn(T)>,
             }));
         }
@@ -283,29 +283,6 @@ impl<T: Clone + Send + 'static> Stream<T> {
     }
 }
 
-/// A record of an unkeyed stream into a union: it stays on the worker that holds it.
-fn local<T>(value: T) -> Keyed<(), T> {
-    Keyed {
-        hash: LOCAL,
-        key: (),
-        value,
-    }
-}
-
-/// The record with its key and the key's stable hash.
-fn keyer<K: StableKey + 'static, T: 'static>(
-    key_of: Arc<dyn Fn(&T) -> K + Send + Sync>,
-) -> impl Fn(T) -> Keyed<K, T> + Clone + Send + Sync + 'static {
-    move |t: T| {
-        let key = key_of(&t);
-        Keyed {
-            hash: key.stable_hash(),
-            key,
-            value: t,
-        }
-    }
-}
-
 impl<K, T> KeyedStream<K, T>
 where
     K: StableKey + Hash + Eq + Clone + Send + 'static,
@@ -331,7 +308,9 @@ where
         let side_names = factory().side_outputs();
         let edge: Arc<dyn EdgeDef<K, T>> = Arc::new(Edge {
             upstream: self.unkeyed.port,
-            convert: keyer(self.key_of),
+            route: KeyBy {
+                key_of: self.key_of,
+            },
             _x: PhantomData::<fn(T)>,
         });
         let node = StageNode {
@@ -354,22 +333,6 @@ where
             left: self,
             right: other,
         }
-    }
-}
-
-fn left<K, A, B>(k: Keyed<K, A>) -> Keyed<K, Either<A, B>> {
-    Keyed {
-        hash: k.hash,
-        key: k.key,
-        value: Either::Left(k.value),
-    }
-}
-
-fn right<K, A, B>(k: Keyed<K, B>) -> Keyed<K, Either<A, B>> {
-    Keyed {
-        hash: k.hash,
-        key: k.key,
-        value: Either::Right(k.value),
     }
 }
 
@@ -397,15 +360,20 @@ where
         F: Fn() -> Op + Send + Sync + 'static,
     {
         let side_names = factory().side_outputs();
-        let (key_left, key_right) = (keyer(self.left.key_of), keyer(self.right.key_of));
+        let left = KeyBy {
+            key_of: self.left.key_of,
+        };
+        let right = KeyBy {
+            key_of: self.right.key_of,
+        };
         let l: Arc<dyn EdgeDef<K, Either<A, B>>> = Arc::new(Edge {
             upstream: self.left.unkeyed.port,
-            convert: move |a: A| left::<K, A, B>(key_left(a)),
+            route: LeftOf::<K, A, B>(left, PhantomData),
             _x: PhantomData::<fn(A)>,
         });
         let r: Arc<dyn EdgeDef<K, Either<A, B>>> = Arc::new(Edge {
             upstream: self.right.unkeyed.port,
-            convert: move |b: B| right::<K, A, B>(key_right(b)),
+            route: RightOf::<K, A, B>(right, PhantomData),
             _x: PhantomData::<fn(B)>,
         });
         let node = StageNode {

@@ -1,7 +1,8 @@
 //! What travels on a ring between workers.
 
 /// A record with its key and the key's stable hash (routing needs the hash, the keyed stage
-/// needs the key group: computed once at the sender).
+/// needs the key group: computed once at the sender). On the rings, keyed records travel as
+/// a [`super::KeyedBatch`] (the three parts in parallel vectors).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Keyed<K, T> {
     /// Stable hash of `key` ([`crate::state::StableKey`]); [`LOCAL`] for unkeyed streams.
@@ -15,11 +16,11 @@ pub struct Keyed<K, T> {
 /// Hash marker of records of unkeyed streams: they stay on the worker that read them.
 pub const LOCAL: u64 = u64::MAX;
 
-/// A message on a ring.
+/// A message on a ring; `B` is the batch type ([`super::Batch`]).
 #[derive(Debug)]
-pub enum Msg<T> {
+pub enum Msg<B> {
     /// A batch of records.
-    Data(Vec<T>),
+    Data(B),
     /// Event-time watermark of the sender, in milliseconds.
     Watermark(i64),
     /// The sender has no records for now and must not hold the watermark back; it rejoins

@@ -8,13 +8,18 @@
 //! their sender on a return mesh (with the spent records, dropped there), so steady state
 //! allocates nothing.
 
+pub mod batch;
 pub mod message;
 pub mod outbox;
 pub mod ring;
+pub mod route;
+pub mod spent;
 
+pub use batch::{Batch, KeyedBatch};
 pub use message::{Keyed, Msg, LOCAL};
 pub use outbox::Outbox;
 pub use ring::{Consumer, Producer};
+pub use route::Route;
 
 /// One worker's ends of a mesh: its producers (index = destination) and its consumers
 /// (index = sender).
@@ -47,22 +52,22 @@ pub fn mesh<M>(n: usize, capacity: usize) -> Vec<MeshEnds<M>> {
         .collect()
 }
 
-/// One worker's ends of an exchange edge: the data mesh and the return mesh of drained
-/// batch buffers (which flows the other way).
-pub struct ExchangeEnds<R> {
+/// One worker's ends of an exchange edge of batches `B`: the data mesh and the return mesh of
+/// drained batch buffers (which flows the other way).
+pub struct ExchangeEnds<B> {
     /// Sending side: data rings to every worker and the buffers they return.
-    pub send: Outbox<R>,
+    pub send: Outbox<B>,
     /// Receiving side: data rings from every worker.
-    pub recv: Vec<Consumer<Msg<R>>>,
+    pub recv: Vec<Consumer<Msg<B>>>,
     /// Receiving side: return rings to every sender (index = sender).
-    pub returns: Vec<Producer<Vec<R>>>,
+    pub returns: Vec<Producer<B>>,
 }
 
 /// Builds an exchange edge for `n` workers: element `w` belongs to worker `w`.
-pub fn exchange<R>(n: usize, capacity: usize, batch: usize) -> Vec<ExchangeEnds<R>> {
+pub fn exchange<B: Batch>(n: usize, capacity: usize, batch: usize) -> Vec<ExchangeEnds<B>> {
     let capacity = capacity.max(2);
-    let data = mesh::<Msg<R>>(n, capacity);
-    let back = mesh::<Vec<R>>(n, capacity + 2);
+    let data = mesh::<Msg<B>>(n, capacity);
+    let back = mesh::<B>(n, capacity + 2);
     data.into_iter()
         .zip(back)
         .map(|(data, back)| ExchangeEnds {

@@ -7,38 +7,36 @@
 //! the batch with what is left of them: `Outbox::fresh` clears it here, on the thread that
 //! made the records, whose string buffers are recycled by that thread (`crate::record::Text`).
 
+use super::batch::Batch;
 use super::message::Msg;
 use super::ring::{Consumer, Producer};
 use std::collections::VecDeque;
 
-/// Per-destination batching and queuing.
-pub struct Outbox<R> {
+/// Per-destination batching and queuing of batches `B` (a `Vec` of records, or a
+/// [`super::KeyedBatch`]).
+pub struct Outbox<B> {
     batch: usize,
     /// Batch being filled, per destination.
-    bufs: Vec<Vec<R>>,
+    bufs: Vec<B>,
     /// Messages that found their ring full, per destination (bounded: at most one batch
     /// plus control messages, since the source stops reading while any is queued).
-    pending: Vec<VecDeque<Msg<R>>>,
+    pending: Vec<VecDeque<Msg<B>>>,
     /// Data rings, per destination.
-    rings: Vec<Producer<Msg<R>>>,
+    rings: Vec<Producer<Msg<B>>>,
     /// Empty buffers returned by each destination.
-    returned: Vec<Consumer<Vec<R>>>,
+    returned: Vec<Consumer<B>>,
     /// Latency runs only ([`crate::runtime::stamp`]): per destination, the earliest stamp of
     /// the records in the batch being filled (`u64::MAX`: none yet); empty otherwise.
     stamps: Vec<u64>,
 }
 
-impl<R> Outbox<R> {
+impl<B: Batch> Outbox<B> {
     /// An outbox over `rings` (index = destination) with their return rings.
-    pub fn new(
-        batch: usize,
-        rings: Vec<Producer<Msg<R>>>,
-        returned: Vec<Consumer<Vec<R>>>,
-    ) -> Self {
+    pub fn new(batch: usize, rings: Vec<Producer<Msg<B>>>, returned: Vec<Consumer<B>>) -> Self {
         let n = rings.len();
         Outbox {
             batch,
-            bufs: (0..n).map(|_| Vec::with_capacity(batch)).collect(),
+            bufs: (0..n).map(|_| B::with_capacity(batch)).collect(),
             pending: (0..n).map(|_| VecDeque::new()).collect(),
             rings,
             returned,
@@ -59,7 +57,7 @@ impl<R> Outbox<R> {
 
     /// Queues the batch `full` for `dest`, behind its stamp in latency runs.
     #[inline]
-    fn queue(&mut self, dest: usize, full: Vec<R>) {
+    fn queue(&mut self, dest: usize, full: B) {
         if let Some(s) = self.stamps.get_mut(dest) {
             let stamp = std::mem::replace(s, u64::MAX);
             self.pending[dest].push_back(Msg::Stamp(stamp));
@@ -70,44 +68,31 @@ impl<R> Outbox<R> {
     /// A buffer for destination `dest`: a returned one if any (cleared: its spent records are
     /// dropped on this thread), else a new one.
     #[inline]
-    fn fresh(&mut self, dest: usize) -> Vec<R> {
+    fn fresh(&mut self, dest: usize) -> B {
         match self.returned[dest].pop() {
             Some(mut v) => {
                 v.clear();
                 v
             }
-            None => Vec::with_capacity(self.batch),
+            None => B::with_capacity(self.batch),
         }
     }
 
-    /// Adds a record for `dest`; a full batch is queued for sending.
+    /// The batch being filled for `dest`, to add records to; [`Outbox::close`] must follow.
     #[inline]
-    pub fn push(&mut self, dest: usize, record: R) {
+    pub fn open(&mut self, dest: usize) -> &mut B {
         self.note_stamp(dest);
-        let buf = &mut self.bufs[dest];
-        buf.push(record);
-        if buf.len() >= self.batch {
+        &mut self.bufs[dest]
+    }
+
+    /// After records were added to `dest`'s batch: a full batch (at least the batch size) is
+    /// queued for sending.
+    #[inline]
+    pub fn close(&mut self, dest: usize) {
+        if self.bufs[dest].len() >= self.batch {
             let fresh = self.fresh(dest);
             let full = std::mem::replace(&mut self.bufs[dest], fresh);
             self.queue(dest, full);
-        }
-    }
-
-    /// Adds all of `records` for `dest`, a batch at a time: the records are written straight
-    /// into the batch buffer (`Vec::extend` of an exact-size iterator) instead of being moved
-    /// one by one through [`Outbox::push`] (one copy of each record fewer). Full batches are
-    /// queued for sending.
-    #[inline]
-    pub fn extend<I: ExactSizeIterator<Item = R>>(&mut self, dest: usize, mut records: I) {
-        while records.len() > 0 {
-            self.note_stamp(dest);
-            let room = self.batch.saturating_sub(self.bufs[dest].len()).max(1);
-            self.bufs[dest].extend(records.by_ref().take(room));
-            if self.bufs[dest].len() >= self.batch {
-                let fresh = self.fresh(dest);
-                let full = std::mem::replace(&mut self.bufs[dest], fresh);
-                self.queue(dest, full);
-            }
         }
     }
 
@@ -124,7 +109,7 @@ impl<R> Outbox<R> {
 
     /// Queues partial batches, then a control message (barrier, end) for every destination;
     /// in latency runs behind the current stamp (a watermark's or an end's).
-    pub fn broadcast(&mut self, make: impl Fn() -> Msg<R>) {
+    pub fn broadcast(&mut self, make: impl Fn() -> Msg<B>) {
         self.flush_partial();
         let stamp = (!self.stamps.is_empty()).then(crate::runtime::stamp::current);
         for queue in &mut self.pending {
@@ -161,14 +146,14 @@ mod tests {
     use super::*;
 
     /// An outbox of batch size 4 to one destination, and the receiving end of its ring.
-    fn outbox() -> (Outbox<u32>, Consumer<Msg<u32>>) {
-        let mut ends = super::super::exchange::<u32>(1, 16, 4);
+    fn outbox() -> (Outbox<Vec<u32>>, Consumer<Msg<Vec<u32>>>) {
+        let mut ends = super::super::exchange::<Vec<u32>>(1, 16, 4);
         let end = ends.remove(0);
         let recv = end.recv.into_iter().next().expect("one sender");
         (end.send, recv)
     }
 
-    fn batches(rx: &mut Consumer<Msg<u32>>) -> Vec<Vec<u32>> {
+    fn batches(rx: &mut Consumer<Msg<Vec<u32>>>) -> Vec<Vec<u32>> {
         std::iter::from_fn(|| rx.pop())
             .filter_map(|m| match m {
                 Msg::Data(v) => Some(v),
@@ -178,21 +163,43 @@ mod tests {
     }
 
     #[test]
-    fn extend_cuts_batches_as_push_does() {
-        let (mut by_push, mut rx_push) = outbox();
-        let (mut by_extend, mut rx_extend) = outbox();
-        by_push.push(0, 100);
-        by_extend.push(0, 100);
-        for chunk in [(0..6).collect::<Vec<u32>>(), vec![], (6..11).collect()] {
-            chunk.iter().for_each(|&r| by_push.push(0, r));
-            by_extend.extend(0, chunk.into_iter());
+    fn batches_are_cut_when_full_and_partial_ones_on_flush() {
+        let (mut one_by_one, mut rx_one) = outbox();
+        let (mut whole, mut rx_whole) = outbox();
+        for r in 0..6 {
+            one_by_one.open(0).push(r);
+            one_by_one.close(0);
         }
-        for o in [&mut by_push, &mut by_extend] {
+        // Added several at a time: a batch is cut after the addition that fills it.
+        whole.open(0).extend(0..3);
+        whole.close(0);
+        whole.open(0).extend(3..6);
+        whole.close(0);
+        for o in [&mut one_by_one, &mut whole] {
             o.flush_partial();
             o.send();
         }
-        let want = vec![vec![100, 0, 1, 2], vec![3, 4, 5, 6], vec![7, 8, 9, 10]];
-        assert_eq!(batches(&mut rx_push), want);
-        assert_eq!(batches(&mut rx_extend), want);
+        assert_eq!(batches(&mut rx_one), vec![vec![0, 1, 2, 3], vec![4, 5]]);
+        assert_eq!(batches(&mut rx_whole), vec![vec![0, 1, 2, 3, 4, 5]]);
+    }
+
+    #[test]
+    fn returned_buffers_come_back_cleared() {
+        let mut ends = super::super::exchange::<Vec<u32>>(1, 16, 2);
+        let end = ends.remove(0);
+        let (mut out, mut rx, mut back) = (end.send, end.recv, end.returns);
+        out.open(0).extend([1, 2]);
+        out.close(0);
+        out.send();
+        let Some(Msg::Data(spent)) = rx[0].pop() else {
+            panic!("a data batch")
+        };
+        let ptr = spent.as_ptr();
+        assert!(back[0].push(spent).is_ok());
+        out.open(0).extend([3, 4]);
+        out.close(0);
+        out.open(0).push(5);
+        assert_eq!(out.bufs[0], [5]);
+        assert_eq!(out.bufs[0].as_ptr(), ptr, "the returned buffer is reused");
     }
 }

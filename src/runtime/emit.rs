@@ -7,7 +7,7 @@
 //! group into the outbox of an N×N mesh. A stream with several consumers fans out
 //! ([`FanOut`]). Barriers, watermarks and the end of stream follow the same path.
 
-use crate::exchange::{Keyed, Msg, Outbox, LOCAL};
+use crate::exchange::{KeyedBatch, Msg, Outbox, Route, LOCAL};
 use crate::sink::{SinkPartition, SinkStats};
 use crate::state::KeyGroupRouter;
 use crate::time::WatermarkEvent;
@@ -216,11 +216,11 @@ impl<T> SinkEmit<T> {
     }
 }
 
-impl<T: Send> Emit<T> for SinkEmit<T> {
+impl<T: Send + 'static> Emit<T> for SinkEmit<T> {
     #[inline]
     fn push(&mut self, batch: &mut Vec<T>) -> crate::Result<()> {
         self.partition.write_batch(batch)?;
-        batch.clear();
+        crate::exchange::spent::clear_spent(batch);
         Ok(())
     }
     fn barrier(&mut self, k: u64) -> crate::Result<()> {
@@ -251,63 +251,70 @@ impl<T: Send> Emit<T> for SinkEmit<T> {
     }
 }
 
-/// The sending side of an exchange edge: converts each record to the stage's ring type,
-/// routes it by key group (or to this worker for [`LOCAL`] records) into the outbox.
-pub struct ExchangeEmit<T, K, I, F> {
-    outbox: Outbox<Keyed<K, I>>,
+/// The sending side of an exchange edge: keys each record and converts it to the stage's
+/// input type ([`Route`]), routes it by key group (or to this worker for [`LOCAL`] records)
+/// into the outbox.
+pub struct ExchangeEmit<T, K, I, R> {
+    outbox: Outbox<KeyedBatch<K, I>>,
     router: KeyGroupRouter,
     worker: usize,
     /// Number of workers (with one, batches are not routed record by record).
     workers: usize,
-    convert: F,
+    route: R,
     ended: bool,
     _t: std::marker::PhantomData<fn(T)>,
 }
 
-impl<T, K, I, F> ExchangeEmit<T, K, I, F>
+impl<T, K, I, R> ExchangeEmit<T, K, I, R>
 where
-    F: FnMut(T) -> Keyed<K, I> + Send,
+    K: Send + 'static,
+    I: Send + 'static,
+    R: Route<T, K, I>,
 {
     /// The sending side of worker `worker` of `workers`.
     pub fn new(
-        outbox: Outbox<Keyed<K, I>>,
+        outbox: Outbox<KeyedBatch<K, I>>,
         worker: usize,
         workers: usize,
         max_parallelism: u16,
-        convert: F,
+        route: R,
     ) -> Self {
         ExchangeEmit {
             outbox,
             router: KeyGroupRouter::new(workers, max_parallelism),
             worker,
             workers,
-            convert,
+            route,
             ended: false,
             _t: std::marker::PhantomData,
         }
     }
 }
 
-impl<T, K: Send, I: Send, F> Emit<T> for ExchangeEmit<T, K, I, F>
+impl<T, K: Send + 'static, I: Send + 'static, R> Emit<T> for ExchangeEmit<T, K, I, R>
 where
-    F: FnMut(T) -> Keyed<K, I> + Send,
+    R: Route<T, K, I>,
 {
     #[inline]
     fn push(&mut self, batch: &mut Vec<T>) -> crate::Result<()> {
         if self.workers == 1 {
-            // Every record stays here: the batch goes in whole, no routing per record.
-            self.outbox
-                .extend(self.worker, batch.drain(..).map(&mut self.convert));
+            // Every record stays here: the batch goes in whole (keys and hashes added beside
+            // it; the records themselves are not copied when the outbox's batch is empty).
+            self.route.append(batch, self.outbox.open(self.worker));
+            self.outbox.close(self.worker);
             return Ok(());
         }
         for rec in batch.drain(..) {
-            let rec = (self.convert)(rec);
-            let dest = if rec.hash == LOCAL {
+            let (hash, key) = self.route.key(&rec);
+            let dest = if hash == LOCAL {
                 self.worker
             } else {
-                self.router.worker(self.router.key_group(rec.hash))
+                self.router.worker(self.router.key_group(hash))
             };
-            self.outbox.push(dest, rec);
+            self.outbox
+                .open(dest)
+                .push(hash, key, self.route.value(rec));
+            self.outbox.close(dest);
         }
         Ok(())
     }

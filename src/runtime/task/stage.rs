@@ -14,7 +14,7 @@
 //! capacity 1–2, batch size 1 and checkpoints every few milliseconds: tests/graph_runtime.rs.)
 
 use super::{Task, TaskCx};
-use crate::exchange::{Consumer, Keyed, Msg, Producer};
+use crate::exchange::{Consumer, KeyedBatch, Msg, Producer};
 use crate::operator::KeyedOperator;
 use crate::runtime::align::Aligner;
 use crate::runtime::control::WorkerStats;
@@ -29,19 +29,20 @@ const PREFETCH_DISTANCE: usize = 16;
 /// Messages read from one channel before moving to the next (fairness).
 const CHANNEL_BUDGET: usize = 8;
 
-/// A stage's input channels on one worker: every input edge's rings from every worker.
-pub struct StageInputs<R> {
+/// A stage's input channels on one worker: every input edge's rings from every worker, of
+/// batches `B`.
+pub struct StageInputs<B> {
     /// Data rings (edge-major: edge 0's N senders, then edge 1's).
-    pub channels: Vec<Consumer<Msg<R>>>,
+    pub channels: Vec<Consumer<Msg<B>>>,
     /// Return rings of drained batch buffers, one per channel, to its sender.
-    pub returns: Vec<Producer<Vec<R>>>,
+    pub returns: Vec<Producer<B>>,
 }
 
 /// Runs a keyed operator on the records of the worker's key groups.
 pub struct StageTask<K, I, O, Op> {
     name: String,
     op: Op,
-    inputs: StageInputs<Keyed<K, I>>,
+    inputs: StageInputs<KeyedBatch<K, I>>,
     aligner: Aligner,
     watermarks: WatermarkTracker,
     out: Box<dyn Emit<O>>,
@@ -80,7 +81,7 @@ where
     pub fn new(
         name: String,
         mut op: Op,
-        inputs: StageInputs<Keyed<K, I>>,
+        inputs: StageInputs<KeyedBatch<K, I>>,
         out: Box<dyn Emit<O>>,
         sides: Vec<Box<dyn Emit<O>>>,
         key_groups: Range<u16>,
@@ -173,29 +174,29 @@ where
     }
 
     /// Runs the operator over one batch, prefetching state ahead.
-    fn process(&mut self, records: &mut [Keyed<K, I>], now_ms: u64) -> crate::Result<()> {
-        self.records_in += records.len() as u64;
+    fn process(&mut self, batch: &mut KeyedBatch<K, I>, now_ms: u64) -> crate::Result<()> {
+        let (hashes, keys, values) = batch.parts_mut();
+        self.records_in += values.len() as u64;
         let (start, mask) = (self.key_groups.start, self.kg_mask);
         let local = |hash: u64| ((hash & mask) as u16).wrapping_sub(start) as usize;
         // Prefetch the state of the record PREFETCH_DISTANCE ahead so that the cache misses
         // of consecutive records overlap.
-        for r in records.iter().take(PREFETCH_DISTANCE) {
-            self.op.prefetch(local(r.hash), r.hash);
+        for &h in hashes.iter().take(PREFETCH_DISTANCE) {
+            self.op.prefetch(local(h), h);
         }
         // Records are processed in their slots (no copy out of the batch); the batch goes back
         // to its sender with what is left of them (see `KeyedOperator::process`).
-        for i in 0..records.len() {
-            if let Some(ahead) = records.get(i + PREFETCH_DISTANCE) {
-                self.op.prefetch(local(ahead.hash), ahead.hash);
+        for (i, ((&hash, key), value)) in hashes.iter().zip(keys).zip(values).enumerate() {
+            if let Some(&h) = hashes.get(i + PREFETCH_DISTANCE) {
+                self.op.prefetch(local(h), h);
             }
-            let rec = &mut records[i];
             let ctx = KeyContext {
-                key: &rec.key,
-                local_group: local(rec.hash),
-                hash: rec.hash,
+                key,
+                local_group: local(hash),
+                hash,
                 now_ms,
             };
-            self.op.process(&ctx, &mut rec.value, &mut self.outputs);
+            self.op.process(&ctx, value, &mut self.outputs);
         }
         self.emit()
     }

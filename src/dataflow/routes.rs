@@ -1,0 +1,104 @@
+//! The [`Route`]s of the typed API's exchange edges: `key_by` into a keyed stage, an unkeyed
+//! stream into a union, and each side of a two-input stage.
+
+use super::co::Either;
+use crate::exchange::{batch::move_whole, Route, LOCAL};
+use crate::state::StableKey;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// `key_by`: the record's key from the user's function, hashed once here; the record itself
+/// is the stage's input, unchanged (a one-worker batch moves whole).
+pub(crate) struct KeyBy<K, T> {
+    pub key_of: Arc<dyn Fn(&T) -> K + Send + Sync>,
+}
+
+impl<K, T> Clone for KeyBy<K, T> {
+    fn clone(&self) -> Self {
+        KeyBy {
+            key_of: self.key_of.clone(),
+        }
+    }
+}
+
+impl<K: StableKey + 'static, T: 'static> Route<T, K, T> for KeyBy<K, T> {
+    #[inline]
+    fn key(&self, record: &T) -> (u64, K) {
+        let key = (self.key_of)(record);
+        (key.stable_hash(), key)
+    }
+    #[inline]
+    fn value(&self, record: T) -> T {
+        record
+    }
+    #[inline]
+    fn move_all(&self, src: &mut Vec<T>, dst: &mut Vec<T>) {
+        move_whole(src, dst)
+    }
+}
+
+/// A record of an unkeyed stream into a union: it stays on the worker that holds it.
+pub(crate) struct Local<T>(pub PhantomData<fn(T)>);
+
+impl<T> Clone for Local<T> {
+    fn clone(&self) -> Self {
+        Local(PhantomData)
+    }
+}
+
+impl<T: 'static> Route<T, (), T> for Local<T> {
+    #[inline]
+    fn key(&self, _record: &T) -> (u64, ()) {
+        (LOCAL, ())
+    }
+    #[inline]
+    fn value(&self, record: T) -> T {
+        record
+    }
+    #[inline]
+    fn move_all(&self, src: &mut Vec<T>, dst: &mut Vec<T>) {
+        move_whole(src, dst)
+    }
+}
+
+/// The first input of a two-input stage: keyed as `key_by`, wrapped as [`Either::Left`].
+pub(crate) struct LeftOf<K, A, B>(pub KeyBy<K, A>, pub PhantomData<fn(B)>);
+
+impl<K, A, B> Clone for LeftOf<K, A, B> {
+    fn clone(&self) -> Self {
+        LeftOf(self.0.clone(), PhantomData)
+    }
+}
+
+impl<K: StableKey + 'static, A: 'static, B: 'static> Route<A, K, Either<A, B>> for LeftOf<K, A, B> {
+    #[inline]
+    fn key(&self, record: &A) -> (u64, K) {
+        self.0.key(record)
+    }
+    #[inline]
+    fn value(&self, record: A) -> Either<A, B> {
+        Either::Left(record)
+    }
+}
+
+/// The second input of a two-input stage: keyed as `key_by`, wrapped as [`Either::Right`].
+pub(crate) struct RightOf<K, A, B>(pub KeyBy<K, B>, pub PhantomData<fn(A)>);
+
+impl<K, A, B> Clone for RightOf<K, A, B> {
+    fn clone(&self) -> Self {
+        RightOf(self.0.clone(), PhantomData)
+    }
+}
+
+impl<K: StableKey + 'static, A: 'static, B: 'static> Route<B, K, Either<A, B>>
+    for RightOf<K, A, B>
+{
+    #[inline]
+    fn key(&self, record: &B) -> (u64, K) {
+        self.0.key(record)
+    }
+    #[inline]
+    fn value(&self, record: B) -> Either<A, B> {
+        Either::Right(record)
+    }
+}

@@ -1,0 +1,144 @@
+//! Clearing spent batches cheaply: rows that hold nothing on the heap are not dropped one
+//! value at a time.
+//!
+//! A spent batch of the command line's row path is cleared on the thread that made its rows
+//! (the sender's [`super::Outbox`], a sink after encoding). Running each [`Row`]'s destructor
+//! visits every value and calls the string destructor for each string, ~100 instructions per
+//! record with its key (PERF.md, "Issue 10, step 5 (session 7): exchange and stage"). Most rows
+//! of such a path own no heap memory at all — their strings are inline (up to
+//! [`crate::record::Text::INLINE`] bytes) and the row is not spilled — so a batch whose rows
+//! are all of that kind is cleared by forgetting them: checking a row is a few instructions per
+//! value, and a batch with any heap-owning row is dropped as usual. Batches of other record
+//! types (the typed API) are cleared with `Vec::clear` (the type test is resolved at compile
+//! time).
+
+use crate::record::{Row, RowKey, Value};
+use std::any::Any;
+
+/// Whether dropping `v` would free nothing (no heap string).
+#[inline]
+fn value_is_plain(v: &Value) -> bool {
+    match v {
+        Value::Str(t) => !t.is_heap_allocated(),
+        _ => true,
+    }
+}
+
+/// Whether dropping `values` (the inline part of a row or key) would free nothing.
+#[inline]
+fn values_are_plain(values: &[Value]) -> bool {
+    values.iter().all(value_is_plain)
+}
+
+/// Whether dropping `row` would free nothing: not spilled, no heap string.
+#[inline]
+pub fn row_is_plain(row: &Row) -> bool {
+    !row.spilled() && values_are_plain(row)
+}
+
+/// Whether dropping `key` would free nothing: not spilled, no heap string.
+#[inline]
+pub fn key_is_plain(key: &RowKey) -> bool {
+    !key.0.spilled() && values_are_plain(&key.0)
+}
+
+/// Empties `items` (keeping its capacity); when every item is plain by `plain`, without
+/// running their destructors.
+#[inline]
+fn clear_plain<T>(items: &mut Vec<T>, plain: impl Fn(&T) -> bool) {
+    if items.iter().all(plain) {
+        #[allow(unsafe_code)]
+        // SAFETY: 0 ≤ capacity, and no item is read after this; each item owns no heap memory
+        // (`plain`: an unspilled SmallVec of values without heap strings), so skipping its
+        // destructor leaks nothing and leaves no resource behind.
+        unsafe {
+            items.set_len(0)
+        };
+    } else {
+        items.clear();
+    }
+}
+
+/// Empties a spent batch of records (keeping its capacity): batches of [`Row`]s and
+/// [`RowKey`]s whose items own no heap memory skip the destructors; anything else is
+/// `Vec::clear`.
+#[inline]
+pub fn clear_spent<T: 'static>(items: &mut Vec<T>) {
+    let any = items as &mut dyn Any;
+    if let Some(rows) = any.downcast_mut::<Vec<Row>>() {
+        clear_plain(rows, row_is_plain);
+    } else if let Some(keys) = any.downcast_mut::<Vec<RowKey>>() {
+        clear_plain(keys, key_is_plain);
+    } else {
+        items.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Text;
+    use smallvec::smallvec;
+
+    fn row(key: &str) -> Row {
+        smallvec![Value::Str(Text::new(key)), Value::I64(1), Value::Ts(2)]
+    }
+
+    #[test]
+    fn plain_rows_are_told_from_heap_owning_ones() {
+        assert!(row_is_plain(&row("short")));
+        assert!(!row_is_plain(&row(&"x".repeat(40))));
+        let spilled: Row = (0..9).map(Value::I64).collect();
+        assert!(spilled.spilled());
+        assert!(!row_is_plain(&spilled));
+        assert!(key_is_plain(&RowKey(smallvec![Value::Str(Text::new("k"))])));
+        assert!(!key_is_plain(&RowKey(smallvec![Value::Str(Text::new(
+            &"k".repeat(30)
+        ))])));
+    }
+
+    #[test]
+    fn every_kind_of_batch_is_emptied_and_keeps_its_capacity() {
+        let mut plain: Vec<Row> = (0..10).map(|i| row(&i.to_string())).collect();
+        let mut mixed: Vec<Row> = vec![row("a"), row(&"y".repeat(50)), row("b")];
+        let mut keys: Vec<RowKey> = vec![RowKey(smallvec![Value::Str(Text::new(&"z".repeat(33)))])];
+        let mut other: Vec<String> = vec!["s".repeat(100)];
+        let caps = (
+            plain.capacity(),
+            mixed.capacity(),
+            keys.capacity(),
+            other.capacity(),
+        );
+        clear_spent(&mut plain);
+        clear_spent(&mut mixed);
+        clear_spent(&mut keys);
+        clear_spent(&mut other);
+        assert!(plain.is_empty() && mixed.is_empty() && keys.is_empty() && other.is_empty());
+        let after = (
+            plain.capacity(),
+            mixed.capacity(),
+            keys.capacity(),
+            other.capacity(),
+        );
+        assert_eq!(caps, after);
+    }
+
+    #[test]
+    fn heap_strings_of_a_cleared_batch_are_released() {
+        // A long string's buffer goes back to this thread's free list when its row is dropped,
+        // and the next long string built here takes it: the same address.
+        let long = "w".repeat(64);
+        let mut rows = vec![row(&long)];
+        let before = match &rows[0][0] {
+            Value::Str(t) => t.as_str().as_ptr(),
+            _ => unreachable!(),
+        };
+        clear_spent(&mut rows);
+        let again = Text::new(&long);
+        assert_eq!(
+            again.as_str().as_ptr(),
+            before,
+            "the buffer was dropped, not leaked"
+        );
+    }
+}
