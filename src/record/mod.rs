@@ -5,11 +5,13 @@
 //! cost no allocation per record either. Codecs for CSV and JSON lines live in submodules.
 
 pub mod csv;
+mod csv_encode;
 mod csv_plain;
 mod field_parse;
 mod format;
 mod int_text;
 pub mod json;
+mod json_encode;
 mod json_flat;
 mod json_keys;
 pub mod key_hash;
