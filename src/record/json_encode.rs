@@ -1,26 +1,35 @@
 //! Rows → JSON lines: [`JsonLinesEncoder`].
+//!
+//! Each line is written through a [`Cursor`]: one capacity check per row (and one per
+//! string), then unchecked stores (issue 10, step 5; PERF.md).
 
-use super::format::{write_finite_f64, write_i64};
+#![allow(unsafe_code)]
+
+use super::out_cursor::{Cursor, MAX_SCALAR};
+use super::out_scan::json_plain;
 use super::{Row, Schema, Value};
 use crate::sink::Encoder;
 
 /// Encodes [`Row`]s as JSON lines: one object per row, keys = the schema's field names in
 /// order, then `\n`.
 ///
-/// i64 and timestamps (integer milliseconds) via `itoa`; finite f64 via `ryu`'s shortest
-/// round-trip text, non-finite f64 and [`Value::Null`] as `null`; strings escaped by
-/// serde_json. A row shorter than the schema gets `null` for the missing fields; values
-/// beyond the schema are not written.
+/// i64 and timestamps (integer milliseconds) in decimal; finite f64 as `ryu`'s shortest
+/// round-trip text, non-finite f64 and [`Value::Null`] as `null`; strings escaped as
+/// serde_json escapes them. A row shorter than the schema gets `null` for the missing fields;
+/// values beyond the schema are not written.
 #[derive(Clone, Debug)]
 pub struct JsonLinesEncoder {
     /// Per field, the bytes before its value: `{"name":` for the first, `,"name":` after.
     prefixes: Vec<Vec<u8>>,
+    /// The most bytes a line takes apart from its strings' contents: the prefixes, each
+    /// value at its widest scalar (strings' two quotes included) and `}\n` (or `{}\n`).
+    bound: usize,
 }
 
 impl JsonLinesEncoder {
     /// An encoder for rows of `schema`.
     pub fn new(schema: Schema) -> Self {
-        let prefixes = schema
+        let prefixes: Vec<Vec<u8>> = schema
             .fields
             .iter()
             .enumerate()
@@ -31,15 +40,69 @@ impl JsonLinesEncoder {
                 prefix
             })
             .collect();
-        JsonLinesEncoder { prefixes }
+        let bound = prefixes.iter().map(|p| p.len() + MAX_SCALAR).sum::<usize>() + 3;
+        JsonLinesEncoder { prefixes, bound }
     }
+
+    /// Appends `row`'s line.
+    #[inline(always)]
+    fn row(&self, row: &Row, c: &mut Cursor<'_>) {
+        let bound = self.bound;
+        c.ensure(bound);
+        if self.prefixes.is_empty() {
+            // SAFETY: 3 bytes ≤ `bound`, ensured above.
+            unsafe { c.bytes(b"{}\n") };
+            return;
+        }
+        for (i, prefix) in self.prefixes.iter().enumerate() {
+            // SAFETY: before each field the room left covers the rest of the line but its
+            // strings' contents (`bound` minus what was written since it was last ensured):
+            // the prefix and at most MAX_SCALAR bytes of value are in `bound`; a string
+            // ensures its length on top of `bound` before writing.
+            unsafe {
+                c.bytes(prefix);
+                match row.get(i) {
+                    Some(Value::I64(v) | Value::Ts(v)) => c.i64(*v),
+                    Some(Value::F64(v)) if v.is_finite() => c.f64_finite(*v),
+                    Some(Value::Str(s)) => str_value(c, s, bound),
+                    Some(Value::Null | Value::F64(_)) | None => c.bytes(b"null"),
+                }
+            }
+        }
+        // SAFETY: `}\n` is in `bound`.
+        unsafe { c.bytes(b"}\n") };
+    }
+}
+
+/// Writes a string value, escaped if it must be, and leaves at least `bound` bytes of room.
+#[inline(always)]
+fn str_value(c: &mut Cursor<'_>, s: &str, bound: usize) {
+    if json_plain(s.as_bytes()) {
+        c.ensure(s.len() + 2 + bound);
+        // SAFETY: room for the two quotes and `s` was just ensured.
+        unsafe {
+            c.byte(b'"');
+            c.bytes(s.as_bytes());
+            c.byte(b'"');
+        }
+    } else {
+        escaped(c, s, bound);
+    }
+}
+
+/// The rare escaped string, through serde_json; afterwards `bound` bytes of room again.
+#[cold]
+#[inline(never)]
+fn escaped(c: &mut Cursor<'_>, s: &str, bound: usize) {
+    c.with_vec(|out| write_json_str(out, s));
+    c.ensure(bound);
 }
 
 /// Appends `s` as a JSON string literal: as is between quotes when nothing needs escaping
 /// (serde_json escapes exactly `"`, `\\` and control characters below U+0020), else through
 /// serde_json.
 fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+    if json_plain(s.as_bytes()) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -53,25 +116,25 @@ fn write_json_str(out: &mut Vec<u8>, s: &str) {
 
 impl Encoder<Row> for JsonLinesEncoder {
     fn encode(&self, record: &Row, out: &mut Vec<u8>) {
-        if self.prefixes.is_empty() {
-            out.extend_from_slice(b"{}\n");
-            return;
-        }
-        for (i, prefix) in self.prefixes.iter().enumerate() {
-            out.extend_from_slice(prefix);
-            match record.get(i) {
-                Some(Value::I64(v) | Value::Ts(v)) => write_i64(out, *v),
-                Some(Value::F64(v)) if v.is_finite() => write_finite_f64(out, *v),
-                Some(Value::Str(s)) => write_json_str(out, s),
-                Some(Value::Null | Value::F64(_)) | None => out.extend_from_slice(b"null"),
-            }
-        }
-        out.extend_from_slice(b"}\n");
+        self.row(record, &mut Cursor::new(out));
     }
 
     fn encode_all(&self, batch: &[Row], out: &mut Vec<u8>) -> u64 {
-        // The same loop as the default, with `encode` inlined instead of a call per record.
-        crate::sink::checksummed(batch, out, |row, out| self.encode(row, out))
+        let mut c = Cursor::new(out);
+        let mut checksum = 0u64;
+        for row in batch {
+            let start = c.len();
+            self.row(row, &mut c);
+            checksum = checksum.wrapping_add(xxhash_rust::xxh3::xxh3_64(c.written_since(start)));
+        }
+        checksum
+    }
+
+    fn encode_many(&self, batch: &[Row], out: &mut Vec<u8>) {
+        let mut c = Cursor::new(out);
+        for row in batch {
+            self.row(row, &mut c);
+        }
     }
 }
 

@@ -16,6 +16,8 @@ mod json_flat;
 mod json_keys;
 pub mod key_hash;
 pub mod layout;
+mod out_cursor;
+mod out_scan;
 mod put;
 pub mod schema;
 pub mod state_codec;
@@ -32,6 +34,8 @@ pub use timestamp::parse_timestamp;
 
 #[cfg(test)]
 mod csv_tests;
+#[cfg(test)]
+mod encode_ref_tests;
 #[cfg(test)]
 mod fuzz_tests;
 #[cfg(test)]

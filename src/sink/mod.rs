@@ -126,6 +126,14 @@ pub trait Encoder<T>: Send + Sync {
     fn encode_all(&self, batch: &[T], out: &mut Vec<u8>) -> u64 {
         checksummed(batch, out, |r, out| self.encode(r, out))
     }
+
+    /// Appends the encodings of `batch` to `out`, without the checksum (for sinks whose
+    /// checksum nothing reads). Encoders override it as they do [`Encoder::encode_all`].
+    fn encode_many(&self, batch: &[T], out: &mut Vec<u8>) {
+        for record in batch {
+            self.encode(record, out);
+        }
+    }
 }
 
 /// The body of [`Encoder::encode_all`]: encodes each record with `encode` and sums the xxh3 of
