@@ -45,25 +45,29 @@ impl CsvEncoder {
     #[inline(always)]
     fn row(row: &Row, c: &mut Cursor<'_>) {
         // Every value at its widest scalar plus a separator, the `\n`, and `""` for the lone
-        // empty string. Kept available before each value: strings ensure it on top of
-        // their own length.
-        let bound = row.len() * (MAX_SCALAR + 1) + 3;
+        // empty string. Kept available before each value: a string longer than MAX_SCALAR
+        // ensures it on top of its own length.
+        let values = row.as_slice();
+        let bound = values.len() * (MAX_SCALAR + 1) + 3;
         c.ensure(bound);
-        if let [Value::Str(s)] = row.as_slice() {
-            if s.is_empty() {
+        match values {
+            [] => {
+                // SAFETY: 1 byte ≤ `bound`, ensured above.
+                unsafe { c.byte(b'\n') };
+                return;
+            }
+            [Value::Str(s)] if s.is_empty() => {
                 // SAFETY: 3 bytes ≤ `bound`, ensured above.
                 unsafe { c.bytes(b"\"\"\n") };
                 return;
             }
+            _ => {}
         }
-        for (i, value) in row.iter().enumerate() {
-            if i > 0 {
-                // SAFETY: one separator per value is in `bound`, still available (see below).
-                unsafe { c.byte(b',') };
-            }
+        for value in values {
             // SAFETY: before each value the room left is at least what the rest of the row's
-            // scalars and separators take (`bound` minus those already written): the scalar
-            // arms write at most MAX_SCALAR bytes, accounted for in `bound`.
+            // scalars and separators take (`bound` minus those already written): each arm
+            // writes at most MAX_SCALAR bytes (a longer string first ensures its length on
+            // top of `bound`), then one separator, all accounted for in `bound`.
             unsafe {
                 match value {
                     Value::Null => {}
@@ -71,10 +75,11 @@ impl CsvEncoder {
                     Value::F64(v) => write_f64(c, *v),
                     Value::Str(s) => str_field(c, s.as_bytes(), bound),
                 }
+                c.byte(b',');
             }
         }
-        // SAFETY: the `\n` is in `bound`.
-        unsafe { c.byte(b'\n') };
+        // The last separator becomes the line's end.
+        c.replace_last(b'\n');
     }
 }
 
@@ -98,12 +103,18 @@ unsafe fn write_f64(c: &mut Cursor<'_>, v: f64) {
     }
 }
 
-/// Writes a string field, quoted only if it must be, and leaves at least `bound` bytes of room.
+/// Writes a string field, quoted only if it must be: up to MAX_SCALAR bytes in the room
+/// reserved for a value, longer ones leaving at least `bound` bytes of room after them.
+///
+/// # Safety
+/// Room ≥ [`MAX_SCALAR`].
 #[inline(always)]
-fn str_field(c: &mut Cursor<'_>, s: &[u8], bound: usize) {
+unsafe fn str_field(c: &mut Cursor<'_>, s: &[u8], bound: usize) {
     if csv_plain(s) {
-        c.ensure(s.len() + bound);
-        // SAFETY: room for `s` was just ensured (and `bound` stays after it).
+        if s.len() > MAX_SCALAR {
+            c.ensure(s.len() + bound);
+        }
+        // SAFETY: room for `s`: MAX_SCALAR bytes by the caller's promise, or just ensured.
         unsafe { c.bytes(s) };
     } else {
         quoted(c, s, bound);

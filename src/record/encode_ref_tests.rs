@@ -162,9 +162,17 @@ fn edge_rows() {
         Row::from_vec(vec![s(""), s("")]),
         Row::from_vec(vec![Value::Null]),
         Row::from_vec(vec![s("a,b"), s("say \"hi\""), s("x\r\ny")]),
-        Row::from_vec(vec![Value::F64(1e21), Value::F64(f64::NAN), Value::F64(-0.0)]),
+        Row::from_vec(vec![
+            Value::F64(1e21),
+            Value::F64(f64::NAN),
+            Value::F64(-0.0),
+        ]),
         Row::from_vec(vec![s(&"long text, with a comma ".repeat(20))]),
-        Row::from_vec(vec![Value::I64(i64::MIN), Value::Ts(i64::MAX), Value::F64(5e-324)]),
+        Row::from_vec(vec![
+            Value::I64(i64::MIN),
+            Value::Ts(i64::MAX),
+            Value::F64(5e-324),
+        ]),
     ];
     let csv = CsvEncoder::new(Schema::default(), false);
     assert_eq!(ours(&csv, &cases, 0), reference(&cases, ref_csv));

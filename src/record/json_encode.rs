@@ -20,16 +20,57 @@ use crate::sink::Encoder;
 #[derive(Clone, Debug)]
 pub struct JsonLinesEncoder {
     /// Per field, the bytes before its value: `{"name":` for the first, `,"name":` after.
-    prefixes: Vec<Vec<u8>>,
-    /// The most bytes a line takes apart from its strings' contents: the prefixes, each
-    /// value at its widest scalar (strings' two quotes included) and `}\n` (or `{}\n`).
+    prefixes: Vec<Prefix>,
+    /// The most bytes a line takes apart from strings longer than MAX_SCALAR: the prefixes,
+    /// each value at its widest scalar, `}\n` (or `{}\n`), and 16 bytes of slack for
+    /// [`Cursor::head16`].
     bound: usize,
+}
+
+/// The bytes before a field's value.
+#[derive(Clone, Debug)]
+struct Prefix {
+    /// Its first 16 bytes (zero-padded), written with one store when `len ≤ 16`.
+    head: [u8; 16],
+    /// Its length.
+    len: usize,
+    /// All of it.
+    full: Box<[u8]>,
+}
+
+impl Prefix {
+    fn new(full: Vec<u8>) -> Self {
+        let mut head = [0u8; 16];
+        let n = full.len().min(16);
+        head[..n].copy_from_slice(&full[..n]);
+        Prefix {
+            head,
+            len: full.len(),
+            full: full.into_boxed_slice(),
+        }
+    }
+
+    /// Writes the prefix.
+    ///
+    /// # Safety
+    /// Room ≥ max(16, its length).
+    #[inline(always)]
+    unsafe fn write(&self, c: &mut Cursor<'_>) {
+        // SAFETY: the caller's promise covers both.
+        unsafe {
+            if self.len <= 16 {
+                c.head16(&self.head, self.len);
+            } else {
+                c.bytes(&self.full);
+            }
+        }
+    }
 }
 
 impl JsonLinesEncoder {
     /// An encoder for rows of `schema`.
     pub fn new(schema: Schema) -> Self {
-        let prefixes: Vec<Vec<u8>> = schema
+        let prefixes: Vec<Prefix> = schema
             .fields
             .iter()
             .enumerate()
@@ -37,10 +78,10 @@ impl JsonLinesEncoder {
                 let mut prefix = vec![if i == 0 { b'{' } else { b',' }];
                 write_json_str(&mut prefix, &field.name);
                 prefix.push(b':');
-                prefix
+                Prefix::new(prefix)
             })
             .collect();
-        let bound = prefixes.iter().map(|p| p.len() + MAX_SCALAR).sum::<usize>() + 3;
+        let bound = prefixes.iter().map(|p| p.len + MAX_SCALAR).sum::<usize>() + 3 + 16;
         JsonLinesEncoder { prefixes, bound }
     }
 
@@ -55,12 +96,12 @@ impl JsonLinesEncoder {
             return;
         }
         for (i, prefix) in self.prefixes.iter().enumerate() {
-            // SAFETY: before each field the room left covers the rest of the line but its
-            // strings' contents (`bound` minus what was written since it was last ensured):
-            // the prefix and at most MAX_SCALAR bytes of value are in `bound`; a string
-            // ensures its length on top of `bound` before writing.
+            // SAFETY: before each field the room left covers the rest of the line (`bound`
+            // minus what was written since it was last ensured, which keeps the 16 bytes of
+            // slack): the prefix and at most MAX_SCALAR bytes of value are in `bound`; a
+            // longer string ensures its length on top of `bound` before writing.
             unsafe {
-                c.bytes(prefix);
+                prefix.write(c);
                 match row.get(i) {
                     Some(Value::I64(v) | Value::Ts(v)) => c.i64(*v),
                     Some(Value::F64(v)) if v.is_finite() => c.f64_finite(*v),
@@ -74,12 +115,19 @@ impl JsonLinesEncoder {
     }
 }
 
-/// Writes a string value, escaped if it must be, and leaves at least `bound` bytes of room.
+/// Writes a string value, escaped if it must be: up to MAX_SCALAR bytes (quotes included) in
+/// the room reserved for a value, longer ones leaving at least `bound` bytes of room after.
+///
+/// # Safety
+/// Room ≥ [`MAX_SCALAR`].
 #[inline(always)]
-fn str_value(c: &mut Cursor<'_>, s: &str, bound: usize) {
+unsafe fn str_value(c: &mut Cursor<'_>, s: &str, bound: usize) {
     if json_plain(s.as_bytes()) {
-        c.ensure(s.len() + 2 + bound);
-        // SAFETY: room for the two quotes and `s` was just ensured.
+        if s.len() + 2 > MAX_SCALAR {
+            c.ensure(s.len() + 2 + bound);
+        }
+        // SAFETY: room for the two quotes and `s`: MAX_SCALAR bytes by the caller's promise,
+        // or just ensured.
         unsafe {
             c.byte(b'"');
             c.bytes(s.as_bytes());

@@ -25,43 +25,43 @@ const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819202122232425
 90919293949596979899";
 
 /// Appends to a vector through its spare capacity (see the module doc).
+///
+/// The vector's pointer, length and capacity are kept in the cursor (registers, once
+/// inlined); the vector itself is only touched to grow it and when the cursor is dropped.
 pub(crate) struct Cursor<'a> {
     vec: &'a mut Vec<u8>,
+    /// `vec.as_mut_ptr()`.
+    ptr: *mut u8,
     /// The length written so far; `vec.len()` is set to it when the cursor is dropped.
     len: usize,
+    /// `vec.capacity()`.
+    cap: usize,
 }
 
 impl<'a> Cursor<'a> {
     /// A cursor appending to `vec`.
     #[inline]
     pub(crate) fn new(vec: &'a mut Vec<u8>) -> Self {
-        let len = vec.len();
-        Cursor { vec, len }
+        let (ptr, len, cap) = (vec.as_mut_ptr(), vec.len(), vec.capacity());
+        Cursor { vec, ptr, len, cap }
     }
 
     /// The bytes that can be written without [`Cursor::ensure`].
-    #[inline]
+    #[inline(always)]
     pub(crate) fn room(&self) -> usize {
-        self.vec.capacity() - self.len
+        self.cap - self.len
     }
 
     /// Makes room for at least `n` more bytes.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn ensure(&mut self, n: usize) {
         if self.room() < n {
-            self.grow(n);
+            (self.ptr, self.cap) = grow(self.vec, self.len, n);
         }
     }
 
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self, n: usize) {
-        self.sync();
-        self.vec.reserve(n);
-    }
-
     /// Sets the vector's length to what was written.
-    #[inline]
+    #[inline(always)]
     fn sync(&mut self) {
         debug_assert!(self.len <= self.vec.capacity());
         // SAFETY: `len` only grows by the bytes the unsafe writes below have initialised, each
@@ -89,14 +89,37 @@ impl<'a> Cursor<'a> {
     pub(crate) fn with_vec(&mut self, f: impl FnOnce(&mut Vec<u8>)) {
         self.sync();
         f(self.vec);
-        self.len = self.vec.len();
+        (self.ptr, self.len, self.cap) = (self.vec.as_mut_ptr(), self.vec.len(), self.vec.capacity());
+    }
+
+    /// Replaces the last byte of the vector (written or not by this cursor) with `b`; nothing
+    /// when it is empty.
+    #[inline(always)]
+    pub(crate) fn replace_last(&mut self, b: u8) {
+        if let Some(last) = self.len.checked_sub(1) {
+            // SAFETY: `last < len ≤ capacity`: an initialised byte of the vector.
+            unsafe { self.ptr.add(last).write(b) };
+        }
     }
 
     /// The address of the next byte to write.
     #[inline(always)]
     fn end(&mut self) -> *mut u8 {
         // SAFETY: `len ≤ capacity`, so the result is within (or one past) the allocation.
-        unsafe { self.vec.as_mut_ptr().add(self.len) }
+        unsafe { self.ptr.add(self.len) }
+    }
+
+    /// Writes the first `n` (≤ 16) bytes of `head` with one 16-byte store; the bytes after
+    /// the `n` land in spare capacity and are overwritten or ignored.
+    ///
+    /// # Safety
+    /// [`Cursor::room`] ≥ 16.
+    #[inline(always)]
+    pub(crate) unsafe fn head16(&mut self, head: &[u8; 16], n: usize) {
+        debug_assert!(self.room() >= 16 && n <= 16);
+        // SAFETY: 16 bytes of room (the caller's promise); `head` is 16 bytes.
+        unsafe { ptr::copy_nonoverlapping(head.as_ptr(), self.end(), 16) };
+        self.len += n.min(16);
     }
 
     /// Writes one byte.
@@ -207,6 +230,18 @@ impl<'a> Cursor<'a> {
         let n = unsafe { ryu::raw::format64(v, self.end()) };
         self.len += n;
     }
+}
+
+/// Grows `vec` (of `len` written bytes) to room for `n` more; returns its pointer and
+/// capacity.
+#[cold]
+#[inline(never)]
+fn grow(vec: &mut Vec<u8>, len: usize, n: usize) -> (*mut u8, usize) {
+    debug_assert!(len <= vec.capacity());
+    // SAFETY: the bytes `..len` were initialised by the cursor's writes (see `Cursor::sync`).
+    unsafe { vec.set_len(len) };
+    vec.reserve(n);
+    (vec.as_mut_ptr(), vec.capacity())
 }
 
 impl Drop for Cursor<'_> {

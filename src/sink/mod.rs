@@ -8,11 +8,13 @@
 
 pub mod file;
 pub mod latency;
+pub mod no_checksum;
 pub mod null;
 pub mod stdout;
 pub mod tcp;
 
 pub use file::FileSink;
+pub use no_checksum::NoChecksum;
 pub use null::NullSink;
 pub use stdout::StdoutSink;
 pub use tcp::TcpSink;
