@@ -89,7 +89,8 @@ impl<'a> Cursor<'a> {
     pub(crate) fn with_vec(&mut self, f: impl FnOnce(&mut Vec<u8>)) {
         self.sync();
         f(self.vec);
-        (self.ptr, self.len, self.cap) = (self.vec.as_mut_ptr(), self.vec.len(), self.vec.capacity());
+        (self.ptr, self.len, self.cap) =
+            (self.vec.as_mut_ptr(), self.vec.len(), self.vec.capacity());
     }
 
     /// Replaces the last byte of the vector (written or not by this cursor) with `b`; nothing
@@ -185,12 +186,45 @@ impl<'a> Cursor<'a> {
         unsafe { self.u64(v.unsigned_abs()) }
     }
 
-    /// Writes `v` in decimal.
+    /// Writes `v` in decimal; up to four digits without a division loop.
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ the number of digits of `v` (20 always suffices).
     #[inline(always)]
-    pub(crate) unsafe fn u64(&mut self, mut v: u64) {
+    pub(crate) unsafe fn u64(&mut self, v: u64) {
+        let dst = self.end();
+        // SAFETY: each arm writes exactly the digits of `v` (1–4 bytes here) at `dst`, in
+        // the room the caller guarantees; `pair` reads 2 bytes of `PAIRS` at `2·(v % 100)`.
+        unsafe {
+            if v < 10 {
+                *dst = b'0' + v as u8;
+                self.len += 1;
+            } else if v < 100 {
+                ptr::copy_nonoverlapping(pair(v), dst, 2);
+                self.len += 2;
+            } else if v < 10_000 {
+                let (hi, lo) = (v / 100, v % 100);
+                if hi < 10 {
+                    *dst = b'0' + hi as u8;
+                    ptr::copy_nonoverlapping(pair(lo), dst.add(1), 2);
+                    self.len += 3;
+                } else {
+                    ptr::copy_nonoverlapping(pair(hi), dst, 2);
+                    ptr::copy_nonoverlapping(pair(lo), dst.add(2), 2);
+                    self.len += 4;
+                }
+            } else {
+                self.u64_long(v);
+            }
+        }
+    }
+
+    /// [`Cursor::u64`] for any `v`: digit pairs from the end.
+    ///
+    /// # Safety
+    /// As [`Cursor::u64`].
+    #[inline]
+    unsafe fn u64_long(&mut self, mut v: u64) {
         let count = digits(v);
         debug_assert!(self.room() >= count);
         let start = self.end();
@@ -200,14 +234,14 @@ impl<'a> Cursor<'a> {
         unsafe {
             let mut p = start.add(count);
             while v >= 100 {
-                let pair = (v % 100) as usize * 2;
+                let two = pair(v % 100);
                 v /= 100;
                 p = p.sub(2);
-                ptr::copy_nonoverlapping(PAIRS.as_ptr().add(pair), p, 2);
+                ptr::copy_nonoverlapping(two, p, 2);
             }
             if v >= 10 {
                 p = p.sub(2);
-                ptr::copy_nonoverlapping(PAIRS.as_ptr().add(v as usize * 2), p, 2);
+                ptr::copy_nonoverlapping(pair(v), p, 2);
             } else {
                 p = p.sub(1);
                 *p = b'0' + v as u8;
@@ -249,6 +283,13 @@ impl Drop for Cursor<'_> {
     fn drop(&mut self) {
         self.sync();
     }
+}
+
+/// The two digits of `v` (< 100) in [`PAIRS`].
+#[inline(always)]
+fn pair(v: u64) -> *const u8 {
+    debug_assert!(v < 100);
+    PAIRS[(v % 100) as usize * 2..].as_ptr()
 }
 
 /// The number of decimal digits of `v` (1 for 0).

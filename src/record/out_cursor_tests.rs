@@ -44,8 +44,8 @@ proptest! {
     }
 
     #[test]
-    fn integers_as_to_string(v in any::<i64>(), small in -1000i64..1000) {
-        for v in [v, small] {
+    fn integers_as_to_string(v in any::<i64>(), small in -1000i64..1000, mid in -20_000i64..20_000) {
+        for v in [v, small, mid] {
             let mut out = b"x".to_vec();
             let mut c = Cursor::new(&mut out);
             c.ensure(20);
