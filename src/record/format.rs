@@ -54,14 +54,16 @@ pub(crate) fn invalid_utf8(valid_up_to: usize) -> String {
     format!("invalid UTF-8 at byte {valid_up_to}")
 }
 
-/// Appends an i64 in decimal.
-#[inline]
+/// Appends an i64 in decimal (via `itoa`). The encoders write through
+/// [`super::out_cursor::Cursor`]; these `Vec` versions are the definitions they are tested
+/// against.
+#[cfg(test)]
 pub(crate) fn write_i64(out: &mut Vec<u8>, v: i64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// Appends a finite f64 as its shortest round-trip text (`ryu`).
-#[inline]
+#[cfg(test)]
 pub(crate) fn write_finite_f64(out: &mut Vec<u8>, v: f64) {
     debug_assert!(v.is_finite());
     out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
@@ -69,7 +71,7 @@ pub(crate) fn write_finite_f64(out: &mut Vec<u8>, v: f64) {
 
 /// Appends any f64 so that Rust's `f64::from_str` reads it back: finite values via `ryu`,
 /// otherwise `NaN`, `inf` or `-inf`.
-#[inline]
+#[cfg(test)]
 pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
     if v.is_finite() {
         write_finite_f64(out, v);

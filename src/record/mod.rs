@@ -5,15 +5,19 @@
 //! cost no allocation per record either. Codecs for CSV and JSON lines live in submodules.
 
 pub mod csv;
+mod csv_encode;
 mod csv_plain;
 mod field_parse;
 mod format;
 mod int_text;
 pub mod json;
+mod json_encode;
 mod json_flat;
 mod json_keys;
 pub mod key_hash;
 pub mod layout;
+mod out_cursor;
+mod out_scan;
 mod put;
 pub mod row_key;
 pub mod schema;
@@ -34,6 +38,8 @@ pub use timestamp::parse_timestamp;
 
 #[cfg(test)]
 mod csv_tests;
+#[cfg(test)]
+mod encode_ref_tests;
 #[cfg(test)]
 mod fuzz_tests;
 #[cfg(test)]

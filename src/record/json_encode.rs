@@ -1,0 +1,201 @@
+//! Rows → JSON lines: [`JsonLinesEncoder`].
+//!
+//! Each line is written through a [`Cursor`]: one capacity check per row (and one per
+//! string), then unchecked stores (issue 10, step 5; PERF.md).
+
+#![allow(unsafe_code)]
+
+use super::out_cursor::{Cursor, MAX_SCALAR};
+use super::out_scan::json_plain;
+use super::{Row, Schema, Value};
+use crate::sink::Encoder;
+
+/// Encodes [`Row`]s as JSON lines: one object per row, keys = the schema's field names in
+/// order, then `\n`.
+///
+/// i64 and timestamps (integer milliseconds) in decimal; finite f64 as `ryu`'s shortest
+/// round-trip text, non-finite f64 and [`Value::Null`] as `null`; strings escaped as
+/// serde_json escapes them. A row shorter than the schema gets `null` for the missing fields;
+/// values beyond the schema are not written.
+#[derive(Clone, Debug)]
+pub struct JsonLinesEncoder {
+    /// Per field, the bytes before its value: `{"name":` for the first, `,"name":` after.
+    prefixes: Vec<Prefix>,
+    /// The most bytes a line takes apart from strings longer than MAX_SCALAR: the prefixes,
+    /// each value at its widest scalar, `}\n` (or `{}\n`), and 16 bytes of slack for
+    /// [`Cursor::head16`].
+    bound: usize,
+}
+
+/// The bytes before a field's value.
+#[derive(Clone, Debug)]
+struct Prefix {
+    /// Its first 16 bytes (zero-padded), written with one store when `len ≤ 16`.
+    head: [u8; 16],
+    /// Its length.
+    len: usize,
+    /// All of it.
+    full: Box<[u8]>,
+}
+
+impl Prefix {
+    fn new(full: Vec<u8>) -> Self {
+        let mut head = [0u8; 16];
+        let n = full.len().min(16);
+        head[..n].copy_from_slice(&full[..n]);
+        Prefix {
+            head,
+            len: full.len(),
+            full: full.into_boxed_slice(),
+        }
+    }
+
+    /// Writes the prefix.
+    ///
+    /// # Safety
+    /// Room ≥ max(16, its length).
+    #[inline(always)]
+    unsafe fn write(&self, c: &mut Cursor<'_>) {
+        // SAFETY: the caller's promise covers both.
+        unsafe {
+            if self.len <= 16 {
+                c.head16(&self.head, self.len);
+            } else {
+                c.bytes(&self.full);
+            }
+        }
+    }
+}
+
+impl JsonLinesEncoder {
+    /// An encoder for rows of `schema`.
+    pub fn new(schema: Schema) -> Self {
+        let prefixes: Vec<Prefix> = schema
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, field)| {
+                let mut prefix = vec![if i == 0 { b'{' } else { b',' }];
+                write_json_str(&mut prefix, &field.name);
+                prefix.push(b':');
+                Prefix::new(prefix)
+            })
+            .collect();
+        let bound = prefixes.iter().map(|p| p.len + MAX_SCALAR).sum::<usize>() + 3 + 16;
+        JsonLinesEncoder { prefixes, bound }
+    }
+
+    /// Appends `row`'s line.
+    #[inline(always)]
+    fn row(&self, row: &Row, c: &mut Cursor<'_>) {
+        let bound = self.bound;
+        c.ensure(bound);
+        if self.prefixes.is_empty() {
+            // SAFETY: 3 bytes ≤ `bound`, ensured above.
+            unsafe { c.bytes(b"{}\n") };
+            return;
+        }
+        for (i, prefix) in self.prefixes.iter().enumerate() {
+            // SAFETY: before each field the room left covers the rest of the line (`bound`
+            // minus what was written since it was last ensured, which keeps the 16 bytes of
+            // slack): the prefix and at most MAX_SCALAR bytes of value are in `bound`; a
+            // longer string ensures its length on top of `bound` before writing.
+            unsafe {
+                prefix.write(c);
+                match row.get(i) {
+                    Some(Value::I64(v) | Value::Ts(v)) => c.i64(*v),
+                    Some(Value::F64(v)) if v.is_finite() => c.f64_finite(*v),
+                    Some(Value::Str(s)) => str_value(c, s, bound),
+                    Some(Value::Null | Value::F64(_)) | None => c.bytes(b"null"),
+                }
+            }
+        }
+        // SAFETY: `}\n` is in `bound`.
+        unsafe { c.bytes(b"}\n") };
+    }
+}
+
+/// Writes a string value, escaped if it must be: up to MAX_SCALAR bytes (quotes included) in
+/// the room reserved for a value, longer ones leaving at least `bound` bytes of room after.
+///
+/// # Safety
+/// Room ≥ [`MAX_SCALAR`].
+#[inline(always)]
+unsafe fn str_value(c: &mut Cursor<'_>, s: &str, bound: usize) {
+    if json_plain(s.as_bytes()) {
+        if s.len() + 2 > MAX_SCALAR {
+            c.ensure(s.len() + 2 + bound);
+        }
+        // SAFETY: room for the two quotes and `s`: MAX_SCALAR bytes by the caller's promise,
+        // or just ensured.
+        unsafe {
+            c.byte(b'"');
+            c.bytes(s.as_bytes());
+            c.byte(b'"');
+        }
+    } else {
+        escaped(c, s, bound);
+    }
+}
+
+/// The rare escaped string, through serde_json; afterwards `bound` bytes of room again.
+#[cold]
+#[inline(never)]
+fn escaped(c: &mut Cursor<'_>, s: &str, bound: usize) {
+    c.with_vec(|out| write_json_str(out, s));
+    c.ensure(bound);
+}
+
+/// Appends `s` as a JSON string literal: as is between quotes when nothing needs escaping
+/// (serde_json escapes exactly `"`, `\\` and control characters below U+0020), else through
+/// serde_json.
+fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    if json_plain(s.as_bytes()) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
+    // Serializing a string into a Vec cannot fail.
+    let written = serde_json::to_writer(&mut *out, s);
+    debug_assert!(written.is_ok());
+}
+
+impl Encoder<Row> for JsonLinesEncoder {
+    fn encode(&self, record: &Row, out: &mut Vec<u8>) {
+        self.row(record, &mut Cursor::new(out));
+    }
+
+    fn encode_all(&self, batch: &[Row], out: &mut Vec<u8>) -> u64 {
+        let mut c = Cursor::new(out);
+        let mut checksum = 0u64;
+        for row in batch {
+            let start = c.len();
+            self.row(row, &mut c);
+            checksum = checksum.wrapping_add(xxhash_rust::xxh3::xxh3_64(c.written_since(start)));
+        }
+        checksum
+    }
+
+    fn encode_many(&self, batch: &[Row], out: &mut Vec<u8>) {
+        let mut c = Cursor::new(out);
+        for row in batch {
+            self.row(row, &mut c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod string_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn strings_are_written_as_serde_json_writes_them(s in "(.|[\"\\\\\u{0}-\u{1f}\u{7f}])*") {
+            let mut ours = Vec::new();
+            super::write_json_str(&mut ours, &s);
+            prop_assert_eq!(ours, serde_json::to_vec(&s).unwrap());
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! Writing encoded rows straight into a `Vec<u8>`'s spare capacity (issue 10, step 5).
+//!
+//! `Vec::extend_from_slice` per piece of a line costs a capacity check and, for a length not
+//! known at compile time, a call to `memcpy`; `itoa`/`ryu` format into their own stack buffer
+//! first. A [`Cursor`] instead reserves once per row ([`Cursor::ensure`] with the row's
+//! worst case) and then writes without checks: short pieces as fixed-size (possibly
+//! overlapping) loads and stores, integers digit pairs straight into place, floats by
+//! `ryu::raw::format64` into the buffer. The vector's length is set back when the cursor is
+//! dropped (or before [`Cursor::with_vec`] hands the vector out).
+//!
+//! The writes are `unsafe fn`s: the caller promises that [`Cursor::room`] covers what it
+//! writes, which the encoders establish with one `ensure` per row (and per string).
+
+#![allow(unsafe_code)]
+
+use std::ptr;
+
+/// The most bytes [`Cursor::i64`] or [`Cursor::f64_finite`] writes: `ryu` writes at most 24,
+/// an `i64` at most 20 (`-9223372036854775808`).
+pub(crate) const MAX_SCALAR: usize = 24;
+
+/// Two ASCII digits for each of 0..100.
+const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859606162636465666768697071727374757677787980818283848586878889\
+90919293949596979899";
+
+/// Appends to a vector through its spare capacity (see the module doc).
+///
+/// The vector's pointer, length and capacity are kept in the cursor (registers, once
+/// inlined); the vector itself is only touched to grow it and when the cursor is dropped.
+pub(crate) struct Cursor<'a> {
+    vec: &'a mut Vec<u8>,
+    /// `vec.as_mut_ptr()`.
+    ptr: *mut u8,
+    /// The length written so far; `vec.len()` is set to it when the cursor is dropped.
+    len: usize,
+    /// `vec.capacity()`.
+    cap: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor appending to `vec`.
+    #[inline]
+    pub(crate) fn new(vec: &'a mut Vec<u8>) -> Self {
+        let (ptr, len, cap) = (vec.as_mut_ptr(), vec.len(), vec.capacity());
+        Cursor { vec, ptr, len, cap }
+    }
+
+    /// The bytes that can be written without [`Cursor::ensure`].
+    #[inline(always)]
+    pub(crate) fn room(&self) -> usize {
+        self.cap - self.len
+    }
+
+    /// Makes room for at least `n` more bytes.
+    #[inline(always)]
+    pub(crate) fn ensure(&mut self, n: usize) {
+        if self.room() < n {
+            (self.ptr, self.cap) = grow(self.vec, self.len, n);
+        }
+    }
+
+    /// Sets the vector's length to what was written.
+    #[inline(always)]
+    fn sync(&mut self) {
+        debug_assert!(self.len <= self.vec.capacity());
+        // SAFETY: `len` only grows by the bytes the unsafe writes below have initialised, each
+        // within the capacity (their callers' promise), so `..len` is initialised and in
+        // capacity.
+        unsafe { self.vec.set_len(self.len) }
+    }
+
+    /// The number of bytes in the vector, written ones included.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The bytes written from offset `start` on (`start` ≤ [`Cursor::len`]).
+    #[inline]
+    pub(crate) fn written_since(&mut self, start: usize) -> &[u8] {
+        self.sync();
+        self.vec.get(start..).unwrap_or_default()
+    }
+
+    /// Hands the vector (with everything written so far) to `f`, for the rare pieces written
+    /// by ordinary `Vec` appends; afterwards the cursor continues at its end.
+    #[inline]
+    pub(crate) fn with_vec(&mut self, f: impl FnOnce(&mut Vec<u8>)) {
+        self.sync();
+        f(self.vec);
+        (self.ptr, self.len, self.cap) =
+            (self.vec.as_mut_ptr(), self.vec.len(), self.vec.capacity());
+    }
+
+    /// Replaces the last byte of the vector (written or not by this cursor) with `b`; nothing
+    /// when it is empty.
+    #[inline(always)]
+    pub(crate) fn replace_last(&mut self, b: u8) {
+        if let Some(last) = self.len.checked_sub(1) {
+            // SAFETY: `last < len ≤ capacity`: an initialised byte of the vector.
+            unsafe { self.ptr.add(last).write(b) };
+        }
+    }
+
+    /// The address of the next byte to write.
+    #[inline(always)]
+    fn end(&mut self) -> *mut u8 {
+        // SAFETY: `len ≤ capacity`, so the result is within (or one past) the allocation.
+        unsafe { self.ptr.add(self.len) }
+    }
+
+    /// Writes the first `n` (≤ 16) bytes of `head` with one 16-byte store; the bytes after
+    /// the `n` land in spare capacity and are overwritten or ignored.
+    ///
+    /// # Safety
+    /// [`Cursor::room`] ≥ 16.
+    #[inline(always)]
+    pub(crate) unsafe fn head16(&mut self, head: &[u8; 16], n: usize) {
+        debug_assert!(self.room() >= 16 && n <= 16);
+        // SAFETY: 16 bytes of room (the caller's promise); `head` is 16 bytes.
+        unsafe { ptr::copy_nonoverlapping(head.as_ptr(), self.end(), 16) };
+        self.len += n.min(16);
+    }
+
+    /// Writes one byte.
+    ///
+    /// # Safety
+    /// [`Cursor::room`] ≥ 1.
+    #[inline(always)]
+    pub(crate) unsafe fn byte(&mut self, b: u8) {
+        debug_assert!(self.room() >= 1);
+        // SAFETY: the caller guarantees room for the byte.
+        unsafe { self.end().write(b) };
+        self.len += 1;
+    }
+
+    /// Writes `s`; up to 16 bytes as fixed-size loads and stores, longer ones by `memcpy`.
+    ///
+    /// # Safety
+    /// [`Cursor::room`] ≥ `s.len()`.
+    #[inline(always)]
+    pub(crate) unsafe fn bytes(&mut self, s: &[u8]) {
+        let n = s.len();
+        debug_assert!(self.room() >= n);
+        let (src, dst) = (s.as_ptr(), self.end());
+        // SAFETY: every read below is within `s` (offsets `..n`), every write within the `n`
+        // bytes of room the caller guarantees; the two regions are distinct allocations
+        // (`s` is not inside this vector's spare capacity, which nothing else can borrow).
+        unsafe {
+            if n > 16 {
+                ptr::copy_nonoverlapping(src, dst, n);
+            } else if n >= 8 {
+                // The first and the last eight bytes (overlapping when n < 16).
+                let (a, b) = (src.cast::<u64>(), src.add(n - 8).cast::<u64>());
+                let (a, b) = (a.read_unaligned(), b.read_unaligned());
+                dst.cast::<u64>().write_unaligned(a);
+                dst.add(n - 8).cast::<u64>().write_unaligned(b);
+            } else if n >= 4 {
+                let (a, b) = (src.cast::<u32>(), src.add(n - 4).cast::<u32>());
+                let (a, b) = (a.read_unaligned(), b.read_unaligned());
+                dst.cast::<u32>().write_unaligned(a);
+                dst.add(n - 4).cast::<u32>().write_unaligned(b);
+            } else if n > 0 {
+                // First, middle and last byte (the same byte for n = 1).
+                let (a, m, z) = (*src, *src.add(n / 2), *src.add(n - 1));
+                *dst = a;
+                *dst.add(n / 2) = m;
+                *dst.add(n - 1) = z;
+            }
+        }
+        self.len += n;
+    }
+
+    /// Writes `v` in decimal (as `itoa` and `i64::to_string` do).
+    ///
+    /// # Safety
+    /// [`Cursor::room`] ≥ 20.
+    #[inline(always)]
+    pub(crate) unsafe fn i64(&mut self, v: i64) {
+        if v < 0 {
+            // SAFETY: 1 of the ≥ 20 bytes; the digits of |v| take at most 19.
+            unsafe { self.byte(b'-') };
+        }
+        // SAFETY: at most 19 digits (|i64::MIN| = 9223372036854775808) in the room left.
+        unsafe { self.u64(v.unsigned_abs()) }
+    }
+
+    /// Writes `v` in decimal; up to four digits without a division loop.
+    ///
+    /// # Safety
+    /// [`Cursor::room`] ≥ the number of digits of `v` (20 always suffices).
+    #[inline(always)]
+    pub(crate) unsafe fn u64(&mut self, v: u64) {
+        let dst = self.end();
+        // SAFETY: each arm writes exactly the digits of `v` (1–4 bytes here) at `dst`, in
+        // the room the caller guarantees; `pair` reads 2 bytes of `PAIRS` at `2·(v % 100)`.
+        unsafe {
+            if v < 10 {
+                *dst = b'0' + v as u8;
+                self.len += 1;
+            } else if v < 100 {
+                ptr::copy_nonoverlapping(pair(v), dst, 2);
+                self.len += 2;
+            } else if v < 10_000 {
+                let (hi, lo) = (v / 100, v % 100);
+                if hi < 10 {
+                    *dst = b'0' + hi as u8;
+                    ptr::copy_nonoverlapping(pair(lo), dst.add(1), 2);
+                    self.len += 3;
+                } else {
+                    ptr::copy_nonoverlapping(pair(hi), dst, 2);
+                    ptr::copy_nonoverlapping(pair(lo), dst.add(2), 2);
+                    self.len += 4;
+                }
+            } else {
+                self.u64_long(v);
+            }
+        }
+    }
+
+    /// [`Cursor::u64`] for any `v`: digit pairs from the end.
+    ///
+    /// # Safety
+    /// As [`Cursor::u64`].
+    #[inline]
+    unsafe fn u64_long(&mut self, mut v: u64) {
+        let count = digits(v);
+        debug_assert!(self.room() >= count);
+        let start = self.end();
+        // SAFETY: the pointer moves down from `start + count` to `start`, writing each of the
+        // `count` bytes once; they are in the room the caller guarantees. `PAIRS` reads are at
+        // `2 * (v % 100)` ≤ 198, two bytes each.
+        unsafe {
+            let mut p = start.add(count);
+            while v >= 100 {
+                let two = pair(v % 100);
+                v /= 100;
+                p = p.sub(2);
+                ptr::copy_nonoverlapping(two, p, 2);
+            }
+            if v >= 10 {
+                p = p.sub(2);
+                ptr::copy_nonoverlapping(pair(v), p, 2);
+            } else {
+                p = p.sub(1);
+                *p = b'0' + v as u8;
+            }
+            debug_assert_eq!(p, start);
+        }
+        self.len += count;
+    }
+
+    /// Writes a finite `v` as `ryu`'s shortest round-trip text (the same bytes as
+    /// `ryu::Buffer::format_finite`).
+    ///
+    /// # Safety
+    /// [`Cursor::room`] ≥ [`MAX_SCALAR`].
+    #[inline]
+    pub(crate) unsafe fn f64_finite(&mut self, v: f64) {
+        debug_assert!(v.is_finite() && self.room() >= MAX_SCALAR);
+        // SAFETY: `format64` writes at most 24 bytes at the pointer (ryu's contract), within
+        // the room the caller guarantees, and returns how many it wrote.
+        let n = unsafe { ryu::raw::format64(v, self.end()) };
+        self.len += n;
+    }
+}
+
+/// Grows `vec` (of `len` written bytes) to room for `n` more; returns its pointer and
+/// capacity.
+#[cold]
+#[inline(never)]
+fn grow(vec: &mut Vec<u8>, len: usize, n: usize) -> (*mut u8, usize) {
+    debug_assert!(len <= vec.capacity());
+    // SAFETY: the bytes `..len` were initialised by the cursor's writes (see `Cursor::sync`).
+    unsafe { vec.set_len(len) };
+    vec.reserve(n);
+    (vec.as_mut_ptr(), vec.capacity())
+}
+
+impl Drop for Cursor<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.sync();
+    }
+}
+
+/// The two digits of `v` (< 100) in [`PAIRS`].
+#[inline(always)]
+fn pair(v: u64) -> *const u8 {
+    debug_assert!(v < 100);
+    PAIRS[(v % 100) as usize * 2..].as_ptr()
+}
+
+/// The number of decimal digits of `v` (1 for 0).
+#[inline(always)]
+fn digits(v: u64) -> usize {
+    if v < 10 {
+        1
+    } else if v < 100 {
+        2
+    } else {
+        v.ilog10() as usize + 1
+    }
+}
+
+#[cfg(test)]
+#[path = "out_cursor_tests.rs"]
+mod tests;

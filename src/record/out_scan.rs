@@ -1,0 +1,127 @@
+//! "Does this string need quoting/escaping?" eight bytes at a time (issue 10, step 5).
+//!
+//! The encoders copy a string as it is unless it holds a byte that CSV must quote (`,` `"`
+//! `\r` `\n`) or JSON must escape (`"` `\` and bytes below 0x20). The check reads the string
+//! as whole 64-bit words — for 4–7 bytes two overlapping 4-byte halves, for 1–3 bytes the
+//! first, middle and last byte repeated — and marks bytes with the SWAR tricks of
+//! [`super::swar`]: a word is clean when no byte is marked (a false mark only ever sits above
+//! a true one, so "any mark" is exact).
+
+/// One in each byte.
+const LO: u64 = 0x0101_0101_0101_0101;
+/// The high bit of each byte.
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Marks the bytes of `w` equal to `c`.
+#[inline(always)]
+fn equal(w: u64, c: u8) -> u64 {
+    let x = w ^ (LO * u64::from(c));
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// Marks the bytes that make a CSV field need quotes: `,`, `"`, `\r`, `\n`.
+#[inline(always)]
+fn csv_marks(w: u64) -> u64 {
+    equal(w, b',') | equal(w, b'"') | equal(w, b'\r') | equal(w, b'\n')
+}
+
+/// Marks the bytes a JSON string must escape: `"`, `\`, and control characters (< 0x20).
+#[inline(always)]
+fn json_marks(w: u64) -> u64 {
+    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
+    equal(w, b'"') | equal(w, b'\\') | control
+}
+
+/// Reads 8 bytes of `s` at `at` (`at + 8 ≤ s.len()`) as a little-endian word.
+#[inline(always)]
+fn word(s: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&s[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Whether no byte of `s` is marked by `marks`.
+#[inline(always)]
+fn clean(s: &[u8], marks: impl Fn(u64) -> u64) -> bool {
+    let n = s.len();
+    if n >= 8 {
+        let mut acc = marks(word(s, n - 8));
+        let mut at = 0;
+        while at + 8 < n {
+            acc |= marks(word(s, at));
+            at += 8;
+        }
+        return acc == 0;
+    }
+    let w = if n >= 4 {
+        let mut lo = [0u8; 4];
+        let mut hi = [0u8; 4];
+        lo.copy_from_slice(&s[..4]);
+        hi.copy_from_slice(&s[n - 4..]);
+        u64::from(u32::from_le_bytes(lo)) | u64::from(u32::from_le_bytes(hi)) << 32
+    } else if let (Some(&a), Some(&z)) = (s.first(), s.last()) {
+        let m = s[n / 2];
+        u64::from_le_bytes([a, m, z, a, a, a, a, a])
+    } else {
+        return true;
+    };
+    marks(w) == 0
+}
+
+/// Whether `s` can be written as a CSV field without quotes (no `,` `"` `\r` `\n`).
+#[inline]
+pub(crate) fn csv_plain(s: &[u8]) -> bool {
+    clean(s, csv_marks)
+}
+
+/// Whether `s` can be written between JSON quotes as it is (no `"`, `\`, control character).
+#[inline]
+pub(crate) fn json_plain(s: &[u8]) -> bool {
+    clean(s, json_marks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{csv_plain, json_plain};
+    use proptest::prelude::*;
+
+    fn csv_ref(s: &[u8]) -> bool {
+        !s.iter().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    }
+
+    fn json_ref(s: &[u8]) -> bool {
+        !s.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20)
+    }
+
+    #[test]
+    fn every_byte_at_every_position_of_every_short_length() {
+        for n in 1..=20 {
+            for at in 0..n {
+                for c in 0..=255u8 {
+                    let mut s = vec![b'a'; n];
+                    s[at] = c;
+                    assert_eq!(csv_plain(&s), csv_ref(&s), "{c:#x} at {at} of {n}");
+                    assert_eq!(json_plain(&s), json_ref(&s), "{c:#x} at {at} of {n}");
+                }
+            }
+        }
+        assert!(csv_plain(b"") && json_plain(b""));
+    }
+
+    proptest! {
+        #[test]
+        fn agree_with_the_byte_loops(
+            s in proptest::collection::vec(
+                prop_oneof![
+                    Just(b'"'), Just(b'\\'), Just(b','), Just(b'\r'), Just(b'\n'), Just(0u8),
+                    Just(0x1f), Just(0x20), Just(0x7f), Just(0x80), Just(0xff), Just(b'a'),
+                    any::<u8>()
+                ],
+                0..40,
+            ),
+        ) {
+            prop_assert_eq!(csv_plain(&s), csv_ref(&s));
+            prop_assert_eq!(json_plain(&s), json_ref(&s));
+        }
+    }
+}
