@@ -21,7 +21,7 @@ use csv_core::{ReadRecordResult, Reader, ReaderBuilder, Terminator};
 use super::format::{invalid_utf8, write_f64, write_i64};
 use super::{Field, Row, Schema, Value};
 use crate::sink::Encoder;
-use crate::source::LineDecoder;
+use crate::source::{BlockLimits, BlockRead, LineDecoder};
 
 /// The UTF-8 byte order mark, skipped at the start of a header line.
 const BOM: &[u8] = b"\xef\xbb\xbf";
@@ -48,6 +48,8 @@ pub struct CsvDecoder {
     buf: Vec<u8>,
     /// Scratch: end offset in `buf` of each field of the current line.
     ends: Vec<usize>,
+    /// The block pass's plan ([`super::csv_block`]).
+    plan: super::csv_block::CsvPlan,
 }
 
 impl CsvDecoder {
@@ -56,6 +58,7 @@ impl CsvDecoder {
     pub fn new(schema: Schema, has_header: bool) -> Self {
         let n = schema.fields.len();
         CsvDecoder {
+            plan: super::csv_block::CsvPlan::new(&schema.fields),
             fields: schema.fields,
             has_header,
             // `\n` only: lines arrive without it, and a bare `\r` inside a line is data.
@@ -181,6 +184,10 @@ impl LineDecoder<Row> for CsvDecoder {
             ));
         }
         Ok(())
+    }
+
+    fn decode_block(&mut self, block: &[u8], limits: BlockLimits, out: &mut Vec<Row>) -> BlockRead {
+        self.plan.decode_block(block, limits, out)
     }
 
     fn decode(&mut self, line: &[u8], out: &mut Vec<Row>) -> Result<(), String> {

@@ -5,6 +5,7 @@
 //! cost no allocation per record either. Codecs for CSV and JSON lines live in submodules.
 
 pub mod csv;
+mod csv_block;
 mod csv_plain;
 mod field_parse;
 mod format;
