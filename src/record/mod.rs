@@ -11,6 +11,7 @@ mod field_parse;
 mod format;
 mod int_text;
 pub mod json;
+mod json_block;
 mod json_flat;
 mod json_keys;
 pub mod key_hash;
