@@ -6,6 +6,8 @@
 //! it, and a restore (with the same or another worker count) can hand the remaining ranges out.
 
 mod block;
+#[cfg(test)]
+mod block_tests;
 pub mod dead_letter;
 pub mod file;
 pub mod generator;
