@@ -3,10 +3,11 @@
 //!
 //! Each field is scanned and parsed in the same pass that finds its end: an integer is
 //! accumulated digit by digit until the byte after it, which must be the field's delimiter
-//! (`,`, or `\n` after the last field); a string runs to the first byte a 256-entry table
-//! marks. So the newline, the commas and the values come out of one look at each byte, with
-//! no per-line `memchr`, no comma positions, no UTF-8 pass over numbers (they are ASCII when
-//! they parse) and no error strings.
+//! (`,`, or `\n` after the last field); a string runs to the first delimiter, `"`, `\r` or
+//! non-ASCII byte, found eight bytes at a time ([`super::swar::csv_field_end`]). So the
+//! newline, the commas and the values come out of one look at each byte, with no per-line
+//! `memchr`, no comma positions, no UTF-8 pass over numbers (they are ASCII when they parse)
+//! and no error strings.
 //!
 //! The pass accepts a line only when [`super::CsvDecoder`]'s line path would decode it to the
 //! same row: no `"` and no `\r` anywhere, exactly the schema's field count, every value of its
@@ -18,26 +19,16 @@
 use super::{Field, FieldType, Row, Text, Value};
 use crate::source::{BlockLimits, BlockRead};
 
-/// Bytes that end the plain part of a string field: the delimiters `,` and `\n`, the bytes the
-/// block pass leaves to the line path (`"`, `\r`), and non-ASCII bytes (checked as UTF-8).
-const STOP: [bool; 256] = stop_table(true);
-
-/// [`STOP`] without the non-ASCII bytes: the rest of a string field once one was seen.
-const STOP_TEXT: [bool; 256] = stop_table(false);
-
-const fn stop_table(high: bool) -> [bool; 256] {
+/// Bytes that end a string field once a non-ASCII byte was met in it: the delimiters `,` and
+/// `\n`, and the bytes the block pass leaves to the line path (`"`, `\r`).
+const STOP_TEXT: [bool; 256] = {
     let mut t = [false; 256];
     t[b',' as usize] = true;
     t[b'\n' as usize] = true;
     t[b'"' as usize] = true;
     t[b'\r' as usize] = true;
-    let mut i = 0x80;
-    while i < 256 {
-        t[i] = high;
-        i += 1;
-    }
     t
-}
+};
 
 /// Integer texts of at most this many digits cannot overflow an `i64`; longer ones go to the
 /// line path (which also handles `i64::MIN`).
@@ -92,9 +83,20 @@ impl CsvPlan {
     /// `None` (and `out` unchanged) when the line is the line path's business.
     #[inline]
     fn line(&self, b: &[u8], start: usize, out: &mut Vec<Row>) -> Option<usize> {
-        out.push(Row::new());
-        let row = out.last_mut()?;
-        let end = self.fields(b, start, row);
+        out.reserve(1);
+        let len = out.len();
+        // The row is written where it stays: `Vec::push` of a fresh row copied all its
+        // 200 bytes (a `memcpy` call per line), of which only the length is initialised.
+        let spare = out.spare_capacity_mut().first_mut()?;
+        let end = self.fields(b, start, spare.write(Row::new()));
+        // SAFETY: `spare` is the slot at index `len`, within the capacity reserved above,
+        // and `MaybeUninit::write` just initialised it with a row, so `len + 1` elements are
+        // initialised. If `fields` failed, the row (with the values pushed so far) is then
+        // dropped by `pop`, as `Vec` owns it again.
+        #[allow(unsafe_code)]
+        unsafe {
+            out.set_len(len + 1);
+        }
         if end.is_none() {
             out.pop();
         }
@@ -104,49 +106,51 @@ impl CsvPlan {
     /// Parses the fields of the line at `i` into `row`: the index after the line's `\n`.
     #[inline]
     fn fields(&self, b: &[u8], mut i: usize, row: &mut Row) -> Option<usize> {
-        let last = self.types.len() - 1;
-        for (k, &ty) in self.types.iter().enumerate() {
-            let delim = if k == last { b'\n' } else { b',' };
-            i = match ty {
-                FieldType::String => {
-                    let (text, next) = string(b, i, delim)?;
-                    row.push(Value::Str(Text::new(text)));
-                    next
-                }
-                FieldType::I64 => {
-                    let (v, next) = int(b, i, delim)?;
-                    row.push(Value::I64(v));
-                    next
-                }
-                FieldType::Timestamp => {
-                    let (v, next) = int(b, i, delim)?;
-                    row.push(Value::Ts(v));
-                    next
-                }
-                FieldType::F64 => {
-                    let (v, next) = float(b, i, delim)?;
-                    row.push(Value::F64(v));
-                    next
-                }
-            };
+        let (&last, rest) = self.types.split_last()?;
+        for &ty in rest {
+            i = field(ty, b, i, b',', row)?;
         }
-        Some(i)
+        field(last, b, i, b'\n', row)
     }
+}
+
+/// Parses the field of type `ty` at `i`, ended by `delim`, onto `row`: the index after `delim`.
+#[inline(always)]
+fn field(ty: FieldType, b: &[u8], i: usize, delim: u8, row: &mut Row) -> Option<usize> {
+    Some(match ty {
+        FieldType::String => {
+            let (text, next) = string(b, i, delim)?;
+            row.push(Value::Str(Text::new(text)));
+            next
+        }
+        FieldType::I64 => {
+            let (v, next) = int(b, i, delim)?;
+            row.push(Value::I64(v));
+            next
+        }
+        FieldType::Timestamp => {
+            let (v, next) = int(b, i, delim)?;
+            row.push(Value::Ts(v));
+            next
+        }
+        FieldType::F64 => {
+            let (v, next) = float(b, i, delim)?;
+            row.push(Value::F64(v));
+            next
+        }
+    })
 }
 
 /// The string field at `start`, ended by `delim`: its text and the index after `delim`.
 #[inline(always)]
 fn string(b: &[u8], start: usize, delim: u8) -> Option<(&str, usize)> {
-    let mut i = start;
-    let mut c = *b.get(i)?;
-    while !STOP[usize::from(c)] {
-        i += 1;
-        c = *b.get(i)?;
-    }
+    let i = super::swar::csv_field_end(b, start)?;
+    let c = *b.get(i)?;
     if c == delim {
         let bytes = b.get(start..i)?;
-        // SAFETY: the loop above stopped at the first byte `STOP` marks, and `STOP` marks
-        // every byte ≥ 0x80, so every byte of `bytes` is < 0x80, as `text_known` requires.
+        // SAFETY: `csv_field_end` returned the first byte at or after `start` that is a
+        // delimiter, `"`, `\r` or ≥ 0x80, so every byte of `bytes` is < 0x80, as
+        // `text_known` requires.
         #[allow(unsafe_code)]
         let text = unsafe { super::utf8::text_known(bytes, true) }.ok()?;
         return Some((text, i + 1));
@@ -211,11 +215,8 @@ fn int(b: &[u8], mut i: usize, delim: u8) -> Option<(i64, usize)> {
 /// The f64 field at `start`, ended by `delim`, parsed as the line path parses it.
 #[inline]
 fn float(b: &[u8], start: usize, delim: u8) -> Option<(f64, usize)> {
-    let mut i = start;
-    while !STOP[usize::from(*b.get(i)?)] {
-        i += 1;
-    }
-    if b[i] != delim || i == start {
+    let i = super::swar::csv_field_end(b, start)?;
+    if b.get(i) != Some(&delim) || i == start {
         return None;
     }
     let text = std::str::from_utf8(b.get(start..i)?).ok()?;

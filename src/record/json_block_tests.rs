@@ -92,8 +92,7 @@ fn block() -> impl Strategy<Value = Vec<u8>> {
     });
     let shuffled =
         proptest::collection::vec(member(), 0..5).prop_map(|m| format!("{{{}}}", m.join(",")));
-    let line =
-        prop_oneof![4 => ordered, 2 => shuffled, 1 => Just(String::new()), 1 => Just("\r".to_string())];
+    let line = prop_oneof![4 => ordered, 2 => shuffled, 1 => Just(String::new()), 1 => Just("\r".to_string())];
     (proptest::collection::vec(line, 0..10), any::<bool>()).prop_map(|(lines, end)| {
         let mut b = lines.join("\n").into_bytes();
         if end {
