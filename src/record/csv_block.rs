@@ -83,24 +83,13 @@ impl CsvPlan {
     /// `None` (and `out` unchanged) when the line is the line path's business.
     #[inline]
     fn line(&self, b: &[u8], start: usize, out: &mut Vec<Row>) -> Option<usize> {
-        out.reserve(1);
-        let len = out.len();
-        // The row is written where it stays: `Vec::push` of a fresh row copied all its
-        // 200 bytes (a `memcpy` call per line), of which only the length is initialised.
-        let spare = out.spare_capacity_mut().first_mut()?;
-        let end = self.fields(b, start, spare.write(Row::new()));
-        // SAFETY: `spare` is the slot at index `len`, within the capacity reserved above,
-        // and `MaybeUninit::write` just initialised it with a row, so `len + 1` elements are
-        // initialised. If `fields` failed, the row (with the values pushed so far) is then
-        // dropped by `pop`, as `Vec` owns it again.
-        #[allow(unsafe_code)]
-        unsafe {
-            out.set_len(len + 1);
-        }
-        if end.is_none() {
-            out.pop();
-        }
-        end
+        let mut end = 0;
+        super::csv_plain::fill(out, |row| {
+            end = self.fields(b, start, row).ok_or(())?;
+            Ok::<(), ()>(())
+        })
+        .ok()?;
+        Some(end)
     }
 
     /// Parses the fields of the line at `i` into `row`: the index after the line's `\n`.
