@@ -52,9 +52,8 @@ pub(super) fn decode_block(
             let Ok(text) = super::utf8::text(line) else {
                 break;
             };
-            if !super::csv_plain::fill(out, |row| ordered(text, fields, keys, row).ok_or(()))
-                .is_ok()
-            {
+            let row = |row: &mut Row| ordered(text, fields, keys, row).ok_or(());
+            if super::csv_plain::fill(out, row).is_err() {
                 break;
             }
             records += 1;
