@@ -36,10 +36,10 @@ pub fn row_is_plain(row: &Row) -> bool {
     !row.spilled() && values_are_plain(row)
 }
 
-/// Whether dropping `key` would free nothing: not spilled, no heap string.
+/// Whether dropping `key` would free nothing: its canonical bytes are inline.
 #[inline]
 pub fn key_is_plain(key: &RowKey) -> bool {
-    !key.0.spilled() && values_are_plain(&key.0)
+    !key.is_heap_allocated()
 }
 
 /// Empties `items` (keeping its capacity); when every item is plain by `plain`, without
@@ -49,8 +49,9 @@ fn clear_plain<T>(items: &mut Vec<T>, plain: impl Fn(&T) -> bool) {
     if items.iter().all(plain) {
         #[allow(unsafe_code)]
         // SAFETY: 0 ≤ capacity, and no item is read after this; each item owns no heap memory
-        // (`plain`: an unspilled SmallVec of values without heap strings), so skipping its
-        // destructor leaks nothing and leaves no resource behind.
+        // (`plain`: a row neither spilled nor holding a heap string, or a key whose canonical
+        // bytes are inline), so skipping its destructor leaks nothing and leaves no resource
+        // behind.
         unsafe {
             items.set_len(0)
         };
@@ -91,17 +92,17 @@ mod tests {
         let spilled: Row = (0..9).map(Value::I64).collect();
         assert!(spilled.spilled());
         assert!(!row_is_plain(&spilled));
-        assert!(key_is_plain(&RowKey(smallvec![Value::Str(Text::new("k"))])));
-        assert!(!key_is_plain(&RowKey(smallvec![Value::Str(Text::new(
-            &"k".repeat(30)
-        ))])));
+        assert!(key_is_plain(&RowKey::from_value(&Value::Str(Text::new("k")))));
+        assert!(!key_is_plain(&RowKey::from_value(&Value::Str(Text::new(
+            &"k".repeat(60)
+        )))));
     }
 
     #[test]
     fn every_kind_of_batch_is_emptied_and_keeps_its_capacity() {
         let mut plain: Vec<Row> = (0..10).map(|i| row(&i.to_string())).collect();
         let mut mixed: Vec<Row> = vec![row("a"), row(&"y".repeat(50)), row("b")];
-        let mut keys: Vec<RowKey> = vec![RowKey(smallvec![Value::Str(Text::new(&"z".repeat(33)))])];
+        let mut keys: Vec<RowKey> = vec![RowKey::from_value(&Value::Str(Text::new(&"z".repeat(60))))];
         let mut other: Vec<String> = vec!["s".repeat(100)];
         let caps = (
             plain.capacity(),

@@ -20,7 +20,7 @@ use csv_core::{ReadRecordResult, Reader, ReaderBuilder, Terminator};
 
 use super::format::invalid_utf8;
 use super::{Field, Row, Schema};
-use crate::source::LineDecoder;
+use crate::source::{BlockLimits, BlockRead, LineDecoder};
 
 pub use super::csv_encode::CsvEncoder;
 
@@ -49,6 +49,8 @@ pub struct CsvDecoder {
     buf: Vec<u8>,
     /// Scratch: end offset in `buf` of each field of the current line.
     ends: Vec<usize>,
+    /// The block pass's plan ([`super::csv_block`]).
+    plan: super::csv_block::CsvPlan,
 }
 
 impl CsvDecoder {
@@ -57,6 +59,7 @@ impl CsvDecoder {
     pub fn new(schema: Schema, has_header: bool) -> Self {
         let n = schema.fields.len();
         CsvDecoder {
+            plan: super::csv_block::CsvPlan::new(&schema.fields),
             fields: schema.fields,
             has_header,
             // `\n` only: lines arrive without it, and a bare `\r` inside a line is data.
@@ -182,6 +185,10 @@ impl LineDecoder<Row> for CsvDecoder {
             ));
         }
         Ok(())
+    }
+
+    fn decode_block(&mut self, block: &[u8], limits: BlockLimits, out: &mut Vec<Row>) -> BlockRead {
+        self.plan.decode_block(block, limits, out)
     }
 
     fn decode(&mut self, line: &[u8], out: &mut Vec<Row>) -> Result<(), String> {

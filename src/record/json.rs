@@ -28,7 +28,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use super::format::{invalid, type_name};
 use super::timestamp::parse_timestamp;
 use super::{Field, FieldType, Row, Schema, Value};
-use crate::source::LineDecoder;
+use crate::source::{BlockLimits, BlockRead, LineDecoder};
 
 pub use super::json_encode::JsonLinesEncoder;
 
@@ -61,6 +61,10 @@ impl JsonLinesDecoder {
 }
 
 impl LineDecoder<Row> for JsonLinesDecoder {
+    fn decode_block(&mut self, block: &[u8], limits: BlockLimits, out: &mut Vec<Row>) -> BlockRead {
+        super::json_block::decode_block(&self.fields, &self.keys, block, limits, out)
+    }
+
     fn decode(&mut self, line: &[u8], out: &mut Vec<Row>) -> Result<(), String> {
         let text = super::utf8::text(line)?;
         self.slots.iter_mut().for_each(|s| *s = None);
@@ -133,7 +137,7 @@ impl Scalar {
 
 /// Converts the JSON value of `field` to the field's type.
 #[inline]
-fn convert(field: &Field, scalar: Scalar) -> Result<Value, String> {
+pub(super) fn convert(field: &Field, scalar: Scalar) -> Result<Value, String> {
     match (field.ty, scalar) {
         (FieldType::String, Scalar::Str(s)) => Ok(Value::Str(s)),
         (FieldType::F64, Scalar::Int(v)) => Ok(Value::F64(v as f64)),

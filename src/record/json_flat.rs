@@ -59,7 +59,7 @@ pub(super) fn scan(text: &str, fields: &FieldKeys, slots: &mut [Option<Scalar>])
 
 /// The index of the first byte at or after `i` that is not JSON whitespace.
 #[inline]
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
         i += 1;
     }
@@ -69,7 +69,7 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// A string starting at `i` (at its `"`) without escapes or control characters: its text and
 /// the index after the closing quote.
 #[inline]
-fn string(text: &str, i: usize) -> Option<(&str, usize)> {
+pub(super) fn string(text: &str, i: usize) -> Option<(&str, usize)> {
     let b = text.as_bytes();
     if b.get(i) != Some(&b'"') {
         return None;
@@ -87,7 +87,7 @@ fn string(text: &str, i: usize) -> Option<(&str, usize)> {
 
 /// A scalar value starting at `i`, and the index after it.
 #[inline]
-fn scalar(text: &str, i: usize) -> Option<(Scalar, usize)> {
+pub(super) fn scalar(text: &str, i: usize) -> Option<(Scalar, usize)> {
     let b = text.as_bytes();
     match *b.get(i)? {
         b'"' => string(text, i).map(|(s, end)| (Scalar::Str(Text::new(s)), end)),

@@ -63,7 +63,7 @@ impl FieldKeys {
 
     /// Whether field `f` is named by the `len` bytes of `line` at `start`.
     #[inline(always)]
-    fn is(&self, f: usize, line: &[u8], start: usize, len: usize) -> bool {
+    pub(super) fn is(&self, f: usize, line: &[u8], start: usize, len: usize) -> bool {
         let Some(k) = self.keys.get(f) else {
             return false;
         };

@@ -5,12 +5,14 @@
 //! cost no allocation per record either. Codecs for CSV and JSON lines live in submodules.
 
 pub mod csv;
+mod csv_block;
 mod csv_encode;
 mod csv_plain;
 mod field_parse;
 mod format;
 mod int_text;
 pub mod json;
+mod json_block;
 mod json_encode;
 mod json_flat;
 mod json_keys;

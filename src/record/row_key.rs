@@ -170,6 +170,13 @@ impl RowKey {
         }
     }
 
+    /// Whether the key holds its bytes on the heap (more than [`INLINE`] canonical bytes):
+    /// dropping a key for which this is false frees nothing.
+    #[inline]
+    pub fn is_heap_allocated(&self) -> bool {
+        matches!(self.bytes, Bytes::Heap(_))
+    }
+
     /// The key's values, in order.
     pub fn values(&self) -> Values<'_> {
         Values {

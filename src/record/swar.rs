@@ -54,10 +54,71 @@ pub(crate) fn string_end(b: &[u8], from: usize) -> Option<usize> {
     rest.iter().position(|&c| is_special(c)).map(|p| j + p)
 }
 
+/// Marks the bytes of `w` that end the plain part of a CSV field for the block pass
+/// ([`super::csv_block`]): `,`, `\n`, `"`, `\r` and every byte ≥ 0x80. Only the lowest mark is
+/// exact.
+#[inline]
+fn csv_stops(w: u64) -> u64 {
+    equal(w, b',') | equal(w, b'\n') | equal(w, b'"') | equal(w, b'\r') | (w & HI)
+}
+
+/// Whether `c` ends the plain part of a CSV field (see [`csv_stops`]).
+#[inline]
+pub(crate) fn is_csv_stop(c: u8) -> bool {
+    matches!(c, b',' | b'\n' | b'"' | b'\r') || c >= 0x80
+}
+
+/// The index of the first byte at or after `from` that is `,`, `\n`, `"`, `\r` or ≥ 0x80;
+/// `None` when there is none.
+#[inline]
+pub(crate) fn csv_field_end(b: &[u8], from: usize) -> Option<usize> {
+    let mut j = from;
+    while let Some(chunk) = b.get(j..j + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let marks = csv_stops(u64::from_le_bytes(word));
+        if marks != 0 {
+            return Some(j + (marks.trailing_zeros() / 8) as usize);
+        }
+        j += 8;
+    }
+    let rest = b.get(j..)?;
+    rest.iter().position(|&c| is_csv_stop(c)).map(|p| j + p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn csv_stops_in_every_lane() {
+        for lane in 0..8 {
+            for c in 0..=255u8 {
+                let mut b = vec![b'a'; 12];
+                b[lane] = c;
+                let want = (0..b.len()).find(|&j| is_csv_stop(b[j]));
+                assert_eq!(csv_field_end(&b, 0), want, "byte {c:#x} in lane {lane}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn csv_field_end_matches_the_bytewise_scan(
+            b in proptest::collection::vec(
+                prop_oneof![
+                    Just(b','), Just(b'\n'), Just(b'"'), Just(b'\r'), Just(b'a'), Just(0x7f),
+                    Just(0x80), Just(0xC3), Just(0xFF), Just(b'+'), Just(b'-'), any::<u8>()
+                ],
+                0..40,
+            ),
+            from in 0usize..44,
+        ) {
+            let want = (from..b.len()).find(|&j| is_csv_stop(b[j]));
+            prop_assert_eq!(csv_field_end(&b, from), want);
+        }
+    }
 
     /// The definition, byte by byte.
     fn reference(b: &[u8], from: usize) -> Option<usize> {

@@ -7,7 +7,9 @@
 //! every line is read by exactly one split, whatever `n`.
 
 use super::lines::{LineReader, Step, READ_SIZE};
-use super::{DeadLetters, LineDecoder, Poll, RangePosition, Source, SourceResult, SourceSplit};
+use super::{
+    BlockLimits, DeadLetters, LineDecoder, Poll, RangePosition, Source, SourceResult, SourceSplit,
+};
 use crate::error::Error;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -262,8 +264,20 @@ impl<T> SourceSplit<T> for FileSplit<T> {
             let range = &mut self.ranges[self.current];
             let reader = self.reader.as_mut().expect("opened above");
             loop {
-                if out.len() - before >= max {
+                let room = max.saturating_sub(out.len() - before);
+                if room == 0 {
                     return Ok(Poll::Ready);
+                }
+                // Whole lines in one pass first; the line the block pass stops at (if any)
+                // is read below, line by line.
+                let limits = BlockLimits {
+                    max_records: room,
+                    max_line: self.max_line_bytes,
+                };
+                let read = self.decoder.decode_block(reader.block(), limits, out);
+                if read.lines > 0 {
+                    reader.consume(read);
+                    continue;
                 }
                 match reader
                     .next_line(true)

@@ -80,6 +80,23 @@ impl<R: Read> LineReader<R> {
         self.lines
     }
 
+    /// The buffered bytes from the first unconsumed line on, cut where lines may no longer
+    /// start (the limit): a line that starts before the limit but ends after the cut is not
+    /// complete in the block, so a block decoder leaves it to [`LineReader::next_line`].
+    pub(crate) fn block(&self) -> &[u8] {
+        let room = self.limit.saturating_sub(self.offset());
+        let end = (self.filled - self.start).min(usize::try_from(room).unwrap_or(usize::MAX));
+        &self.buf[self.start..self.start + end]
+    }
+
+    /// Consumes what a block decoder read from [`LineReader::block`]: whole lines.
+    pub(crate) fn consume(&mut self, read: super::BlockRead) {
+        debug_assert!(read.bytes <= self.filled - self.start);
+        self.start += read.bytes.min(self.filled - self.start);
+        self.scanned = self.scanned.max(self.start);
+        self.lines = self.lines.saturating_add(read.lines);
+    }
+
     /// The next line. With `read_more == false` it returns [`Step::NeedRead`] instead of
     /// reading when no complete line is buffered (skipping an over-long line may still read).
     ///

@@ -5,6 +5,9 @@
 //! range). The split reports its position after every batch so that a checkpoint can record
 //! it, and a restore (with the same or another worker count) can hand the remaining ranges out.
 
+mod block;
+#[cfg(test)]
+mod block_tests;
 pub mod dead_letter;
 pub mod file;
 pub mod generator;
@@ -16,6 +19,7 @@ mod robust_tests;
 pub mod stdin;
 pub mod tcp;
 
+pub use block::{BlockLimits, BlockRead};
 pub use dead_letter::DeadLetters;
 pub use file::{DecoderFactory, FileSource};
 pub use generator::{splitmix64, GeneratorSource};
@@ -151,6 +155,16 @@ pub trait LineDecoder<T>: Send {
     /// # Errors
     /// The reason the line is malformed (it then goes to the dead letters).
     fn decode(&mut self, line: &[u8], out: &mut Vec<T>) -> Result<(), String>;
+
+    /// Decodes whole `\n`-ended lines from the start of `block` (which starts at a line
+    /// start) in one pass, appending one record per line (empty lines are skipped), and stops
+    /// before the first line it cannot decode exactly as [`LineDecoder::decode`] would, or
+    /// that is longer than `limits.max_line`, or after `limits.max_records` records. The
+    /// default decodes nothing (every line goes through `decode`). See [`block`].
+    fn decode_block(&mut self, block: &[u8], limits: BlockLimits, out: &mut Vec<T>) -> BlockRead {
+        let _ = (block, limits, out);
+        BlockRead::default()
+    }
 }
 
 impl<T> Source<T> for Box<dyn Source<T>> {

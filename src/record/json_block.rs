@@ -1,0 +1,100 @@
+//! The JSON-lines decoder's block pass (issue 10, step 5): a read buffer of lines whose
+//! objects carry exactly the schema's keys, in schema order, decoded straight into rows.
+//!
+//! The line path ([`super::JsonLinesDecoder`]'s `decode`) scans a flat object into per-field
+//! slots (`Option<Scalar>`, any key order, extra keys skipped) and then converts each slot into
+//! the row: a reset, a move in and a move out of every value per line. Lines written by a
+//! program (this crate's encoder, `weir gen`, most producers) repeat one key order, so here
+//! each key is compared with the schema field expected next and its value converted and pushed
+//! at once. A line that does not fit — another key order, an extra or missing key, an escape,
+//! nesting, a value the conversion rejects, invalid UTF-8, an over-long line — ends the block
+//! there and is read by the line path, which gives the same row or the dead letter.
+//!
+//! Values are read with the flat scan's own functions and converted with the decoder's own
+//! conversion, so an accepted line gives exactly the row of the line path.
+
+use super::json::convert;
+use super::json_flat::{scalar, skip_ws, string};
+use super::json_keys::FieldKeys;
+use super::{Field, Row};
+use crate::source::{BlockLimits, BlockRead};
+
+/// Decodes the lines at the start of `block` (see
+/// [`crate::source::LineDecoder::decode_block`]) for `fields`, named by `keys`.
+pub(super) fn decode_block(
+    fields: &[Field],
+    keys: &FieldKeys,
+    block: &[u8],
+    limits: BlockLimits,
+    out: &mut Vec<Row>,
+) -> BlockRead {
+    let mut read = BlockRead::default();
+    if fields.is_empty() {
+        return read;
+    }
+    let mut records = 0;
+    while records < limits.max_records {
+        let start = read.bytes;
+        let Some(rest) = block.get(start..) else {
+            break;
+        };
+        let Some(len) = memchr::memchr(b'\n', rest) else {
+            break;
+        };
+        let next = start + len + 1;
+        let line = &rest[..len];
+        // The line reader drops one `\r` before the `\n` (and measures the line without it).
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > limits.max_line {
+            break;
+        }
+        if !line.is_empty() {
+            let Ok(text) = super::utf8::text(line) else {
+                break;
+            };
+            let row = |row: &mut Row| ordered(text, fields, keys, row).ok_or(());
+            if super::csv_plain::fill(out, row).is_err() {
+                break;
+            }
+            records += 1;
+        }
+        read.line_to(next);
+    }
+    read
+}
+
+/// Scans `text` as an object of exactly `fields`' keys in order, pushing each converted value
+/// onto `row`; `None` when the line is the line path's business.
+#[inline]
+fn ordered(text: &str, fields: &[Field], keys: &FieldKeys, row: &mut Row) -> Option<()> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    let last = fields.len() - 1;
+    for (f, field) in fields.iter().enumerate() {
+        i = skip_ws(b, i + 1);
+        let (key, after) = string(text, i)?;
+        // The key's bytes end one before `after` (its closing quote).
+        if !keys.is(f, b, after - 1 - key.len(), key.len()) {
+            return None;
+        }
+        i = skip_ws(b, after);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let (value, after) = scalar(text, skip_ws(b, i + 1))?;
+        row.push(convert(field, value).ok()?);
+        i = skip_ws(b, after);
+        let end = if f == last { b'}' } else { b',' };
+        if b.get(i) != Some(&end) {
+            return None;
+        }
+    }
+    (skip_ws(b, i + 1) == b.len()).then_some(())
+}
+
+#[cfg(test)]
+#[path = "json_block_tests.rs"]
+mod tests;

@@ -1,0 +1,157 @@
+//! The block pass against the line path: whatever it consumes, [`JsonLinesDecoder::decode`]
+//! line by line gives the same rows; and it consumes every line in schema key order.
+
+use super::*;
+use crate::record::{FieldType, JsonLinesDecoder, Schema, Value};
+use crate::source::LineDecoder;
+use proptest::prelude::*;
+
+fn fields() -> Vec<Field> {
+    [
+        ("key", FieldType::String),
+        ("value", FieldType::I64),
+        ("ts", FieldType::Timestamp),
+        ("x", FieldType::F64),
+    ]
+    .into_iter()
+    .map(|(name, ty)| Field {
+        name: name.into(),
+        ty,
+    })
+    .collect()
+}
+
+fn limits(max_records: usize, max_line: usize) -> BlockLimits {
+    BlockLimits {
+        max_records,
+        max_line,
+    }
+}
+
+fn run(fields: &[Field], block: &[u8], limits: BlockLimits) -> (BlockRead, Vec<Row>) {
+    let mut out = Vec::new();
+    let read = decode_block(fields, &FieldKeys::new(fields), block, limits, &mut out);
+    (read, out)
+}
+
+/// The rows the line path gives for the first `read.lines` lines of `block`; each of them it
+/// must accept (or skip, when empty).
+fn line_path(fields: &[Field], block: &[u8], read: BlockRead, max_line: usize) -> Vec<Row> {
+    let mut dec = JsonLinesDecoder::new(Schema {
+        fields: fields.to_vec(),
+    });
+    let consumed = &block[..read.bytes];
+    assert!(consumed.is_empty() || consumed.ends_with(b"\n"));
+    let lines: Vec<&[u8]> = consumed.split(|&b| b == b'\n').collect();
+    assert_eq!(lines.len() as u64 - 1, read.lines);
+    let mut rows = Vec::new();
+    for line in &lines[..lines.len() - 1] {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        assert!(line.len() <= max_line, "an over-long line was decoded");
+        if line.is_empty() {
+            continue;
+        }
+        dec.decode(line, &mut rows)
+            .unwrap_or_else(|e| panic!("the line path rejects {line:?}: {e}"));
+    }
+    rows
+}
+
+/// A member `"name":value`, mostly of the schema, in varied spellings.
+fn member() -> impl Strategy<Value = String> {
+    let name = prop_oneof![
+        4 => Just("key"), 4 => Just("value"), 4 => Just("ts"), 4 => Just("x"), 1 => Just("other")
+    ];
+    let value = prop_oneof![
+        3 => "\"[a-z0-9é ]{0,5}\"",
+        3 => "-?[0-9]{1,4}",
+        1 => "-?[0-9]{1,2}\\.[0-9]{1,2}",
+        1 => "[0-9]{19,20}",
+        1 => Just("\"2024-05-01T12:00:00Z\"".to_string()),
+        1 => Just("\"a\\\"b\"".to_string()),
+        1 => Just("null".to_string()),
+        1 => Just("[1]".to_string()),
+    ];
+    (name, value, "[ ]{0,1}").prop_map(|(n, v, ws)| format!("{ws}\"{n}\"{ws}:{ws}{v}{ws}"))
+}
+
+/// A block of object lines, mostly with the schema's keys in order.
+fn block() -> impl Strategy<Value = Vec<u8>> {
+    let ordered = proptest::collection::vec(member(), 4..=4).prop_map(|m| {
+        // Names in schema order, values as drawn (keeps most lines on the block pass).
+        let names = ["key", "value", "ts", "x"];
+        let members: Vec<String> = m
+            .iter()
+            .zip(names)
+            .map(|(mem, name)| {
+                let value = mem.split_once(':').map_or("1", |(_, v)| v);
+                format!("\"{name}\":{value}")
+            })
+            .collect();
+        format!("{{{}}}", members.join(","))
+    });
+    let shuffled =
+        proptest::collection::vec(member(), 0..5).prop_map(|m| format!("{{{}}}", m.join(",")));
+    let line = prop_oneof![4 => ordered, 2 => shuffled, 1 => Just(String::new()), 1 => Just("\r".to_string())];
+    (proptest::collection::vec(line, 0..10), any::<bool>()).prop_map(|(lines, end)| {
+        let mut b = lines.join("\n").into_bytes();
+        if end {
+            b.push(b'\n');
+        }
+        b
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn what_the_block_pass_reads_the_line_path_reads_alike(
+        block in block(),
+        max_records in 0usize..12,
+        max_line in prop_oneof![Just(256usize), 0usize..40],
+    ) {
+        let fields = fields();
+        let (read, out) = run(&fields, &block, limits(max_records, max_line));
+        prop_assert!(out.len() <= max_records);
+        prop_assert_eq!(out, line_path(&fields, &block, read, max_line));
+    }
+}
+
+#[test]
+fn ordered_lines_are_read_and_others_left() {
+    let fields = fields();
+    let block = br#"{"key":"k1","value":-5,"ts":7,"x":1.5}
+  { "key" : "k2" , "value" : 3 , "ts" : 0 , "x" : 2 }  
+
+{"value":1,"key":"k3","ts":1,"x":0}
+"#;
+    let (read, out) = run(&fields, block, limits(10, 256));
+    assert_eq!(read.lines, 3);
+    let third = block.windows(9).position(|w| w == br#"{"value":"#);
+    assert_eq!(Some(read.bytes), third);
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0][0], Value::Str("k1".into()));
+    assert_eq!(out[0][3], Value::F64(1.5));
+    assert_eq!(out[1][1], Value::I64(3));
+    assert_eq!(out[1][3], Value::F64(2.0));
+    // A timestamp string converts as on the line path.
+    let rfc = b"{\"key\":\"k\",\"value\":1,\"ts\":\"2024-05-01T12:00:00Z\",\"x\":1}\n";
+    let (read, out) = run(&fields, rfc, limits(10, 256));
+    assert_eq!((read.lines, &out[0][2]), (1, &Value::Ts(1_714_564_800_000)));
+    for stop in [
+        &br#"{"key":"k","value":1,"ts":1}"#[..],
+        br#"{"key":"k","value":1,"ts":1,"x":1,"y":2}"#,
+        br#"{"key":"k","value":1.5,"ts":1,"x":1}"#,
+        br#"{"key":"k","value":1,"ts":"noon","x":1}"#,
+        br#"{"key":"k\n","value":1,"ts":1,"x":1}"#,
+        b"{\"key\":\"\xff\",\"value\":1,\"ts\":1,\"x\":1}",
+        br#"{"key":"k","value":1,"ts":1,"x":1} x"#,
+    ] {
+        let block = [stop, b"\n"].concat();
+        assert_eq!(
+            run(&fields, &block, limits(10, 256)).0,
+            BlockRead::default()
+        );
+    }
+}
