@@ -62,6 +62,12 @@
 //! row path reuses a buffer in steady state: no allocation per record at any string length.
 //! A row keeps its 8 inline values — the copies left are the decoder's batch → exchange
 //! batch and the operator's output → sink.
+//!
+//! Step 5, the exchange (PERF.md, "Issue 10, step 5 (session 7): exchange and stage"): a ring
+//! batch keeps the rows apart from their keys and hashes ([`crate::exchange::KeyedBatch`]), so
+//! with one worker the decoder's batch of rows moves into the ring whole (no row copy between
+//! decoder and operator); spent batches of rows that own no heap memory are emptied without
+//! running each row's destructor ([`crate::exchange::spent`]).
 
 #[cfg(doc)]
 use super::{Row, Value};

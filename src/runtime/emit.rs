@@ -14,7 +14,8 @@ use crate::time::WatermarkEvent;
 
 /// Where a task's output goes (one edge or a fused chain of them), on one worker.
 pub trait Emit<T>: Send {
-    /// Takes every record of `batch` (leaving it empty, its capacity kept).
+    /// Takes every record of `batch`, leaving it empty (an exchange may take the buffer
+    /// itself and leave another, spare one in its place).
     ///
     /// # Errors
     /// Sink I/O errors.
