@@ -11,6 +11,10 @@
 //! inline variant ends in a 16-valued length); the only `unsafe` is skipping the UTF-8 check
 //! of bytes copied from a `&str`.
 
+// A heap text is a `Box<String>` on purpose: a thin 8-byte pointer fits the 16-byte `Text`
+// (a `String` is 24 bytes), and the box is recycled with its buffer.
+#![allow(clippy::box_collection, clippy::vec_box)]
+
 use super::text_pool::{give, take};
 use compact_str::CompactString;
 
