@@ -36,7 +36,7 @@ const BOM: &[u8] = b"\xef\xbb\xbf";
 /// every type but string.
 ///
 /// The decoder keeps its split buffers across lines; a decoded row allocates only for strings
-/// longer than 24 bytes (and for rows of more than 8 fields).
+/// longer than `Text::INLINE` bytes without a free buffer (and for rows of more than 7 fields).
 #[derive(Debug)]
 pub struct CsvDecoder {
     /// The fields, in column order.

@@ -115,7 +115,7 @@ pub(super) enum Scalar {
     Int(i64),
     UInt(u64),
     Float(f64),
-    /// Inline up to 24 bytes, like the row's strings.
+    /// Inline up to `Text::INLINE` bytes, like the row's strings.
     Str(Text),
     Array,
     Object,

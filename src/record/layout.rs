@@ -2,7 +2,8 @@
 //!
 //! A pipeline file runs as `file → decoder → stateless ops → key_by ⇒ ring ⇒ keyed operator →
 //! stateless ops → encoder → part file`. Its records are [`Row`]s: a `SmallVec` of up to 8
-//! [`Value`]s inline (32 bytes each, strings inline up to 24 bytes). The issue that measured
+//! [`Value`]s inline (32 bytes each, strings inline up to 24 bytes; since step 5, 7 values of
+//! 16 bytes, strings inline up to 15 bytes). The issue that measured
 //! this path (issue 10) offered three layouts: rows borrowing from the batch's input bytes,
 //! compact typed rows generated from the schema, or columnar batches.
 //!
@@ -69,11 +70,23 @@
 //! decoder and operator); spent batches of rows that own no heap memory are emptied without
 //! running each row's destructor ([`crate::exchange::spent`]).
 
+//! Step 5 (session 7; PERF.md, "Issue 10, step 5 (session 7)"): the five parts of the record
+//! path (reading and decoding, encoding and sinks, the key and the rolling operator, the
+//! exchange and the stage, the value layout) were worked on in parallel; this paragraph
+//! records the value layout, and the lead merges the others' lines here. A [`Value`] is 16
+//! bytes: a [`super::Text`] keeps up to 15 bytes inline with the length in its last byte,
+//! whose unused values hold `Value`'s tag, and a longer string in a recycled heap buffer. A
+//! [`Row`] keeps 7 values inline (120 bytes): under 128 bytes a row move is 8 inline 16-byte
+//! moves instead of a `memcpy` call, which cost as much for 136 bytes as for 264 (~29
+//! instructions). Rolling_sum went from 2,132 to 1,911 instructions per record. An 8-field
+//! row (Nexmark `person`) now spills to the heap; the row's drop is a byte compare per
+//! value, but `SmallVec`'s out-of-line `Drop` still costs ~25 instructions per row.
+
 #[cfg(doc)]
 use super::{Row, Value};
 
-/// Size of one [`super::Value`] in bytes (a tag and the largest payload, a `CompactString`).
+/// Size of one [`super::Value`] in bytes (a 16-byte `Text`, whose length byte holds the tag).
 pub const VALUE_BYTES: usize = std::mem::size_of::<super::Value>();
 
-/// Size of one [`super::Row`] in bytes (8 inline values and a length).
+/// Size of one [`super::Row`] in bytes (7 inline values and a length).
 pub const ROW_BYTES: usize = std::mem::size_of::<super::Row>();
