@@ -12,6 +12,7 @@ mod int_text;
 pub mod json;
 mod json_flat;
 mod json_keys;
+mod key_buf;
 pub mod key_hash;
 pub mod layout;
 mod put;
