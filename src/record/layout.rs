@@ -62,6 +62,11 @@
 //! row path reuses a buffer in steady state: no allocation per record at any string length.
 //! A row keeps its 8 inline values — the copies left are the decoder's batch → exchange
 //! batch and the operator's output → sink.
+//!
+//! Step 5, the key (PERF.md, "Issue 10, step 5 (session 7): the row key…"): a
+//! [`super::RowKey`] is no longer two `Value`s but the key's canonical bytes (inline up to 46,
+//! else a buffer recycled per thread) with its stable hash, computed once where `key_by`
+//! builds it; the state table compares the hash, then the zero-padded buffer.
 
 #[cfg(doc)]
 use super::{Row, Value};
