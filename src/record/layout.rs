@@ -82,6 +82,11 @@
 //! row (Nexmark `person`) now spills to the heap; the row's drop is a byte compare per
 //! value, but `SmallVec`'s out-of-line `Drop` still costs ~25 instructions per row.
 
+//! Step 5, the key (PERF.md, "Issue 10, step 5 (session 7): the row key…"): a
+//! [`super::RowKey`] is no longer two `Value`s but the key's canonical bytes (inline up to 46,
+//! else a buffer recycled per thread) with its stable hash, computed once where `key_by`
+//! builds it; the state table compares the hash, then the zero-padded buffer.
+
 #[cfg(doc)]
 use super::{Row, Value};
 

@@ -16,6 +16,7 @@ mod json_block;
 mod json_encode;
 mod json_flat;
 mod json_keys;
+mod key_buf;
 pub mod key_hash;
 pub mod layout;
 mod out_cursor;

@@ -14,10 +14,12 @@
 //!   `memcmp` call on a state table probe.
 //!
 //! Keys whose canonical bytes exceed [`INLINE`] bytes (a string of more than 41 bytes) go to
-//! the heap. The values are decoded back from the bytes when an operator outputs the key
+//! a heap buffer recycled per thread (`record::key_buf`). The values are decoded back from
+//! the bytes when an operator outputs the key
 //! ([`RowKey::append_to`]). The checkpoint encoding is unchanged (`record::state_codec`): it
 //! is the field count and the canonical bytes.
 
+use super::key_buf::KeyBuf;
 use super::key_hash::put;
 use super::put::copy_short;
 use super::{Row, Text, Value};
@@ -35,7 +37,7 @@ enum Bytes {
     /// Up to [`INLINE`] bytes.
     Inline { len: u8, buf: [u8; INLINE] },
     /// More than [`INLINE`] bytes.
-    Heap(Box<[u8]>),
+    Heap(KeyBuf),
 }
 
 /// The key of a keyed row: the values of its key fields, in order, held as their canonical
@@ -114,9 +116,9 @@ impl RowKey {
             match put(v, &mut buf[n..]) {
                 Some(k) => n += k,
                 None => {
-                    let mut heap = Vec::new();
+                    let mut heap = KeyBuf::new();
                     for v in values {
-                        v.canonical_bytes(&mut heap);
+                        v.canonical_bytes(heap.vec());
                     }
                     return Self::heap(heap);
                 }
@@ -146,18 +148,19 @@ impl RowKey {
             buf[..bytes.len()].copy_from_slice(bytes);
             return Self::inline(buf, bytes.len());
         }
-        Self::heap(bytes.to_vec())
+        Self::heap(KeyBuf::from_slice(bytes))
     }
 
-    /// The key of well-formed canonical bytes longer than [`INLINE`].
+    /// The key of well-formed canonical bytes longer than [`INLINE`] (in a buffer recycled
+    /// per thread, `record::key_buf`).
     #[cold]
-    fn heap(bytes: Vec<u8>) -> Self {
-        if bytes.len() <= INLINE {
-            return Self::from_canonical(&bytes);
+    fn heap(bytes: KeyBuf) -> Self {
+        if bytes.as_slice().len() <= INLINE {
+            return Self::from_canonical(bytes.as_slice());
         }
         RowKey {
-            hash: stable_hash_bytes(&bytes),
-            bytes: Bytes::Heap(bytes.into_boxed_slice()),
+            hash: stable_hash_bytes(bytes.as_slice()),
+            bytes: Bytes::Heap(bytes),
         }
     }
 
@@ -166,7 +169,7 @@ impl RowKey {
     pub fn canonical_bytes(&self) -> &[u8] {
         match &self.bytes {
             Bytes::Inline { len, buf } => &buf[..*len as usize],
-            Bytes::Heap(b) => b,
+            Bytes::Heap(b) => b.as_slice(),
         }
     }
 
@@ -222,13 +225,14 @@ fn key_str(bytes: &[u8]) -> &str {
 
 /// The canonical bytes of a one-string key too long for the inline buffer.
 #[cold]
-fn long_str_bytes(s: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(5 + s.len());
+fn long_str_bytes(s: &[u8]) -> KeyBuf {
+    let mut b = KeyBuf::new();
+    let v = b.vec();
     v.push(3);
     // As `Value::canonical_bytes` writes the length.
     v.extend_from_slice(&(s.len() as u32).to_le_bytes());
     v.extend_from_slice(s);
-    v
+    b
 }
 
 /// Decodes the next value of well-formed canonical bytes (`None` at the end, and on bytes
