@@ -129,17 +129,30 @@ pub fn row_sink(spec: &SinkSpec, schema: &Schema) -> Box<dyn Sink<Row>> {
     }
 }
 
+/// The plan's keyed operator, after a `key_by` on the input fields `key`.
+pub fn keyed_operator(op: &KeyedOp, key: &[usize]) -> RowOperator {
+    match op {
+        KeyedOp::Rolling(aggs) => Box::new(rolling(aggs).with_key_fields(key.to_vec())),
+        other => operator(other),
+    }
+}
+
+/// The rolling operator of `aggs`.
+fn rolling(aggs: &[crate::pipeline::spec::AggSpec]) -> Rolling {
+    Rolling::new(
+        aggs.iter()
+            .map(|a| Aggregate {
+                func: a.func,
+                field: a.index,
+            })
+            .collect(),
+    )
+}
+
 /// The plan's keyed operator.
 pub fn operator(op: &KeyedOp) -> RowOperator {
     match op {
-        KeyedOp::Rolling(aggs) => Box::new(Rolling::new(
-            aggs.iter()
-                .map(|a| Aggregate {
-                    func: a.func,
-                    field: a.index,
-                })
-                .collect(),
-        )),
+        KeyedOp::Rolling(aggs) => Box::new(rolling(aggs)),
         KeyedOp::Dedup { ttl } => Box::new(Dedup::new(*ttl)),
         KeyedOp::DedupEventTime { ttl, ts_index } => {
             Box::new(crate::operator::dedup_event::EventTimeDedup::new(
@@ -188,8 +201,9 @@ pub fn job(plan: &Plan) -> Job {
     let (Some(key), Some(keyed)) = (plan.key.clone(), plan.keyed.clone()) else {
         return stream.sink(crate::metrics::metered::sink(sink(plan)));
     };
+    let fields = key.clone();
     let keyed_stream = stream.key_by(move |row: &Row| crate::record::key_hash::row_key(row, &key));
-    let processed = keyed_stream.process(move || operator(&keyed));
+    let processed = keyed_stream.process(move || keyed_operator(&keyed, &fields));
     let job = one_line_job(plan, processed.clone());
     // A window's late rows go to the dead letters with the keyed input's field names.
     match plan.keyed {

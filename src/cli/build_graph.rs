@@ -1,6 +1,6 @@
 //! Turns the graph form of a pipeline file ([`GraphPlan`]) into a runnable [`Job`].
 
-use super::build::{operator, row_sink, row_source};
+use super::build::{keyed_operator, row_sink, row_source};
 use crate::dataflow::{Job, Stream};
 use crate::operator::interval_join::IntervalJoinOperator;
 use crate::operator::join::JoinOperator;
@@ -77,9 +77,10 @@ pub fn job(graph: &GraphPlan) -> Job {
                 };
                 let is_window = matches!(keyed, KeyedOp::Window(_));
                 let keyed = keyed.clone();
+                let fields = key.clone();
                 let out = first
                     .key_by(move |row: &Row| row_key(&key, row))
-                    .process_named(Some(&op.name), move || operator(&keyed));
+                    .process_named(Some(&op.name), move || keyed_operator(&keyed, &fields));
                 if is_window {
                     s.rows
                         .insert(format!("{}.late", op.name), out.side_output("late"));

@@ -92,7 +92,9 @@ mod tests {
         let spilled: Row = (0..9).map(Value::I64).collect();
         assert!(spilled.spilled());
         assert!(!row_is_plain(&spilled));
-        assert!(key_is_plain(&RowKey::from_value(&Value::Str(Text::new("k")))));
+        assert!(key_is_plain(&RowKey::from_value(&Value::Str(Text::new(
+            "k"
+        )))));
         assert!(!key_is_plain(&RowKey::from_value(&Value::Str(Text::new(
             &"k".repeat(60)
         )))));
@@ -102,7 +104,8 @@ mod tests {
     fn every_kind_of_batch_is_emptied_and_keeps_its_capacity() {
         let mut plain: Vec<Row> = (0..10).map(|i| row(&i.to_string())).collect();
         let mut mixed: Vec<Row> = vec![row("a"), row(&"y".repeat(50)), row("b")];
-        let mut keys: Vec<RowKey> = vec![RowKey::from_value(&Value::Str(Text::new(&"z".repeat(60))))];
+        let mut keys: Vec<RowKey> =
+            vec![RowKey::from_value(&Value::Str(Text::new(&"z".repeat(60))))];
         let mut other: Vec<String> = vec!["s".repeat(100)];
         let caps = (
             plain.capacity(),

@@ -59,6 +59,9 @@ pub struct Rolling {
     aggs: Vec<Aggregate>,
     /// `aggs` compiled once (a fast path for the common sum + count).
     plan: Plan,
+    /// The key's fields in the input row, when known: the output's key values are then
+    /// cloned from the input (one value copy) instead of decoded from the key's bytes.
+    key_fields: Option<Vec<usize>>,
     state: ValueState<RowKey, AccState>,
 }
 
@@ -72,8 +75,16 @@ impl Rolling {
         Rolling {
             plan: Plan::compile(&aggs),
             aggs,
+            key_fields: None,
             state: ValueState::new("rolling"),
         }
+    }
+
+    /// The same operator, told that its key is made of the input fields `fields` (in
+    /// order), as `key_by` built it: the output's key values are copied from the input row.
+    pub fn with_key_fields(mut self, fields: Vec<usize>) -> Self {
+        self.key_fields = Some(fields);
+        self
     }
 
     /// A rolling operator that never takes the compiled fast path (tests compare the two).
@@ -183,7 +194,12 @@ fn combine<T>(
 
 impl KeyedOperator<RowKey, Row, Row> for Rolling {
     fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
-        let Rolling { aggs, plan, state } = self;
+        let Rolling {
+            aggs,
+            plan,
+            key_fields,
+            state,
+        } = self;
         let state =
             state.get_or_insert_with(ctx, || AccState(aggs.iter().map(|_| Acc::Empty).collect()));
         let fast = plan.fold(&mut state.0, input);
@@ -197,10 +213,17 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
         // than the 264-byte copy of the empty row (~35).
         out.push(Row::new());
         let Some(row) = out.last_mut() else { return };
-        // Key values are decoded from the key's bytes: a string over 24 bytes takes a buffer
-        // recycled on this thread (`record::Text`), while the input row goes back to the
-        // thread that made it.
-        ctx.key.append_to(row);
+        // Key values are cloned from the input's key fields (or decoded from the key's bytes):
+        // a long string takes a buffer recycled on this thread (`record::Text`), while the
+        // input row goes back to the thread that made it.
+        match key_fields {
+            Some(fields) => {
+                for &i in fields.iter() {
+                    row.push(input.get(i).cloned().unwrap_or(Value::Null));
+                }
+            }
+            None => ctx.key.append_to(row),
+        }
         match fast {
             Some([a, b]) => {
                 row.push(a);
@@ -354,5 +377,58 @@ mod tests {
         copy.states()[0].set_key_groups(0..1);
         copy.states()[0].restore_group(0, &bytes).unwrap();
         assert_eq!(copy.states()[0].entries_in_group(0), 2);
+    }
+
+    #[test]
+    fn key_values_copied_from_the_input_equal_the_decoded_key() {
+        // Keys of a string (short, long, multi-byte), and of two fields incl. a missing one.
+        let aggs = vec![Aggregate {
+            func: AggFn::Count,
+            field: None,
+        }];
+        let cases: [(Vec<usize>, Row); 4] = [
+            (
+                vec![0],
+                [Value::Str("k".into()), Value::I64(1)]
+                    .into_iter()
+                    .collect(),
+            ),
+            (
+                vec![0],
+                [Value::Str("é".repeat(30).as_str().into()), Value::I64(1)]
+                    .into_iter()
+                    .collect(),
+            ),
+            (
+                vec![1, 0],
+                [Value::Str("x".into()), Value::Ts(7)].into_iter().collect(),
+            ),
+            (
+                vec![0, 5],
+                [Value::F64(-0.0), Value::I64(2)].into_iter().collect(),
+            ),
+        ];
+        for (fields, row) in cases {
+            let key = crate::record::key_hash::row_key(&row, &fields);
+            let ctx = KeyContext {
+                key: &key,
+                local_group: 0,
+                hash: crate::state::StableKey::stable_hash(&key),
+                now_ms: 0,
+            };
+            let mut outs = Vec::new();
+            for mut op in [
+                Rolling::new(aggs.clone()),
+                Rolling::new(aggs.clone()).with_key_fields(fields.clone()),
+            ] {
+                for s in op.states() {
+                    s.set_key_groups(key_group_range(0, 1, 1));
+                }
+                let mut out = Vec::new();
+                op.process(&ctx, &mut row.clone(), &mut out);
+                outs.push(out);
+            }
+            assert_eq!(outs[0], outs[1], "key fields {fields:?}");
+        }
     }
 }
