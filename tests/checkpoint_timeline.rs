@@ -18,7 +18,7 @@ use std::time::Duration;
 /// output never published; every retry repeats it).
 #[test]
 fn fallback_then_no_barrier_before_the_end_completes() {
-    let s = Scenario::new("count", 60_000, 1_000);
+    let s = Scenario::new("count", 300_000, 1_000);
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     kill_after_checkpoints(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2), &ckpt, 2);

@@ -182,6 +182,25 @@ fn int(b: &[u8], mut i: usize, delim: u8) -> Option<(i64, usize)> {
     let first = i;
     // Wrapping: the value is used only when there are at most `SAFE_DIGITS` digits.
     let mut v = 0u64;
+    if let Some(eight) = b.get(i..i + 8) {
+        // Up to 7 digits and the delimiter in one word; 8 digits start the value.
+        let mut word = [0u8; 8];
+        word.copy_from_slice(eight);
+        let w = u64::from_le_bytes(word);
+        let n = super::swar::leading_digits(w);
+        if n == 0 {
+            return None;
+        }
+        v = super::swar::digits_value(w, n);
+        i += n;
+        if n < 8 {
+            if eight[n] != delim {
+                return None;
+            }
+            let v = v as i64; // at most 7 digits
+            return Some((if negative { -v } else { v }, i + 1));
+        }
+    }
     let mut c = *b.get(i)?;
     loop {
         let d = c.wrapping_sub(b'0');

@@ -16,7 +16,7 @@
 use super::json::convert;
 use super::json_flat::{scalar, skip_ws, string};
 use super::json_keys::FieldKeys;
-use super::{Field, Row};
+use super::{Field, FieldType, Row, Text, Value};
 use crate::source::{BlockLimits, BlockRead};
 
 /// Decodes the lines at the start of `block` (see
@@ -52,7 +52,13 @@ pub(super) fn decode_block(
             let Ok(text) = super::utf8::text(line) else {
                 break;
             };
-            let row = |row: &mut Row| ordered(text, fields, keys, row).ok_or(());
+            let row = |row: &mut Row| {
+                if compact(text, fields, keys, row).is_some() {
+                    return Ok(());
+                }
+                row.clear();
+                ordered(text, fields, keys, row).ok_or(())
+            };
             if super::csv_plain::fill(out, row).is_err() {
                 break;
             }
@@ -61,6 +67,72 @@ pub(super) fn decode_block(
         read.line_to(next);
     }
     read
+}
+
+/// Reads `text` as a compact object (no whitespace) of exactly `fields`' keys in order, with
+/// strings without escapes and integers for i64 and timestamp fields, pushing each value onto
+/// `row`; `None` (the row possibly part-filled) for anything else, which [`ordered`] reads.
+/// Values are those of the line path: a string is its text; an integer of at most 18 digits
+/// without a leading zero (serde_json's `u64`, or `i64` when negative, converted) is itself.
+#[inline]
+fn compact(text: &str, fields: &[Field], keys: &FieldKeys, row: &mut Row) -> Option<()> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    for (f, field) in fields.iter().enumerate() {
+        i = keys.compact_prefix(f, b, i)?;
+        i = match field.ty {
+            FieldType::String => {
+                if b.get(i) != Some(&b'"') {
+                    return None;
+                }
+                let end = super::swar::string_end(b, i + 1)?;
+                if b.get(end) != Some(&b'"') {
+                    return None;
+                }
+                // Both ends are ASCII quotes: character boundaries of the (valid) text.
+                row.push(Value::Str(Text::new(text.get(i + 1..end)?)));
+                end + 1
+            }
+            FieldType::I64 => {
+                let (v, next) = json_int(b, i)?;
+                row.push(Value::I64(v));
+                next
+            }
+            FieldType::Timestamp => {
+                let (v, next) = json_int(b, i)?;
+                row.push(Value::Ts(v));
+                next
+            }
+            FieldType::F64 => return None,
+        };
+    }
+    (b.get(i) == Some(&b'}') && i + 1 == b.len()).then_some(())
+}
+
+/// A JSON integer at `i` that the line path reads as the same `i64`: an optional `-`, then 1 to
+/// 18 digits without a leading zero (and not `-0`, a float to serde_json), not followed by a
+/// fraction or exponent (the next byte is checked by the caller's next expectation: `,` or
+/// `}`).
+#[inline(always)]
+fn json_int(b: &[u8], mut i: usize) -> Option<(i64, usize)> {
+    let negative = b.get(i) == Some(&b'-');
+    i += usize::from(negative);
+    let first = i;
+    let mut v = 0u64;
+    while let Some(&c) = b.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
+    }
+    let digits = i - first;
+    if digits == 0 || digits > 18 || (digits > 1 && b[first] == b'0') || (negative && v == 0) {
+        return None;
+    }
+    let v = v as i64; // at most 18 digits
+    Some((if negative { -v } else { v }, i))
 }
 
 /// Scans `text` as an object of exactly `fields`' keys in order, pushing each converted value

@@ -18,11 +18,45 @@ struct Key {
     word: u64,
 }
 
+/// The bytes before a field's value in a compact object (no whitespace): `{"name":` for the
+/// first field, `,"name":` for the others; compared as two masked words when ≤ 16 bytes.
+#[derive(Clone, Debug)]
+struct Prefix {
+    bytes: Box<[u8]>,
+    words: [u64; 2],
+    masks: [u64; 2],
+}
+
+impl Prefix {
+    fn new(first: bool, name: &str) -> Self {
+        let bytes: Box<[u8]> = [
+            if first { &b"{\""[..] } else { b",\"" },
+            name.as_bytes(),
+            b"\":",
+        ]
+        .concat()
+        .into();
+        let mut words = [0u64; 2];
+        let mut masks = [0u64; 2];
+        for (j, &c) in bytes.iter().take(16).enumerate() {
+            words[j / 8] |= u64::from(c) << (8 * (j % 8));
+            masks[j / 8] |= 0xFF << (8 * (j % 8));
+        }
+        Prefix {
+            bytes,
+            words,
+            masks,
+        }
+    }
+}
+
 /// The schema's field names, prepared for lookup by a key's bytes.
 #[derive(Clone, Debug)]
 pub(super) struct FieldKeys {
     /// In schema order.
     keys: Vec<Key>,
+    /// The compact prefixes of the fields, in schema order.
+    prefixes: Vec<Prefix>,
 }
 
 /// The little-endian word of `b` (at most 8 bytes), zero-padded.
@@ -58,7 +92,32 @@ impl FieldKeys {
                 word: word_of(f.name.as_bytes()),
             })
             .collect();
-        FieldKeys { keys }
+        let prefixes = fields
+            .iter()
+            .enumerate()
+            .map(|(f, field)| Prefix::new(f == 0, &field.name))
+            .collect();
+        FieldKeys { keys, prefixes }
+    }
+
+    /// Whether the compact prefix of field `f` (`{"name":` or `,"name":`) is at `i` in `line`:
+    /// the index after it.
+    #[inline(always)]
+    pub(super) fn compact_prefix(&self, f: usize, line: &[u8], i: usize) -> Option<usize> {
+        let p = self.prefixes.get(f)?;
+        let n = p.bytes.len();
+        if n <= 16 {
+            if let Some(sixteen) = line.get(i..i + 16) {
+                let mut lo = [0u8; 8];
+                let mut hi = [0u8; 8];
+                lo.copy_from_slice(&sixteen[..8]);
+                hi.copy_from_slice(&sixteen[8..]);
+                let same = u64::from_le_bytes(lo) & p.masks[0] == p.words[0]
+                    && u64::from_le_bytes(hi) & p.masks[1] == p.words[1];
+                return same.then_some(i + n);
+            }
+        }
+        (line.get(i..i + n)? == &p.bytes[..]).then_some(i + n)
     }
 
     /// Whether field `f` is named by the `len` bytes of `line` at `start`.
@@ -138,6 +197,24 @@ mod tests {
             };
             prop_assert_eq!(got, want);
             prop_assert_eq!(n, want.map_or(next, |f| f + 1));
+        }
+    }
+
+    proptest! {
+        /// The word compare agrees with comparing the bytes, wherever the prefix sits.
+        #[test]
+        fn compact_prefix_agrees_with_bytes(
+            names in proptest::collection::vec("[ab]{0,14}", 1..3),
+            f in 0usize..3,
+            line in "[{,\"ab:]{0,40}",
+            i in 0usize..42,
+        ) {
+            let fk = keys(&names);
+            let want = names.get(f).and_then(|name| {
+                let p = format!("{}\"{name}\":", if f == 0 { "{" } else { "," });
+                line.as_bytes().get(i..i + p.len()).filter(|b| *b == p.as_bytes()).map(|_| i + p.len())
+            });
+            prop_assert_eq!(fk.compact_prefix(f, line.as_bytes(), i), want);
         }
     }
 

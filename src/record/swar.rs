@@ -86,6 +86,32 @@ pub(crate) fn csv_field_end(b: &[u8], from: usize) -> Option<usize> {
     rest.iter().position(|&c| is_csv_stop(c)).map(|p| j + p)
 }
 
+/// The number of ASCII digits at the start of `w` (its bytes in little-endian order): 0 to 8.
+///
+/// A byte is a digit when its high nibble is 3 and adding 6 keeps it so (low nibble ≤ 9).
+/// The addition can carry out of a byte ≥ 0xFA only, which is no digit itself, so the lowest
+/// non-digit is marked exactly.
+#[inline]
+pub(crate) fn leading_digits(w: u64) -> usize {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = LO * 0x30;
+    let high = (w & HIGH_NIBBLES) ^ THREES;
+    let low = (w.wrapping_add(LO * 6) & HIGH_NIBBLES) ^ THREES;
+    ((high | low).trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `n` (1 to 8) bytes of `w`, which are ASCII digits, the first byte the
+/// most significant digit. Three multiply steps combine digit pairs, then quads, then octets.
+#[inline]
+pub(crate) fn digits_value(w: u64, n: usize) -> u64 {
+    debug_assert!((1..=8).contains(&n));
+    // The digits move to the top bytes; the bytes below them become zero digits.
+    let d = (w.wrapping_sub(LO * 0x30)) << (8 * (8 - n.clamp(1, 8)));
+    let d = ((d & (LO * 0x0F)).wrapping_mul(10 * 256 + 1)) >> 8;
+    let d = ((d & 0x00FF_00FF_00FF_00FF).wrapping_mul(100 * 65_536 + 1)) >> 16;
+    ((d & 0x0000_FFFF_0000_FFFF).wrapping_mul(10_000 * (1 << 32) + 1)) >> 32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +130,24 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn digits_are_counted_and_valued(
+            b in proptest::collection::vec(
+                prop_oneof![4 => b'0'..=b'9', 1 => any::<u8>(), 1 => Just(b','), 1 => Just(0xFA)],
+                8..=8,
+            ),
+        ) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&b);
+            let w = u64::from_le_bytes(word);
+            let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
+            prop_assert_eq!(leading_digits(w), n);
+            if n > 0 {
+                let text = std::str::from_utf8(&b[..n]).unwrap_or_default();
+                prop_assert_eq!(Some(digits_value(w, n)), text.parse::<u64>().ok());
+            }
+        }
+
         #[test]
         fn csv_field_end_matches_the_bytewise_scan(
             b in proptest::collection::vec(

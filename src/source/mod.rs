@@ -160,7 +160,7 @@ pub trait LineDecoder<T>: Send {
     /// start) in one pass, appending one record per line (empty lines are skipped), and stops
     /// before the first line it cannot decode exactly as [`LineDecoder::decode`] would, or
     /// that is longer than `limits.max_line`, or after `limits.max_records` records. The
-    /// default decodes nothing (every line goes through `decode`). See [`block`].
+    /// default decodes nothing (every line goes through `decode`); see `source/block.rs`.
     fn decode_block(&mut self, block: &[u8], limits: BlockLimits, out: &mut Vec<T>) -> BlockRead {
         let _ = (block, limits, out);
         BlockRead::default()
