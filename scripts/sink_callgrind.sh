@@ -17,6 +17,7 @@ valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out/cg.%p"
     --workers 1 >/dev/null 2>&1
 callgrind_annotate --inclusive=yes "$out"/cg.* 2>/dev/null |
     grep -E 'PROGRAM TOTALS|SinkEmit<T> as .*::push \[|Encoder<.*>>::encode_(all|many) \[' |
-    awk -v n="$records" '{ c = $1; gsub(",", "", c); $1 = ""; $2 = "";
-        printf "%8.1f per record  %s\n", c / n, substr($0, 1, 150) }'
+    sed -E 's/^ *([0-9,]+) \( *[0-9.]+%\) +/\1 /' |
+    awk -v n="$records" '{ c = $1; gsub(",", "", c); $1 = "";
+        printf "%8.1f per record %s\n", c / n, substr($0, 1, 150) }'
 echo "output md5 (sorted): $(cat "$out"/sink/* | sort | md5sum | cut -d' ' -f1)"
