@@ -74,18 +74,21 @@ pub fn bid_row(config: &NexmarkConfig, k: u64) -> Row {
         Mode::Beam => (Value::Null, Value::Null),
         Mode::Flink => channel_and_url(rng),
     };
-    Row::from_buf_and_len(
-        [
-            Value::I64(auction),
-            Value::I64(bidder),
-            Value::I64(price),
-            channel,
-            url,
-            Value::Ts(t),
-            Value::Str(extra(rng).into()),
-        ],
-        BID_FIELDS,
-    )
+    let fields: [Value; BID_FIELDS] = [
+        Value::I64(auction),
+        Value::I64(bidder),
+        Value::I64(price),
+        channel,
+        url,
+        Value::Ts(t),
+        Value::Str(extra(rng).into()),
+    ];
+    // Whatever the row's inline capacity (≥ BID_FIELDS): no padding values to match it.
+    let mut row = Row::new();
+    for v in fields {
+        row.push(v);
+    }
+    row
 }
 
 fn channel_and_url(rng: &mut JavaRandom) -> (Value, Value) {

@@ -2,8 +2,8 @@
 //!
 //! A pipeline file runs as `file → decoder → stateless ops → key_by ⇒ ring ⇒ keyed operator →
 //! stateless ops → encoder → part file`. Its records are [`Row`]s: a `SmallVec` of up to 8
-//! [`Value`]s inline (32 bytes each, strings inline up to 24 bytes; since step 5, 7 values of
-//! 16 bytes, strings inline up to 15 bytes). The issue that measured
+//! [`Value`]s inline (32 bytes each, strings inline up to 24 bytes; since step 5, 16 bytes
+//! each, strings inline up to 15 bytes). The issue that measured
 //! this path (issue 10) offered three layouts: rows borrowing from the batch's input bytes,
 //! compact typed rows generated from the schema, or columnar batches.
 //!
@@ -64,28 +64,33 @@
 //! A row keeps its 8 inline values — the copies left are the decoder's batch → exchange
 //! batch and the operator's output → sink.
 //!
-//! Step 5, the exchange (PERF.md, "Issue 10, step 5 (session 7): exchange and stage"): a ring
-//! batch keeps the rows apart from their keys and hashes ([`crate::exchange::KeyedBatch`]), so
-//! with one worker the decoder's batch of rows moves into the ring whole (no row copy between
-//! decoder and operator); spent batches of rows that own no heap memory are emptied without
-//! running each row's destructor ([`crate::exchange::spent`]).
-
-//! Step 5 (session 7; PERF.md, "Issue 10, step 5 (session 7)"): the five parts of the record
-//! path (reading and decoding, encoding and sinks, the key and the rolling operator, the
-//! exchange and the stage, the value layout) were worked on in parallel; this paragraph
-//! records the value layout, and the lead merges the others' lines here. A [`Value`] is 16
-//! bytes: a [`super::Text`] keeps up to 15 bytes inline with the length in its last byte,
-//! whose unused values hold `Value`'s tag, and a longer string in a recycled heap buffer. A
-//! [`Row`] keeps 7 values inline (120 bytes): under 128 bytes a row move is 8 inline 16-byte
-//! moves instead of a `memcpy` call, which cost as much for 136 bytes as for 264 (~29
-//! instructions). Rolling_sum went from 2,132 to 1,911 instructions per record. An 8-field
-//! row (Nexmark `person`) now spills to the heap; the row's drop is a byte compare per
-//! value, but `SmallVec`'s out-of-line `Drop` still costs ~25 instructions per row.
-
-//! Step 5, the key (PERF.md, "Issue 10, step 5 (session 7): the row key…"): a
-//! [`super::RowKey`] is no longer two `Value`s but the key's canonical bytes (inline up to 46,
-//! else a buffer recycled per thread) with its stable hash, computed once where `key_by`
-//! builds it; the state table compares the hash, then the zero-padded buffer.
+//! Step 5 (session 7; PERF.md, "Issue 10, step 5 (session 7)" and its five parts) kept
+//! `Row`/`Value` once more and made everything around them cheaper:
+//! * **Decoding** reads a whole read buffer in one pass ([`crate::source::LineDecoder::decode_block`]):
+//!   a plan compiled from the schema splits and parses each field in the same scan, and rows
+//!   are written in place in the batch; any line it cannot decode exactly as the line path
+//!   would (quotes, CRLF, bad values, other JSON key orders…) goes to the line path.
+//! * **Values**: a [`Value`] is 16 bytes — a [`super::Text`] keeps up to 15 bytes inline, the
+//!   length in its last byte, whose unused values hold `Value`'s tag. A [`Row`] keeps 8 values
+//!   inline (136 bytes). 7 (120 bytes, moved by inline stores instead of a `memcpy` call)
+//!   measured 40 instructions per record fewer on `rolling_sum`, but an 8-field row (Nexmark
+//!   `person`, or a user's 8-column file) would then allocate per record: we kept 8.
+//! * **The key** ([`super::RowKey`]) is the key's canonical bytes (inline up to 46, else a
+//!   buffer recycled per thread) with its stable hash, computed once where `key_by` builds it;
+//!   the state table compares the hash, then the zero-padded buffer. The rolling operator
+//!   copies its output's key values from the input row's key fields.
+//! * **The exchange**: a ring batch keeps the rows apart from their keys and hashes
+//!   ([`crate::exchange::KeyedBatch`]), so with one worker the decoder's batch of rows moves
+//!   into the ring whole; spent batches of rows that own no heap memory are emptied without
+//!   running each row's destructor ([`crate::exchange::spent`]).
+//! * **Encoding** writes through a cursor over the buffer's spare capacity (one capacity check
+//!   per row), with SWAR checks for quoting and escaping; the command line's sinks skip the
+//!   per-line output checksum that only library users read ([`crate::sink::NoChecksum`]).
+//!
+//! What bounds the path now (1 worker, `rolling_sum`, ~1,100 instructions per record): the
+//! rolling operator with its state lookup (~300), decoding (~310), encoding (~160), building
+//! and hashing the key (~90), and moving and dropping rows between them. A row sized to its
+//! schema (or columnar batches) is the next step; it changes every operator.
 
 #[cfg(doc)]
 use super::{Row, Value};
@@ -93,5 +98,5 @@ use super::{Row, Value};
 /// Size of one [`super::Value`] in bytes (a 16-byte `Text`, whose length byte holds the tag).
 pub const VALUE_BYTES: usize = std::mem::size_of::<super::Value>();
 
-/// Size of one [`super::Row`] in bytes (7 inline values and a length).
+/// Size of one [`super::Row`] in bytes (8 inline values and a length).
 pub const ROW_BYTES: usize = std::mem::size_of::<super::Row>();

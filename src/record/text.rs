@@ -7,7 +7,8 @@
 //! The length byte takes only the values 0..=15, and a heap text marks itself with 16: the
 //! remaining 239 values are a niche in which [`super::Value`] keeps its tag, so a `Value` is
 //! 16 bytes too (half of the 32 it was with a 24-byte `CompactString`), and a [`super::Row`]
-//! of 7 inline values 120 bytes instead of 264 (see [`super::layout`]). The layout is plain safe Rust (an enum whose
+//! of 8 inline values 136 bytes instead of 264 (see [`super::layout`]). The layout is plain
+//! safe Rust (an enum whose
 //! inline variant ends in a 16-valued length); the only `unsafe` is skipping the UTF-8 check
 //! of bytes copied from a `&str`.
 

@@ -95,7 +95,7 @@ proptest! {
 fn value_and_row_sizes() {
     assert_eq!(std::mem::size_of::<Value>(), 16);
     assert_eq!(std::mem::size_of::<Option<Value>>(), 16);
-    assert_eq!(std::mem::size_of::<super::Row>(), 120);
+    assert_eq!(std::mem::size_of::<super::Row>(), 136);
 }
 
 #[test]
