@@ -10,11 +10,8 @@ use super::field_parse::push_fields;
 use super::{Field, Row};
 
 /// Appends a row to `out` and lets `f` fill it in place (the row is not moved afterwards); the
-/// row is removed again if `f` fails.
-///
-/// The row is written straight into the batch's spare capacity: `Vec::push` of a fresh row
-/// copied all its bytes (a `memcpy` call of ~30 instructions per line, PERF.md "Issue 10,
-/// step 5"), of which only the length is initialised.
+/// row is removed again if `f` fails. The row is written straight into the batch's spare
+/// capacity ([`super::row_slot::push_empty`]).
 ///
 /// # Errors
 /// `f`'s error.
@@ -23,19 +20,7 @@ pub(crate) fn fill<E>(
     out: &mut Vec<Row>,
     f: impl FnOnce(&mut Row) -> Result<(), E>,
 ) -> Result<(), E> {
-    out.reserve(1);
-    let len = out.len();
-    let Some(spare) = out.spare_capacity_mut().first_mut() else {
-        return Ok(()); // unreachable: one slot was reserved
-    };
-    let res = f(spare.write(Row::new()));
-    // SAFETY: `spare` is the slot at index `len`, within the capacity reserved above, and
-    // `MaybeUninit::write` initialised it with a row (which `f` may only have modified through
-    // `&mut`), so the first `len + 1` elements are initialised.
-    #[allow(unsafe_code)]
-    unsafe {
-        out.set_len(len + 1);
-    }
+    let res = f(super::row_slot::push_empty(out));
     if res.is_err() {
         out.pop();
     }

@@ -23,6 +23,7 @@ mod out_cursor;
 mod out_scan;
 mod put;
 pub mod row_key;
+pub mod row_slot;
 pub mod schema;
 pub mod state_codec;
 mod swar;
