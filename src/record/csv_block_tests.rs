@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::record::{CsvDecoder, Schema};
-use crate::source::LineDecoder;
 use proptest::prelude::*;
 
 fn field(name: &str, ty: FieldType) -> Field {
@@ -37,21 +36,7 @@ fn line_path(fields: &[Field], block: &[u8], read: BlockRead, max_line: usize) -
         },
         false,
     );
-    let consumed = &block[..read.bytes];
-    assert!(consumed.is_empty() || consumed.ends_with(b"\n"));
-    let lines: Vec<&[u8]> = consumed.split(|&b| b == b'\n').collect();
-    assert_eq!(lines.len() as u64 - 1, read.lines);
-    let mut rows = Vec::new();
-    for line in &lines[..lines.len() - 1] {
-        let body = line.strip_suffix(b"\r").unwrap_or(line);
-        assert!(body.len() <= max_line, "an over-long line was decoded");
-        if body.is_empty() {
-            continue;
-        }
-        dec.decode(line, &mut rows)
-            .unwrap_or_else(|e| panic!("the line path rejects {line:?}: {e}"));
-    }
-    rows
+    crate::source::block::line_path_rows(&mut dec, block, read, max_line, false)
 }
 
 fn ty() -> impl Strategy<Value = FieldType> {

@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::record::{FieldType, JsonLinesDecoder, Schema, Value};
-use crate::source::LineDecoder;
 use proptest::prelude::*;
 
 fn fields() -> Vec<Field> {
@@ -40,21 +39,7 @@ fn line_path(fields: &[Field], block: &[u8], read: BlockRead, max_line: usize) -
     let mut dec = JsonLinesDecoder::new(Schema {
         fields: fields.to_vec(),
     });
-    let consumed = &block[..read.bytes];
-    assert!(consumed.is_empty() || consumed.ends_with(b"\n"));
-    let lines: Vec<&[u8]> = consumed.split(|&b| b == b'\n').collect();
-    assert_eq!(lines.len() as u64 - 1, read.lines);
-    let mut rows = Vec::new();
-    for line in &lines[..lines.len() - 1] {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        assert!(line.len() <= max_line, "an over-long line was decoded");
-        if line.is_empty() {
-            continue;
-        }
-        dec.decode(line, &mut rows)
-            .unwrap_or_else(|e| panic!("the line path rejects {line:?}: {e}"));
-    }
-    rows
+    crate::source::block::line_path_rows(&mut dec, block, read, max_line, true)
 }
 
 /// A member `"name":value`, mostly of the schema, in varied spellings.

@@ -122,12 +122,12 @@ fn stable_hash_long(values: &[Value]) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
     /// The definition: xxh3 of the concatenated canonical bytes.
-    fn reference(values: &[Value]) -> u64 {
+    pub(crate) fn reference(values: &[Value]) -> u64 {
         let mut buf = Vec::new();
         for v in values {
             v.canonical_bytes(&mut buf);
@@ -135,7 +135,8 @@ mod tests {
         stable_hash_bytes(&buf)
     }
 
-    fn value() -> impl Strategy<Value = Value> {
+    /// Any value, strings of 0–80 characters.
+    pub(crate) fn value() -> impl Strategy<Value = Value> {
         prop_oneof![
             Just(Value::Null),
             any::<i64>().prop_map(Value::I64),

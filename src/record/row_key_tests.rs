@@ -2,25 +2,9 @@ use super::*;
 use crate::state::key_group::{key_group_of_hash, stable_hash_bytes};
 use proptest::prelude::*;
 
-/// The definition the key groups of every checkpoint depend on: xxh3 (seeded) of the
-/// concatenated canonical bytes, computed here without `RowKey`.
-fn reference(values: &[Value]) -> u64 {
-    let mut buf = Vec::new();
-    for v in values {
-        v.canonical_bytes(&mut buf);
-    }
-    stable_hash_bytes(&buf)
-}
-
-fn value() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<i64>().prop_map(Value::I64),
-        any::<f64>().prop_map(Value::F64),
-        any::<i64>().prop_map(Value::Ts),
-        ".{0,60}".prop_map(|s: String| Value::Str(s.as_str().into())),
-    ]
-}
+// The definition the key groups of every checkpoint depend on (xxh3, seeded, of the
+// concatenated canonical bytes, computed without `RowKey`) and the values to try.
+use crate::record::key_hash::tests::{reference, value};
 
 /// Bitwise value equality (floats by bit pattern, so that NaN keys compare).
 fn same(a: &[Value], b: &[Value]) -> bool {

@@ -39,3 +39,33 @@ impl BlockRead {
         self.lines += 1;
     }
 }
+
+/// Test oracle of the block passes: the rows `dec`'s line path gives for the first
+/// `read.lines` lines of `block` (empty lines skipped; `\r\n` stripped first when `strip_cr`),
+/// each of which it must accept, as the block pass did, and none longer than `max_line`.
+#[cfg(test)]
+pub(crate) fn line_path_rows<T>(
+    dec: &mut impl super::LineDecoder<T>,
+    block: &[u8],
+    read: BlockRead,
+    max_line: usize,
+    strip_cr: bool,
+) -> Vec<T> {
+    let consumed = &block[..read.bytes];
+    assert!(consumed.is_empty() || consumed.ends_with(b"\n"));
+    let lines: Vec<&[u8]> = consumed.split(|&b| b == b'\n').collect();
+    assert_eq!(lines.len() as u64 - 1, read.lines);
+    let mut rows = Vec::new();
+    for line in &lines[..lines.len() - 1] {
+        let body = line.strip_suffix(b"\r").unwrap_or(line);
+        assert!(body.len() <= max_line, "an over-long line was decoded");
+        if body.is_empty() {
+            continue;
+        }
+        let given = if strip_cr { body } else { line };
+        if let Err(e) = dec.decode(given, &mut rows) {
+            panic!("the line path rejects {given:?}: {e}");
+        }
+    }
+    rows
+}

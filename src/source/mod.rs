@@ -5,7 +5,7 @@
 //! range). The split reports its position after every batch so that a checkpoint can record
 //! it, and a restore (with the same or another worker count) can hand the remaining ranges out.
 
-mod block;
+pub(crate) mod block;
 #[cfg(test)]
 mod block_tests;
 pub mod dead_letter;
