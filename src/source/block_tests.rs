@@ -8,7 +8,6 @@ use super::file::{DecoderFactory, FileSource};
 use super::{BlockLimits, BlockRead, DeadLetters, LineDecoder, Poll, RangePosition, Source};
 use crate::record::csv::CsvDecoder;
 use crate::record::json::JsonLinesDecoder;
-use crate::record::schema::{Field, FieldType, Schema};
 use crate::record::Row;
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -31,19 +30,7 @@ impl LineDecoder<Row> for LineOnly {
     }
 }
 
-fn schema() -> Schema {
-    let field = |name: &str, ty| Field {
-        name: name.into(),
-        ty,
-    };
-    Schema {
-        fields: vec![
-            field("key", FieldType::String),
-            field("value", FieldType::I64),
-            field("ts", FieldType::Timestamp),
-        ],
-    }
-}
+use super::robust_tests::schema;
 
 fn factory(json: bool, header: bool) -> DecoderFactory<Row> {
     Arc::new(move || -> Box<dyn LineDecoder<Row>> {

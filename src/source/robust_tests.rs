@@ -170,7 +170,8 @@ fn megabytes_without_a_newline() {
     assert!(got[0].2);
 }
 
-fn schema() -> Schema {
+/// `key` (string), `value` (i64), `ts` (timestamp).
+pub(super) fn schema() -> Schema {
     let field = |name: &str, ty| Field {
         name: name.into(),
         ty,
