@@ -47,11 +47,10 @@ pub fn key_is_plain(key: &RowKey) -> bool {
 #[inline]
 fn clear_plain<T>(items: &mut Vec<T>, plain: impl Fn(&T) -> bool) {
     if items.iter().all(plain) {
+        // Each item owns no heap memory (`plain`: a row neither spilled nor holding a heap
+        // string, or a key whose canonical bytes are inline) and none is read after this.
         #[allow(unsafe_code)]
-        // SAFETY: 0 ≤ capacity, and no item is read after this; each item owns no heap memory
-        // (`plain`: a row neither spilled nor holding a heap string, or a key whose canonical
-        // bytes are inline), so skipping its destructor leaks nothing and leaves no resource
-        // behind.
+        // SAFETY: 0 ≤ capacity; skipping these destructors leaks nothing (see above).
         unsafe {
             items.set_len(0)
         };

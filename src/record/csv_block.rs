@@ -137,10 +137,10 @@ fn string(b: &[u8], start: usize, delim: u8) -> Option<(&str, usize)> {
     let c = *b.get(i)?;
     if c == delim {
         let bytes = b.get(start..i)?;
-        // SAFETY: `csv_field_end` returned the first byte at or after `start` that is a
-        // delimiter, `"`, `\r` or ≥ 0x80, so every byte of `bytes` is < 0x80, as
-        // `text_known` requires.
+        // `csv_field_end` returned the first byte at or after `start` that is a delimiter,
+        // `"`, `\r` or ≥ 0x80.
         #[allow(unsafe_code)]
+        // SAFETY: so every byte of `bytes` is < 0x80, as `text_known` requires.
         let text = unsafe { super::utf8::text_known(bytes, true) }.ok()?;
         return Some((text, i + 1));
     }

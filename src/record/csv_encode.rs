@@ -64,10 +64,11 @@ impl CsvEncoder {
             _ => {}
         }
         for value in values {
-            // SAFETY: before each value the room left is at least what the rest of the row's
-            // scalars and separators take (`bound` minus those already written): each arm
-            // writes at most MAX_SCALAR bytes (a longer string first ensures its length on
-            // top of `bound`), then one separator, all accounted for in `bound`.
+            // Before each value the room left is at least what the rest of the row's scalars
+            // and separators take (`bound` minus those already written): each arm writes at
+            // most MAX_SCALAR bytes (a longer string first ensures its length on top of
+            // `bound`), then one separator, all accounted for in `bound`.
+            // SAFETY: so every write below is within the room the cursor has (see above).
             unsafe {
                 match value {
                     Value::Null => {}
@@ -83,11 +84,11 @@ impl CsvEncoder {
     }
 }
 
+#[inline]
 /// Writes `v` as [`super::format::write_f64`] does.
 ///
 /// # Safety
 /// Room ≥ [`MAX_SCALAR`].
-#[inline]
 unsafe fn write_f64(c: &mut Cursor<'_>, v: f64) {
     // SAFETY: each arm writes at most MAX_SCALAR bytes (ryu ≤ 24, the words ≤ 4).
     unsafe {
@@ -103,12 +104,12 @@ unsafe fn write_f64(c: &mut Cursor<'_>, v: f64) {
     }
 }
 
+#[inline(always)]
 /// Writes a string field, quoted only if it must be: up to MAX_SCALAR bytes in the room
 /// reserved for a value, longer ones leaving at least `bound` bytes of room after them.
 ///
 /// # Safety
 /// Room ≥ [`MAX_SCALAR`].
-#[inline(always)]
 unsafe fn str_field(c: &mut Cursor<'_>, s: &[u8], bound: usize) {
     if csv_plain(s) {
         if s.len() > MAX_SCALAR {

@@ -50,11 +50,11 @@ impl Prefix {
         }
     }
 
+    #[inline(always)]
     /// Writes the prefix.
     ///
     /// # Safety
     /// Room ≥ max(16, its length).
-    #[inline(always)]
     unsafe fn write(&self, c: &mut Cursor<'_>) {
         // SAFETY: the caller's promise covers both.
         unsafe {
@@ -96,10 +96,11 @@ impl JsonLinesEncoder {
             return;
         }
         for (i, prefix) in self.prefixes.iter().enumerate() {
-            // SAFETY: before each field the room left covers the rest of the line (`bound`
-            // minus what was written since it was last ensured, which keeps the 16 bytes of
-            // slack): the prefix and at most MAX_SCALAR bytes of value are in `bound`; a
-            // longer string ensures its length on top of `bound` before writing.
+            // Before each field the room left covers the rest of the line (`bound` minus what
+            // was written since it was last ensured, which keeps the 16 bytes of slack): the
+            // prefix and at most MAX_SCALAR bytes of value are in `bound`; a longer string
+            // ensures its length on top of `bound` before writing.
+            // SAFETY: so every write below is within the room the cursor has (see above).
             unsafe {
                 prefix.write(c);
                 match row.get(i) {
@@ -115,12 +116,12 @@ impl JsonLinesEncoder {
     }
 }
 
+#[inline(always)]
 /// Writes a string value, escaped if it must be: up to MAX_SCALAR bytes (quotes included) in
 /// the room reserved for a value, longer ones leaving at least `bound` bytes of room after.
 ///
 /// # Safety
 /// Room ≥ [`MAX_SCALAR`].
-#[inline(always)]
 unsafe fn str_value(c: &mut Cursor<'_>, s: &str, bound: usize) {
     if json_plain(s.as_bytes()) {
         if s.len() + 2 > MAX_SCALAR {

@@ -8,8 +8,9 @@
 //! `ryu::raw::format64` into the buffer. The vector's length is set back when the cursor is
 //! dropped (or before [`Cursor::with_vec`] hands the vector out).
 //!
-//! The writes are `unsafe fn`s: the caller promises that [`Cursor::room`] covers what it
-//! writes, which the encoders establish with one `ensure` per row (and per string).
+//! Each write method has a safety contract: the caller promises that [`Cursor::room`]
+//! covers what it writes, which the encoders establish with one `ensure` per row (and per
+//! string).
 
 #![allow(unsafe_code)]
 
@@ -110,12 +111,12 @@ impl<'a> Cursor<'a> {
         unsafe { self.ptr.add(self.len) }
     }
 
+    #[inline(always)]
     /// Writes the first `n` (≤ 16) bytes of `head` with one 16-byte store; the bytes after
     /// the `n` land in spare capacity and are overwritten or ignored.
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ 16.
-    #[inline(always)]
     pub(crate) unsafe fn head16(&mut self, head: &[u8; 16], n: usize) {
         debug_assert!(self.room() >= 16 && n <= 16);
         // SAFETY: 16 bytes of room (the caller's promise); `head` is 16 bytes.
@@ -123,11 +124,11 @@ impl<'a> Cursor<'a> {
         self.len += n.min(16);
     }
 
+    #[inline(always)]
     /// Writes one byte.
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ 1.
-    #[inline(always)]
     pub(crate) unsafe fn byte(&mut self, b: u8) {
         debug_assert!(self.room() >= 1);
         // SAFETY: the caller guarantees room for the byte.
@@ -135,11 +136,11 @@ impl<'a> Cursor<'a> {
         self.len += 1;
     }
 
+    #[inline(always)]
     /// Writes `s`; up to 16 bytes as fixed-size loads and stores, longer ones by `memcpy`.
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ `s.len()`.
-    #[inline(always)]
     pub(crate) unsafe fn bytes(&mut self, s: &[u8]) {
         let n = s.len();
         debug_assert!(self.room() >= n);
@@ -172,11 +173,11 @@ impl<'a> Cursor<'a> {
         self.len += n;
     }
 
+    #[inline(always)]
     /// Writes `v` in decimal (as `itoa` and `i64::to_string` do).
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ 20.
-    #[inline(always)]
     pub(crate) unsafe fn i64(&mut self, v: i64) {
         if v < 0 {
             // SAFETY: 1 of the ≥ 20 bytes; the digits of |v| take at most 19.
@@ -186,11 +187,11 @@ impl<'a> Cursor<'a> {
         unsafe { self.u64(v.unsigned_abs()) }
     }
 
+    #[inline(always)]
     /// Writes `v` in decimal; up to four digits without a division loop.
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ the number of digits of `v` (20 always suffices).
-    #[inline(always)]
     pub(crate) unsafe fn u64(&mut self, v: u64) {
         let dst = self.end();
         // SAFETY: each arm writes exactly the digits of `v` (1–4 bytes here) at `dst`, in
@@ -219,11 +220,11 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline]
     /// [`Cursor::u64`] for any `v`: digit pairs from the end.
     ///
     /// # Safety
     /// As [`Cursor::u64`].
-    #[inline]
     unsafe fn u64_long(&mut self, mut v: u64) {
         let count = digits(v);
         debug_assert!(self.room() >= count);
@@ -251,12 +252,12 @@ impl<'a> Cursor<'a> {
         self.len += count;
     }
 
+    #[inline]
     /// Writes a finite `v` as `ryu`'s shortest round-trip text (the same bytes as
     /// `ryu::Buffer::format_finite`).
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ [`MAX_SCALAR`].
-    #[inline]
     pub(crate) unsafe fn f64_finite(&mut self, v: f64) {
         debug_assert!(v.is_finite() && self.room() >= MAX_SCALAR);
         // SAFETY: `format64` writes at most 24 bytes at the pointer (ryu's contract), within

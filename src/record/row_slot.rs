@@ -14,10 +14,10 @@ pub fn push_empty(out: &mut Vec<Row>) -> &mut Row {
     let len = out.len();
     if let Some(spare) = out.spare_capacity_mut().first_mut() {
         spare.write(Row::new());
-        // SAFETY: `spare` is the slot at index `len`, within the capacity reserved above,
-        // and `MaybeUninit::write` just initialised it with a row, so the first `len + 1`
-        // elements are initialised.
+        // `spare` is the slot at index `len`, within the capacity reserved above, and
+        // `MaybeUninit::write` just initialised it with a row.
         #[allow(unsafe_code)]
+        // SAFETY: so the first `len + 1` elements are initialised and within capacity.
         unsafe {
             out.set_len(len + 1);
         }
