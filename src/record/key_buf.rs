@@ -6,6 +6,7 @@
 //! long keys allocates nothing per record in steady state: `key_by` builds keys on the
 //! source's thread, and the keyed stage hands each spent batch, keys included, back to it.
 
+use super::free_list::{self, FreeList};
 use std::cell::RefCell;
 
 /// Free buffers kept per thread at most.
@@ -14,7 +15,8 @@ const MAX_BUFFERS: usize = 4096;
 const MAX_BUFFER: usize = 4096;
 
 thread_local! {
-    static FREE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    static FREE: RefCell<FreeList<Vec<u8>>> =
+        const { RefCell::new(FreeList::new(MAX_BUFFERS, MAX_BUFFERS * MAX_BUFFER, MAX_BUFFER)) };
 }
 
 /// The bytes of a long key, in a buffer that returns to its thread's free list when dropped.
@@ -24,11 +26,7 @@ pub(crate) struct KeyBuf(Vec<u8>);
 impl KeyBuf {
     /// An empty buffer, recycled when this thread has one.
     pub(crate) fn new() -> Self {
-        let v = FREE
-            .try_with(|f| f.try_borrow_mut().ok().and_then(|mut f| f.pop()))
-            .ok()
-            .flatten();
-        KeyBuf(v.unwrap_or_default())
+        KeyBuf(free_list::take(&FREE).unwrap_or_default())
     }
 
     /// A buffer holding a copy of `bytes`.
@@ -57,19 +55,7 @@ impl Clone for KeyBuf {
 
 impl Drop for KeyBuf {
     fn drop(&mut self) {
-        let mut v = std::mem::take(&mut self.0);
-        if v.capacity() == 0 || v.capacity() > MAX_BUFFER {
-            return;
-        }
-        v.clear();
-        // During thread exit the list may be gone: the buffer is then simply freed.
-        let _ = FREE.try_with(|f| {
-            if let Ok(mut f) = f.try_borrow_mut() {
-                if f.len() < MAX_BUFFERS {
-                    f.push(v);
-                }
-            }
-        });
+        free_list::give(&FREE, std::mem::take(&mut self.0));
     }
 }
 
@@ -92,8 +78,8 @@ mod tests {
 
     #[test]
     fn oversized_buffers_are_freed_not_kept() {
-        FREE.with(|f| f.borrow_mut().clear());
+        let before = FREE.with(|f| f.borrow().len());
         drop(KeyBuf::from_slice(&vec![1u8; MAX_BUFFER + 1]));
-        assert_eq!(FREE.with(|f| f.borrow().len()), 0);
+        assert_eq!(FREE.with(|f| f.borrow().len()), before);
     }
 }

@@ -10,6 +10,7 @@ mod csv_encode;
 mod csv_plain;
 mod field_parse;
 mod format;
+mod free_list;
 mod int_text;
 pub mod json;
 mod json_block;

@@ -13,6 +13,7 @@
 // (a `String` is 24 bytes), and the box is recycled with its buffer.
 #![allow(clippy::box_collection, clippy::vec_box)]
 
+use super::free_list::{self, FreeList};
 use std::cell::RefCell;
 
 /// Free heap buffers kept per thread at most.
@@ -22,50 +23,25 @@ const MAX_BYTES: usize = 16 << 20;
 /// Buffers larger than this are freed, not kept.
 pub(super) const MAX_BUFFER: usize = 64 << 10;
 
-/// The free heap buffers of one thread (empty strings with capacity) and their total bytes.
-struct Pool {
-    free: Vec<Box<String>>,
-    bytes: usize,
-}
-
 thread_local! {
-    static POOL: RefCell<Pool> = const { RefCell::new(Pool { free: Vec::new(), bytes: 0 }) };
+    static POOL: RefCell<FreeList<Box<String>>> =
+        const { RefCell::new(FreeList::new(MAX_BUFFERS, MAX_BYTES, MAX_BUFFER)) };
 }
 
 /// Returns a heap buffer to this thread's free list (or frees it when the list is full).
 #[inline]
-pub(super) fn give(mut s: Box<String>) {
-    let cap = s.capacity();
-    if cap > MAX_BUFFER {
-        return;
-    }
-    s.clear();
-    // During thread exit the pool may be gone: the buffer is then simply freed.
-    let _ = POOL.try_with(|p| {
-        if let Ok(mut p) = p.try_borrow_mut() {
-            if p.free.len() < MAX_BUFFERS && p.bytes + cap <= MAX_BYTES {
-                p.bytes += cap;
-                p.free.push(s);
-            }
-        }
-    });
+pub(super) fn give(s: Box<String>) {
+    free_list::give(&POOL, s);
 }
 
 /// A free heap buffer of this thread (empty), if any.
 #[inline]
 pub(super) fn take() -> Option<Box<String>> {
-    POOL.try_with(|p| {
-        let mut p = p.try_borrow_mut().ok()?;
-        let s = p.free.pop()?;
-        p.bytes -= s.capacity();
-        Some(s)
-    })
-    .ok()
-    .flatten()
+    free_list::take(&POOL)
 }
 
 /// Buffers on this thread's free list (for tests).
 #[cfg(test)]
 pub(super) fn pooled() -> usize {
-    POOL.with(|p| p.borrow().free.len())
+    POOL.with(|p| p.borrow().len())
 }
