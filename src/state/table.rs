@@ -159,32 +159,42 @@ impl<K: Eq, V> KeyTable<K, V> {
         }
     }
 
-    /// Hints the CPU to load the cache line(s) of `hash`'s home slot and of the slot after
-    /// it, where a lookup of a key with this hash starts (at the loads the table runs at,
-    /// most probes end within these two slots). Never changes the table; a no-op off x86-64
-    /// and when empty.
+    /// Hints the CPU to load every cache line of `hash`'s home slot and of the slot after it,
+    /// where a lookup of a key with this hash starts (at the loads the table runs at, most
+    /// probes end within these two slots). Never changes the table; a no-op off x86-64 and
+    /// when empty.
+    ///
+    /// Slots are not cache-line aligned: a 120-byte slot (a `RowKey` with a rolling
+    /// aggregate's state) starts at 8 different offsets within a line and spans up to three
+    /// lines, so prefetching only a slot's first and last byte missed the middle line — where
+    /// the key's own hash sits — in 6 of 8 slots (PERF.md, "Issue 10, step 6").
     #[inline]
     pub fn prefetch(&self, hash: u64) {
         #[cfg(target_arch = "x86_64")]
         if !self.slots.is_empty() {
             use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            const LINE: usize = 64;
             let home = self.home(hash);
-            let next = (home + 1) & (self.slots.len() - 1);
-            let first: *const Slot<K, V> = &self.slots[home];
-            let second: *const Slot<K, V> = &self.slots[next];
-            let last_byte = std::mem::size_of::<Slot<K, V>>().saturating_sub(1);
-            // The last byte of the home slot: a slot larger than a cache line (a window
-            // operator's) spans two, and the compiler may place `hash` in the second.
-            let first_end = first.cast::<i8>().wrapping_add(last_byte);
-            // The last byte of the next slot: the same line as `first` unless a slot boundary
-            // or the end of the table lies between them.
-            let second_end = second.cast::<i8>().wrapping_add(last_byte);
-            // SAFETY: prefetching is a hint that never faults or reads into the program, and
-            // all three addresses lie inside slots of a live slice.
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(first.cast::<i8>());
-                _mm_prefetch::<_MM_HINT_T0>(first_end);
-                _mm_prefetch::<_MM_HINT_T0>(second_end);
+            let slot_bytes = std::mem::size_of::<Slot<K, V>>();
+            // The home slot and the next one, unless the home slot is the table's last.
+            let span = if home + 1 < self.slots.len() {
+                2 * slot_bytes
+            } else {
+                slot_bytes
+            };
+            let first = (&self.slots[home] as *const Slot<K, V>).cast::<i8>();
+            let first_line = first as usize & !(LINE - 1);
+            let last_line = (first as usize + span - 1) & !(LINE - 1);
+            let mut offset = 0;
+            while first_line + offset <= last_line {
+                // The first byte of one line of the span, or the slot's own first byte for the
+                // first line (which may start before the slot).
+                let addr = first.wrapping_add((first_line + offset).saturating_sub(first as usize));
+                // SAFETY: prefetching is a hint that never faults or reads into the program,
+                // and every address lies inside the home slot or the slot after it, both in
+                // the live slice `self.slots`.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(addr) };
+                offset += LINE;
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
