@@ -92,7 +92,7 @@ fn manifest_offsets(m: &serde_json::Value) -> Vec<(usize, Vec<(u64, u64)>)> {
 fn inspect_lists_and_describes_checkpoints() {
     let s = Scenario::new("count", 100_000, 50_000);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
-    kill_after_checkpoints(
+    crash_after_checkpoint(
         s.ckpt_cmd(&out, &ckpt, "20ms", 2)
             .args(["--checkpoint-retain", "10"]),
         &ckpt,

@@ -11,7 +11,7 @@ fn rescale(pipeline: &str, from: usize, to: usize) {
     let s = Scenario::new(pipeline, 100_000, 1_000);
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
-    kill_after_checkpoints(&mut s.ckpt_cmd(&out, &ckpt, "20ms", from), &ckpt, 2);
+    crash_after_checkpoint(&mut s.ckpt_cmd(&out, &ckpt, "20ms", from), &ckpt, 2);
     let newest = *complete_ids(&ckpt).last().expect("a checkpoint");
     let manifest = read_manifest(&chk(&ckpt, newest));
     assert_eq!(
@@ -58,9 +58,9 @@ fn two_one_two() {
     let s = Scenario::new("count", 120_000, 1_000);
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
-    kill_after_checkpoints(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2), &ckpt, 1);
+    crash_after_checkpoint(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2), &ckpt, 1);
     // The second run (1 worker) writes a checkpoint of its own before it is killed.
-    kill_after_checkpoints(
+    crash_after_checkpoint(
         s.ckpt_cmd(&out, &ckpt, "20ms", 1)
             .args(["--restore", "latest"]),
         &ckpt,

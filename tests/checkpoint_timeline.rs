@@ -3,14 +3,12 @@
 //! older one restored by path), and checkpoints of an earlier run under a fresh start. The
 //! sink withdraws their output (`recover`), so they must not be restored or collided with.
 //!
-//! These tests fail against the engine at the time of writing (see the report of branch
-//! h-crash: bugs 1–3); they are `#[ignore]`d until `src/runtime/coordinator.rs` retires such
-//! checkpoints at start. Run them with `cargo test --test checkpoint_timeline -- --ignored`.
+//! Each crash is a crash point (`WEIR_CRASH_AT`), not a timed kill: the moment must not
+//! depend on how fast the engine or the machine is.
 
 mod checkpoint_support;
 
 use checkpoint_support::*;
-use std::time::Duration;
 
 /// Bug 1: the newest checkpoint N is corrupt, `--restore latest` falls back to N-1, and the
 /// restored run ends before its first barrier: its final checkpoint gets id N, which is
@@ -21,7 +19,7 @@ fn fallback_then_no_barrier_before_the_end_completes() {
     let s = Scenario::new("count", 300_000, 1_000);
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
-    kill_after_checkpoints(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2), &ckpt, 2);
+    crash_after_checkpoint(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2), &ckpt, 2);
     let newest = *complete_ids(&ckpt).last().expect("a checkpoint");
     flip_byte(&chk(&ckpt, newest).join("w0.state"), 40);
     // A long interval: no barrier in the restored run, only its final checkpoint.
@@ -48,22 +46,21 @@ fn fallback_then_no_barrier_before_the_end_completes() {
 /// are lost.
 #[test]
 fn restore_older_by_path_crash_then_latest_is_exactly_once() {
-    let s = Scenario::new("count", 100_000, 1_000);
+    let s = Scenario::new("count", 300_000, 1_000);
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
-    kill_after_checkpoints(
+    crash_after_checkpoint(
         s.ckpt_cmd(&out, &ckpt, "20ms", 2)
             .args(["--checkpoint-retain", "10"]),
         &ckpt,
         3,
     );
     let oldest = chk(&ckpt, complete_ids(&ckpt)[0]);
-    kill_while_writing(
+    crash_before_next_checkpoint(
         s.ckpt_cmd(&out, &ckpt, "1h", 2)
             .arg("--restore")
             .arg(&oldest),
-        &out,
-        Duration::from_millis(50),
+        &ckpt,
     );
     let done = output(
         s.ckpt_cmd(&out, &ckpt, "20ms", 2)
@@ -83,11 +80,7 @@ fn fresh_start_over_old_checkpoints_crash_then_latest_is_exactly_once() {
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     assert_exit(&output(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2)), 0);
-    kill_while_writing(
-        s.ckpt_cmd(&out, &ckpt, "1h", 2).arg("--fresh"),
-        &out,
-        Duration::from_millis(50),
-    );
+    crash_before_next_checkpoint(s.ckpt_cmd(&out, &ckpt, "1h", 2).arg("--fresh"), &ckpt);
     let done = output(
         s.ckpt_cmd(&out, &ckpt, "20ms", 2)
             .args(["--restore", "latest"]),

@@ -225,7 +225,7 @@ fn committed_in_epoch_order(dir: &Path) -> Vec<String> {
 
 #[test]
 fn q4_killed_and_restored_on_one_worker_ends_with_the_reference() {
-    use checkpoint_support::kill_after_checkpoints;
+    use checkpoint_support::crash_after_checkpoint;
     let check = Check::new("q4", "source", "beam", "10000000").key(&[0], None);
     let dir = tempfile::tempdir().expect("temp dir");
     let events = check.generate(dir.path());
@@ -243,7 +243,7 @@ fn q4_killed_and_restored_on_one_worker_ends_with_the_reference() {
             .args(["--checkpoint-interval", "20ms"]);
         cmd
     };
-    kill_after_checkpoints(&mut run(2), &ckpt, 2);
+    crash_after_checkpoint(&mut run(2), &ckpt, 2);
     let done = output(run(1).args(["--restore", "latest"]));
     assert!(done.status.success(), "restore: {}", stderr(&done));
     let rows = committed_in_epoch_order(&out);

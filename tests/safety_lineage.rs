@@ -8,13 +8,12 @@
 mod checkpoint_support;
 
 use checkpoint_support::{
-    assert_exit, assert_same_output, committed, complete_ids, kill_while_writing, output, stderr,
-    Scenario,
+    assert_exit, assert_same_output, committed, complete_ids, crash_before_next_checkpoint, output,
+    stderr, Scenario,
 };
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
 /// Malformed lines put into the input (each is dead-lettered).
 const BAD: [&str; 3] = ["x,1,2", "7,not-a-number,3", "1,2"];
@@ -113,12 +112,8 @@ fn fresh_killed_before_its_first_checkpoint_loses_nothing() {
     let (ids, dead) = (complete_ids(&ckpt), dead_lines(&s));
     assert_eq!(dead.len(), BAD.len());
 
-    // A mistaken --fresh, killed (SIGKILL) while it writes, before any checkpoint.
-    kill_while_writing(
-        s.ckpt_cmd(&out, &ckpt, "1h", 2).arg("--fresh"),
-        &out,
-        Duration::from_millis(20),
-    );
+    // A mistaken --fresh, crashed (abort, like SIGKILL) before any checkpoint of its own.
+    crash_before_next_checkpoint(s.ckpt_cmd(&out, &ckpt, "1h", 2).arg("--fresh"), &ckpt);
     assert_eq!(
         complete_ids(&ckpt),
         ids,

@@ -13,7 +13,7 @@ fn mmap_kill_then_restore_is_exactly_once() {
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     let mmap = ["--state-backend", "mmap"];
-    kill_after_checkpoints(s.ckpt_cmd(&out, &ckpt, "20ms", 2).args(mmap), &ckpt, 1);
+    crash_after_checkpoint(s.ckpt_cmd(&out, &ckpt, "20ms", 2).args(mmap), &ckpt, 1);
     assert_sub_multiset(&committed(&out), &want, "committed before the restore");
     let done = output(
         s.ckpt_cmd(&out, &ckpt, "20ms", 2)
@@ -35,7 +35,7 @@ fn heap_checkpoint_restores_into_mmap_with_rescale() {
     let s = Scenario::new("count", 100_000, 1_000);
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
-    kill_after_checkpoints(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2), &ckpt, 1);
+    crash_after_checkpoint(&mut s.ckpt_cmd(&out, &ckpt, "20ms", 2), &ckpt, 1);
     let done = output(s.ckpt_cmd(&out, &ckpt, "20ms", 1).args([
         "--state-backend",
         "mmap",

@@ -318,6 +318,7 @@ impl Coordinator {
             manifest.runs.extend(ack.runs);
             manifest.dead_letter_len = manifest.dead_letter_len.max(Some(ack.dead_letter_len));
         }
+        super::crash_point::crash_point("before-manifest", id);
         if let Err(e) = self.store.commit(&manifest) {
             self.failed += 1;
             tracing::warn!(checkpoint = id, error = %e, "checkpoint commit failed; the job goes on");
@@ -372,6 +373,7 @@ impl Coordinator {
         // No worker wrote state for this epoch, so its directory may not exist yet.
         let dir = self.store.checkpoint_path(final_epoch);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        super::crash_point::crash_point("before-manifest", final_epoch);
         self.store.commit(&manifest)?;
         sink_commit(final_epoch)?;
         crate::safety::lineage::after_commit(&self.store, self.config.lineage.as_mut());

@@ -350,6 +350,27 @@ pub fn crash_after_checkpoint(cmd: &mut Command, ckpt: &Path, n: u64) -> String 
     text
 }
 
+/// Runs `cmd` with the `before-manifest` crash point set for any checkpoint, so the process
+/// aborts (like `kill -9`) right before the run's first checkpoint commits: a crash before
+/// the run's first checkpoint whose moment, unlike a timed kill, does not depend on the
+/// machine's speed (with a long interval, the first checkpoint is the final one at the end
+/// of the input: all output is written, none committed).
+/// Panics when the run ends normally or a new checkpoint completes. Returns the stderr.
+pub fn crash_before_next_checkpoint(cmd: &mut Command, ckpt: &Path) -> String {
+    let before = complete_ids(ckpt);
+    let done = output(cmd.env("WEIR_CRASH_AT", "before-manifest:*"));
+    let text = stderr(&done);
+    assert!(!done.status.success(), "weir was not crashed: {text}");
+    assert!(text.contains("crash point"), "{text}");
+    // A restore may retire newer checkpoints; none may have been added.
+    let added: Vec<u64> = complete_ids(ckpt)
+        .into_iter()
+        .filter(|id| !before.contains(id))
+        .collect();
+    assert_eq!(added, Vec::<u64>::new(), "a checkpoint completed: {text}");
+    text
+}
+
 /// Reads a child's stderr to its end on a thread.
 pub fn drain_stderr(child: &mut Child) -> thread::JoinHandle<String> {
     let mut pipe = child.stderr.take().expect("stderr piped");
