@@ -115,7 +115,7 @@ fn inspect_shows_new_and_shared_bytes() {
     let s = Scenario::new("count", 300_000, 1_000);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     let mut cmd = s.ckpt_cmd(&out, &ckpt, "15ms", 1);
-    kill_after_checkpoints(cmd.args(["--state-backend", "mmap"]), &ckpt, 3);
+    crash_after_checkpoint(cmd.args(["--state-backend", "mmap"]), &ckpt, 3);
     let listed = output(weir().arg("inspect").arg(&ckpt).arg("--json"));
     assert_exit(&listed, 0);
     let v: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");

@@ -466,34 +466,3 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
-
-/// Spawns `cmd` (stderr captured), waits until its sink has an in-progress file in `out`
-/// (it restored or started and is writing), lets it run `extra` longer, then kills it with
-/// SIGKILL. Panics when it ended on its own first. Returns the captured stderr.
-pub fn kill_while_writing(cmd: &mut Command, out: &Path, extra: Duration) -> String {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn weir");
-    let err = drain_stderr(&mut child);
-    while !hidden(out).iter().any(|n| n.ends_with(".inprogress")) {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            panic!(
-                "weir ended ({status}) before it wrote; stderr:\n{}",
-                err.join().unwrap_or_default()
-            );
-        }
-        thread::sleep(Duration::from_millis(2));
-    }
-    thread::sleep(extra);
-    child.kill().expect("kill -9");
-    let status = child.wait().expect("wait");
-    let text = err.join().unwrap_or_default();
-    assert!(
-        !status.success(),
-        "weir finished before it was killed: {text}"
-    );
-    text
-}
