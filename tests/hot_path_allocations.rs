@@ -106,7 +106,8 @@ fn write_events_as(
     path
 }
 
-/// A pipeline over `input` with `ops` (TOML `[[ops]]` tables) and a null sink.
+/// A pipeline over `input` with `ops` (TOML `[[ops]]` tables) and a null sink. Ops that
+/// begin with a `[source.event_time]` table get it under the source.
 fn pipeline(input: &std::path::Path, dead: &std::path::Path, ops: &str) -> String {
     let format = match input.extension().and_then(|e| e.to_str()) {
         Some("jsonl") => "format = \"jsonl\"",
@@ -124,6 +125,7 @@ schema = [
   {{ name = "ts", type = "timestamp" }},
 ]
 {ops}
+
 [sink]
 type = "null"
 [runtime]
@@ -218,6 +220,79 @@ value = 90
     ),
 ];
 
+/// Event-time operators (the input's timestamps rise 1 ms per line; each of the 1,000 keys
+/// comes back every second): tumbling, sliding and session windows, event-time dedup and a
+/// windowed z-score. Each key's windows open and fire as the watermark passes them, so the
+/// state of a window is made and dropped every few records of its key: that must recycle
+/// memory too, not allocate.
+const EVENT_TIME: &str = r#"
+[source.event_time]
+field = "ts"
+max_out_of_orderness = "100ms"
+watermark_interval = "0ms"
+[[ops]]
+type = "key_by"
+key = "key"
+"#;
+
+/// The event-time row pipelines (each after [`EVENT_TIME`]).
+const TIME_PIPELINES: [(&str, &str); 5] = [
+    (
+        "tumbling",
+        r#"
+[[ops]]
+type = "window"
+kind = "tumbling"
+size = "5s"
+aggregates = [ { fn = "count", as = "n" }, { fn = "sum", field = "value", as = "sum" },
+               { fn = "min", field = "value", as = "min" }, { fn = "max", field = "value", as = "max" } ]
+"#,
+    ),
+    (
+        "sliding",
+        r#"
+[[ops]]
+type = "window"
+kind = "sliding"
+size = "4s"
+slide = "2s"
+aggregates = [ { fn = "count", as = "n" }, { fn = "avg", field = "value", as = "avg" } ]
+"#,
+    ),
+    (
+        "session",
+        r#"
+[[ops]]
+type = "window"
+kind = "session"
+gap = "1500ms"
+aggregates = [ { fn = "count", as = "n" }, { fn = "sum", field = "value", as = "sum" } ]
+"#,
+    ),
+    (
+        "dedup",
+        r#"
+[[ops]]
+type = "process"
+function = "dedup"
+ttl = "2s"
+"#,
+    ),
+    (
+        "zscore window",
+        r#"
+[[ops]]
+type = "process"
+function = "zscore"
+field = "value"
+window = "3s"
+threshold = 2.0
+min_count = 2
+as = "z"
+"#,
+    ),
+];
+
 /// Heap buffers that records in flight can hold at most, beyond those of a shorter run: a
 /// run's strings in flight are made once (then recycled), and the rings may fill deeper in
 /// one run than in another. Each ring holds `ROW_RING` batches, plus one being filled and
@@ -295,6 +370,34 @@ fn json_lines_row_path_does_not_allocate_per_record() {
                     "JSON lines, {key_len}-byte keys, {name} workers={workers}: {s} → {l}"
                 );
             }
+        }
+    }
+}
+
+/// Watermarks in 200k more records of the event-time pipelines: one per batch
+/// (`watermark_interval = "0ms"`).
+const MORE_WATERMARKS: u64 = (200_000 / ROW_BATCH) as u64;
+
+#[test]
+fn event_time_row_path_does_not_allocate_per_record() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().expect("temp dir");
+    for key_len in [8, 40] {
+        let small = write_events(dir.path(), 50_000, key_len);
+        let large = write_events(dir.path(), 250_000, key_len);
+        for (name, ops) in TIME_PIPELINES {
+            let ops = format!("{EVENT_TIME}{ops}");
+            // One worker: with two, each reads half of the file, and the second half runs
+            // ahead of the watermark (the smaller of the two) until the first is done, so
+            // its windows and pending records pile up with the input — growth, not a
+            // steady state. The keyed stage still allocates once per watermark (the list
+            // of the operator's states whose TTL clock it advances): one per batch here.
+            let s = row_allocations(dir.path(), &small, &ops, 1);
+            let l = row_allocations(dir.path(), &large, &ops, 1);
+            assert!(
+                l.saturating_sub(s) < 150 + MORE_WATERMARKS + strings_in_flight(key_len, 1),
+                "{key_len}-byte keys, {name}: {s} → {l} allocations for 200k more records"
+            );
         }
     }
 }

@@ -22,6 +22,7 @@
 //! 3. Keyed operators keep their timers in a [`TimerService`] listed in `states()`, so the
 //!    timers are snapshot and redistributed per key group like any keyed state.
 
+mod timer_queue;
 pub mod timers;
 pub mod watermark;
 

@@ -1,22 +1,20 @@
 //! [`TimerService`]: per-key timers in event time and processing time (Flink's
 //! `TimerService`), stored per key group and checkpointed like keyed state.
 //!
-//! Each owned key group keeps its timers in a `BTreeMap` ordered by `(time, key hash)`, with
-//! the (rare) keys of equal hash in a small vector: registering or deleting a timer costs
-//! `O(log n)` and registering one twice keeps one. A worker-wide index holds each group's
-//! earliest time, so taking the next due timer is `O(log groups + log n)`: firing costs grow
-//! with the timers due, never with the keys or timers held. Timers fire in `(time, key group,
-//! key hash)` order.
+//! Each owned key group keeps its timers in a binary heap with lazy deletion beside a table of
+//! each key's registered times ([`super::timer_queue`]): registering or deleting a timer costs
+//! `O(log n)`, registering one twice keeps one, and in steady state nothing allocates. A
+//! worker-wide min-tree holds each group's earliest time, so taking the next due timer is
+//! `O(log groups + log n)`: firing costs grow with the timers due, never with the keys or
+//! timers held. Timers fire in `(time, key group, key hash)` order.
 //!
 //! Section format (one key group): empty when the group has no timer; otherwise a version
 //! byte ([`SECTION_V1`]), then for event time and then processing time: a count (u32) and
 //! that many `time i64, key` entries in [`StateCodec`] encoding. Changing it changes the
 //! checkpoint format: bump `FORMAT_VERSION`.
 
+use super::timer_queue::{GroupTimers, Queue};
 use crate::state::{CodecError, KeyContext, KeyedStateStore, StableKey, StateCodec};
-use smallvec::SmallVec;
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 /// Version byte of a timer section.
@@ -53,118 +51,6 @@ impl<K> Timer<K> {
             hash: self.hash,
             now_ms,
         }
-    }
-}
-
-/// Keys sharing a `(time, hash)` slot: almost always one.
-type Slot<K> = SmallVec<[K; 1]>;
-
-/// The timers of one domain: a map per owned key group plus the index of group minima.
-struct Queue<K> {
-    groups: Vec<BTreeMap<(i64, u64), Slot<K>>>,
-    /// `(earliest time, local group)` of every non-empty group.
-    heads: BTreeSet<(i64, usize)>,
-    /// Each group's earliest time (as in `heads`), so an edit need not look it up first.
-    head_of: Vec<Option<i64>>,
-    len: usize,
-}
-
-impl<K: Eq + Clone> Queue<K> {
-    fn new(groups: usize) -> Self {
-        Queue {
-            groups: (0..groups).map(|_| BTreeMap::new()).collect(),
-            heads: BTreeSet::new(),
-            head_of: vec![None; groups],
-            len: 0,
-        }
-    }
-
-    /// Runs `f` on group `g`'s map, keeping the index of minima in step.
-    fn edit<R>(&mut self, g: usize, f: impl FnOnce(&mut BTreeMap<(i64, u64), Slot<K>>) -> R) -> R {
-        let before = self.head_of[g];
-        let r = f(&mut self.groups[g]);
-        let after = self.groups[g].keys().next().map(|&(t, _)| t);
-        if before != after {
-            self.head_of[g] = after;
-            if let Some(t) = before {
-                self.heads.remove(&(t, g));
-            }
-            if let Some(t) = after {
-                self.heads.insert((t, g));
-            }
-        }
-        r
-    }
-
-    /// Adds a timer; the group's head changes only when `time` is earlier than it, so (unlike
-    /// [`Queue::edit`]) this does not look up the group's first entry again.
-    fn register(&mut self, g: usize, hash: u64, key: &K, time: i64) -> bool {
-        let slot = self.groups[g].entry((time, hash)).or_default();
-        if slot.contains(key) {
-            return false;
-        }
-        slot.push(key.clone());
-        self.len += 1;
-        match self.head_of[g] {
-            Some(head) if head <= time => {}
-            before => {
-                if let Some(t) = before {
-                    self.heads.remove(&(t, g));
-                }
-                self.heads.insert((time, g));
-                self.head_of[g] = Some(time);
-            }
-        }
-        true
-    }
-
-    /// Removes a timer with one descent of the group's map; the group's head is looked up
-    /// again only when the timer was at the head's time (a later one cannot be the head).
-    fn delete(&mut self, g: usize, hash: u64, key: &K, time: i64) -> bool {
-        let Entry::Occupied(mut slot) = self.groups[g].entry((time, hash)) else {
-            return false;
-        };
-        let Some(i) = slot.get().iter().position(|k| k == key) else {
-            return false;
-        };
-        slot.get_mut().swap_remove(i);
-        if slot.get().is_empty() {
-            slot.remove();
-        }
-        self.len -= 1;
-        if self.head_of[g] == Some(time) {
-            self.edit(g, |_| ());
-        }
-        true
-    }
-
-    fn pop_due(&mut self, up_to: i64) -> Option<Timer<K>> {
-        let &(t, g) = self.heads.first()?;
-        if t > up_to {
-            return None;
-        }
-        let (time, hash, key) = self.edit(g, |m| {
-            let mut e = m.first_entry().expect("an indexed group has a timer");
-            let (time, hash) = *e.key();
-            let key = e.get_mut().remove(0);
-            if e.get().is_empty() {
-                e.remove();
-            }
-            (time, hash, key)
-        });
-        self.len -= 1;
-        Some(Timer {
-            time,
-            key,
-            hash,
-            local_group: g,
-        })
-    }
-
-    fn clear_group(&mut self, g: usize) {
-        let n: usize = self.groups[g].values().map(|s| s.len()).sum();
-        self.edit(g, BTreeMap::clear);
-        self.len -= n;
     }
 }
 
@@ -228,7 +114,13 @@ impl<K: Eq + Clone> TimerService<K> {
     /// Removes and returns the earliest timer with a time `<= up_to`, if any. Handlers may
     /// register new timers between calls; those fire in the same round when due.
     pub fn pop_due(&mut self, domain: TimeDomain, up_to: i64) -> Option<Timer<K>> {
-        self.queue(domain).pop_due(up_to)
+        let (time, hash, key, local_group) = self.queue(domain).pop_due(up_to)?;
+        Some(Timer {
+            time,
+            key,
+            hash,
+            local_group,
+        })
     }
 
     /// Removes and returns every timer with a time `<= up_to`, in time order.
@@ -242,7 +134,7 @@ impl<K: Eq + Clone> TimerService<K> {
             TimeDomain::EventTime => &self.event,
             TimeDomain::ProcessingTime => &self.processing,
         };
-        q.heads.first().map(|&(t, _)| t)
+        q.first_time()
     }
 
     /// Number of timers registered in `domain`.
@@ -265,18 +157,17 @@ impl<K: Eq + Clone> TimerService<K> {
     }
 }
 
-fn encode_group<K: StateCodec>(m: &BTreeMap<(i64, u64), Slot<K>>, out: &mut Vec<u8>) -> usize {
-    let n: usize = m.values().map(|s| s.len()).sum();
-    u32::try_from(n)
+/// Writes a group's timers in firing order; returns how many.
+fn encode_group<K: StateCodec + Eq + Clone>(g: &GroupTimers<K>, out: &mut Vec<u8>) -> usize {
+    let timers = g.sorted();
+    u32::try_from(timers.len())
         .expect("more than u32::MAX timers in one key group")
         .encode(out);
-    for (&(time, _), slot) in m {
-        for key in slot {
-            time.encode(out);
-            key.encode(out);
-        }
+    for (time, key) in &timers {
+        time.encode(out);
+        key.encode(out);
     }
-    n
+    timers.len()
 }
 
 fn decode_group<K: StateCodec>(input: &mut &[u8]) -> Result<Vec<(i64, K)>, CodecError> {
@@ -304,7 +195,7 @@ where
 
     fn snapshot_group(&self, kg: u16, _now_ms: u64, out: &mut Vec<u8>) -> usize {
         let Some(g) = self.local(kg) else { return 0 };
-        if self.event.groups[g].is_empty() && self.processing.groups[g].is_empty() {
+        if self.event.groups[g].len() == 0 && self.processing.groups[g].len() == 0 {
             return 0;
         }
         out.push(SECTION_V1);
@@ -336,11 +227,7 @@ where
 
     fn entries_in_group(&self, kg: u16) -> usize {
         self.local(kg).map_or(0, |g| {
-            [&self.event, &self.processing]
-                .iter()
-                .flat_map(|q| q.groups[g].values())
-                .map(|s| s.len())
-                .sum()
+            self.event.groups[g].len() + self.processing.groups[g].len()
         })
     }
 }

@@ -55,6 +55,13 @@ pub trait WindowFunction<K, I, O>: Send {
     fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc);
     /// The output of window `[start, end)` of `key`.
     fn output(&self, key: &K, start: i64, end: i64, acc: &Self::Acc) -> O;
+    /// Takes back the accumulator of a window whose state was freed (fired and cleaned up,
+    /// or merged into another session), so that [`create`](Self::create) can reuse its
+    /// memory: windows open and close all the time, and must not allocate each time.
+    /// The default drops it.
+    fn recycle(&self, acc: Self::Acc) {
+        drop(acc);
+    }
     /// What a late input becomes on the `late` side output (`None`: counted only).
     fn late(&self, input: I) -> Option<O>;
 }
@@ -213,18 +220,22 @@ where
         let mut set = self.windows.clear(ctx).unwrap_or_default();
         // The fire and cleanup times of the merged-away windows, in the set's order.
         let mut dropped: SmallVec<[i64; 4]> = SmallVec::new();
-        let f = &self.f;
-        set.0.retain(|w| {
+        let mut i = 0;
+        while i < set.0.len() {
+            let w = &set.0[i];
             if !(w.start < end && start < w.end) {
-                return true;
+                i += 1;
+                continue;
             }
+            let w = set.0.remove(i);
             merged.start = merged.start.min(w.start);
             merged.end = merged.end.max(w.end);
-            f.merge(&mut merged.acc, &w.acc);
-            dropped.extend([w.max_timestamp(), cleanup(w)]);
-            false
-        });
+            self.f.merge(&mut merged.acc, &w.acc);
+            dropped.extend([w.max_timestamp(), cleanup(&w)]);
+            self.f.recycle(w.acc);
+        }
         if dropped.is_empty() && cleanup(&merged) <= self.watermark {
+            self.f.recycle(merged.acc);
             self.push_late(input);
             if !set.0.is_empty() {
                 self.windows.update(ctx, set);
@@ -261,8 +272,14 @@ where
                 out.push(f.output(ctx.key, w.start, w.end, &w.acc));
             }
         }
-        set.0
-            .retain(|w| w.max_timestamp().saturating_add(*lateness) > time);
+        let mut i = 0;
+        while i < set.0.len() {
+            if set.0[i].max_timestamp().saturating_add(*lateness) > time {
+                i += 1;
+            } else {
+                f.recycle(set.0.remove(i).acc);
+            }
+        }
         if set.0.is_empty() {
             windows.clear(ctx);
         }

@@ -4,6 +4,7 @@
 use super::{WindowFunction, WindowKind, WindowKindError, Windowed};
 use crate::operator::rolling::{Acc, AccState, AggFn, Aggregate, Rolling};
 use crate::record::{Row, RowKey, Value};
+use std::cell::RefCell;
 
 /// What a row window operator computes.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +32,35 @@ pub(crate) fn event_time(row: &Row, i: usize) -> Option<i64> {
 pub struct RowAggregates {
     ts_field: usize,
     aggs: Vec<Aggregate>,
+    spare: AccPool,
+}
+
+/// Most accumulators [`AccPool`] keeps.
+const POOL_MAX: usize = 1 << 16;
+
+/// Accumulators of freed windows whose aggregates spilled to the heap (more than
+/// [`AccState`] keeps inline), reused by [`RowAggregates::create`]: with three or more
+/// aggregates, every window of every key would otherwise allocate when it opens. Not part of
+/// the operator's state: a clone starts empty, and pools never make two functions unequal.
+#[derive(Default)]
+struct AccPool(RefCell<Vec<AccState>>);
+
+impl Clone for AccPool {
+    fn clone(&self) -> Self {
+        AccPool::default()
+    }
+}
+
+impl PartialEq for AccPool {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for AccPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AccPool({})", self.0.borrow().len())
+    }
 }
 
 /// The window operator over rows keyed by [`RowKey`]; late rows go out unchanged.
@@ -53,6 +83,7 @@ impl RowAggregates {
         RowAggregates {
             ts_field: cfg.ts_field,
             aggs: cfg.aggs,
+            spare: AccPool::default(),
         }
     }
 }
@@ -66,7 +97,22 @@ impl WindowFunction<RowKey, Row, Row> for RowAggregates {
     }
 
     fn create(&self) -> AccState {
-        AccState(self.aggs.iter().map(|_| Acc::Empty).collect())
+        let empty = self.aggs.iter().map(|_| Acc::Empty);
+        match self.spare.0.borrow_mut().pop() {
+            Some(mut acc) => {
+                acc.0.clear();
+                acc.0.extend(empty);
+                acc
+            }
+            None => AccState(empty.collect()),
+        }
+    }
+
+    fn recycle(&self, acc: AccState) {
+        let mut spare = self.spare.0.borrow_mut();
+        if acc.0.spilled() && spare.len() < POOL_MAX {
+            spare.push(acc);
+        }
     }
 
     #[inline]

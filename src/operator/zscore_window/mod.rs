@@ -61,6 +61,25 @@ pub struct WindowedZScore {
     /// One event-time timer per key with entries, at its [`Entries::next_due`].
     timers: TimerService<RowKey>,
     watermark: i64,
+    /// Boxes of rows already scored, reused for the next pending rows (at most
+    /// [`SPARE_ROWS`]): every record waits in a box, which must not be allocated each time.
+    #[allow(clippy::vec_box)] // the boxes themselves are what is kept for reuse
+    spare_rows: Vec<Box<Row>>,
+}
+
+/// Most boxes [`WindowedZScore`] keeps for reuse.
+const SPARE_ROWS: usize = 1 << 16;
+
+/// `row` in a box from `spare`, or in a new one.
+#[allow(clippy::vec_box)] // the boxes themselves are what is kept for reuse
+fn boxed(spare: &mut Vec<Box<Row>>, row: Row) -> Box<Row> {
+    match spare.pop() {
+        Some(mut b) => {
+            *b = row;
+            b
+        }
+        None => Box::new(row),
+    }
 }
 
 impl WindowedZScore {
@@ -73,6 +92,7 @@ impl WindowedZScore {
             entries: ValueState::new("zscore_window"),
             timers: TimerService::new("zscore_window_timers"),
             watermark: i64::MIN,
+            spare_rows: Vec::new(),
         }
     }
 
@@ -95,7 +115,7 @@ impl WindowedZScore {
     }
 
     /// Scores the pending entries of one key with `ts <= up_to`, in timestamp order.
-    fn fire(&self, es: &mut Entries, up_to: i64, out: &mut Vec<Row>) {
+    fn fire(&mut self, es: &mut Entries, up_to: i64, out: &mut Vec<Row>) {
         let (window, min_count) = (self.cfg.window_ms, self.cfg.min_count);
         for i in es.first_pending()..es.0.len() {
             let e = &es.0[i];
@@ -103,8 +123,12 @@ impl WindowedZScore {
                 break;
             }
             let s = score(&es.moments(e.ts, window, Some(i)), e.x, min_count);
-            if let Some(row) = es.0[i].row.take() {
-                self.emit(*row, s, out);
+            if let Some(mut boxed) = es.0[i].row.take() {
+                let row = std::mem::take(&mut *boxed);
+                if self.spare_rows.len() < SPARE_ROWS {
+                    self.spare_rows.push(boxed);
+                }
+                self.emit(row, s, out);
             }
         }
     }
@@ -147,7 +171,7 @@ impl KeyedOperator<RowKey, Row, Row> for WindowedZScore {
             Some(ts) => es.insert(Entry {
                 ts,
                 x,
-                row: Some(Box::new(input)),
+                row: Some(boxed(&mut self.spare_rows, input)),
             }),
             None => {
                 // Late (or no timestamp): score now against what is still held.
