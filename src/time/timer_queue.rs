@@ -5,12 +5,13 @@
 //! inserts — and a window operator registers and fires timers all the time (one or two per
 //! window per key).
 //!
-//! A group's timers: `live` maps each key with timers to its registered times, each with the
-//! sequence number of its heap entry; `heap` holds entries ordered by `(time, key hash,
-//! sequence)`, among them *stale* ones (deleted, or re-registered since: their sequence is no
-//! longer the live one).
-//! Stale entries are dropped when they reach the top, so the top is always live: it is the
-//! group's earliest timer. Timers fire in `(time, key group, key hash)` order, as before.
+//! A group's timers: `live` maps each key with timers to its registered times; `heap` holds
+//! an entry per registration, ordered by `(time, key hash, sequence number)`, and also *stale*
+//! ones: of deleted timers, or the second entry of a timer deleted and registered again (the
+//! first of the two to reach the top fires). Stale entries are dropped when they reach the
+//! top, so the top is always live: it is the group's earliest timer. While nothing was
+//! deleted, the heap holds no stale entry and nothing is checked. Timers fire in `(time, key
+//! group, key hash)` order, as before.
 
 use crate::state::table::KeyTable;
 use smallvec::SmallVec;
@@ -51,9 +52,9 @@ impl<K> Ord for Entry<K> {
     }
 }
 
-/// A key's live timers: `(time, sequence of its heap entry)`. Four inline: a window operator
-/// holds one or two per open window of a key.
-type Live = SmallVec<[(i64, u64); 4]>;
+/// A key's registered times. Four inline: a window operator holds one or two per open window
+/// of a key.
+type Live = SmallVec<[i64; 4]>;
 
 /// One key group's timers; see the module docs.
 pub(super) struct GroupTimers<K> {
@@ -79,17 +80,23 @@ impl<K: Eq + Clone> GroupTimers<K> {
         self.len
     }
 
-    /// Whether heap entry `e` is a live timer.
+    /// Whether heap entry `e`'s timer is registered. A timer deleted and registered again
+    /// has two entries, both "live": the first to reach the top fires and unregisters it,
+    /// which makes the other stale.
     fn is_live(&self, e: &Entry<K>) -> bool {
         self.live
             .get(e.hash, &e.key)
-            .is_some_and(|v| v.contains(&(e.time, e.seq)))
+            .is_some_and(|v| v.contains(&e.time))
     }
 
-    /// Drops stale entries from the top, so the top is live (or the heap empty).
+    /// Drops stale entries from the top, so the top is live (or the heap empty). Free when
+    /// there are none (no timer was deleted since the heap last held only live ones).
     fn settle(&mut self) {
+        if self.heap.len() == self.len {
+            return;
+        }
         if self.len == 0 {
-            // Only stale entries can be left: drop them all at once.
+            // Only stale entries are left: drop them all at once.
             self.heap.clear();
             return;
         }
@@ -106,10 +113,10 @@ impl<K: Eq + Clone> GroupTimers<K> {
     fn register(&mut self, hash: u64, key: &K, time: i64) -> bool {
         let seq = self.next_seq;
         let live = self.live.get_or_insert_with(hash, key, Live::new);
-        if live.iter().any(|&(t, _)| t == time) {
+        if live.contains(&time) {
             return false;
         }
-        live.push((time, seq));
+        live.push(time);
         self.next_seq += 1;
         self.len += 1;
         self.heap.push(Reverse(Entry {
@@ -126,7 +133,7 @@ impl<K: Eq + Clone> GroupTimers<K> {
         let Some(live) = self.live.get_mut(hash, key) else {
             return false;
         };
-        let Some(i) = live.iter().position(|&(t, _)| t == time) else {
+        let Some(i) = live.iter().position(|&t| t == time) else {
             return false;
         };
         live.swap_remove(i);
@@ -159,7 +166,7 @@ impl<K: Eq + Clone> GroupTimers<K> {
         self.len = 0;
     }
 
-    /// The live timers `(time, key)` in firing order.
+    /// The live timers `(time, key)` in firing order, each once.
     pub(super) fn sorted(&self) -> Vec<(i64, &K)> {
         let mut v: Vec<&Entry<K>> = self
             .heap
@@ -168,7 +175,20 @@ impl<K: Eq + Clone> GroupTimers<K> {
             .filter(|e| self.is_live(e))
             .collect();
         v.sort_unstable_by_key(|e| e.order());
-        v.into_iter().map(|e| (e.time, &e.key)).collect()
+        let mut out: Vec<(i64, &K)> = Vec::with_capacity(v.len());
+        for (i, e) in v.iter().enumerate() {
+            // A timer registered again after a delete has two entries, next to each other
+            // unless another key of the same hash and time lies between them.
+            let seen = v[..i]
+                .iter()
+                .rev()
+                .take_while(|p| (p.time, p.hash) == (e.time, e.hash))
+                .any(|p| p.key == e.key);
+            if !seen {
+                out.push((e.time, &e.key));
+            }
+        }
+        out
     }
 }
 
