@@ -28,6 +28,8 @@ pub struct Outbox<B> {
     /// Latency runs only ([`crate::runtime::stamp`]): per destination, the earliest stamp of
     /// the records in the batch being filled (`u64::MAX`: none yet); empty otherwise.
     stamps: Vec<u64>,
+    /// Scratch of [`Outbox::fill_all`]: the batches' lengths before filling.
+    lens: Vec<usize>,
 }
 
 impl<B: Batch> Outbox<B> {
@@ -44,6 +46,7 @@ impl<B: Batch> Outbox<B> {
                 true => vec![u64::MAX; n],
                 false => Vec::new(),
             },
+            lens: Vec::with_capacity(n),
         }
     }
 
@@ -93,6 +96,21 @@ impl<B: Batch> Outbox<B> {
             let fresh = self.fresh(dest);
             let full = std::mem::replace(&mut self.bufs[dest], fresh);
             self.queue(dest, full);
+        }
+    }
+
+    /// Adds records to any of the batches being filled (`fill` gets them all, index =
+    /// destination); then each batch that grew is treated as after [`Outbox::close`].
+    #[inline]
+    pub fn fill_all(&mut self, fill: impl FnOnce(&mut [B])) {
+        self.lens.clear();
+        self.lens.extend(self.bufs.iter().map(B::len));
+        fill(&mut self.bufs);
+        for dest in 0..self.bufs.len() {
+            if self.bufs[dest].len() != self.lens[dest] {
+                self.note_stamp(dest);
+                self.close(dest);
+            }
         }
     }
 
