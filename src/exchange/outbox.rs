@@ -202,6 +202,26 @@ mod tests {
     }
 
     #[test]
+    fn fill_all_cuts_each_batch_that_reached_the_batch_size() {
+        let mut ends = super::super::exchange::<Vec<u32>>(2, 16, 4);
+        let mut end = ends.remove(0);
+        end.send.fill_all(|bufs| {
+            bufs[0].extend(0..5);
+            bufs[1].extend(10..12);
+        });
+        end.send.fill_all(|bufs| bufs[1].extend(12..14));
+        assert_eq!(end.send.bufs[0], Vec::<u32>::new(), "cut after the fill");
+        assert!(
+            end.send.bufs[1].is_empty(),
+            "reached the batch size on the second fill"
+        );
+        end.send.send();
+        assert_eq!(batches(&mut end.recv[0]), vec![vec![0, 1, 2, 3, 4]]);
+        let mut other = ends.remove(0);
+        assert_eq!(batches(&mut other.recv[0]), vec![vec![10, 11, 12, 13]]);
+    }
+
+    #[test]
     fn returned_buffers_come_back_cleared() {
         let mut ends = super::super::exchange::<Vec<u32>>(1, 16, 2);
         let end = ends.remove(0);
