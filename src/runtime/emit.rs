@@ -252,10 +252,9 @@ impl<T: Send + 'static> Emit<T> for SinkEmit<T> {
     }
 }
 
-/// The sending side of an exchange edge: keys each record and converts it to the stage's
-/// input type ([`Route`]), routes it by key group (or to this worker for
-/// [`crate::exchange::LOCAL`] records)
-/// into the outbox.
+/// The sending side of an exchange edge: keys each batch and converts its records to the
+/// stage's input type ([`Route`]), and routes each record by key group (or to this worker for
+/// [`crate::exchange::LOCAL`] records) into the outbox ([`Scatter`]).
 pub struct ExchangeEmit<T, K, I, R> {
     outbox: Outbox<KeyedBatch<K, I>>,
     router: KeyGroupRouter,
