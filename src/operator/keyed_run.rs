@@ -58,3 +58,87 @@ impl<K, I> KeyedRun<'_, K, I> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// What the loop asked of an operator, in order: `(prefetch?, local group, hash, key, now,
+    /// input)`; prefetches carry no key.
+    type Calls = Arc<Mutex<Vec<(bool, usize, u64, u32, u64, i64)>>>;
+
+    struct Log(Calls);
+
+    impl KeyedOperator<u32, i64, i64> for Log {
+        fn process(&mut self, ctx: &KeyContext<'_, u32>, input: &mut i64, out: &mut Vec<i64>) {
+            let call = (
+                false,
+                ctx.local_group,
+                ctx.hash,
+                *ctx.key,
+                ctx.now_ms,
+                *input,
+            );
+            self.0.lock().expect("log").push(call);
+            *input = -*input;
+            out.push(*input);
+        }
+        fn prefetch(&self, local_group: usize, hash: u64) {
+            let call = (true, local_group, hash, 0, 0, 0);
+            self.0.lock().expect("log").push(call);
+        }
+    }
+
+    #[test]
+    fn a_boxed_operator_sees_every_record_in_order_after_its_prefetch() {
+        for ahead in [0usize, 1, 3, 16, 40] {
+            let hashes: Vec<u64> = (0..20u64).map(|i| i * 0x9e37_79b9 + 5).collect();
+            let keys: Vec<u32> = (100..120).collect();
+            let mut values: Vec<i64> = (0..20).map(|i| i * 10).collect();
+            let calls = Calls::default();
+            let mut op: Box<dyn KeyedOperator<u32, i64, i64>> = Box::new(Log(calls.clone()));
+            let mut out = Vec::new();
+            let run = KeyedRun {
+                hashes: &hashes,
+                keys: &keys,
+                values: &mut values,
+                first_group: 64,
+                kg_mask: 127,
+                now_ms: 9,
+                prefetch_distance: ahead,
+            };
+            op.process_batch(run, &mut out);
+            let want: Vec<i64> = (0..20).map(|i| -i * 10).collect();
+            assert_eq!(out, want, "every record, in order");
+            assert_eq!(values, want, "processed in its slot");
+            let calls = calls.lock().expect("log").clone();
+            let local = |h: u64| ((h & 127) as u16).wrapping_sub(64) as usize;
+            let processed: Vec<_> = calls.iter().filter(|c| !c.0).copied().collect();
+            let expected: Vec<_> = (0..20)
+                .map(|i| {
+                    (
+                        false,
+                        local(hashes[i]),
+                        hashes[i],
+                        keys[i],
+                        9,
+                        i as i64 * 10,
+                    )
+                })
+                .collect();
+            assert_eq!(processed, expected, "ahead {ahead}");
+            // Each record's state is prefetched once, before it is processed (when the
+            // distance is not 0), in record order.
+            let fetched: Vec<_> = calls.iter().filter(|c| c.0).map(|c| c.2).collect();
+            if ahead > 0 {
+                assert_eq!(fetched, hashes, "ahead {ahead}");
+                for (i, &h) in hashes.iter().enumerate() {
+                    let at_fetch = calls.iter().position(|c| c.0 && c.2 == h);
+                    let at_proc = calls.iter().position(|c| !c.0 && c.2 == h);
+                    assert!(at_fetch < at_proc, "record {i} prefetched first");
+                }
+            }
+        }
+    }
+}
