@@ -7,16 +7,49 @@ use crate::state::StableKey;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+/// The key function of a batch: appends the stable hash and key of each record of a batch.
+pub(crate) type BatchKeyFn<K, T> = dyn Fn(&[T], &mut Vec<u64>, &mut Vec<K>) + Send + Sync;
+
 /// `key_by`: the record's key from the user's function, hashed once here; the record itself
 /// is the stage's input, unchanged (a one-worker batch moves whole).
+///
+/// The user's function is kept twice: for one record, and inside a loop over a whole batch
+/// (monomorphised where the function's type is known, in [`KeyBy::new`]), so that keying a
+/// batch costs one indirect call, not one per record.
 pub(crate) struct KeyBy<K, T> {
-    pub key_of: Arc<dyn Fn(&T) -> K + Send + Sync>,
+    key_of: Arc<dyn Fn(&T) -> K + Send + Sync>,
+    keys_of: Arc<BatchKeyFn<K, T>>,
+}
+
+impl<K: StableKey + 'static, T: 'static> KeyBy<K, T> {
+    /// The route of the key function `f`.
+    pub fn new<F>(f: F) -> Self
+    where
+        F: Fn(&T) -> K + Send + Sync + Clone + 'static,
+    {
+        let one = f.clone();
+        KeyBy {
+            key_of: Arc::new(one),
+            keys_of: Arc::new(
+                move |records: &[T], hashes: &mut Vec<u64>, keys: &mut Vec<K>| {
+                    hashes.reserve(records.len());
+                    keys.reserve(records.len());
+                    for r in records {
+                        let key = f(r);
+                        hashes.push(key.stable_hash());
+                        keys.push(key);
+                    }
+                },
+            ),
+        }
+    }
 }
 
 impl<K, T> Clone for KeyBy<K, T> {
     fn clone(&self) -> Self {
         KeyBy {
             key_of: self.key_of.clone(),
+            keys_of: self.keys_of.clone(),
         }
     }
 }
@@ -26,6 +59,10 @@ impl<K: StableKey + 'static, T: 'static> Route<T, K, T> for KeyBy<K, T> {
     fn key(&self, record: &T) -> (u64, K) {
         let key = (self.key_of)(record);
         (key.stable_hash(), key)
+    }
+    #[inline]
+    fn keys_into(&self, records: &[T], hashes: &mut Vec<u64>, keys: &mut Vec<K>) {
+        (self.keys_of)(records, hashes, keys)
     }
     #[inline]
     fn value(&self, record: T) -> T {
@@ -52,6 +89,11 @@ impl<T: 'static> Route<T, (), T> for Local<T> {
         (LOCAL, ())
     }
     #[inline]
+    fn keys_into(&self, records: &[T], hashes: &mut Vec<u64>, keys: &mut Vec<()>) {
+        hashes.extend(records.iter().map(|_| LOCAL));
+        keys.extend(records.iter().map(|_| ()));
+    }
+    #[inline]
     fn value(&self, record: T) -> T {
         record
     }
@@ -76,6 +118,10 @@ impl<K: StableKey + 'static, A: 'static, B: 'static> Route<A, K, Either<A, B>> f
         self.0.key(record)
     }
     #[inline]
+    fn keys_into(&self, records: &[A], hashes: &mut Vec<u64>, keys: &mut Vec<K>) {
+        self.0.keys_into(records, hashes, keys)
+    }
+    #[inline]
     fn value(&self, record: A) -> Either<A, B> {
         Either::Left(record)
     }
@@ -96,6 +142,10 @@ impl<K: StableKey + 'static, A: 'static, B: 'static> Route<B, K, Either<A, B>>
     #[inline]
     fn key(&self, record: &B) -> (u64, K) {
         self.0.key(record)
+    }
+    #[inline]
+    fn keys_into(&self, records: &[B], hashes: &mut Vec<u64>, keys: &mut Vec<K>) {
+        self.0.keys_into(records, hashes, keys)
     }
     #[inline]
     fn value(&self, record: B) -> Either<A, B> {

@@ -60,7 +60,7 @@ impl<T> Clone for Stream<T> {
 /// of keyed records and then into the exchange.
 pub struct KeyedStream<K, T> {
     unkeyed: Stream<T>,
-    key_of: Arc<dyn Fn(&T) -> K + Send + Sync>,
+    key_by: KeyBy<K, T>,
 }
 
 /// Two keyed streams with the same key type, to be processed together by a
@@ -207,7 +207,7 @@ impl<T: Clone + Send + 'static> Stream<T> {
     {
         KeyedStream {
             unkeyed: self,
-            key_of: Arc::new(f),
+            key_by: KeyBy::new(f),
         }
     }
 
@@ -308,9 +308,7 @@ where
         let side_names = factory().side_outputs();
         let edge: Arc<dyn EdgeDef<K, T>> = Arc::new(Edge {
             upstream: self.unkeyed.port,
-            route: KeyBy {
-                key_of: self.key_of,
-            },
+            route: self.key_by,
             _x: PhantomData::<fn(T)>,
         });
         let node = StageNode {
@@ -360,12 +358,7 @@ where
         F: Fn() -> Op + Send + Sync + 'static,
     {
         let side_names = factory().side_outputs();
-        let left = KeyBy {
-            key_of: self.left.key_of,
-        };
-        let right = KeyBy {
-            key_of: self.right.key_of,
-        };
+        let (left, right) = (self.left.key_by, self.right.key_by);
         let l: Arc<dyn EdgeDef<K, Either<A, B>>> = Arc::new(Edge {
             upstream: self.left.unkeyed.port,
             route: LeftOf::<K, A, B>(left, PhantomData),

@@ -42,11 +42,11 @@ impl<T: Send> Batch for Vec<T> {
 pub struct KeyedBatch<K, I> {
     /// Stable hash of each key ([`crate::state::StableKey`]); [`super::LOCAL`] for records
     /// of unkeyed streams.
-    hashes: Vec<u64>,
+    pub(super) hashes: Vec<u64>,
     /// The keys.
-    keys: Vec<K>,
+    pub(super) keys: Vec<K>,
     /// The records.
-    values: Vec<I>,
+    pub(super) values: Vec<I>,
 }
 
 impl<K, I> KeyedBatch<K, I> {
@@ -58,26 +58,20 @@ impl<K, I> KeyedBatch<K, I> {
         self.values.push(value);
     }
 
-    /// Appends every record of `records` (leaving it empty), with the key and hash
-    /// `key_of` gives for each, and `move_values` to move the records themselves (which may
-    /// swap the vectors when this batch holds no record yet).
+    /// Appends every record of `records` (leaving it empty), with the keys and hashes
+    /// `keys_of` appends for them (one call for the batch), and `move_values` to move the
+    /// records themselves (which may swap the vectors when this batch holds no record yet).
     #[inline]
-    pub fn append_with<X>(
+    pub fn append_keyed<X>(
         &mut self,
         records: &mut Vec<X>,
-        mut key_of: impl FnMut(&X) -> (u64, K),
+        keys_of: impl FnOnce(&[X], &mut Vec<u64>, &mut Vec<K>),
         move_values: impl FnOnce(&mut Vec<X>, &mut Vec<I>),
     ) {
-        let n = records.len();
-        self.hashes.reserve(n);
-        self.keys.reserve(n);
-        for r in records.iter() {
-            let (hash, key) = key_of(r);
-            self.hashes.push(hash);
-            self.keys.push(key);
-        }
+        keys_of(records, &mut self.hashes, &mut self.keys);
         move_values(records, &mut self.values);
         debug_assert_eq!(self.values.len(), self.keys.len());
+        debug_assert_eq!(self.values.len(), self.hashes.len());
         debug_assert!(records.is_empty());
     }
 
@@ -130,13 +124,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn append_with_keeps_records_keys_and_hashes_together() {
+    fn append_keyed_keeps_records_keys_and_hashes_together() {
         let mut b = KeyedBatch::<u32, String>::with_capacity(2);
         b.push(7, 70, "x".into());
         let mut src: Vec<String> = vec!["a".into(), "bb".into(), "ccc".into()];
-        b.append_with(
+        b.append_keyed(
             &mut src,
-            |s| (s.len() as u64, s.len() as u32 * 10),
+            |rs, h, k| {
+                h.extend(rs.iter().map(|s| s.len() as u64));
+                k.extend(rs.iter().map(|s| s.len() as u32 * 10));
+            },
             move_whole,
         );
         assert!(src.is_empty());

@@ -13,6 +13,7 @@ pub mod message;
 pub mod outbox;
 pub mod ring;
 pub mod route;
+pub mod scatter;
 pub mod spent;
 
 pub use batch::{Batch, KeyedBatch};
@@ -20,6 +21,7 @@ pub use message::{Keyed, Msg, LOCAL};
 pub use outbox::Outbox;
 pub use ring::{Consumer, Producer};
 pub use route::Route;
+pub use scatter::Scatter;
 
 /// One worker's ends of a mesh: its producers (index = destination) and its consumers
 /// (index = sender).

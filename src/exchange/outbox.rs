@@ -28,6 +28,8 @@ pub struct Outbox<B> {
     /// Latency runs only ([`crate::runtime::stamp`]): per destination, the earliest stamp of
     /// the records in the batch being filled (`u64::MAX`: none yet); empty otherwise.
     stamps: Vec<u64>,
+    /// Scratch of [`Outbox::fill_all`]: the batches' lengths before filling.
+    lens: Vec<usize>,
 }
 
 impl<B: Batch> Outbox<B> {
@@ -44,6 +46,7 @@ impl<B: Batch> Outbox<B> {
                 true => vec![u64::MAX; n],
                 false => Vec::new(),
             },
+            lens: Vec::with_capacity(n),
         }
     }
 
@@ -93,6 +96,21 @@ impl<B: Batch> Outbox<B> {
             let fresh = self.fresh(dest);
             let full = std::mem::replace(&mut self.bufs[dest], fresh);
             self.queue(dest, full);
+        }
+    }
+
+    /// Adds records to any of the batches being filled (`fill` gets them all, index =
+    /// destination); then each batch that grew is treated as after [`Outbox::close`].
+    #[inline]
+    pub fn fill_all(&mut self, fill: impl FnOnce(&mut [B])) {
+        self.lens.clear();
+        self.lens.extend(self.bufs.iter().map(B::len));
+        fill(&mut self.bufs);
+        for dest in 0..self.bufs.len() {
+            if self.bufs[dest].len() != self.lens[dest] {
+                self.note_stamp(dest);
+                self.close(dest);
+            }
         }
     }
 
@@ -181,6 +199,26 @@ mod tests {
         }
         assert_eq!(batches(&mut rx_one), vec![vec![0, 1, 2, 3], vec![4, 5]]);
         assert_eq!(batches(&mut rx_whole), vec![vec![0, 1, 2, 3, 4, 5]]);
+    }
+
+    #[test]
+    fn fill_all_cuts_each_batch_that_reached_the_batch_size() {
+        let mut ends = super::super::exchange::<Vec<u32>>(2, 16, 4);
+        let mut end = ends.remove(0);
+        end.send.fill_all(|bufs| {
+            bufs[0].extend(0..5);
+            bufs[1].extend(10..12);
+        });
+        end.send.fill_all(|bufs| bufs[1].extend(12..14));
+        assert_eq!(end.send.bufs[0], Vec::<u32>::new(), "cut after the fill");
+        assert!(
+            end.send.bufs[1].is_empty(),
+            "reached the batch size on the second fill"
+        );
+        end.send.send();
+        assert_eq!(batches(&mut end.recv[0]), vec![vec![0, 1, 2, 3, 4]]);
+        let mut other = ends.remove(0);
+        assert_eq!(batches(&mut other.recv[0]), vec![vec![10, 11, 12, 13]]);
     }
 
     #[test]

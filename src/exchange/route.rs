@@ -8,6 +8,19 @@ pub trait Route<X, K, I>: Clone + Send + Sync + 'static {
     /// The record's stable key hash ([`super::LOCAL`]: stays on its worker) and key.
     fn key(&self, record: &X) -> (u64, K);
 
+    /// Appends the stable key hash and key of every record of `records` to `hashes` and
+    /// `keys` (routes with a user's key function override this with one call per batch).
+    #[inline]
+    fn keys_into(&self, records: &[X], hashes: &mut Vec<u64>, keys: &mut Vec<K>) {
+        hashes.reserve(records.len());
+        keys.reserve(records.len());
+        for r in records {
+            let (hash, key) = self.key(r);
+            hashes.push(hash);
+            keys.push(key);
+        }
+    }
+
     /// The record as the stage's input.
     fn value(&self, record: X) -> I;
 
@@ -22,6 +35,10 @@ pub trait Route<X, K, I>: Clone + Send + Sync + 'static {
     /// Appends every record of `src` (leaving it empty) with its key and hash to `dst`.
     #[inline]
     fn append(&self, src: &mut Vec<X>, dst: &mut KeyedBatch<K, I>) {
-        dst.append_with(src, |r| self.key(r), |s, d| self.move_all(s, d));
+        dst.append_keyed(
+            src,
+            |r, h, k| self.keys_into(r, h, k),
+            |s, d| self.move_all(s, d),
+        );
     }
 }

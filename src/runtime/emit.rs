@@ -7,7 +7,7 @@
 //! group into the outbox of an N×N mesh. A stream with several consumers fans out
 //! ([`FanOut`]). Barriers, watermarks and the end of stream follow the same path.
 
-use crate::exchange::{KeyedBatch, Msg, Outbox, Route, LOCAL};
+use crate::exchange::{KeyedBatch, Msg, Outbox, Route, Scatter};
 use crate::sink::{SinkPartition, SinkStats};
 use crate::state::KeyGroupRouter;
 use crate::time::WatermarkEvent;
@@ -252,9 +252,9 @@ impl<T: Send + 'static> Emit<T> for SinkEmit<T> {
     }
 }
 
-/// The sending side of an exchange edge: keys each record and converts it to the stage's
-/// input type ([`Route`]), routes it by key group (or to this worker for [`LOCAL`] records)
-/// into the outbox.
+/// The sending side of an exchange edge: keys each batch and converts its records to the
+/// stage's input type ([`Route`]), and routes each record by key group (or to this worker for
+/// [`crate::exchange::LOCAL`] records) into the outbox ([`Scatter`]).
 pub struct ExchangeEmit<T, K, I, R> {
     outbox: Outbox<KeyedBatch<K, I>>,
     router: KeyGroupRouter,
@@ -262,6 +262,8 @@ pub struct ExchangeEmit<T, K, I, R> {
     /// Number of workers (with one, batches are not routed record by record).
     workers: usize,
     route: R,
+    /// Buffers for routing batches to several workers.
+    scatter: Scatter<K, I>,
     ended: bool,
     _t: std::marker::PhantomData<fn(T)>,
 }
@@ -286,6 +288,7 @@ where
             worker,
             workers,
             route,
+            scatter: Scatter::default(),
             ended: false,
             _t: std::marker::PhantomData,
         }
@@ -305,18 +308,14 @@ where
             self.outbox.close(self.worker);
             return Ok(());
         }
-        for rec in batch.drain(..) {
-            let (hash, key) = self.route.key(&rec);
-            let dest = if hash == LOCAL {
-                self.worker
-            } else {
-                self.router.worker(self.router.key_group(hash))
-            };
-            self.outbox
-                .open(dest)
-                .push(hash, key, self.route.value(rec));
-            self.outbox.close(dest);
-        }
+        // Each record is written once, into its destination's batch (`exchange::scatter`).
+        self.scatter.route(
+            batch,
+            &self.route,
+            &self.router,
+            self.worker,
+            &mut self.outbox,
+        );
         Ok(())
     }
     fn barrier(&mut self, k: u64) -> crate::Result<()> {

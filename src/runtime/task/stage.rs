@@ -15,11 +15,10 @@
 
 use super::{Task, TaskCx};
 use crate::exchange::{Consumer, KeyedBatch, Msg, Producer};
-use crate::operator::KeyedOperator;
+use crate::operator::{KeyedOperator, KeyedRun};
 use crate::runtime::align::Aligner;
 use crate::runtime::control::WorkerStats;
 use crate::runtime::emit::Emit;
-use crate::state::KeyContext;
 use crate::time::{WatermarkEvent, WatermarkTracker};
 use std::ops::Range;
 
@@ -177,27 +176,19 @@ where
     fn process(&mut self, batch: &mut KeyedBatch<K, I>, now_ms: u64) -> crate::Result<()> {
         let (hashes, keys, values) = batch.parts_mut();
         self.records_in += values.len() as u64;
-        let (start, mask) = (self.key_groups.start, self.kg_mask);
-        let local = |hash: u64| ((hash & mask) as u16).wrapping_sub(start) as usize;
-        // Prefetch the state of the record PREFETCH_DISTANCE ahead so that the cache misses
-        // of consecutive records overlap.
-        for &h in hashes.iter().take(PREFETCH_DISTANCE) {
-            self.op.prefetch(local(h), h);
-        }
         // Records are processed in their slots (no copy out of the batch); the batch goes back
-        // to its sender with what is left of them (see `KeyedOperator::process`).
-        for (i, ((&hash, key), value)) in hashes.iter().zip(keys).zip(values).enumerate() {
-            if let Some(&h) = hashes.get(i + PREFETCH_DISTANCE) {
-                self.op.prefetch(local(h), h);
-            }
-            let ctx = KeyContext {
-                key,
-                local_group: local(hash),
-                hash,
-                now_ms,
-            };
-            self.op.process(&ctx, value, &mut self.outputs);
-        }
+        // to its sender with what is left of them (see `KeyedOperator::process`). The loop
+        // (prefetching state PREFETCH_DISTANCE records ahead) runs inside the operator.
+        let run = KeyedRun {
+            hashes,
+            keys,
+            values,
+            first_group: self.key_groups.start,
+            kg_mask: self.kg_mask,
+            now_ms,
+            prefetch_distance: PREFETCH_DISTANCE,
+        };
+        self.op.process_batch(run, &mut self.outputs);
         self.emit()
     }
 

@@ -1,0 +1,136 @@
+//! Routing a batch to several workers: every record is written once, into its destination's
+//! batch.
+//!
+//! An exchange with more than one worker splits each batch by key group. Done record by
+//! record (`drain` → key function → `push` into the destination), a row was moved out of the
+//! source batch, into a temporary and into the destination's batch, with an indirect call of
+//! the key function and three capacity checks per record (PERF.md, "Issue 10, step 6
+//! (session 8): the exchange, the stage and the emitters"). Here a batch is routed in three
+//! passes: the keys and hashes of the whole batch (one call of the route's batch key
+//! function), the destination of each record (a table lookup by key group), and one move of
+//! each record, key and hash into its destination's batch, whose room was reserved for the
+//! whole batch beforehand. Records keep their order within each destination (a key's records
+//! reach its worker in the order they were read).
+
+use super::batch::KeyedBatch;
+use super::route::Route;
+use super::{Outbox, LOCAL};
+use crate::state::KeyGroupRouter;
+
+/// The reusable buffers of one exchange edge's sender for routing batches.
+pub struct Scatter<K, I> {
+    /// Hash of each record of the batch being routed.
+    hashes: Vec<u64>,
+    /// Key of each record (moved out by [`scatter`]).
+    keys: Vec<K>,
+    /// The records, as the stage's input (moved out by [`scatter`]).
+    values: Vec<I>,
+    /// Destination worker of each record.
+    dests: Vec<u32>,
+}
+
+impl<K, I> Default for Scatter<K, I> {
+    fn default() -> Self {
+        Scatter {
+            hashes: Vec::new(),
+            keys: Vec::new(),
+            values: Vec::new(),
+            dests: Vec::new(),
+        }
+    }
+}
+
+impl<K, I> Scatter<K, I>
+where
+    K: Send + 'static,
+    I: Send + 'static,
+{
+    /// Routes every record of `records` (leaving it empty) into the outbox: by key group
+    /// through `router`, or to `worker` for [`LOCAL`] records.
+    pub fn route<X, R: Route<X, K, I>>(
+        &mut self,
+        records: &mut Vec<X>,
+        route: &R,
+        router: &KeyGroupRouter,
+        worker: usize,
+        outbox: &mut Outbox<KeyedBatch<K, I>>,
+    ) {
+        self.hashes.clear();
+        route.keys_into(records, &mut self.hashes, &mut self.keys);
+        // An identity route swaps the vectors here: no record is copied before `scatter`.
+        route.move_all(records, &mut self.values);
+        self.dests.clear();
+        self.dests.extend(self.hashes.iter().map(|&h| {
+            let dest = if h == LOCAL {
+                worker
+            } else {
+                router.worker(router.key_group(h))
+            };
+            dest as u32
+        }));
+        let (hashes, keys, values, dests) =
+            (&self.hashes, &mut self.keys, &mut self.values, &self.dests);
+        outbox.fill_all(|bufs| scatter(bufs, dests, hashes, keys, values));
+    }
+}
+
+/// Moves record `i` of `values`, with `keys[i]` and `hashes[i]`, to the end of batch
+/// `bufs[dests[i]]`, in order, leaving `keys` and `values` empty. Each record and key is
+/// copied once (no temporary).
+///
+/// # Panics
+/// When the four inputs differ in length or a destination is not an index of `bufs` (a bug
+/// of the caller: the records not yet moved are then leaked, never dropped twice).
+pub fn scatter<K, I>(
+    bufs: &mut [KeyedBatch<K, I>],
+    dests: &[u32],
+    hashes: &[u64],
+    keys: &mut Vec<K>,
+    values: &mut Vec<I>,
+) {
+    let n = values.len();
+    assert!(
+        keys.len() == n && hashes.len() == n && dests.len() == n,
+        "scatter: inputs of different lengths"
+    );
+    // Room for the whole batch in every destination: no capacity check per record. (A
+    // recycled batch keeps the capacity it grew to, so this allocates only while warming up.)
+    for b in bufs.iter_mut() {
+        b.hashes.reserve(n);
+        b.keys.reserve(n);
+        b.values.reserve(n);
+    }
+    let (src_keys, src_values) = (keys.as_ptr(), values.as_ptr());
+    // The items are moved out bitwise below: the source vectors must no longer own them.
+    // Should the loop stop early (a bad destination panics), the rest leaks; nothing is
+    // dropped twice.
+    #[allow(unsafe_code)]
+    // SAFETY: 0 ≤ capacity, and `src_keys`/`src_values` stay valid (no reallocation follows).
+    unsafe {
+        keys.set_len(0);
+        values.set_len(0);
+    }
+    for (i, (&dest, &hash)) in dests.iter().zip(hashes).enumerate() {
+        let b = &mut bufs[dest as usize];
+        let at = b.values.len();
+        debug_assert!(at < b.values.capacity() && b.keys.len() == at);
+        // `i < n`, the original length of `keys` and `values`, so item `i` is initialised and
+        // (their lengths being 0 now) owned by nobody else; each `i` is read once. `at` is
+        // the length of `b.keys` and `b.values` (the batch invariant), below their capacity
+        // (reserved `n` above, and at most `n` items are added).
+        #[allow(unsafe_code)]
+        // SAFETY: source item `i` is initialised and unowned, destination slot `at` is spare
+        // capacity of the same type: one bitwise move, after which `at + 1` items are valid.
+        unsafe {
+            std::ptr::copy_nonoverlapping(src_values.add(i), b.values.as_mut_ptr().add(at), 1);
+            std::ptr::copy_nonoverlapping(src_keys.add(i), b.keys.as_mut_ptr().add(at), 1);
+            b.values.set_len(at + 1);
+            b.keys.set_len(at + 1);
+        }
+        b.hashes.push(hash);
+    }
+}
+
+#[cfg(test)]
+#[path = "scatter_tests.rs"]
+mod tests;

@@ -1,0 +1,106 @@
+use super::*;
+use crate::exchange::Batch;
+use proptest::prelude::*;
+use std::sync::Arc;
+
+/// A value that counts its live copies through `Arc`'s strong count: a leak or a double drop
+/// of a moved item shows in the count.
+#[derive(Debug, Clone)]
+struct Tracked(u32, #[allow(dead_code)] Arc<()>);
+
+impl PartialEq for Tracked {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+/// The reference: destination `d` gets, after what it held, the records routed to `d` in
+/// their order, each with its own key and hash.
+fn reference(held: &[Vec<u32>], dests: &[u32], records: &[u32]) -> Vec<Vec<(u64, String, u32)>> {
+    held.iter()
+        .enumerate()
+        .map(|(d, old)| {
+            let before = old.iter().map(|&r| (r as u64 + 1000, format!("k{r}"), r));
+            let routed = records
+                .iter()
+                .zip(dests)
+                .filter(|(_, &to)| to as usize == d)
+                .map(|(&r, _)| (r as u64, format!("k{r}"), r));
+            before.chain(routed).collect()
+        })
+        .collect()
+}
+
+fn contents(b: &mut KeyedBatch<String, Tracked>) -> Vec<(u64, String, u32)> {
+    let (h, k, v) = b.parts_mut();
+    h.iter()
+        .zip(k)
+        .zip(v.iter())
+        .map(|((&h, k), v)| (h, k.clone(), v.0))
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn scatter_equals_a_filter_per_destination(
+        n_dest in 1usize..5,
+        held in proptest::collection::vec(proptest::collection::vec(0u32..50, 0..6), 5),
+        routed in proptest::collection::vec((0u32..1000, 0u32..5), 0..200),
+    ) {
+        let live = Arc::new(());
+        let held = &held[..n_dest];
+        let mut bufs: Vec<KeyedBatch<String, Tracked>> = held
+            .iter()
+            .map(|old| {
+                let mut b = KeyedBatch::with_capacity(2);
+                for &r in old {
+                    b.push(r as u64 + 1000, format!("k{r}"), Tracked(r, live.clone()));
+                }
+                b
+            })
+            .collect();
+        let records: Vec<u32> = routed.iter().map(|&(r, _)| r).collect();
+        let dests: Vec<u32> = routed.iter().map(|&(_, d)| d % n_dest as u32).collect();
+        let hashes: Vec<u64> = records.iter().map(|&r| r as u64).collect();
+        let mut keys: Vec<String> = records.iter().map(|r| format!("k{r}")).collect();
+        let mut values: Vec<Tracked> = records.iter().map(|&r| Tracked(r, live.clone())).collect();
+        scatter(&mut bufs, &dests, &hashes, &mut keys, &mut values);
+        prop_assert!(keys.is_empty() && values.is_empty());
+        let got: Vec<_> = bufs.iter_mut().map(contents).collect();
+        prop_assert_eq!(got, reference(held, &dests, &records));
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        prop_assert_eq!(Arc::strong_count(&live), 1 + total);
+        drop(bufs);
+        drop(values);
+        prop_assert_eq!(Arc::strong_count(&live), 1, "every record dropped exactly once");
+    }
+}
+
+#[test]
+#[should_panic(expected = "different lengths")]
+fn inputs_of_different_lengths_are_refused() {
+    let mut bufs = vec![KeyedBatch::<u8, u8>::with_capacity(1)];
+    scatter(&mut bufs, &[0, 0], &[1, 2], &mut vec![1, 2], &mut vec![1]);
+}
+
+#[test]
+fn a_bad_destination_leaks_the_rest_but_drops_nothing_twice() {
+    let live = Arc::new(());
+    let mut bufs = vec![KeyedBatch::<u8, Tracked>::with_capacity(1)];
+    let mut values: Vec<Tracked> = (0..3).map(|i| Tracked(i, live.clone())).collect();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        scatter(
+            &mut bufs,
+            &[0, 7, 0],
+            &[1, 2, 3],
+            &mut vec![1, 2, 3],
+            &mut values,
+        )
+    }));
+    assert!(caught.is_err());
+    assert_eq!(bufs[0].len(), 1, "the record before the bad one was moved");
+    assert!(values.is_empty());
+    drop(bufs);
+    // The two records not moved leaked (their counts stay): never a double drop.
+    assert_eq!(Arc::strong_count(&live), 3);
+}
