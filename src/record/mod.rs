@@ -7,6 +7,7 @@
 pub mod csv;
 mod csv_block;
 mod csv_encode;
+mod csv_index;
 mod csv_plain;
 mod field_parse;
 mod format;
@@ -25,6 +26,7 @@ mod out_scan;
 mod put;
 pub mod row_key;
 pub mod row_slot;
+mod row_write;
 pub mod schema;
 pub mod state_codec;
 mod swar;
