@@ -16,8 +16,6 @@
 //! UTF-8. Anything else ends the block there and the source reads that line line by line,
 //! which gives its dead letter and reason.
 
-use super::csv_index::Structurals;
-use super::row_write::RowWriter;
 use super::{Field, FieldType, Row, Text, Value};
 use crate::source::{BlockLimits, BlockRead};
 
@@ -61,30 +59,15 @@ impl CsvPlan {
         if self.types.is_empty() {
             return read;
         }
-        let mut idx = Structurals::new(block, 0);
         let mut records = 0;
         while records < limits.max_records {
             let start = read.bytes;
-            let Some(first) = idx.next_pos() else {
-                break;
-            };
-            if first == start && block[first] == b'\n' {
+            if block.get(start) == Some(&b'\n') {
                 read.line_to(start + 1); // an empty line: skipped, as line by line
                 continue;
             }
-            let row = super::row_slot::push_empty(out);
-            let next = match self.fields_indexed(block, start, first, &mut idx, row) {
-                Some(next) => next,
-                None => {
-                    // Not plain ASCII fields ending in `\n` (or the block ends first): the
-                    // scan field by field decides, as before.
-                    out.pop();
-                    let Some(next) = self.line(block, start, out) else {
-                        break;
-                    };
-                    idx.seek(next);
-                    next
-                }
+            let Some(next) = self.line(block, start, out) else {
+                break;
             };
             if next - 1 - start > limits.max_line {
                 out.pop(); // over-long: the line reader reports it
@@ -94,37 +77,6 @@ impl CsvPlan {
             records += 1;
         }
         read
-    }
-
-    /// Parses the fields of the line at `start` into the empty `row` from the structural index:
-    /// the first field ends at structural position `p`, the others at the next ones from `idx`.
-    /// The index after the line's `\n`, or `None` (the row possibly part-filled) when a field
-    /// is not plain ASCII of its type, or the line has another field count or ends otherwise.
-    #[inline(always)]
-    fn fields_indexed(
-        &self,
-        b: &[u8],
-        mut start: usize,
-        mut p: usize,
-        idx: &mut Structurals<'_>,
-        row: &mut Row,
-    ) -> Option<usize> {
-        let mut w = RowWriter::new(row)?;
-        let (&last, rest) = self.types.split_last()?;
-        for &ty in rest {
-            if *b.get(p)? != b',' {
-                return None;
-            }
-            // `b[start..p]` holds no structural byte: ASCII, no `,` `\n` `"` `\r`.
-            put_between(ty, b, start, p, &mut w)?;
-            start = p + 1;
-            p = idx.next_pos()?;
-        }
-        if *b.get(p)? != b'\n' {
-            return None;
-        }
-        put_between(last, b, start, p, &mut w)?;
-        Some(p + 1)
     }
 
     /// Decodes the line at `start` into a row appended to `out`: the index after its `\n`, or
@@ -149,65 +101,6 @@ impl CsvPlan {
         }
         field(last, b, i, b'\n', row)
     }
-}
-
-/// Appends to `w` the value of type `ty` whose text is `b[start..end]`, ASCII without
-/// structural bytes and followed by its delimiter: read from the known bounds (a string of up
-/// to 15 bytes by one 16-byte mask, an integer of up to 8 digits from one word), or by the
-/// field-by-field functions, which must end exactly at `end`. Each type writes its own value
-/// (no `Value` built in common and then copied).
-#[inline(always)]
-fn put_between(
-    ty: FieldType,
-    b: &[u8],
-    start: usize,
-    end: usize,
-    w: &mut RowWriter<'_>,
-) -> Option<()> {
-    match ty {
-        FieldType::String => {
-            if let Some(sixteen) = b.get(start..start + 16) {
-                let mut word = [0u8; 16];
-                word.copy_from_slice(sixteen);
-                if let Some(text) = Text::ascii_prefix(word, end - start) {
-                    w.put(Value::Str(text));
-                    return Some(());
-                }
-            }
-            let bytes = b.get(start..end)?;
-            // SAFETY: no byte between two structural positions is ≥ 0x80 (see `csv_index`).
-            #[allow(unsafe_code)]
-            let text = unsafe { super::utf8::text_known(bytes, true) }.ok()?;
-            w.put(Value::Str(Text::new(text)));
-        }
-        FieldType::I64 => w.put(Value::I64(int_between(b, start, end)?)),
-        FieldType::Timestamp => w.put(Value::Ts(int_between(b, start, end)?)),
-        FieldType::F64 => {
-            let (v, next) = float(b, start, *b.get(end)?)?;
-            if next != end + 1 {
-                return None;
-            }
-            w.put(Value::F64(v));
-        }
-    }
-    Some(())
-}
-
-/// The integer whose text is `b[start..end]` (see [`put_between`]): 1 to 8 digits from one
-/// word; a sign or more digits through [`int`].
-#[inline(always)]
-fn int_between(b: &[u8], start: usize, end: usize) -> Option<i64> {
-    let n = end - start;
-    if let Some(eight) = b.get(start..start + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(eight);
-        let w = u64::from_le_bytes(word);
-        if (1..=8).contains(&n) && super::swar::leading_digits(w) >= n {
-            return Some(super::swar::digits_value(w, n) as i64); // at most 8 digits
-        }
-    }
-    let (v, next) = int(b, start, *b.get(end)?)?;
-    (next == end + 1).then_some(v)
 }
 
 /// Parses the field of type `ty` at `i`, ended by `delim`, onto `row`: the index after `delim`.

@@ -7,7 +7,6 @@
 pub mod csv;
 mod csv_block;
 mod csv_encode;
-mod csv_index;
 mod csv_plain;
 mod field_parse;
 mod format;

@@ -7,9 +7,9 @@
 //! equality with `c` is "less than 1" of `w ^ c·0x01..01`.
 //!
 //! Measured (PERF.md, issue 10 step 3): this pays in the JSON decoder's key and string scan.
-//! The CSV block pass uses it for its field ends and integers (step 5; since step 6 the field
-//! ends come from [`super::csv_index`]'s SSE2 index). The encoders' "needs quoting/escaping"
-//! checks have their own word scans since step 5 ([`super::out_scan`]).
+//! The CSV block pass uses it for its field ends and integers, the JSON block pass for its
+//! integers (steps 5 and 6). The encoders' "needs quoting/escaping" checks have their own word
+//! scans since step 5 ([`super::out_scan`]).
 
 /// One in each byte.
 const LO: u64 = 0x0101_0101_0101_0101;

@@ -108,26 +108,6 @@ impl Text {
         Self::new_long(s)
     }
 
-    /// The first `n` bytes of `bytes` as an inline text, when `n` ≤ [`Text::INLINE`] and they
-    /// are ASCII; else `None`. One mask of the 16 bytes, no copy of variable length: for a
-    /// decoder whose field lies in a buffer with 16 bytes readable from its start.
-    #[inline]
-    pub(crate) fn ascii_prefix(bytes: [u8; 16], n: usize) -> Option<Self> {
-        const HIGH: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
-        if n > Self::INLINE {
-            return None;
-        }
-        let w = u128::from_le_bytes(bytes) & ((1u128 << (8 * n)) - 1);
-        if w & HIGH != 0 {
-            return None;
-        }
-        let b = w.to_le_bytes();
-        let mut inline = Inline::EMPTY;
-        inline.bytes.copy_from_slice(&b[..Self::INLINE]);
-        inline.len = LENS[n & 15];
-        Some(Text(Repr::Inline(inline)))
-    }
-
     #[inline(never)]
     fn new_long(s: &str) -> Self {
         let mut buf = take().unwrap_or_else(|| Box::new(String::with_capacity(s.len())));

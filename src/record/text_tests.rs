@@ -171,22 +171,3 @@ fn order_and_equality_follow_the_string() {
     assert_eq!(Text::default(), "");
     assert_eq!(Text::from(String::from("é")).as_str(), "é");
 }
-
-proptest! {
-    #[test]
-    fn ascii_prefix_is_new_of_the_prefix(
-        bytes in proptest::array::uniform16(prop_oneof![
-            4 => 0x20u8..0x7f, 1 => Just(0u8), 1 => Just(0x80u8), 1 => any::<u8>()
-        ]),
-        n in 0usize..18,
-    ) {
-        let want = bytes
-            .get(..n)
-            .filter(|p| n <= Text::INLINE && p.is_ascii())
-            .and_then(|p| std::str::from_utf8(p).ok())
-            .map(Text::new);
-        let got = Text::ascii_prefix(bytes, n);
-        prop_assert_eq!(got.as_ref().map(Text::as_str), want.as_ref().map(Text::as_str));
-        prop_assert!(got == want);
-    }
-}
