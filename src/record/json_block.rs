@@ -16,6 +16,7 @@
 use super::json::convert;
 use super::json_flat::{scalar, skip_ws, string};
 use super::json_keys::FieldKeys;
+use super::row_write::RowWriter;
 use super::{Field, FieldType, Row, Text, Value};
 use crate::source::{BlockLimits, BlockRead};
 
@@ -35,6 +36,15 @@ pub(super) fn decode_block(
     let mut records = 0;
     while records < limits.max_records {
         let start = read.bytes;
+        if let Some(next) = direct(fields, keys, block, start, out) {
+            if next - 1 - start > limits.max_line {
+                out.pop(); // over-long: the line reader reports it
+                break;
+            }
+            read.line_to(next);
+            records += 1;
+            continue;
+        }
         let Some(rest) = block.get(start..) else {
             break;
         };
@@ -67,6 +77,75 @@ pub(super) fn decode_block(
         read.line_to(next);
     }
     read
+}
+
+/// Reads the line at `start` of `block` as [`compact`] would, straight from the block (no
+/// `memchr` for its end, no UTF-8 pass): a compact object of ASCII strings and integers,
+/// followed by `\n`, appended to `out` as a row; the index after the `\n`, or `None` (and
+/// `out` unchanged) when the line is the per-line pass's business.
+///
+/// The line is ASCII (so valid UTF-8): its key prefixes are the schema's names, its strings
+/// are checked, its integers are digits; and it is what the line reader hands out, as it has
+/// no `\r` before its `\n` (the line's last byte is `}`).
+#[inline]
+fn direct(
+    fields: &[Field],
+    keys: &FieldKeys,
+    block: &[u8],
+    start: usize,
+    out: &mut Vec<Row>,
+) -> Option<usize> {
+    let mut next = None;
+    let _ = super::csv_plain::fill(out, |row| {
+        next = direct_fields(fields, keys, block, start, row);
+        next.map(|_| ()).ok_or(())
+    });
+    next
+}
+
+/// The fields of [`direct`]'s line, written into the empty `row`.
+#[inline(always)]
+fn direct_fields(
+    fields: &[Field],
+    keys: &FieldKeys,
+    b: &[u8],
+    mut i: usize,
+    row: &mut Row,
+) -> Option<usize> {
+    let mut w = RowWriter::new(row)?;
+    for (f, field) in fields.iter().enumerate() {
+        i = keys.compact_prefix(f, b, i)?;
+        i = match field.ty {
+            FieldType::String => {
+                if b.get(i) != Some(&b'"') {
+                    return None;
+                }
+                // The first `"`, `\`, control or non-ASCII byte: the string's end only if `"`.
+                let end = super::swar::ascii_string_end(b, i + 1)?;
+                if b.get(end) != Some(&b'"') {
+                    return None;
+                }
+                let bytes = b.get(i + 1..end)?;
+                // SAFETY: `ascii_string_end` stopped at the first byte ≥ 0x80 or before it.
+                #[allow(unsafe_code)]
+                let text = unsafe { super::utf8::text_known(bytes, true) }.ok()?;
+                w.put(Value::Str(Text::new(text)));
+                end + 1
+            }
+            FieldType::I64 => {
+                let (v, next) = json_int(b, i)?;
+                w.put(Value::I64(v));
+                next
+            }
+            FieldType::Timestamp => {
+                let (v, next) = json_int(b, i)?;
+                w.put(Value::Ts(v));
+                next
+            }
+            FieldType::F64 => return None,
+        };
+    }
+    (b.get(i..i + 2)? == b"}\n").then_some(i + 2)
 }
 
 /// Reads `text` as a compact object (no whitespace) of exactly `fields`' keys in order, with
@@ -118,6 +197,21 @@ fn json_int(b: &[u8], mut i: usize) -> Option<(i64, usize)> {
     let negative = b.get(i) == Some(&b'-');
     i += usize::from(negative);
     let first = i;
+    if let Some(eight) = b.get(i..i + 8) {
+        // Up to 7 digits and the byte after them in one word.
+        let mut word = [0u8; 8];
+        word.copy_from_slice(eight);
+        let w = u64::from_le_bytes(word);
+        let n = super::swar::leading_digits(w);
+        if n < 8 {
+            let v = super::swar::digits_value(w, n.max(1));
+            if n == 0 || (n > 1 && eight[0] == b'0') || (negative && v == 0) {
+                return None;
+            }
+            let v = v as i64; // at most 7 digits
+            return Some((if negative { -v } else { v }, i + n));
+        }
+    }
     let mut v = 0u64;
     while let Some(&c) = b.get(i) {
         let d = c.wrapping_sub(b'0');

@@ -6,6 +6,11 @@ use crate::record::{FieldType, JsonLinesDecoder, Schema, Value};
 use proptest::prelude::*;
 
 fn fields() -> Vec<Field> {
+    fields_n(4)
+}
+
+/// The first `n` of the test schema's fields (`n` = 3: no float, so the direct read applies).
+fn fields_n(n: usize) -> Vec<Field> {
     [
         ("key", FieldType::String),
         ("value", FieldType::I64),
@@ -13,6 +18,7 @@ fn fields() -> Vec<Field> {
         ("x", FieldType::F64),
     ]
     .into_iter()
+    .take(n)
     .map(|(name, ty)| Field {
         name: name.into(),
         ty,
@@ -52,6 +58,9 @@ fn member() -> impl Strategy<Value = String> {
         3 => "-?[0-9]{1,4}",
         1 => "-?[0-9]{1,2}\\.[0-9]{1,2}",
         1 => "[0-9]{19,20}",
+        1 => "-?0[0-9]{0,3}",
+        1 => "-?[0-9]{6,10}",
+        1 => "[0-9]{17,18}",
         1 => Just("\"2024-05-01T12:00:00Z\"".to_string()),
         1 => Just("\"a\\\"b\"".to_string()),
         1 => Just("null".to_string()),
@@ -60,9 +69,9 @@ fn member() -> impl Strategy<Value = String> {
     (name, value, "[ ]{0,1}").prop_map(|(n, v, ws)| format!("{ws}\"{n}\"{ws}:{ws}{v}{ws}"))
 }
 
-/// A block of object lines, mostly with the schema's keys in order.
-fn block() -> impl Strategy<Value = Vec<u8>> {
-    let ordered = proptest::collection::vec(member(), 4..=4).prop_map(|m| {
+/// A block of object lines, mostly with the keys of the first `n` schema fields in order.
+fn block(n: usize) -> impl Strategy<Value = Vec<u8>> {
+    let ordered = proptest::collection::vec(member(), n..=n).prop_map(|m| {
         // Names in schema order, values as drawn (keeps most lines on the block pass).
         let names = ["key", "value", "ts", "x"];
         let members: Vec<String> = m
@@ -78,13 +87,22 @@ fn block() -> impl Strategy<Value = Vec<u8>> {
     let shuffled =
         proptest::collection::vec(member(), 0..5).prop_map(|m| format!("{{{}}}", m.join(",")));
     let line = prop_oneof![4 => ordered, 2 => shuffled, 1 => Just(String::new()), 1 => Just("\r".to_string())];
-    (proptest::collection::vec(line, 0..10), any::<bool>()).prop_map(|(lines, end)| {
-        let mut b = lines.join("\n").into_bytes();
-        if end {
-            b.push(b'\n');
-        }
-        b
-    })
+    let crlf = any::<bool>();
+    (
+        proptest::collection::vec((line, crlf), 0..10),
+        any::<bool>(),
+    )
+        .prop_map(|(lines, end)| {
+            let lines: Vec<String> = lines
+                .into_iter()
+                .map(|(l, crlf)| if crlf { l + "\r" } else { l })
+                .collect();
+            let mut b = lines.join("\n").into_bytes();
+            if end {
+                b.push(b'\n');
+            }
+            b
+        })
 }
 
 proptest! {
@@ -92,11 +110,11 @@ proptest! {
 
     #[test]
     fn what_the_block_pass_reads_the_line_path_reads_alike(
-        block in block(),
+        (n, block) in (3usize..=4).prop_flat_map(|n| (Just(n), block(n))),
         max_records in 0usize..12,
         max_line in prop_oneof![Just(256usize), 0usize..40],
     ) {
-        let fields = fields();
+        let fields = fields_n(n);
         let (read, out) = run(&fields, &block, limits(max_records, max_line));
         prop_assert!(out.len() <= max_records);
         prop_assert_eq!(out, line_path(&fields, &block, read, max_line));

@@ -25,6 +25,7 @@ mod out_scan;
 mod put;
 pub mod row_key;
 pub mod row_slot;
+mod row_write;
 pub mod schema;
 pub mod state_codec;
 mod swar;

@@ -6,9 +6,10 @@
 //! (bytes above it may be marked falsely by the borrow, but only the lowest mark is read);
 //! equality with `c` is "less than 1" of `w ^ c·0x01..01`.
 //!
-//! Measured (PERF.md, issue 10 step 3): this pays in the JSON decoder's key and string scan;
-//! for the encoders' "needs escaping/quoting" checks on 1–5 byte strings it cost more than
-//! the byte loop, so they keep theirs.
+//! Measured (PERF.md, issue 10 step 3): this pays in the JSON decoder's key and string scan.
+//! The CSV block pass uses it for its field ends and integers, the JSON block pass for its
+//! integers (steps 5 and 6). The encoders' "needs quoting/escaping" checks have their own word
+//! scans since step 5 ([`super::out_scan`]).
 
 /// One in each byte.
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -52,6 +53,27 @@ pub(crate) fn string_end(b: &[u8], from: usize) -> Option<usize> {
     }
     let rest = b.get(j..)?;
     rest.iter().position(|&c| is_special(c)).map(|p| j + p)
+}
+
+/// The index of the first byte at or after `from` that is `"`, `\`, below 0x20 or ≥ 0x80 (the
+/// end of an ASCII string's plain part); `None` when there is none.
+#[inline]
+pub(crate) fn ascii_string_end(b: &[u8], from: usize) -> Option<usize> {
+    let mut j = from;
+    while let Some(chunk) = b.get(j..j + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let marks = specials(w) | (w & HI);
+        if marks != 0 {
+            return Some(j + (marks.trailing_zeros() / 8) as usize);
+        }
+        j += 8;
+    }
+    let rest = b.get(j..)?;
+    rest.iter()
+        .position(|&c| is_special(c) || c >= 0x80)
+        .map(|p| j + p)
 }
 
 /// Marks the bytes of `w` that end the plain part of a CSV field for the block pass
@@ -180,6 +202,8 @@ mod tests {
                     reference(&b, 0),
                     "byte {c:#x} in lane {lane}"
                 );
+                let ascii = (0..b.len()).find(|&j| is_special(b[j]) || b[j] >= 0x80);
+                assert_eq!(ascii_string_end(&b, 0), ascii, "byte {c:#x} in lane {lane}");
             }
         }
     }
@@ -197,6 +221,8 @@ mod tests {
             from in 0usize..44,
         ) {
             prop_assert_eq!(string_end(&b, from), reference(&b, from));
+            let ascii = (from..b.len()).find(|&j| is_special(b[j]) || b[j] >= 0x80);
+            prop_assert_eq!(ascii_string_end(&b, from), ascii);
         }
     }
 }
