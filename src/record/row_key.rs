@@ -79,9 +79,16 @@ impl RowKey {
     /// The key made of one value.
     #[inline]
     pub fn from_value(v: &Value) -> Self {
+        // One short value: built and hashed as words (`record::row_key_short`).
         match v {
-            Value::Str(s) => Self::from_str_value(s.as_bytes()),
-            other => Self::from_values(std::slice::from_ref(other)),
+            Value::Str(s) => match s.inline_parts() {
+                Some((bytes, n)) => Self::from_inline_str(bytes, n),
+                None => Self::from_str_value(s.as_bytes()),
+            },
+            Value::I64(x) => Self::from_tagged_word(1, *x as u64),
+            Value::F64(x) => Self::from_tagged_word(2, x.to_bits()),
+            Value::Ts(x) => Self::from_tagged_word(4, *x as u64),
+            Value::Null => Self::from_values(std::slice::from_ref(v)),
         }
     }
 
@@ -325,6 +332,13 @@ impl StableKey for RowKey {
         self.hash
     }
 }
+
+#[path = "row_key_short.rs"]
+mod short;
+
+#[cfg(test)]
+#[path = "row_key_short_tests.rs"]
+mod short_tests;
 
 #[cfg(test)]
 #[path = "row_key_tests.rs"]
