@@ -21,14 +21,14 @@ impl RowKey {
     #[inline(always)]
     pub(super) fn from_inline_str(bytes: &[u8; Text::INLINE], n: usize) -> Self {
         debug_assert!(n <= Text::INLINE && bytes[n..].iter().all(|&b| b == 0));
-        let lo = u64::from_le_bytes(word(bytes, 0));
-        // Bytes 8..15, read as 7..15 and shifted: one more load instead of a 7-byte copy.
-        let hi = u64::from_le_bytes(word(bytes, 7)) >> 8;
-        // Canonical bytes: the tag, the length as u32 little-endian, the string.
+        // Canonical bytes: the tag, the length as u32 little-endian, the string. After the
+        // 5-byte head, the words are the text's bytes at 3 and 11: two loads, no shifts.
         let n = n as u64 & 0xF;
-        let w0 = STR_TAG | (n << 8) | (lo << 40);
-        let w1 = (lo >> 24) | (hi << 40);
-        let w2 = hi >> 24;
+        let w0 = STR_TAG | (n << 8) | (u64::from_le_bytes(word(bytes, 0)) << 40);
+        let w1 = u64::from_le_bytes(word(bytes, 3));
+        let mut last = [0u8; 4];
+        last.copy_from_slice(&bytes[11..]);
+        let w2 = u64::from(u32::from_le_bytes(last));
         Self::from_words([w0, w1, w2], 5 + n as usize)
     }
 
