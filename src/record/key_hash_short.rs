@@ -103,11 +103,12 @@ fn hash_other(w: [u64; 3], len: usize) -> u64 {
 /// The 8 bytes at byte offset `at` (1..=8) of the 16 bytes `a`, `b`.
 #[inline(always)]
 fn read_at(a: u64, b: u64, at: usize) -> u64 {
-    // The 15 bytes from offset 1, then a shift by 0..=56 bits: a funnel shift (one `shrd`)
-    // whose amount is under 64, with no test of the amount as a 128-bit shift needs.
-    let (lo, hi) = ((a >> 8) | (b << 56), b >> 8);
-    let k = (8 * at.wrapping_sub(1)) & 63;
-    (lo >> k) | ((hi << 1) << (63 - k))
+    // The 8 bytes ending at `at + 8`: the high word of the 16 bytes shifted left by
+    // `64 - 8 × at` (0..=56) bits. An amount known to be under 64 makes it one `shld`,
+    // without the test of the amount a general 128-bit shift needs.
+    let both = (u128::from(b) << 64) | u128::from(a);
+    let k = 64usize.wrapping_sub(8 * at) & 63;
+    ((both << k) >> 64) as u64
 }
 
 /// XXH3's 16-byte mix: the two words keyed with the secret and the seed, multiplied to 128
