@@ -202,7 +202,8 @@ pub fn job(plan: &Plan) -> Job {
         return stream.sink(crate::metrics::metered::sink(sink(plan)));
     };
     let fields = key.clone();
-    let keyed_stream = stream.key_by(move |row: &Row| crate::record::key_hash::row_key(row, &key));
+    let key = crate::record::key_hash::KeyPlan::new(&key);
+    let keyed_stream = stream.key_by(move |row: &Row| key.key(row));
     let processed = keyed_stream.process(move || keyed_operator(&keyed, &fields));
     let job = one_line_job(plan, processed.clone());
     // A window's late rows go to the dead letters with the keyed input's field names.

@@ -14,6 +14,13 @@
 use super::{Row, RowKey, Value};
 use crate::state::key_group::stable_hash_bytes;
 
+#[path = "key_hash_short.rs"]
+pub(crate) mod short;
+
+#[path = "key_plan.rs"]
+mod plan;
+pub use plan::KeyPlan;
+
 /// Bytes of the stack buffer; longer canonical keys go through a `Vec`.
 const INLINE: usize = 128;
 

@@ -6,7 +6,9 @@
 //! bytes, hashed once while they are written:
 //!
 //! - building it from a row is one copy of the key field's bytes into a zeroed inline buffer
-//!   and one xxh3 (no `Value` clone, no second pass over the key to hash it);
+//!   and one xxh3 (no `Value` clone, no second pass over the key to hash it); a key of one
+//!   string of up to 15 bytes or one number is put together as three words in registers and
+//!   hashed from them (`record::row_key_short`, issue 10, step 6);
 //! - [`StableKey::stable_hash`] returns the stored hash (the exchange, the state table and
 //!   restore all ask for it);
 //! - equality is the hash, then a fixed-size compare of the inline buffer (bytes after the
@@ -77,11 +79,28 @@ impl RowKey {
     }
 
     /// The key made of one value.
-    #[inline]
+    #[inline(always)]
     pub fn from_value(v: &Value) -> Self {
+        // One string of up to 15 bytes (the common key): built and hashed as words, in
+        // registers (`record::row_key_short`); one compare of the value's last byte.
+        if let Value::Str(s) = v {
+            if let Some((bytes, n)) = s.inline_parts() {
+                return Self::from_inline_str(bytes, n);
+            }
+        }
+        Self::from_other_value(v)
+    }
+
+    /// [`Self::from_value`] of any value but a short string (out of line, so that the short
+    /// string's path needs no stack frame).
+    #[inline(never)]
+    fn from_other_value(v: &Value) -> Self {
         match v {
             Value::Str(s) => Self::from_str_value(s.as_bytes()),
-            other => Self::from_values(std::slice::from_ref(other)),
+            Value::I64(x) => Self::from_tagged_word(1, *x as u64),
+            Value::F64(x) => Self::from_tagged_word(2, x.to_bits()),
+            Value::Ts(x) => Self::from_tagged_word(4, *x as u64),
+            Value::Null => Self::from_values(std::slice::from_ref(v)),
         }
     }
 
@@ -325,6 +344,13 @@ impl StableKey for RowKey {
         self.hash
     }
 }
+
+#[path = "row_key_short.rs"]
+mod short;
+
+#[cfg(test)]
+#[path = "row_key_short_tests.rs"]
+mod short_tests;
 
 #[cfg(test)]
 #[path = "row_key_tests.rs"]

@@ -147,6 +147,16 @@ impl Text {
         matches!(self.0, Repr::Heap(_))
     }
 
+    /// An inline text's bytes, zero after its length, and the length (`None` for a heap
+    /// text): the row key reads them as two words, without a length-dependent copy.
+    #[inline]
+    pub(crate) fn inline_parts(&self) -> Option<(&[u8; Text::INLINE], usize)> {
+        match &self.0 {
+            Repr::Inline(i) => Some((&i.bytes, i.len as usize)),
+            Repr::Heap(_) => None,
+        }
+    }
+
     /// The text as a `CompactString` (a copy).
     pub fn to_compact(&self) -> CompactString {
         CompactString::new(self.as_str())
