@@ -1,10 +1,13 @@
 //! Rows → CSV lines: [`CsvEncoder`] (RFC 4180, quoting only where needed).
 //!
 //! Each line is written through a [`Cursor`]: one capacity check per row (and one per
-//! string), then unchecked stores (issue 10, step 5; PERF.md).
+//! string), then unchecked stores (issue 10, step 5; PERF.md). A row of the schema's shape
+//! goes through the encode [`Plan`] compiled from the schema (step 6), any other through
+//! the general path ([`CsvEncoder::row`]).
 
 #![allow(unsafe_code)]
 
+use super::encode_plan::Plan;
 use super::out_cursor::{Cursor, MAX_SCALAR};
 use super::out_scan::csv_plain;
 use super::{Row, Schema, Value};
@@ -21,12 +24,15 @@ use crate::sink::Encoder;
 pub struct CsvEncoder {
     /// The header line (with `\n`), if one is written.
     header: Option<Vec<u8>>,
+    /// The fast path for rows of the schema's shape (`None` for an empty schema).
+    plan: Option<Plan>,
 }
 
 impl CsvEncoder {
     /// An encoder for rows of `schema`; with `header`, [`Encoder::header`] returns the line of
     /// field names.
     pub fn new(schema: Schema, header: bool) -> Self {
+        let plan = Plan::csv(&schema);
         let header = header.then(|| {
             let mut line = Vec::new();
             for (i, field) in schema.fields.iter().enumerate() {
@@ -38,7 +44,22 @@ impl CsvEncoder {
             line.push(b'\n');
             line
         });
-        CsvEncoder { header }
+        CsvEncoder { header, plan }
+    }
+
+    /// Appends `row`'s line: through the plan when it fits, else the general path.
+    #[inline(always)]
+    fn one(&self, row: &Row, c: &mut Cursor<'_>) {
+        match &self.plan {
+            Some(plan) if plan.csv_row(row, c) => {}
+            _ => c.with_vec(|out| Self::general(row, out)),
+        }
+    }
+
+    /// [`CsvEncoder::row`] out of line: the cursor of the plan's loop stays in registers.
+    #[inline(never)]
+    fn general(row: &Row, out: &mut Vec<u8>) {
+        Self::row(row, &mut Cursor::new(out));
     }
 
     /// Appends `row`'s line.
@@ -153,7 +174,7 @@ fn write_quoted(out: &mut Vec<u8>, s: &[u8]) {
 
 impl Encoder<Row> for CsvEncoder {
     fn encode(&self, record: &Row, out: &mut Vec<u8>) {
-        Self::row(record, &mut Cursor::new(out));
+        self.one(record, &mut Cursor::new(out));
     }
 
     fn encode_all(&self, batch: &[Row], out: &mut Vec<u8>) -> u64 {
@@ -161,7 +182,7 @@ impl Encoder<Row> for CsvEncoder {
         let mut checksum = 0u64;
         for row in batch {
             let start = c.len();
-            Self::row(row, &mut c);
+            self.one(row, &mut c);
             checksum = checksum.wrapping_add(xxhash_rust::xxh3::xxh3_64(c.written_since(start)));
         }
         checksum
@@ -170,7 +191,7 @@ impl Encoder<Row> for CsvEncoder {
     fn encode_many(&self, batch: &[Row], out: &mut Vec<u8>) {
         let mut c = Cursor::new(out);
         for row in batch {
-            Self::row(row, &mut c);
+            self.one(row, &mut c);
         }
     }
 

@@ -23,7 +23,7 @@ fn ref_csv_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-fn ref_csv(record: &Row, out: &mut Vec<u8>) {
+pub(super) fn ref_csv(record: &Row, out: &mut Vec<u8>) {
     if let [Value::Str(s)] = record.as_slice() {
         if s.is_empty() {
             out.extend_from_slice(b"\"\"\n");
@@ -48,7 +48,7 @@ fn ref_json_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&serde_json::to_vec(s).unwrap());
 }
 
-fn ref_json(names: &[String], record: &Row, out: &mut Vec<u8>) {
+pub(super) fn ref_json(names: &[String], record: &Row, out: &mut Vec<u8>) {
     if names.is_empty() {
         out.extend_from_slice(b"{}\n");
         return;
@@ -67,7 +67,7 @@ fn ref_json(names: &[String], record: &Row, out: &mut Vec<u8>) {
     out.extend_from_slice(b"}\n");
 }
 
-fn value() -> impl Strategy<Value = Value> {
+pub(super) fn value() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
         any::<i64>().prop_map(Value::I64),
@@ -97,7 +97,7 @@ fn rows() -> impl Strategy<Value = Vec<Row>> {
 }
 
 /// The reference bytes and checksum of `batch`, one record at a time.
-fn reference(batch: &[Row], mut one: impl FnMut(&Row, &mut Vec<u8>)) -> (Vec<u8>, u64) {
+pub(super) fn reference(batch: &[Row], mut one: impl FnMut(&Row, &mut Vec<u8>)) -> (Vec<u8>, u64) {
     let (mut out, mut sum) = (b"head".to_vec(), 0u64);
     for row in batch {
         let mut line = Vec::new();
@@ -110,7 +110,7 @@ fn reference(batch: &[Row], mut one: impl FnMut(&Row, &mut Vec<u8>)) -> (Vec<u8>
 
 /// The encoder's bytes from `encode_all`, `encode_many` and `encode` (into a buffer of
 /// capacity `cap`, to exercise growth): all must agree; returns the first with its checksum.
-fn ours(enc: &dyn Encoder<Row>, batch: &[Row], cap: usize) -> (Vec<u8>, u64) {
+pub(super) fn ours(enc: &dyn Encoder<Row>, batch: &[Row], cap: usize) -> (Vec<u8>, u64) {
     let mut all = Vec::with_capacity(cap);
     all.extend_from_slice(b"head");
     let sum = enc.encode_all(batch, &mut all);

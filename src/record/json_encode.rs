@@ -1,10 +1,13 @@
 //! Rows → JSON lines: [`JsonLinesEncoder`].
 //!
 //! Each line is written through a [`Cursor`]: one capacity check per row (and one per
-//! string), then unchecked stores (issue 10, step 5; PERF.md).
+//! string), then unchecked stores (issue 10, step 5; PERF.md). A row of the schema's shape
+//! goes through the encode [`Plan`] compiled from the schema (step 6), any other through
+//! the general path ([`JsonLinesEncoder::row`]).
 
 #![allow(unsafe_code)]
 
+use super::encode_plan::{Piece, Plan};
 use super::out_cursor::{Cursor, MAX_SCALAR};
 use super::out_scan::json_plain;
 use super::{Row, Schema, Value};
@@ -20,57 +23,19 @@ use crate::sink::Encoder;
 #[derive(Clone, Debug)]
 pub struct JsonLinesEncoder {
     /// Per field, the bytes before its value: `{"name":` for the first, `,"name":` after.
-    prefixes: Vec<Prefix>,
+    prefixes: Vec<Piece>,
     /// The most bytes a line takes apart from strings longer than MAX_SCALAR: the prefixes,
     /// each value at its widest scalar, `}\n` (or `{}\n`), and 16 bytes of slack for
     /// [`Cursor::head16`].
     bound: usize,
-}
-
-/// The bytes before a field's value.
-#[derive(Clone, Debug)]
-struct Prefix {
-    /// Its first 16 bytes (zero-padded), written with one store when `len ≤ 16`.
-    head: [u8; 16],
-    /// Its length.
-    len: usize,
-    /// All of it.
-    full: Box<[u8]>,
-}
-
-impl Prefix {
-    fn new(full: Vec<u8>) -> Self {
-        let mut head = [0u8; 16];
-        let n = full.len().min(16);
-        head[..n].copy_from_slice(&full[..n]);
-        Prefix {
-            head,
-            len: full.len(),
-            full: full.into_boxed_slice(),
-        }
-    }
-
-    #[inline(always)]
-    /// Writes the prefix.
-    ///
-    /// # Safety
-    /// Room ≥ max(16, its length).
-    unsafe fn write(&self, c: &mut Cursor<'_>) {
-        // SAFETY: the caller's promise covers both.
-        unsafe {
-            if self.len <= 16 {
-                c.head16(&self.head, self.len);
-            } else {
-                c.bytes(&self.full);
-            }
-        }
-    }
+    /// The fast path for rows of the schema's shape (`None` for an empty schema).
+    plan: Option<Plan>,
 }
 
 impl JsonLinesEncoder {
     /// An encoder for rows of `schema`.
     pub fn new(schema: Schema) -> Self {
-        let prefixes: Vec<Prefix> = schema
+        let heads: Vec<Vec<u8>> = schema
             .fields
             .iter()
             .enumerate()
@@ -78,11 +43,33 @@ impl JsonLinesEncoder {
                 let mut prefix = vec![if i == 0 { b'{' } else { b',' }];
                 write_json_str(&mut prefix, &field.name);
                 prefix.push(b':');
-                Prefix::new(prefix)
+                prefix
             })
             .collect();
-        let bound = prefixes.iter().map(|p| p.len + MAX_SCALAR).sum::<usize>() + 3 + 16;
-        JsonLinesEncoder { prefixes, bound }
+        let plan = Plan::json(&schema, heads.clone());
+        let prefixes: Vec<Piece> = heads.into_iter().map(Piece::new).collect();
+        let bound = prefixes.iter().map(|p| p.len() + MAX_SCALAR).sum::<usize>() + 3 + 16;
+        JsonLinesEncoder {
+            prefixes,
+            bound,
+            plan,
+        }
+    }
+
+    /// Appends `row`'s line: through the plan when it fits, else the general path.
+    #[inline(always)]
+    fn one(&self, row: &Row, c: &mut Cursor<'_>) {
+        match &self.plan {
+            Some(plan) if plan.json_row(row, c) => {}
+            _ => c.with_vec(|out| self.general(row, out)),
+        }
+    }
+
+    /// [`JsonLinesEncoder::row`] out of line: the cursor of the plan's loop stays in
+    /// registers.
+    #[inline(never)]
+    fn general(&self, row: &Row, out: &mut Vec<u8>) {
+        self.row(row, &mut Cursor::new(out));
     }
 
     /// Appends `row`'s line.
@@ -165,7 +152,7 @@ fn write_json_str(out: &mut Vec<u8>, s: &str) {
 
 impl Encoder<Row> for JsonLinesEncoder {
     fn encode(&self, record: &Row, out: &mut Vec<u8>) {
-        self.row(record, &mut Cursor::new(out));
+        self.one(record, &mut Cursor::new(out));
     }
 
     fn encode_all(&self, batch: &[Row], out: &mut Vec<u8>) -> u64 {
@@ -173,7 +160,7 @@ impl Encoder<Row> for JsonLinesEncoder {
         let mut checksum = 0u64;
         for row in batch {
             let start = c.len();
-            self.row(row, &mut c);
+            self.one(row, &mut c);
             checksum = checksum.wrapping_add(xxhash_rust::xxh3::xxh3_64(c.written_since(start)));
         }
         checksum
@@ -182,7 +169,7 @@ impl Encoder<Row> for JsonLinesEncoder {
     fn encode_many(&self, batch: &[Row], out: &mut Vec<u8>) {
         let mut c = Cursor::new(out);
         for row in batch {
-            self.row(row, &mut c);
+            self.one(row, &mut c);
         }
     }
 }

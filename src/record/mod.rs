@@ -8,6 +8,7 @@ pub mod csv;
 mod csv_block;
 mod csv_encode;
 mod csv_plain;
+mod encode_plan;
 mod field_parse;
 mod format;
 mod free_list;

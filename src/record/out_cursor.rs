@@ -84,6 +84,14 @@ impl<'a> Cursor<'a> {
         self.vec.get(start..).unwrap_or_default()
     }
 
+    /// Forgets what was written after offset `to` (≤ [`Cursor::len`]): the next write goes
+    /// there.
+    #[inline(always)]
+    pub(crate) fn rewind(&mut self, to: usize) {
+        debug_assert!(to <= self.len);
+        self.len = self.len.min(to);
+    }
+
     /// Hands the vector (with everything written so far) to `f`, for the rare pieces written
     /// by ordinary `Vec` appends; afterwards the cursor continues at its end.
     #[inline]
@@ -109,6 +117,19 @@ impl<'a> Cursor<'a> {
     fn end(&mut self) -> *mut u8 {
         // SAFETY: `len ≤ capacity`, so the result is within (or one past) the allocation.
         unsafe { self.ptr.add(self.len) }
+    }
+
+    #[inline(always)]
+    /// Writes the first `n` (≤ N) bytes of `head` with one N-byte copy (fixed-size stores);
+    /// the bytes after the `n` land in spare capacity and are overwritten or ignored.
+    ///
+    /// # Safety
+    /// [`Cursor::room`] ≥ N.
+    pub(crate) unsafe fn head<const N: usize>(&mut self, head: &[u8; N], n: usize) {
+        debug_assert!(self.room() >= N && n <= N);
+        // SAFETY: N bytes of room (the caller's promise); `head` is N bytes.
+        unsafe { ptr::copy_nonoverlapping(head.as_ptr(), self.end(), N) };
+        self.len += n;
     }
 
     #[inline(always)]

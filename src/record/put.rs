@@ -4,9 +4,11 @@
 //! instructions on a 1–7 byte key in callgrind, plus the call). [`copy_short`] does the size
 //! dispatch inline for up to 16 bytes with fixed-size copies only (two possibly overlapping
 //! chunks), which compile to plain loads and stores. It serves the one-string key hash
-//! ([`super::key_hash::stable_hash_str`]). Tried and measured worse: the same trick for the
-//! encoders' appends to a `Vec` (growing it by a fixed 16 bytes, then truncating), +16
-//! instructions per CSV line against `extend_from_slice` (PERF.md, "Issue 10, step 4").
+//! ([`super::key_hash::stable_hash_str`]). The encoders use the same overlapping fixed-size
+//! copies, but into a `Vec`'s spare capacity after one capacity check per row
+//! ([`super::out_cursor::Cursor::bytes`], session 7): that measured better than
+//! `extend_from_slice`. What measured worse in step 4 was growing the `Vec` by a fixed 16
+//! bytes per append and truncating (PERF.md, "Issue 10, step 4" and "step 5 … encoding").
 
 /// Copies `s` (at most 16 bytes) to the start of `dst` (at least 16 bytes) with fixed-size
 /// copies only; the rest of `dst` is left as it was.
