@@ -5,6 +5,7 @@ use super::KeyedOperator;
 use crate::record::{Row, RowKey, Value};
 use crate::state::{CodecError, KeyContext, KeyedStateStore, StateCodec, ValueState};
 use smallvec::SmallVec;
+use sum_count::SumCount;
 
 /// An aggregate function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,13 +58,29 @@ pub(crate) type Accs = SmallVec<[Acc; 2]>;
 /// The rolling aggregate operator over rows.
 pub struct Rolling {
     aggs: Vec<Aggregate>,
-    /// `aggs` compiled once (a fast path for the common sum + count).
-    plan: Plan,
     /// The key's fields in the input row, when known: the output's key values are then
     /// cloned from the input (one value copy) instead of decoded from the key's bytes.
     key_fields: Option<Vec<usize>>,
-    state: ValueState<RowKey, AccState>,
+    /// The state, in the representation `aggs` compiled to.
+    state: RollingState,
 }
+
+/// The state of [`Rolling`]: compact for the compiled sum + count plan, general otherwise.
+/// Both are named "rolling" and encode their entries alike, so a checkpoint restores into
+/// either.
+enum RollingState {
+    /// Any aggregates: a loop over the accumulators.
+    General(ValueState<RowKey, AccState>),
+    /// An i64 sum of `field` and a count ([`Plan::SumCount`]), in 24 bytes per key.
+    SumCount {
+        state: ValueState<RowKey, SumCount>,
+        field: usize,
+        sum_first: bool,
+    },
+}
+
+/// The name of the rolling operator's state (in checkpoints).
+const STATE_NAME: &str = "rolling";
 
 /// The accumulators of one key (the state value).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -72,11 +89,18 @@ pub struct AccState(pub(crate) Accs);
 impl Rolling {
     /// A rolling operator computing `aggs` per key.
     pub fn new(aggs: Vec<Aggregate>) -> Self {
+        let state = match Plan::compile(&aggs) {
+            Plan::SumCount { field, sum_first } => RollingState::SumCount {
+                state: ValueState::new(STATE_NAME),
+                field,
+                sum_first,
+            },
+            Plan::General => RollingState::General(ValueState::new(STATE_NAME)),
+        };
         Rolling {
-            plan: Plan::compile(&aggs),
             aggs,
             key_fields: None,
-            state: ValueState::new("rolling"),
+            state,
         }
     }
 
@@ -91,7 +115,7 @@ impl Rolling {
     #[cfg(test)]
     pub(crate) fn general(aggs: Vec<Aggregate>) -> Self {
         Rolling {
-            plan: Plan::General,
+            state: RollingState::General(ValueState::new(STATE_NAME)),
             ..Rolling::new(aggs)
         }
     }
@@ -196,39 +220,31 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
     fn process(&mut self, ctx: &KeyContext<'_, RowKey>, input: &mut Row, out: &mut Vec<Row>) {
         let Rolling {
             aggs,
-            plan,
             key_fields,
             state,
         } = self;
-        let state =
-            state.get_or_insert_with(ctx, || AccState(aggs.iter().map(|_| Acc::Empty).collect()));
-        let fast = plan.fold(&mut state.0, input);
-        if fast.is_none() {
-            for (agg, acc) in aggs.iter().zip(state.0.iter_mut()) {
-                Rolling::fold(agg, acc, input);
-            }
-        }
-        // The output row is built in its slot of `out` (not moved afterwards, and not copied
-        // in as an empty row either).
-        let row = crate::record::row_slot::push_empty(out);
-        // Key values are cloned from the input's key fields (or decoded from the key's bytes):
-        // a long string takes a buffer recycled on this thread (`record::Text`), while the
-        // input row goes back to the thread that made it.
-        match key_fields {
-            Some(fields) => {
-                for &i in fields.iter() {
-                    row.push(input.get(i).cloned().unwrap_or(Value::Null));
-                }
-            }
-            None => ctx.key.append_to(row),
-        }
-        match fast {
-            Some([a, b]) => {
+        match state {
+            RollingState::SumCount {
+                state,
+                field,
+                sum_first,
+            } => {
+                let [a, b] = state
+                    .get_or_insert_with(ctx, || SumCount::new(*sum_first))
+                    .fold(input.get(*field));
+                let row = output_row(out, key_fields.as_deref(), ctx, input);
                 row.push(a);
                 row.push(b);
             }
-            // A push per value: `SmallVec::extend` through the iterator cost ~4x as much here.
-            None => {
+            RollingState::General(state) => {
+                let state = state.get_or_insert_with(ctx, || {
+                    AccState(aggs.iter().map(|_| Acc::Empty).collect())
+                });
+                for (agg, acc) in aggs.iter().zip(state.0.iter_mut()) {
+                    Rolling::fold(agg, acc, input);
+                }
+                let row = output_row(out, key_fields.as_deref(), ctx, input);
+                // A push per value: `SmallVec::extend` through the iterator cost ~4x as much.
                 for acc in state.0.iter() {
                     row.push(Rolling::result(acc));
                 }
@@ -238,12 +254,42 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
 
     #[inline]
     fn prefetch(&self, local_group: usize, hash: u64) {
-        self.state.prefetch(local_group, hash);
+        match &self.state {
+            RollingState::SumCount { state, .. } => state.prefetch(local_group, hash),
+            RollingState::General(state) => state.prefetch(local_group, hash),
+        }
     }
 
     fn states(&mut self) -> Vec<&mut dyn KeyedStateStore> {
-        vec![&mut self.state]
+        match &mut self.state {
+            RollingState::SumCount { state, .. } => vec![state],
+            RollingState::General(state) => vec![state],
+        }
     }
+}
+
+/// Appends the output row of `input` to `out`, with the key's values, and returns it for the
+/// aggregates. The row is built in its slot of `out` (not moved afterwards, nor copied in as
+/// an empty row). Key values are cloned from the input's key fields (or decoded from the
+/// key's bytes): a long string takes a buffer recycled on this thread (`record::Text`), while
+/// the input row goes back to the thread that made it.
+#[inline]
+fn output_row<'o>(
+    out: &'o mut Vec<Row>,
+    key_fields: Option<&[usize]>,
+    ctx: &KeyContext<'_, RowKey>,
+    input: &Row,
+) -> &'o mut Row {
+    let row = crate::record::row_slot::push_empty(out);
+    match key_fields {
+        Some(fields) => {
+            for &i in fields {
+                row.push(input.get(i).cloned().unwrap_or(Value::Null));
+            }
+        }
+        None => ctx.key.append_to(row),
+    }
+    row
 }
 
 impl StateCodec for AccState {
@@ -296,6 +342,9 @@ impl StateCodec for AccState {
         Ok(AccState(accs))
     }
 }
+
+#[path = "rolling_sum_count.rs"]
+mod sum_count;
 
 #[cfg(test)]
 mod tests {
