@@ -60,7 +60,7 @@ pub struct Rolling {
     aggs: Vec<Aggregate>,
     /// The key's fields in the input row, when known: the output's key values are then
     /// cloned from the input (one value copy) instead of decoded from the key's bytes.
-    key_fields: Option<Vec<usize>>,
+    key_fields: Option<KeyFields>,
     /// The state, in the representation `aggs` compiled to.
     state: RollingState,
 }
@@ -77,6 +77,14 @@ enum RollingState {
         field: usize,
         sum_first: bool,
     },
+}
+
+/// The key's fields in the input row.
+struct KeyFields {
+    /// Their indices, in key order.
+    fields: Vec<usize>,
+    /// No index repeats (so each value can be moved out of the input).
+    distinct: bool,
 }
 
 /// The name of the rolling operator's state (in checkpoints).
@@ -107,7 +115,13 @@ impl Rolling {
     /// The same operator, told that its key is made of the input fields `fields` (in
     /// order), as `key_by` built it: the output's key values are copied from the input row.
     pub fn with_key_fields(mut self, fields: Vec<usize>) -> Self {
-        self.key_fields = Some(fields);
+        let mut sorted = fields.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        self.key_fields = Some(KeyFields {
+            distinct: sorted.len() == fields.len(),
+            fields,
+        });
         self
     }
 
@@ -232,7 +246,7 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
                 let [a, b] = state
                     .get_or_insert_with(ctx, || SumCount::new(*sum_first))
                     .fold(input.get(*field));
-                let row = output_row(out, key_fields.as_deref(), ctx, input);
+                let row = output_row(out, key_fields.as_ref(), ctx, input);
                 row.push(a);
                 row.push(b);
             }
@@ -243,7 +257,7 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
                 for (agg, acc) in aggs.iter().zip(state.0.iter_mut()) {
                     Rolling::fold(agg, acc, input);
                 }
-                let row = output_row(out, key_fields.as_deref(), ctx, input);
+                let row = output_row(out, key_fields.as_ref(), ctx, input);
                 // A push per value: `SmallVec::extend` through the iterator cost ~4x as much.
                 for acc in state.0.iter() {
                     row.push(Rolling::result(acc));
@@ -276,20 +290,37 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
 #[inline]
 fn output_row<'o>(
     out: &'o mut Vec<Row>,
-    key_fields: Option<&[usize]>,
+    key_fields: Option<&KeyFields>,
     ctx: &KeyContext<'_, RowKey>,
-    input: &Row,
+    input: &mut Row,
 ) -> &'o mut Row {
     let row = crate::record::row_slot::push_empty(out);
     match key_fields {
-        Some(fields) => {
-            for &i in fields {
-                row.push(input.get(i).cloned().unwrap_or(Value::Null));
+        Some(KeyFields { fields, distinct }) => {
+            for &i in fields.iter() {
+                row.push(match input.get_mut(i) {
+                    Some(v) => key_value(v, *distinct),
+                    None => Value::Null,
+                });
             }
         }
         None => ctx.key.append_to(row),
     }
     row
+}
+
+/// The output's copy of the input's key value `v`: moved out of the input (a 16-byte copy;
+/// `Value::clone` went through the stack with overlapping stores the loads could not forward
+/// from, ~17 % of the worker's samples) when the key's fields are `distinct` and `v` holds no
+/// heap buffer, else cloned (a heap string's buffer stays with the thread that made it, see
+/// [`KeyedOperator::process`]). The input is dropped after the operator has seen it.
+#[inline]
+fn key_value(v: &mut Value, distinct: bool) -> Value {
+    match v {
+        Value::Str(t) if t.is_heap_allocated() => Value::Str(t.clone()),
+        v if distinct => std::mem::replace(v, Value::Null),
+        v => v.clone(),
+    }
 }
 
 impl StateCodec for AccState {
@@ -433,7 +464,7 @@ mod tests {
             func: AggFn::Count,
             field: None,
         }];
-        let cases: [(Vec<usize>, Row); 4] = [
+        let cases: [(Vec<usize>, Row); 6] = [
             (
                 vec![0],
                 [Value::Str("k".into()), Value::I64(1)]
@@ -453,6 +484,19 @@ mod tests {
             (
                 vec![0, 5],
                 [Value::F64(-0.0), Value::I64(2)].into_iter().collect(),
+            ),
+            // A repeated field (its value cannot simply be moved out twice).
+            (
+                vec![0, 0],
+                [Value::Str("k".into()), Value::I64(1)]
+                    .into_iter()
+                    .collect(),
+            ),
+            (
+                vec![1, 0, 1],
+                [Value::Str("x".repeat(50).as_str().into()), Value::I64(3)]
+                    .into_iter()
+                    .collect(),
             ),
         ];
         for (fields, row) in cases {
