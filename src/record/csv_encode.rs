@@ -110,6 +110,7 @@ impl CsvEncoder {
 ///
 /// # Safety
 /// Room ≥ [`MAX_SCALAR`].
+// SAFETY: callers must uphold this fn's contract: Room ≥ [`MAX_SCALAR`].
 unsafe fn write_f64(c: &mut Cursor<'_>, v: f64) {
     // SAFETY: each arm writes at most MAX_SCALAR bytes (ryu ≤ 24, the words ≤ 4).
     unsafe {
@@ -131,6 +132,7 @@ unsafe fn write_f64(c: &mut Cursor<'_>, v: f64) {
 ///
 /// # Safety
 /// Room ≥ [`MAX_SCALAR`].
+// SAFETY: callers must uphold this fn's contract: Room ≥ [`MAX_SCALAR`].
 unsafe fn str_field(c: &mut Cursor<'_>, s: &[u8], bound: usize) {
     if csv_plain(s) {
         if s.len() > MAX_SCALAR {

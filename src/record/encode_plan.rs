@@ -51,6 +51,7 @@ impl Piece {
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ max(16, its length).
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ max(16, its length).
     pub(crate) unsafe fn write(&self, c: &mut Cursor<'_>) {
         // SAFETY: the caller's promise covers both.
         unsafe {
@@ -106,6 +107,7 @@ impl Col {
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ [`HEAD`].
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ [`HEAD`].
     unsafe fn head(&self, c: &mut Cursor<'_>) {
         // SAFETY: HEAD bytes of room, the caller's promise.
         unsafe { c.head(&self.head, self.len) }
@@ -255,6 +257,7 @@ impl Plan {
 ///
 /// # Safety
 /// [`Cursor::room`] ≥ [`MAX_SCALAR`].
+// SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ [`MAX_SCALAR`].
 unsafe fn int(c: &mut Cursor<'_>, value: &Value, get: impl Fn(&Value) -> Option<i64>) -> bool {
     match get(value) {
         // SAFETY: an i64 takes at most 20 bytes ≤ MAX_SCALAR, the caller's room.
@@ -273,6 +276,7 @@ unsafe fn int(c: &mut Cursor<'_>, value: &Value, get: impl Fn(&Value) -> Option<
 ///
 /// # Safety
 /// [`Cursor::room`] ≥ [`MAX_SCALAR`].
+// SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ [`MAX_SCALAR`].
 unsafe fn str_value<const JSON: bool>(c: &mut Cursor<'_>, s: &[u8], bound: usize) -> bool {
     if JSON {
         if !json_plain(s) {

@@ -109,6 +109,7 @@ impl JsonLinesEncoder {
 ///
 /// # Safety
 /// Room ≥ [`MAX_SCALAR`].
+// SAFETY: callers must uphold this fn's contract: Room ≥ [`MAX_SCALAR`].
 unsafe fn str_value(c: &mut Cursor<'_>, s: &str, bound: usize) {
     if json_plain(s.as_bytes()) {
         if s.len() + 2 > MAX_SCALAR {

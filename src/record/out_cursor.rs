@@ -125,6 +125,7 @@ impl<'a> Cursor<'a> {
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ N.
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ N.
     pub(crate) unsafe fn head<const N: usize>(&mut self, head: &[u8; N], n: usize) {
         debug_assert!(self.room() >= N && n <= N);
         // SAFETY: N bytes of room (the caller's promise); `head` is N bytes.
@@ -138,6 +139,7 @@ impl<'a> Cursor<'a> {
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ 16.
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ 16.
     pub(crate) unsafe fn head16(&mut self, head: &[u8; 16], n: usize) {
         debug_assert!(self.room() >= 16 && n <= 16);
         // SAFETY: 16 bytes of room (the caller's promise); `head` is 16 bytes.
@@ -150,6 +152,7 @@ impl<'a> Cursor<'a> {
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ 1.
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ 1.
     pub(crate) unsafe fn byte(&mut self, b: u8) {
         debug_assert!(self.room() >= 1);
         // SAFETY: the caller guarantees room for the byte.
@@ -162,6 +165,7 @@ impl<'a> Cursor<'a> {
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ `s.len()`.
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ `s.len()`.
     pub(crate) unsafe fn bytes(&mut self, s: &[u8]) {
         let n = s.len();
         debug_assert!(self.room() >= n);
@@ -199,6 +203,7 @@ impl<'a> Cursor<'a> {
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ 20.
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ 20.
     pub(crate) unsafe fn i64(&mut self, v: i64) {
         if v < 0 {
             // SAFETY: 1 of the ≥ 20 bytes; the digits of |v| take at most 19.
@@ -213,6 +218,7 @@ impl<'a> Cursor<'a> {
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ the number of digits of `v` (20 always suffices).
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ the number of digits of `v` (20 always suffices).
     pub(crate) unsafe fn u64(&mut self, v: u64) {
         let dst = self.end();
         // SAFETY: each arm writes exactly the digits of `v` (1–4 bytes here) at `dst`, in
@@ -246,6 +252,7 @@ impl<'a> Cursor<'a> {
     ///
     /// # Safety
     /// As [`Cursor::u64`].
+    // SAFETY: callers must uphold this fn's contract: As [`Cursor::u64`].
     unsafe fn u64_long(&mut self, mut v: u64) {
         let count = digits(v);
         debug_assert!(self.room() >= count);
@@ -279,6 +286,7 @@ impl<'a> Cursor<'a> {
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ [`MAX_SCALAR`].
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ [`MAX_SCALAR`].
     pub(crate) unsafe fn f64_finite(&mut self, v: f64) {
         debug_assert!(v.is_finite() && self.room() >= MAX_SCALAR);
         // SAFETY: `format64` writes at most 24 bytes at the pointer (ryu's contract), within
