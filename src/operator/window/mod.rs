@@ -83,7 +83,7 @@ pub struct Windowed<K, I, O, F: WindowFunction<K, I, O>> {
     _input: std::marker::PhantomData<fn(I)>,
 }
 
-impl<K, I, O, F> Windowed<K, I, O, F>
+impl<K, I: Clone, O, F> Windowed<K, I, O, F>
 where
     K: Hash + Eq + Clone + StableKey + StateCodec + Send,
     F: WindowFunction<K, I, O>,
@@ -126,9 +126,10 @@ where
         self.windows.len()
     }
 
-    fn push_late(&mut self, input: I) {
+    /// Counts a late input and keeps a clone of it for the `late` side output.
+    fn push_late(&mut self, input: &I) {
         self.late_count += 1;
-        self.late.extend(self.f.late(input));
+        self.late.extend(self.f.late(input.clone()));
     }
 
     /// When the state of window `w` is freed (its cleanup timer).
@@ -151,7 +152,7 @@ where
 
     /// Folds an input into its tumbling or sliding windows. Timers are registered when a
     /// window is created (its times never change); the key's windows are updated in place.
-    fn process_fixed(&mut self, ctx: &KeyContext<'_, K>, ts: i64, input: I, out: &mut Vec<O>) {
+    fn process_fixed(&mut self, ctx: &KeyContext<'_, K>, ts: i64, input: &I, out: &mut Vec<O>) {
         let Windowed {
             kind,
             lateness,
@@ -193,7 +194,7 @@ where
                 set.0.len() - 1
             });
             let w = &mut set.0[i];
-            f.add(&mut w.acc, &input);
+            f.add(&mut w.acc, input);
             if max_ts <= wm {
                 out.push(f.output(ctx.key, start, end, &w.acc));
             }
@@ -205,7 +206,7 @@ where
 
     /// Opens the input's session window, merging the key's windows it overlaps. The key's
     /// windows are edited in place (no allocation per record).
-    fn process_session(&mut self, ctx: &KeyContext<'_, K>, ts: i64, input: I, out: &mut Vec<O>) {
+    fn process_session(&mut self, ctx: &KeyContext<'_, K>, ts: i64, input: &I, out: &mut Vec<O>) {
         let Some(&(start, end)) = self.kind.assign(ts).first() else {
             self.push_late(input);
             return;
@@ -242,7 +243,7 @@ where
             }
             return;
         }
-        self.f.add(&mut merged.acc, &input);
+        self.f.add(&mut merged.acc, input);
         // Delete the timers of merged-away windows that no remaining window needs.
         let needs = |w: &Win<F::Acc>, t: i64| w.max_timestamp() == t || cleanup(w) == t;
         for &t in &dropped {
@@ -294,10 +295,10 @@ where
     F: WindowFunction<K, I, O>,
 {
     fn process(&mut self, ctx: &KeyContext<'_, K>, input: &mut I, out: &mut Vec<O>) {
-        // Kept in a window's state (or a side output): a clone made on this thread (see
-        // `KeyedOperator::process`).
-        let input = input.clone();
-        let Some(ts) = self.f.timestamp(&input) else {
+        // Windows fold the input by reference; only a late input, kept on the side output,
+        // is cloned (on this thread, see `KeyedOperator::process`).
+        let input = &*input;
+        let Some(ts) = self.f.timestamp(input) else {
             self.push_late(input);
             return;
         };
