@@ -2,7 +2,7 @@
 //! without the intermediate [`super::model::Bid`]. Channel names and URLs come from tables of
 //! ready row values (built once; a URL is a reference to the static table, so cloning it
 //! allocates nothing), and the extra is decoded into a stack buffer two characters at a time
-//! ([`super::exact`]), so that a bid costs one allocation: its extra.
+//! (`nexmark::exact`), so that a bid costs one allocation: its extra.
 
 use super::channels::{tables, HOT_CHANNELS};
 use super::config::FIRST_PERSON_ID;

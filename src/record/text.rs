@@ -3,7 +3,7 @@
 //!
 //! A string of up to 15 bytes lives inline: the bytes, zero-padded, then the length in the
 //! last byte. A longer one lives in a heap buffer taken from the free list of the building
-//! thread ([`super::text_pool`]), so that long strings cost no allocation per record either.
+//! thread (`record::text_pool`), so that long strings cost no allocation per record either.
 //! The length byte takes only the values 0..=15, and a heap text marks itself with 16: the
 //! remaining 239 values are a niche in which [`super::Value`] keeps its tag, so a `Value` is
 //! 16 bytes too (half of the 32 it was with a 24-byte `CompactString`), and a [`super::Row`]

@@ -2,7 +2,7 @@
 //!
 //! `heap` (the default) keeps every key group's entries in in-memory tables. `mmap` keeps
 //! them in immutable, memory-mapped *run* files under a working directory, with a bounded
-//! in-memory cache of the keys touched recently (see [`crate::state::mmap`]): the OS pages
+//! in-memory cache of the keys touched recently (see `state::mmap`): the OS pages
 //! the files in and out, so the state can be larger than the memory the job may use. The
 //! choice changes speed and footprint only: both backends give the same results, the same
 //! TTL semantics and the same checkpoint sections.

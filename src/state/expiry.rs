@@ -15,7 +15,7 @@
 //! # Bounded memory
 //! Expiry is lazy on reads (an expired entry reads as absent), and expired entries are
 //! *freed* incrementally: every write to a key group of a state with TTL first examines the
-//! next [`SWEEP_SLOTS`] slots of that group's table (a cursor going round it) and removes
+//! next `SWEEP_SLOTS` slots of that group's table (a cursor going round it) and removes
 //! the expired entries among them. The cost per record is bounded (8 slot checks, mostly on
 //! the same cache lines), there is no full scan on the hot path, and states without TTL do
 //! none of it. Each examined slot either moves the cursor on or frees an entry, so a table of

@@ -123,7 +123,7 @@ pub trait KeyedStateStore: Send {
     }
     /// mmap backend: writes the changes since the previous call as a new run file and
     /// hard-links every run file of the state into `dest` (an incremental checkpoint, see
-    /// [`mmap`]); returns the files, oldest first. `None` for state kept on the heap.
+    /// `mmap`); returns the files, oldest first. `None` for state kept on the heap.
     ///
     /// # Errors
     /// [`RunError`] when writing or linking fails.

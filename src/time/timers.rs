@@ -2,7 +2,7 @@
 //! `TimerService`), stored per key group and checkpointed like keyed state.
 //!
 //! Each owned key group keeps its timers in a binary heap with lazy deletion beside a table of
-//! each key's registered times ([`super::timer_queue`]): registering or deleting a timer costs
+//! each key's registered times (`time::timer_queue`): registering or deleting a timer costs
 //! `O(log n)`, registering one twice keeps one, and in steady state nothing allocates. A
 //! worker-wide min-tree holds each group's earliest time, so taking the next due timer is
 //! `O(log groups + log n)`: firing costs grow with the timers due, never with the keys or

@@ -23,7 +23,7 @@ use super::run::{Run, RunError};
 use super::store::MmapMaps;
 use std::path::{Path, PathBuf};
 
-/// A run file of a checkpoint, as [`MmapMaps::checkpoint_files`] reports it.
+/// A run file of a checkpoint, as `MmapMaps::checkpoint_files` reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunFile {
     /// File name inside the checkpoint directory.
