@@ -118,7 +118,8 @@ fn wide_items_are_moved_whole() {
         (w, Tracked(i, live.clone()))
     };
     assert!(std::mem::size_of::<Wide>() > 128);
-    let mut bufs: Vec<KeyedBatch<Wide, Wide>> = (0..3).map(|_| KeyedBatch::with_capacity(1)).collect();
+    let mut bufs: Vec<KeyedBatch<Wide, Wide>> =
+        (0..3).map(|_| KeyedBatch::with_capacity(1)).collect();
     let dests: Vec<u32> = (0..40).map(|i| (i * 7 % 3) as u32).collect();
     let hashes: Vec<u64> = (0..40).collect();
     let mut keys: Vec<Wide> = (0..40).map(|i| wide(i + 100)).collect();

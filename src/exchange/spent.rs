@@ -34,7 +34,9 @@ fn value_is_plain(v: &Value) -> bool {
 /// plain).
 #[inline]
 fn values_are_plain(values: &[Value]) -> bool {
-    values.iter().fold(true, |plain, v| plain & value_is_plain(v))
+    values
+        .iter()
+        .fold(true, |plain, v| plain & value_is_plain(v))
 }
 
 /// Whether dropping `row` would free nothing: not spilled, no heap string.
@@ -183,7 +185,11 @@ mod tests {
             _ => unreachable!(),
         };
         clear_rows(&mut rows, false);
-        assert_eq!(Text::new(&long).as_str().as_ptr(), before, "dropped, not leaked");
+        assert_eq!(
+            Text::new(&long).as_str().as_ptr(),
+            before,
+            "dropped, not leaked"
+        );
     }
 
     #[test]
