@@ -12,6 +12,17 @@ use super::message::Msg;
 use super::ring::{Consumer, Producer};
 use std::collections::VecDeque;
 
+/// The capacity of a new batch buffer: twice the batch size. A batch is cut once it holds at
+/// least the batch size, after a whole batch was added to it (`exchange::scatter` reserves
+/// room for the whole incoming batch first), so a buffer of one batch's capacity grew — a
+/// reallocation copying the records so far and page faults on the new memory — every time the
+/// mesh needed another buffer (PERF.md, "Issue 10, step 7 (session 9): the exchange, the stage
+/// and the emitters"). Untouched capacity costs no page.
+#[inline]
+pub fn room(batch: usize) -> usize {
+    batch.saturating_mul(2)
+}
+
 /// Per-destination batching and queuing of batches `B` (a `Vec` of records, or a
 /// [`super::KeyedBatch`]).
 pub struct Outbox<B> {
@@ -38,7 +49,7 @@ impl<B: Batch> Outbox<B> {
         let n = rings.len();
         Outbox {
             batch,
-            bufs: (0..n).map(|_| B::with_capacity(batch)).collect(),
+            bufs: (0..n).map(|_| B::with_capacity(room(batch))).collect(),
             pending: (0..n).map(|_| VecDeque::new()).collect(),
             rings,
             returned,
@@ -69,7 +80,7 @@ impl<B: Batch> Outbox<B> {
     }
 
     /// A buffer for destination `dest`: a returned one if any (cleared: its spent records are
-    /// dropped on this thread), else a new one.
+    /// dropped on this thread), else a new one with room for two batches ([`room`]).
     #[inline]
     fn fresh(&mut self, dest: usize) -> B {
         match self.returned[dest].pop() {
@@ -77,7 +88,7 @@ impl<B: Batch> Outbox<B> {
                 v.clear();
                 v
             }
-            None => B::with_capacity(self.batch),
+            None => B::with_capacity(room(self.batch)),
         }
     }
 
@@ -219,6 +230,21 @@ mod tests {
         assert_eq!(batches(&mut end.recv[0]), vec![vec![0, 1, 2, 3, 4]]);
         let mut other = ends.remove(0);
         assert_eq!(batches(&mut other.recv[0]), vec![vec![10, 11, 12, 13]]);
+    }
+
+    #[test]
+    fn new_buffers_hold_a_partial_batch_plus_a_whole_one_without_growing() {
+        // Batch size 4: a batch cut at 4 or more may take a whole batch of 4 more after 3.
+        let mut ends = super::super::exchange::<Vec<u32>>(2, 16, 4);
+        let mut end = ends.remove(0);
+        end.send.fill_all(|bufs| bufs[0].extend(0..5));
+        for dest in 0..2 {
+            let b = &mut end.send.bufs[dest];
+            let ptr = b.as_ptr();
+            b.extend(0..3);
+            b.extend(3..7);
+            assert_eq!(b.as_ptr(), ptr, "destination {dest}: no reallocation");
+        }
     }
 
     #[test]

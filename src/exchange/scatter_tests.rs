@@ -104,3 +104,37 @@ fn a_bad_destination_leaks_the_rest_but_drops_nothing_twice() {
     // The two records not moved leaked (their counts stay): never a double drop.
     assert_eq!(Arc::strong_count(&live), 3);
 }
+
+/// Items wider than the 128 bytes `move_item` copies at once arrive whole.
+#[test]
+fn wide_items_are_moved_whole() {
+    let live = Arc::new(());
+    type Wide = ([u64; 21], Tracked);
+    let wide = |i: u32| -> Wide {
+        let mut w = [0u64; 21];
+        for (j, x) in w.iter_mut().enumerate() {
+            *x = (i as u64) << 32 | j as u64;
+        }
+        (w, Tracked(i, live.clone()))
+    };
+    assert!(std::mem::size_of::<Wide>() > 128);
+    let mut bufs: Vec<KeyedBatch<Wide, Wide>> =
+        (0..3).map(|_| KeyedBatch::with_capacity(1)).collect();
+    let dests: Vec<u32> = (0..40).map(|i| (i * 7 % 3) as u32).collect();
+    let hashes: Vec<u64> = (0..40).collect();
+    let mut keys: Vec<Wide> = (0..40).map(|i| wide(i + 100)).collect();
+    let mut values: Vec<Wide> = (0..40).map(wide).collect();
+    scatter(&mut bufs, &dests, &hashes, &mut keys, &mut values);
+    for (d, b) in bufs.iter_mut().enumerate() {
+        let (h, k, v) = b.parts_mut();
+        let want: Vec<u32> = (0..40).filter(|i| i * 7 % 3 == d as u32).collect();
+        assert_eq!(h, want.iter().map(|&i| i as u64).collect::<Vec<_>>());
+        for ((&i, k), v) in want.iter().zip(k).zip(v.iter()) {
+            assert_eq!((k.0, k.1 .0), (wide(i + 100).0, i + 100));
+            assert_eq!((v.0, v.1 .0), (wide(i).0, i));
+        }
+    }
+    assert_eq!(Arc::strong_count(&live), 81);
+    drop(bufs);
+    assert_eq!(Arc::strong_count(&live), 1, "each item dropped once");
+}

@@ -11,8 +11,13 @@
 //! value, and a batch with any heap-owning row is dropped as usual. Batches of other record
 //! types (the typed API) are cleared with `Vec::clear` (the type test is resolved at compile
 //! time).
+//!
+//! Until the process makes its first heap text ([`Text::any_heap_made`]) — for good, in a
+//! pipeline whose strings are all short — no value can own heap memory, and a row is checked
+//! by one test (not spilled) instead of one per value (PERF.md, "Issue 10, step 7 (session 9):
+//! the exchange, the stage and the emitters").
 
-use crate::record::{Row, RowKey, Value};
+use crate::record::{Row, RowKey, Text, Value};
 use std::any::Any;
 
 /// Whether dropping `v` would free nothing (no heap string).
@@ -24,10 +29,14 @@ fn value_is_plain(v: &Value) -> bool {
     }
 }
 
-/// Whether dropping `values` (the inline part of a row or key) would free nothing.
+/// Whether dropping `values` (the inline part of a row or key) would free nothing. A fold
+/// without early exit: one test per value and no branch (rows are short, and almost always
+/// plain).
 #[inline]
 fn values_are_plain(values: &[Value]) -> bool {
-    values.iter().all(value_is_plain)
+    values
+        .iter()
+        .fold(true, |plain, v| plain & value_is_plain(v))
 }
 
 /// Whether dropping `row` would free nothing: not spilled, no heap string.
@@ -46,9 +55,10 @@ pub fn key_is_plain(key: &RowKey) -> bool {
 /// running their destructors.
 #[inline]
 fn clear_plain<T>(items: &mut Vec<T>, plain: impl Fn(&T) -> bool) {
-    if items.iter().all(plain) {
+    if items.iter().fold(true, |all, item| all & plain(item)) {
         // Each item owns no heap memory (`plain`: a row neither spilled nor holding a heap
-        // string, or a key whose canonical bytes are inline) and none is read after this.
+        // string — checked value by value, or known of every text by `clear_rows` — or a key
+        // whose canonical bytes are inline) and none is read after this.
         #[allow(unsafe_code)]
         // SAFETY: 0 ≤ capacity; skipping these destructors leaks nothing (see above).
         unsafe {
@@ -59,6 +69,17 @@ fn clear_plain<T>(items: &mut Vec<T>, plain: impl Fn(&T) -> bool) {
     }
 }
 
+/// Empties a batch of rows; `texts_inline`: no heap text exists (then a row that is not
+/// spilled owns no heap memory, whatever its values).
+#[inline]
+fn clear_rows(rows: &mut Vec<Row>, texts_inline: bool) {
+    if texts_inline {
+        clear_plain(rows, |row| !row.spilled());
+    } else {
+        clear_plain(rows, row_is_plain);
+    }
+}
+
 /// Empties a spent batch of records (keeping its capacity): batches of [`Row`]s and
 /// [`RowKey`]s whose items own no heap memory skip the destructors; anything else is
 /// `Vec::clear`.
@@ -66,7 +87,9 @@ fn clear_plain<T>(items: &mut Vec<T>, plain: impl Fn(&T) -> bool) {
 pub fn clear_spent<T: 'static>(items: &mut Vec<T>) {
     let any = items as &mut dyn Any;
     if let Some(rows) = any.downcast_mut::<Vec<Row>>() {
-        clear_plain(rows, row_is_plain);
+        // The flag is read after the batch is ours: a heap text in it was made (and the flag
+        // set) before it was handed to this thread.
+        clear_rows(rows, !Text::any_heap_made());
     } else if let Some(keys) = any.downcast_mut::<Vec<RowKey>>() {
         clear_plain(keys, key_is_plain);
     } else {
@@ -124,6 +147,57 @@ mod tests {
             other.capacity(),
         );
         assert_eq!(caps, after);
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Where every text is inline, the one test of the fast path (not spilled) decides
+        /// as the check of every value does.
+        #[test]
+        fn without_heap_texts_not_spilled_means_plain(
+            values in proptest::collection::vec(
+                prop_oneof![
+                    any::<i64>().prop_map(Value::I64),
+                    "[a-z0-9]{0,15}".prop_map(|s: String| Value::Str(Text::new(&s))),
+                    Just(Value::Null),
+                ],
+                0..12,
+            ),
+        ) {
+            let row: Row = values.into_iter().collect();
+            prop_assert_eq!(!row.spilled(), row_is_plain(&row));
+        }
+    }
+
+    #[test]
+    fn rows_are_emptied_either_way_and_heap_texts_dropped_when_some_exist() {
+        for texts_inline in [false, true] {
+            let mut rows: Vec<Row> = vec![row("a"), (0..9).map(Value::I64).collect()];
+            let cap = rows.capacity();
+            clear_rows(&mut rows, texts_inline);
+            assert!(rows.is_empty() && rows.capacity() == cap);
+        }
+        let long = "v".repeat(40);
+        let mut rows = vec![row("a"), row(&long)];
+        let before = match &rows[1][0] {
+            Value::Str(t) => t.as_str().as_ptr(),
+            _ => unreachable!(),
+        };
+        clear_rows(&mut rows, false);
+        assert_eq!(
+            Text::new(&long).as_str().as_ptr(),
+            before,
+            "dropped, not leaked"
+        );
+    }
+
+    #[test]
+    fn making_a_heap_text_is_noted_for_good() {
+        let t = Text::new(&"h".repeat(Text::INLINE + 1));
+        assert!(t.is_heap_allocated() && Text::any_heap_made());
+        drop(t);
+        assert!(Text::any_heap_made());
     }
 
     #[test]

@@ -18,6 +18,10 @@
 
 use super::text_pool::{give, take};
 use compact_str::CompactString;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+/// Set (for good) when the process makes its first heap text; see [`Text::any_heap_made`].
+static HEAP_MADE: AtomicBool = AtomicBool::new(false);
 
 /// The length of an inline text. Its 16 values leave 240 others of the byte free, which
 /// the enums around a `Text` use for their tags.
@@ -112,12 +116,26 @@ impl Text {
     fn new_long(s: &str) -> Self {
         let mut buf = take().unwrap_or_else(|| Box::new(String::with_capacity(s.len())));
         buf.push_str(s);
-        Text(Repr::Heap(buf))
+        Self::from_heap(buf)
     }
 
     /// A text in the heap buffer `buf` (a string longer than [`Text::INLINE`] bytes).
+    #[inline]
     pub(super) fn from_heap(buf: Box<String>) -> Self {
+        if !HEAP_MADE.load(Relaxed) {
+            HEAP_MADE.store(true, Relaxed);
+        }
         Text(Repr::Heap(buf))
+    }
+
+    /// Whether this process ever made a heap text (the only two constructors of one set it
+    /// first). False means every text anywhere is inline: a batch of rows that are not
+    /// spilled owns no heap memory (`exchange::spent`). A text made on another thread and
+    /// received through a ring, lock or channel reads as made (the flag is set before the
+    /// text exists, and the hand-over orders that before the reader's load).
+    #[inline]
+    pub fn any_heap_made() -> bool {
+        HEAP_MADE.load(Relaxed)
     }
 
     /// Replaces the text with `s`, reusing this value's own buffer when it has room.
