@@ -1,7 +1,7 @@
 //! Rolling aggregates per key, emitted on every record: `key fields…, aggregates…`.
 
 use super::rolling_plan::Plan;
-use super::KeyedOperator;
+use super::{KeyedOperator, KeyedRun};
 use crate::record::{Row, RowKey, Value};
 use crate::state::{CodecError, KeyContext, KeyedStateStore, StateCodec, ValueState};
 use smallvec::SmallVec;
@@ -85,6 +85,8 @@ struct KeyFields {
     fields: Vec<usize>,
     /// No index repeats (so each value can be moved out of the input).
     distinct: bool,
+    /// The field, when the key is one field (its output row is written at once).
+    one: Option<usize>,
 }
 
 /// The name of the rolling operator's state (in checkpoints).
@@ -120,6 +122,10 @@ impl Rolling {
         sorted.dedup();
         self.key_fields = Some(KeyFields {
             distinct: sorted.len() == fields.len(),
+            one: match fields.as_slice() {
+                [i] => Some(*i),
+                _ => None,
+            },
             fields,
         });
         self
@@ -237,31 +243,43 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
             key_fields,
             state,
         } = self;
+        let key_fields = key_fields.as_ref();
+        match state {
+            RollingState::SumCount {
+                state,
+                field,
+                sum_first,
+            } => process_sum_count(state, (*field, *sum_first), key_fields, ctx, input, out),
+            RollingState::General(state) => {
+                process_general(state, aggs, key_fields, ctx, input, out)
+            }
+        }
+    }
+
+    /// The records in order, as the default does, with the state prefetched in two steps
+    /// (`rolling_batch.rs`); one dispatch on the plan per batch.
+    fn process_batch(&mut self, run: KeyedRun<'_, RowKey, Row>, out: &mut Vec<Row>) {
+        let Rolling {
+            aggs,
+            key_fields,
+            state,
+        } = self;
+        let key_fields = key_fields.as_ref();
         match state {
             RollingState::SumCount {
                 state,
                 field,
                 sum_first,
             } => {
-                let [a, b] = state
-                    .get_or_insert_with(ctx, || SumCount::new(*sum_first))
-                    .fold(input.get(*field));
-                let row = output_row(out, key_fields.as_ref(), ctx, input);
-                row.push(a);
-                row.push(b);
+                let plan = (*field, *sum_first);
+                batch::run_batch(run, state, out, |state, ctx, input, out| {
+                    process_sum_count(state, plan, key_fields, ctx, input, out)
+                })
             }
             RollingState::General(state) => {
-                let state = state.get_or_insert_with(ctx, || {
-                    AccState(aggs.iter().map(|_| Acc::Empty).collect())
-                });
-                for (agg, acc) in aggs.iter().zip(state.0.iter_mut()) {
-                    Rolling::fold(agg, acc, input);
-                }
-                let row = output_row(out, key_fields.as_ref(), ctx, input);
-                // A push per value: `SmallVec::extend` through the iterator cost ~4x as much.
-                for acc in state.0.iter() {
-                    row.push(Rolling::result(acc));
-                }
+                batch::run_batch(run, state, out, |state, ctx, input, out| {
+                    process_general(state, aggs, key_fields, ctx, input, out)
+                })
             }
         }
     }
@@ -282,6 +300,54 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
     }
 }
 
+/// [`Rolling::process`] under the compiled sum + count plan: `plan` is the sum's field and
+/// whether the sum comes first.
+#[inline]
+fn process_sum_count(
+    state: &mut ValueState<RowKey, SumCount>,
+    (field, sum_first): (usize, bool),
+    key_fields: Option<&KeyFields>,
+    ctx: &KeyContext<'_, RowKey>,
+    input: &mut Row,
+    out: &mut Vec<Row>,
+) {
+    let [a, b] = state
+        .get_or_insert_with(ctx, || SumCount::new(sum_first))
+        .fold(input.get(field));
+    if let Some(KeyFields { one: Some(i), .. }) = key_fields {
+        // One key field: the whole row at once.
+        let key = input.get_mut(*i).map_or(Value::Null, |v| key_value(v, true));
+        row::push_row(out, [key, a, b]);
+        return;
+    }
+    let row = output_row(out, key_fields, ctx, input);
+    row.push(a);
+    row.push(b);
+}
+
+/// [`Rolling::process`] for any aggregates: a loop over the accumulators.
+#[inline]
+fn process_general(
+    state: &mut ValueState<RowKey, AccState>,
+    aggs: &[Aggregate],
+    key_fields: Option<&KeyFields>,
+    ctx: &KeyContext<'_, RowKey>,
+    input: &mut Row,
+    out: &mut Vec<Row>,
+) {
+    let state = state.get_or_insert_with(ctx, || {
+        AccState(aggs.iter().map(|_| Acc::Empty).collect())
+    });
+    for (agg, acc) in aggs.iter().zip(state.0.iter_mut()) {
+        Rolling::fold(agg, acc, input);
+    }
+    let row = output_row(out, key_fields, ctx, input);
+    // A push per value: `SmallVec::extend` through the iterator cost ~4x as much.
+    for acc in state.0.iter() {
+        row.push(Rolling::result(acc));
+    }
+}
+
 /// Appends the output row of `input` to `out`, with the key's values, and returns it for the
 /// aggregates. The row is built in its slot of `out` (not moved afterwards, nor copied in as
 /// an empty row). Key values are cloned from the input's key fields (or decoded from the
@@ -296,7 +362,9 @@ fn output_row<'o>(
 ) -> &'o mut Row {
     let row = crate::record::row_slot::push_empty(out);
     match key_fields {
-        Some(KeyFields { fields, distinct }) => {
+        Some(KeyFields {
+            fields, distinct, ..
+        }) => {
             for &i in fields.iter() {
                 row.push(match input.get_mut(i) {
                     Some(v) => key_value(v, *distinct),
@@ -376,6 +444,12 @@ impl StateCodec for AccState {
 
 #[path = "rolling_sum_count.rs"]
 mod sum_count;
+
+#[path = "rolling_batch.rs"]
+mod batch;
+
+#[path = "rolling_row.rs"]
+mod row;
 
 #[cfg(test)]
 mod tests {
