@@ -301,8 +301,9 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
 }
 
 /// [`Rolling::process`] under the compiled sum + count plan: `plan` is the sum's field and
-/// whether the sum comes first.
-#[inline]
+/// whether the sum comes first. Inlined into the batch loop: as a call it saved and restored
+/// six registers per record.
+#[inline(always)]
 fn process_sum_count(
     state: &mut ValueState<RowKey, SumCount>,
     (field, sum_first): (usize, bool),
@@ -316,7 +317,9 @@ fn process_sum_count(
         .fold(input.get(field));
     if let Some(KeyFields { one: Some(i), .. }) = key_fields {
         // One key field: the whole row at once.
-        let key = input.get_mut(*i).map_or(Value::Null, |v| key_value(v, true));
+        let key = input
+            .get_mut(*i)
+            .map_or(Value::Null, |v| key_value(v, true));
         row::push_row(out, [key, a, b]);
         return;
     }
@@ -335,9 +338,8 @@ fn process_general(
     input: &mut Row,
     out: &mut Vec<Row>,
 ) {
-    let state = state.get_or_insert_with(ctx, || {
-        AccState(aggs.iter().map(|_| Acc::Empty).collect())
-    });
+    let state =
+        state.get_or_insert_with(ctx, || AccState(aggs.iter().map(|_| Acc::Empty).collect()));
     for (agg, acc) in aggs.iter().zip(state.0.iter_mut()) {
         Rolling::fold(agg, acc, input);
     }

@@ -191,48 +191,6 @@ impl<K: Eq + Clone, V> KeyGroupMaps<K, V> {
         }
     }
 
-    /// The first step of the two-step prefetch ([`KeyTable::prefetch_home`]); with the mmap
-    /// backend its one-step prefetch.
-    #[inline]
-    pub(crate) fn prefetch_home(&self, local_group: usize, hash: u64) {
-        if let Some(m) = &self.mmap {
-            return m.prefetch(local_group, hash);
-        }
-        match self.ttl {
-            None => {
-                if let Some(t) = self.plain.get(local_group) {
-                    t.prefetch_home(hash);
-                }
-            }
-            Some(_) => {
-                if let Some(t) = self.timed.get(local_group) {
-                    t.prefetch_home(hash);
-                }
-            }
-        }
-    }
-
-    /// The second step of the two-step prefetch ([`KeyTable::prefetch_probe`]); nothing with
-    /// the mmap backend.
-    #[inline]
-    pub(crate) fn prefetch_probe(&self, local_group: usize, hash: u64) {
-        if self.mmap.is_some() {
-            return;
-        }
-        match self.ttl {
-            None => {
-                if let Some(t) = self.plain.get(local_group) {
-                    t.prefetch_probe(hash);
-                }
-            }
-            Some(_) => {
-                if let Some(t) = self.timed.get(local_group) {
-                    t.prefetch_probe(hash);
-                }
-            }
-        }
-    }
-
     /// The live value of the current key. With refresh-on-read TTL, refreshes its timestamp.
     #[inline]
     pub(crate) fn get(&self, ctx: &KeyContext<'_, K>) -> Option<&V> {

@@ -37,9 +37,7 @@ const MAX_LOAD_DEN: usize = 8;
 
 /// One slot: empty when `hash == 0` (then `kv` is `None`); occupied slots store the key's
 /// hash with the [`OCCUPIED`] bit set, so a probe decides on the first word alone.
-/// `repr(C)`: the hash comes first, where [`KeyTable::prefetch_home`] expects it.
 #[derive(Clone)]
-#[repr(C)]
 struct Slot<K, V> {
     hash: u64,
     kv: Option<(K, V)>,
@@ -201,70 +199,6 @@ impl<K: Eq, V> KeyTable<K, V> {
         }
         #[cfg(not(target_arch = "x86_64"))]
         let _ = hash;
-    }
-
-    /// Hints the CPU to load the lines of `start`'s slot (and the first line of the next one
-    /// when `tag_of_next`, so that [`KeyTable::prefetch_probe`] can read its hash).
-    #[inline]
-    fn prefetch_lines(&self, start: usize, tag_of_next: bool) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let slot_bytes = std::mem::size_of::<Slot<K, V>>();
-            let Some(slot) = self.slots.get(start) else {
-                return;
-            };
-            let first = (slot as *const Slot<K, V>).cast::<i8>();
-            let mut span = slot_bytes;
-            if tag_of_next {
-                if let Some(next) = self.slots.get(start + 1) {
-                    // Up to the end of the next slot's hash word.
-                    let hash_end = (&next.hash as *const u64 as usize) + 8;
-                    span = hash_end - first as usize;
-                }
-            }
-            prefetch_span(first, span);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = (start, tag_of_next);
-    }
-
-    /// The first step of a two-step prefetch (the rolling operator's batch loop, see
-    /// `operator::rolling_batch`): every line of `hash`'s home slot and the line holding the
-    /// next slot's hash. Most keys sit in their home slot; [`KeyTable::prefetch_probe`],
-    /// called a few records later when these lines have arrived, reads the hashes and
-    /// prefetches the next slot only when the key is there. Never changes the table; a no-op
-    /// when empty.
-    #[inline]
-    pub fn prefetch_home(&self, hash: u64) {
-        if !self.slots.is_empty() {
-            self.prefetch_lines(self.home(hash), true);
-        }
-    }
-
-    /// The second step of the two-step prefetch (see [`KeyTable::prefetch_home`]): reads the
-    /// stored hashes of `hash`'s home slot and the slot after it (loaded by `prefetch_home`)
-    /// and, when the probe goes on past the home slot, prefetches the slot where the key is
-    /// (or the one after the next when neither matches). Never changes the table; a no-op
-    /// when empty.
-    #[inline]
-    pub fn prefetch_probe(&self, hash: u64) {
-        if self.slots.is_empty() {
-            return;
-        }
-        let tag = hash | OCCUPIED;
-        let mask = self.slots.len() - 1;
-        let home = self.home(hash);
-        let h = self.slots[home].hash;
-        if h == tag || h == 0 {
-            return;
-        }
-        let next = (home + 1) & mask;
-        let n = self.slots[next].hash;
-        if n == tag {
-            self.prefetch_lines(next, false);
-        } else if n != 0 {
-            self.prefetch_lines((next + 1) & mask, false);
-        }
     }
 
     /// The value of `key`.
@@ -497,26 +431,6 @@ impl<K: Eq, V> KeyTable<K, V> {
         self.slots
             .iter()
             .filter_map(|s| s.kv.as_ref().map(|(k, v)| (k, v)))
-    }
-}
-
-/// Prefetches every cache line of the `span` bytes at `first` (all inside one live slice).
-#[cfg(target_arch = "x86_64")]
-#[inline]
-fn prefetch_span(first: *const i8, span: usize) {
-    use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-    const LINE: usize = 64;
-    let first_line = first as usize & !(LINE - 1);
-    let last_line = (first as usize + span - 1) & !(LINE - 1);
-    let mut line = first_line;
-    while line <= last_line {
-        // The first byte of the line, or `first` itself for the first line (which may
-        // start before the span).
-        let addr = first.wrapping_add(line.saturating_sub(first as usize));
-        // SAFETY: prefetching is a hint that never faults or reads into the program, and
-        // every address lies inside the `span` bytes at `first` (the caller's live slots).
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(addr) };
-        line += LINE;
     }
 }
 

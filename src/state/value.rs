@@ -65,23 +65,6 @@ impl<K: Hash + Eq + Clone, V> ValueState<K, V> {
         self.maps.prefetch(local_group, hash);
     }
 
-    /// The first step of a two-step prefetch of the state of the key with stable hash `hash`
-    /// in local key group `local_group`: the lines where its probe starts
-    /// ([`super::table::KeyTable::prefetch_home`]). Changes nothing; a no-op for a group out
-    /// of range.
-    #[inline]
-    pub fn prefetch_home(&self, local_group: usize, hash: u64) {
-        self.maps.prefetch_home(local_group, hash);
-    }
-
-    /// The second step, a few records after [`ValueState::prefetch_home`]: the slot the probe
-    /// ends in, when it is not the home slot ([`super::table::KeyTable::prefetch_probe`]).
-    /// Changes nothing; a no-op for a group out of range.
-    #[inline]
-    pub fn prefetch_probe(&self, local_group: usize, hash: u64) {
-        self.maps.prefetch_probe(local_group, hash);
-    }
-
     /// The value of the current key, if any (and not expired).
     #[inline]
     pub fn get(&self, ctx: &KeyContext<'_, K>) -> Option<&V> {
