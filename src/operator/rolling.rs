@@ -302,7 +302,7 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
 
 /// [`Rolling::process`] under the compiled sum + count plan: `plan` is the sum's field and
 /// whether the sum comes first. Inlined into the batch loop: as a call it saved and restored
-/// six registers per record.
+/// registers per record.
 #[inline(always)]
 fn process_sum_count(
     state: &mut ValueState<RowKey, SumCount>,
@@ -320,7 +320,7 @@ fn process_sum_count(
         let key = input
             .get_mut(*i)
             .map_or(Value::Null, |v| key_value(v, true));
-        row::push_row(out, [key, a, b]);
+        push_row(out, [key, a, b]);
         return;
     }
     let row = output_row(out, key_fields, ctx, input);
@@ -347,49 +347,6 @@ fn process_general(
     // A push per value: `SmallVec::extend` through the iterator cost ~4x as much.
     for acc in state.0.iter() {
         row.push(Rolling::result(acc));
-    }
-}
-
-/// Appends the output row of `input` to `out`, with the key's values, and returns it for the
-/// aggregates. The row is built in its slot of `out` (not moved afterwards, nor copied in as
-/// an empty row). Key values are cloned from the input's key fields (or decoded from the
-/// key's bytes): a long string takes a buffer recycled on this thread (`record::Text`), while
-/// the input row goes back to the thread that made it.
-#[inline]
-fn output_row<'o>(
-    out: &'o mut Vec<Row>,
-    key_fields: Option<&KeyFields>,
-    ctx: &KeyContext<'_, RowKey>,
-    input: &mut Row,
-) -> &'o mut Row {
-    let row = crate::record::row_slot::push_empty(out);
-    match key_fields {
-        Some(KeyFields {
-            fields, distinct, ..
-        }) => {
-            for &i in fields.iter() {
-                row.push(match input.get_mut(i) {
-                    Some(v) => key_value(v, *distinct),
-                    None => Value::Null,
-                });
-            }
-        }
-        None => ctx.key.append_to(row),
-    }
-    row
-}
-
-/// The output's copy of the input's key value `v`: moved out of the input (a 16-byte copy;
-/// `Value::clone` went through the stack with overlapping stores the loads could not forward
-/// from, ~17 % of the worker's samples) when the key's fields are `distinct` and `v` holds no
-/// heap buffer, else cloned (a heap string's buffer stays with the thread that made it, see
-/// [`KeyedOperator::process`]). The input is dropped after the operator has seen it.
-#[inline]
-fn key_value(v: &mut Value, distinct: bool) -> Value {
-    match v {
-        Value::Str(t) if t.is_heap_allocated() => Value::Str(t.clone()),
-        v if distinct => std::mem::replace(v, Value::Null),
-        v => v.clone(),
     }
 }
 
@@ -452,6 +409,7 @@ mod batch;
 
 #[path = "rolling_row.rs"]
 mod row;
+use row::{key_value, output_row, push_row};
 
 #[cfg(test)]
 mod tests {
