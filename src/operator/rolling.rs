@@ -256,8 +256,9 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
         }
     }
 
-    /// The records in order, as the default does, with the state prefetched in two steps
-    /// (`rolling_batch.rs`); one dispatch on the plan per batch.
+    /// The records in order with the state prefetched ahead, as the default does, but with
+    /// one dispatch on the plan per batch and the plan's record function inlined
+    /// (`rolling_batch.rs`).
     fn process_batch(&mut self, run: KeyedRun<'_, RowKey, Row>, out: &mut Vec<Row>) {
         let Rolling {
             aggs,
