@@ -1,7 +1,7 @@
 //! Rolling aggregates per key, emitted on every record: `key fields…, aggregates…`.
 
 use super::rolling_plan::Plan;
-use super::KeyedOperator;
+use super::{KeyedOperator, KeyedRun};
 use crate::record::{Row, RowKey, Value};
 use crate::state::{CodecError, KeyContext, KeyedStateStore, StateCodec, ValueState};
 use smallvec::SmallVec;
@@ -85,6 +85,8 @@ struct KeyFields {
     fields: Vec<usize>,
     /// No index repeats (so each value can be moved out of the input).
     distinct: bool,
+    /// The field, when the key is one field (its output row is written at once).
+    one: Option<usize>,
 }
 
 /// The name of the rolling operator's state (in checkpoints).
@@ -120,6 +122,10 @@ impl Rolling {
         sorted.dedup();
         self.key_fields = Some(KeyFields {
             distinct: sorted.len() == fields.len(),
+            one: match fields.as_slice() {
+                [i] => Some(*i),
+                _ => None,
+            },
             fields,
         });
         self
@@ -237,31 +243,44 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
             key_fields,
             state,
         } = self;
+        let key_fields = key_fields.as_ref();
+        match state {
+            RollingState::SumCount {
+                state,
+                field,
+                sum_first,
+            } => process_sum_count(state, (*field, *sum_first), key_fields, ctx, input, out),
+            RollingState::General(state) => {
+                process_general(state, aggs, key_fields, ctx, input, out)
+            }
+        }
+    }
+
+    /// The records in order with the state prefetched ahead, as the default does, but with
+    /// one dispatch on the plan per batch and the plan's record function inlined
+    /// (`rolling_batch.rs`).
+    fn process_batch(&mut self, run: KeyedRun<'_, RowKey, Row>, out: &mut Vec<Row>) {
+        let Rolling {
+            aggs,
+            key_fields,
+            state,
+        } = self;
+        let key_fields = key_fields.as_ref();
         match state {
             RollingState::SumCount {
                 state,
                 field,
                 sum_first,
             } => {
-                let [a, b] = state
-                    .get_or_insert_with(ctx, || SumCount::new(*sum_first))
-                    .fold(input.get(*field));
-                let row = output_row(out, key_fields.as_ref(), ctx, input);
-                row.push(a);
-                row.push(b);
+                let plan = (*field, *sum_first);
+                batch::run_batch(run, state, out, |state, ctx, input, out| {
+                    process_sum_count(state, plan, key_fields, ctx, input, out)
+                })
             }
             RollingState::General(state) => {
-                let state = state.get_or_insert_with(ctx, || {
-                    AccState(aggs.iter().map(|_| Acc::Empty).collect())
-                });
-                for (agg, acc) in aggs.iter().zip(state.0.iter_mut()) {
-                    Rolling::fold(agg, acc, input);
-                }
-                let row = output_row(out, key_fields.as_ref(), ctx, input);
-                // A push per value: `SmallVec::extend` through the iterator cost ~4x as much.
-                for acc in state.0.iter() {
-                    row.push(Rolling::result(acc));
-                }
+                batch::run_batch(run, state, out, |state, ctx, input, out| {
+                    process_general(state, aggs, key_fields, ctx, input, out)
+                })
             }
         }
     }
@@ -282,44 +301,53 @@ impl KeyedOperator<RowKey, Row, Row> for Rolling {
     }
 }
 
-/// Appends the output row of `input` to `out`, with the key's values, and returns it for the
-/// aggregates. The row is built in its slot of `out` (not moved afterwards, nor copied in as
-/// an empty row). Key values are cloned from the input's key fields (or decoded from the
-/// key's bytes): a long string takes a buffer recycled on this thread (`record::Text`), while
-/// the input row goes back to the thread that made it.
-#[inline]
-fn output_row<'o>(
-    out: &'o mut Vec<Row>,
+/// [`Rolling::process`] under the compiled sum + count plan: `plan` is the sum's field and
+/// whether the sum comes first. Inlined into the batch loop: as a call it saved and restored
+/// registers per record.
+#[inline(always)]
+fn process_sum_count(
+    state: &mut ValueState<RowKey, SumCount>,
+    (field, sum_first): (usize, bool),
     key_fields: Option<&KeyFields>,
     ctx: &KeyContext<'_, RowKey>,
     input: &mut Row,
-) -> &'o mut Row {
-    let row = crate::record::row_slot::push_empty(out);
-    match key_fields {
-        Some(KeyFields { fields, distinct }) => {
-            for &i in fields.iter() {
-                row.push(match input.get_mut(i) {
-                    Some(v) => key_value(v, *distinct),
-                    None => Value::Null,
-                });
-            }
-        }
-        None => ctx.key.append_to(row),
+    out: &mut Vec<Row>,
+) {
+    let [a, b] = state
+        .get_or_insert_with(ctx, || SumCount::new(sum_first))
+        .fold(input.get(field));
+    if let Some(KeyFields { one: Some(i), .. }) = key_fields {
+        // One key field: the whole row at once.
+        let key = input
+            .get_mut(*i)
+            .map_or(Value::Null, |v| key_value(v, true));
+        push_row(out, [key, a, b]);
+        return;
     }
-    row
+    let row = output_row(out, key_fields, ctx, input);
+    row.push(a);
+    row.push(b);
 }
 
-/// The output's copy of the input's key value `v`: moved out of the input (a 16-byte copy;
-/// `Value::clone` went through the stack with overlapping stores the loads could not forward
-/// from, ~17 % of the worker's samples) when the key's fields are `distinct` and `v` holds no
-/// heap buffer, else cloned (a heap string's buffer stays with the thread that made it, see
-/// [`KeyedOperator::process`]). The input is dropped after the operator has seen it.
+/// [`Rolling::process`] for any aggregates: a loop over the accumulators.
 #[inline]
-fn key_value(v: &mut Value, distinct: bool) -> Value {
-    match v {
-        Value::Str(t) if t.is_heap_allocated() => Value::Str(t.clone()),
-        v if distinct => std::mem::replace(v, Value::Null),
-        v => v.clone(),
+fn process_general(
+    state: &mut ValueState<RowKey, AccState>,
+    aggs: &[Aggregate],
+    key_fields: Option<&KeyFields>,
+    ctx: &KeyContext<'_, RowKey>,
+    input: &mut Row,
+    out: &mut Vec<Row>,
+) {
+    let state =
+        state.get_or_insert_with(ctx, || AccState(aggs.iter().map(|_| Acc::Empty).collect()));
+    for (agg, acc) in aggs.iter().zip(state.0.iter_mut()) {
+        Rolling::fold(agg, acc, input);
+    }
+    let row = output_row(out, key_fields, ctx, input);
+    // A push per value: `SmallVec::extend` through the iterator cost ~4x as much.
+    for acc in state.0.iter() {
+        row.push(Rolling::result(acc));
     }
 }
 
@@ -376,6 +404,13 @@ impl StateCodec for AccState {
 
 #[path = "rolling_sum_count.rs"]
 mod sum_count;
+
+#[path = "rolling_batch.rs"]
+mod batch;
+
+#[path = "rolling_row.rs"]
+mod row;
+use row::{key_value, output_row, push_row};
 
 #[cfg(test)]
 mod tests {
