@@ -8,6 +8,8 @@ pub mod csv;
 mod csv_block;
 mod csv_encode;
 mod csv_plain;
+mod csv_shape;
+mod csv_window;
 mod encode_plan;
 mod field_parse;
 mod format;
