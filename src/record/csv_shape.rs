@@ -159,18 +159,21 @@ fn run<const N: usize, const STRINGS: u32>(
         let row = spare[n].write(Row::new());
         let values = row.as_mut_ptr();
         for k in 0..N {
-            let value = if STRINGS >> k & 1 == 1 {
-                let start = if k == 0 { 0 } else { ends[k - 1] + 1 };
-                Value::Str(Text::new(ascii(&line[start..ends[k]])))
-            } else if shape.ts >> k & 1 == 1 {
-                Value::Ts(ints[k])
-            } else {
-                Value::I64(ints[k])
-            };
             // `values` is the fresh row's inline buffer (a new row is not spilled), which
-            // holds at least `N` values (checked above), and `k < N`.
-            // SAFETY: so slot `k` is within the buffer, and nothing live is overwritten.
-            unsafe { values.add(k).write(value) };
+            // holds at least `N` values (checked above), and `k < N`: each `put` below
+            // writes a slot within the buffer, over nothing live.
+            if STRINGS >> k & 1 == 1 {
+                let start = if k == 0 { 0 } else { ends[k - 1] + 1 };
+                let text = Text::new(ascii(&line[start..ends[k]]));
+                // SAFETY: see above.
+                unsafe { put(values, k, Value::Str(text)) };
+            } else if shape.ts >> k & 1 == 1 {
+                // SAFETY: see above.
+                unsafe { put(values, k, Value::Ts(ints[k])) };
+            } else {
+                // SAFETY: see above.
+                unsafe { put(values, k, Value::I64(ints[k])) };
+            }
         }
         // SAFETY: the loop above initialised the first `N` slots of the row, whose length
         // was 0: it now owns exactly them.
@@ -185,6 +188,16 @@ fn run<const N: usize, const STRINGS: u32>(
     read.bytes = pos;
     read.lines += lines;
     n
+}
+
+/// Writes `v` into slot `k` of `values`.
+// SAFETY: an `unsafe fn` because the caller must uphold: `values.add(k)` is within the
+// row's inline buffer and holds no live value.
+#[inline(always)]
+#[allow(unsafe_code)]
+unsafe fn put(values: *mut Value, k: usize, v: Value) {
+    // SAFETY: the slot is in bounds and free (this function's contract).
+    unsafe { values.add(k).write(v) };
 }
 
 /// The line at the start of `line`: its length (the index of its `\n`) and its commas (bit
@@ -222,13 +235,15 @@ fn fields<const N: usize, const STRINGS: u32>(
     end: usize,
     mut commas: u32,
 ) -> Option<([usize; N], [i64; N])> {
-    if commas.count_ones() as usize != N - 1 {
-        return None;
-    }
     let mut ends = [end; N];
     for e in ends.iter_mut().take(N - 1) {
+        // No comma left: 32, past `end` (at most 31).
         *e = commas.trailing_zeros() as usize;
-        commas &= commas - 1;
+        commas &= commas.wrapping_sub(1);
+    }
+    // Exactly `N - 1` commas: none left over, and the last one taken was one.
+    if commas != 0 || (N > 1 && ends[N.saturating_sub(2)] >= end) {
+        return None;
     }
     let mut ints = [0; N];
     for k in 0..N {
@@ -242,8 +257,20 @@ fn fields<const N: usize, const STRINGS: u32>(
 
 /// The integer text `line[start..end]` (an optional sign, then 1 to [`MAX_DIGITS`] ASCII
 /// digits), as `str::parse::<i64>` reads it; `None` for any other text. `end` ≤ [`MAX_LINE`].
+/// Up to 8 digits without a sign are one word here; the rest is [`int_long`]'s.
 #[inline(always)]
 fn int(line: &[u8; REACH], start: usize, end: usize) -> Option<i64> {
+    let n = end.wrapping_sub(start);
+    let w = word(line, start)?;
+    if n.wrapping_sub(1) < 8 && leading_digits(w) >= n {
+        return Some(digits_value(w, n) as i64); // at most 8 digits
+    }
+    int_long(line, start, end)
+}
+
+/// [`int`] for a sign or more than 8 digits.
+#[inline(never)]
+fn int_long(line: &[u8; REACH], start: usize, end: usize) -> Option<i64> {
     let first = *line.get(start)?;
     let digits = start + usize::from(first == b'-' || first == b'+');
     let n = end.checked_sub(digits)?;

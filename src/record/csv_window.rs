@@ -53,14 +53,14 @@ pub(crate) fn classes(w: &[u8; WINDOW]) -> Classes {
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[target_feature(enable = "sse2")]
 #[inline]
+#[allow(unsafe_code)]
 fn sse2_classes(w: &[u8; WINDOW]) -> Classes {
     use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_set_epi64x,
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
-    let (lo, hi) = w.split_first_chunk::<8>().unwrap_or((&[0; 8], &[]));
-    let hi = hi.first_chunk::<8>().unwrap_or(&[0; 8]);
-    // Two 8-byte loads, which the compiler merges into one unaligned 16-byte load.
-    let v = _mm_set_epi64x(i64::from_le_bytes(*hi), i64::from_le_bytes(*lo));
+    // `w` is 16 readable bytes, and an unaligned load has no alignment requirement.
+    // SAFETY: so the load reads `w`'s bytes and nothing else.
+    let v = unsafe { _mm_loadu_si128(w.as_ptr().cast::<__m128i>()) };
     // The byte classes (`as i8`: the same bits).
     let comma = _mm_cmpeq_epi8(v, _mm_set1_epi8(b',' as i8));
     let newline = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8));
