@@ -20,6 +20,7 @@ mod json_block;
 mod json_encode;
 mod json_flat;
 mod json_keys;
+mod json_shape;
 mod key_buf;
 pub mod key_hash;
 pub mod layout;
