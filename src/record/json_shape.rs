@@ -156,6 +156,9 @@ unsafe fn put(values: *mut Value, k: usize, v: Value) {
     unsafe { values.add(k).write(v) };
 }
 
+/// What [`fields`] read of a line: the index after it, string bounds, integer values.
+type Parsed<const N: usize> = (usize, [(usize, usize); N], [i64; N]);
+
 /// The line at `i` read as the direct read does: the index after its `\n`, the bounds of its
 /// string fields' texts (ASCII) and the values of its integer fields; `None` when the line is
 /// not of that form.
@@ -164,7 +167,7 @@ fn fields<const N: usize, const STRINGS: u32>(
     keys: &FieldKeys,
     b: &[u8],
     mut i: usize,
-) -> Option<(usize, [(usize, usize); N], [i64; N])> {
+) -> Option<Parsed<N>> {
     let mut spans = [(0, 0); N];
     let mut ints = [0; N];
     for k in 0..N {
