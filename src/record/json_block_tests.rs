@@ -206,3 +206,30 @@ fn the_shape_pass_reads_compact_lines_of_the_schema() {
     let (read, rows) = run(&fields, &block, limits(100, 256));
     assert_eq!((read.lines, rows.len()), (5, 5));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Random bytes around compact objects of the schema: the block pass, with and without
+    /// the shape pass, reads what the line path reads.
+    #[test]
+    fn random_bytes_read_as_the_line_path(
+        n in 1usize..=3,
+        bytes in proptest::collection::vec(
+            prop_oneof![
+                4 => Just(&br#"{"key":"k","value":1,"ts":2}"#[..]),
+                2 => Just(&br#"{"key":"#[..]), 2 => Just(&b"\n"[..]), 1 => Just(&b"\""[..]),
+                2 => Just(&b"0"[..]), 1 => Just(&b"-"[..]), 1 => Just(&b"}"[..]),
+                1 => Just(&b","[..]), 1 => Just(&b"\\"[..]), 1 => Just(&b"\xc3\xa9"[..]),
+                1 => Just(&b"\xff"[..]), 1 => Just(&b"\r"[..]), 1 => Just(&br#""value":"#[..]),
+            ],
+            0..40,
+        ),
+        max_line in prop_oneof![Just(256usize), 0usize..40],
+    ) {
+        let fields = fields_n(n);
+        let block = bytes.concat();
+        let (read, out) = run(&fields, &block, limits(usize::MAX, max_line));
+        prop_assert_eq!(out, line_path(&fields, &block, read, max_line));
+    }
+}

@@ -170,26 +170,49 @@ fn fields<const N: usize, const STRINGS: u32>(
 ) -> Option<Parsed<N>> {
     let mut spans = [(0, 0); N];
     let mut ints = [0; N];
-    for k in 0..N {
-        i = keys.compact_prefix(k, b, i)?;
-        if STRINGS >> k & 1 == 1 {
-            if b.get(i) != Some(&b'"') {
-                return None;
-            }
-            // The first `"`, `\`, control or non-ASCII byte: the string's end only if `"`.
-            let end = ascii_string_end(b, i + 1)?;
-            if b.get(end) != Some(&b'"') {
-                return None;
-            }
-            spans[k] = (i + 1, end);
-            i = end + 1;
-        } else {
-            let (v, next) = json_int(b, i)?;
-            ints[k] = v;
-            i = next;
-        }
+    // Unrolled by hand (the compiler kept a loop, with the string test inside): each call's
+    // `k` is a constant, so its branch on `STRINGS` is decided at compile time.
+    i = field::<STRINGS>(0, keys, b, i, &mut spans, &mut ints)?;
+    if N > 1 {
+        i = field::<STRINGS>(1, keys, b, i, &mut spans, &mut ints)?;
+    }
+    if N > 2 {
+        i = field::<STRINGS>(2, keys, b, i, &mut spans, &mut ints)?;
+    }
+    if N > 3 {
+        i = field::<STRINGS>(3, keys, b, i, &mut spans, &mut ints)?;
     }
     (b.get(i..i + 2)? == b"}\n").then_some((i + 2, spans, ints))
+}
+
+/// Field `k` of [`fields`]' line at `i`: its key prefix and value, the value's bounds (a
+/// string) or value (an integer) stored at `k`; the index after the value.
+#[inline(always)]
+fn field<const STRINGS: u32>(
+    k: usize,
+    keys: &FieldKeys,
+    b: &[u8],
+    i: usize,
+    spans: &mut [(usize, usize)],
+    ints: &mut [i64],
+) -> Option<usize> {
+    let i = keys.compact_prefix(k, b, i)?;
+    if STRINGS >> k & 1 == 1 {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        // The first `"`, `\`, control or non-ASCII byte: the string's end only if `"`.
+        let end = ascii_string_end(b, i + 1)?;
+        if b.get(end) != Some(&b'"') {
+            return None;
+        }
+        *spans.get_mut(k)? = (i + 1, end);
+        Some(end + 1)
+    } else {
+        let (v, next) = json_int(b, i)?;
+        *ints.get_mut(k)? = v;
+        Some(next)
+    }
 }
 
 /// `bytes` as text; they are ASCII ([`ascii_string_end`] stops at the first byte ≥ 0x80).
