@@ -12,6 +12,9 @@
 //!
 //! Values are read with the flat scan's own functions and converted with the decoder's own
 //! conversion, so an accepted line gives exactly the row of the line path.
+//!
+//! Since step 7, schemas of 1–4 string/integer fields first run the direct read specialised
+//! for their shape ([`super::json_shape`]); the loop here takes each line it stops at.
 
 use super::json::convert;
 use super::json_flat::{scalar, skip_ws, string};
