@@ -44,6 +44,8 @@ pub struct JsonLinesDecoder {
     fields: Vec<Field>,
     /// Their names, prepared for the flat scan's lookup.
     keys: super::json_keys::FieldKeys,
+    /// The shape pass for the fields, when they have one ([`super::json_shape`]).
+    shape: Option<super::json_shape::JsonShape>,
     /// Scratch: the value found for each field on the current line; all `None` between lines.
     pub(super) slots: Vec<Option<Scalar>>,
 }
@@ -54,6 +56,7 @@ impl JsonLinesDecoder {
         let slots = (0..schema.fields.len()).map(|_| None).collect();
         JsonLinesDecoder {
             keys: super::json_keys::FieldKeys::new(&schema.fields),
+            shape: super::json_shape::JsonShape::new(&schema.fields),
             fields: schema.fields,
             slots,
         }
@@ -62,7 +65,8 @@ impl JsonLinesDecoder {
 
 impl LineDecoder<Row> for JsonLinesDecoder {
     fn decode_block(&mut self, block: &[u8], limits: BlockLimits, out: &mut Vec<Row>) -> BlockRead {
-        super::json_block::decode_block(&self.fields, &self.keys, block, limits, out)
+        let shape = self.shape.as_ref();
+        super::json_block::decode_block(&self.fields, &self.keys, shape, block, limits, out)
     }
 
     fn decode(&mut self, line: &[u8], out: &mut Vec<Row>) -> Result<(), String> {

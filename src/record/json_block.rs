@@ -12,19 +12,29 @@
 //!
 //! Values are read with the flat scan's own functions and converted with the decoder's own
 //! conversion, so an accepted line gives exactly the row of the line path.
+//!
+//! Since step 7, schemas of 1–4 string/integer fields first run the direct read specialised
+//! for their shape ([`super::json_shape`]); the loop here takes each line it stops at.
 
 use super::json::convert;
 use super::json_flat::{scalar, skip_ws, string};
 use super::json_keys::FieldKeys;
+use super::json_shape::JsonShape;
 use super::row_write::RowWriter;
 use super::{Field, FieldType, Row, Text, Value};
 use crate::source::{BlockLimits, BlockRead};
 
+/// Lines the per-line pass reads alone after the shape pass read none, before the shape pass
+/// is tried again.
+const SHAPE_RETRY: usize = 16;
+
 /// Decodes the lines at the start of `block` (see
-/// [`crate::source::LineDecoder::decode_block`]) for `fields`, named by `keys`.
+/// [`crate::source::LineDecoder::decode_block`]) for `fields`, named by `keys`, by `shape`'s
+/// pass ([`super::json_shape`]) where it reads the lines and line by line where not.
 pub(super) fn decode_block(
     fields: &[Field],
     keys: &FieldKeys,
+    shape: Option<&JsonShape>,
     block: &[u8],
     limits: BlockLimits,
     out: &mut Vec<Row>,
@@ -34,7 +44,20 @@ pub(super) fn decode_block(
         return read;
     }
     let mut records = 0;
+    let mut general = 0; // lines left to the pass below before the shape pass
     while records < limits.max_records {
+        if let (Some(shape), 0) = (shape, general) {
+            let room = limits.max_records - records;
+            let n = shape.run(keys, block, room, limits.max_line, &mut read, out);
+            records += n;
+            if n == room {
+                break;
+            }
+            if n == 0 {
+                general = SHAPE_RETRY;
+            }
+        }
+        general = general.saturating_sub(1);
         let start = read.bytes;
         if let Some(next) = direct(fields, keys, block, start, out) {
             if next - 1 - start > limits.max_line {
@@ -193,7 +216,7 @@ fn compact(text: &str, fields: &[Field], keys: &FieldKeys, row: &mut Row) -> Opt
 /// fraction or exponent (the next byte is checked by the caller's next expectation: `,` or
 /// `}`).
 #[inline(always)]
-fn json_int(b: &[u8], mut i: usize) -> Option<(i64, usize)> {
+pub(super) fn json_int(b: &[u8], mut i: usize) -> Option<(i64, usize)> {
     let negative = b.get(i) == Some(&b'-');
     i += usize::from(negative);
     let first = i;

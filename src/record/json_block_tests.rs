@@ -33,9 +33,16 @@ fn limits(max_records: usize, max_line: usize) -> BlockLimits {
     }
 }
 
+/// The block pass with the shape pass (when the fields have one), checked against the block
+/// pass without it: the same lines consumed, the same rows.
 fn run(fields: &[Field], block: &[u8], limits: BlockLimits) -> (BlockRead, Vec<Row>) {
+    let keys = FieldKeys::new(fields);
+    let shape = JsonShape::new(fields);
     let mut out = Vec::new();
-    let read = decode_block(fields, &FieldKeys::new(fields), block, limits, &mut out);
+    let read = decode_block(fields, &keys, shape.as_ref(), block, limits, &mut out);
+    let mut general = Vec::new();
+    let want = decode_block(fields, &keys, None, block, limits, &mut general);
+    assert_eq!((read, &out), (want, &general));
     (read, out)
 }
 
@@ -110,7 +117,7 @@ proptest! {
 
     #[test]
     fn what_the_block_pass_reads_the_line_path_reads_alike(
-        (n, block) in (3usize..=4).prop_flat_map(|n| (Just(n), block(n))),
+        (n, block) in (1usize..=4).prop_flat_map(|n| (Just(n), block(n))),
         max_records in 0usize..12,
         max_line in prop_oneof![Just(256usize), 0usize..40],
     ) {
@@ -156,5 +163,73 @@ fn ordered_lines_are_read_and_others_left() {
             run(&fields, &block, limits(10, 256)).0,
             BlockRead::default()
         );
+    }
+}
+
+#[test]
+fn the_shape_pass_reads_compact_lines_of_the_schema() {
+    let fields = fields_n(3);
+    let keys = FieldKeys::new(&fields);
+    let shape = JsonShape::new(&fields).expect("string, i64, timestamp has a shape");
+    assert!(
+        JsonShape::new(&fields_n(4)).is_none(),
+        "no shape with a float"
+    );
+    let line = br#"{"key":"7535","value":-12,"ts":1700000000123}
+"#;
+    let mut block = line.repeat(5);
+    block.extend_from_slice(
+        br#"{"value":1,"key":"k","ts":1}
+"#,
+    );
+    let mut out = Vec::new();
+    let mut read = BlockRead::default();
+    let n = shape.run(&keys, &block, usize::MAX, 256, &mut read, &mut out);
+    assert_eq!((n, read.lines, read.bytes), (5, 5, 5 * line.len()));
+    let want: Row = [
+        Value::Str("7535".into()),
+        Value::I64(-12),
+        Value::Ts(1_700_000_000_123),
+    ]
+    .into_iter()
+    .collect();
+    assert!(out.iter().all(|r| *r == want));
+    // Over-long lines and the record limit stop it.
+    let mut read = BlockRead::default();
+    assert_eq!(shape.run(&keys, &block, 2, 256, &mut read, &mut out), 2);
+    let mut read = BlockRead::default();
+    assert_eq!(
+        shape.run(&keys, &block, 9, line.len() - 2, &mut read, &mut out),
+        0
+    );
+    // Another key order is the line path's business.
+    let (read, rows) = run(&fields, &block, limits(100, 256));
+    assert_eq!((read.lines, rows.len()), (5, 5));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Random bytes around compact objects of the schema: the block pass, with and without
+    /// the shape pass, reads what the line path reads.
+    #[test]
+    fn random_bytes_read_as_the_line_path(
+        n in 1usize..=3,
+        bytes in proptest::collection::vec(
+            prop_oneof![
+                4 => Just(&br#"{"key":"k","value":1,"ts":2}"#[..]),
+                2 => Just(&br#"{"key":"#[..]), 2 => Just(&b"\n"[..]), 1 => Just(&b"\""[..]),
+                2 => Just(&b"0"[..]), 1 => Just(&b"-"[..]), 1 => Just(&b"}"[..]),
+                1 => Just(&b","[..]), 1 => Just(&b"\\"[..]), 1 => Just(&b"\xc3\xa9"[..]),
+                1 => Just(&b"\xff"[..]), 1 => Just(&b"\r"[..]), 1 => Just(&br#""value":"#[..]),
+            ],
+            0..40,
+        ),
+        max_line in prop_oneof![Just(256usize), 0usize..40],
+    ) {
+        let fields = fields_n(n);
+        let block = bytes.concat();
+        let (read, out) = run(&fields, &block, limits(usize::MAX, max_line));
+        prop_assert_eq!(out, line_path(&fields, &block, read, max_line));
     }
 }

@@ -1,0 +1,315 @@
+//! The CSV block pass for short lines of a common shape (issue 10, step 7): one decoder per
+//! field count and string/integer pattern, chosen once per plan, that reads a line from its
+//! byte classes instead of byte by byte.
+//!
+//! For a schema of 1 to [`MAX_FIELDS`] fields, each a string, an `i64` or a timestamp, a
+//! monomorphised loop ([`run`]) takes each line as a whole: one or two 16-byte windows give
+//! the newline, the commas and any byte it leaves alone ([`super::csv_window`]), so the line's
+//! field bounds are known before any field is read; an integer of up to 16 digits is one or
+//! two 8-byte words ([`super::swar`]); a string is ASCII by then. All fields are checked
+//! before the row is written, straight into the batch's spare capacity with its length set
+//! once — no per-field type dispatch, no `SmallVec::push`, no per-line `reserve`.
+//!
+//! It stops before the first line that is not of that form (longer than 31 bytes, a quote, a
+//! `\r`, a non-ASCII byte, another field count, an integer it does not read, fewer than
+//! [`REACH`] bytes left in the block...), and [`super::csv_block`]'s general scan takes that
+//! line. Every line it accepts, the general scan (and so the line path) decodes to the same
+//! row: the tests compare them on random blocks.
+
+use super::csv_window::{classes, Classes, WINDOW};
+use super::swar::{digits_value, leading_digits};
+use super::{Field, FieldType, Row, Text, Value};
+use crate::source::BlockRead;
+
+/// Most fields of a shape (there are `2 + 4 + 8 + 16` decoders).
+const MAX_FIELDS: usize = 4;
+
+/// Longest line (without its `\n`) the shape pass reads: two windows and the newline.
+const MAX_LINE: usize = 2 * WINDOW - 1;
+
+/// Bytes a line's decode reads from its start: two windows, and the 8-byte word of an integer
+/// whose digits start at the line's last byte. A line with fewer left in the block is left to
+/// the general scan.
+const REACH: usize = 2 * WINDOW + 8;
+
+/// Most digits an integer may have here (two words; longer ones go to the general scan).
+const MAX_DIGITS: usize = 16;
+
+/// Powers of ten up to 10⁸: the weight of an integer's first word.
+const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// A shape's decoder.
+type Run = fn(&Shape, &[u8], usize, usize, &mut BlockRead, &mut Vec<Row>) -> usize;
+
+/// The decoder of one schema shape, and which of its integer fields are timestamps.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Shape {
+    run: Run,
+    /// Bit `k` set: field `k` is a timestamp (else, when not a string, an `i64`).
+    ts: u32,
+}
+
+impl Shape {
+    /// The shape pass for `fields`; `None` when their count or a type has none (floats go to
+    /// the general scan).
+    pub(crate) fn new(fields: &[Field]) -> Option<Shape> {
+        let mut strings = 0u32;
+        let mut ts = 0u32;
+        for (k, f) in fields.iter().enumerate().take(MAX_FIELDS) {
+            match f.ty {
+                FieldType::String => strings |= 1 << k,
+                FieldType::Timestamp => ts |= 1 << k,
+                FieldType::I64 => {}
+                FieldType::F64 => return None,
+            }
+        }
+        Some(Shape {
+            run: pick(fields.len(), strings)?,
+            ts,
+        })
+    }
+
+    /// Decodes the lines of `block` from `read.bytes` on, at most `room` records, into rows
+    /// appended to `out`, and advances `read` past them (empty lines included): the records
+    /// appended. Stops before the first line the shape pass does not read, or one longer
+    /// than `max_line` bytes.
+    #[inline]
+    pub(crate) fn run(
+        &self,
+        block: &[u8],
+        room: usize,
+        max_line: usize,
+        read: &mut BlockRead,
+        out: &mut Vec<Row>,
+    ) -> usize {
+        (self.run)(self, block, room, max_line, read, out)
+    }
+}
+
+/// The decoder for `n` fields whose strings are the bits of `strings`.
+fn pick(n: usize, strings: u32) -> Option<Run> {
+    macro_rules! shapes {
+        ($($n:literal: [$($s:literal),*]);*) => {
+            match (n, strings) {
+                $($(($n, $s) => Some(run::<$n, $s> as Run),)*)*
+                _ => None,
+            }
+        };
+    }
+    shapes!(
+        1: [0, 1];
+        2: [0, 1, 2, 3];
+        3: [0, 1, 2, 3, 4, 5, 6, 7];
+        4: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+    )
+}
+
+/// The shape pass for `N` fields, field `k` a string when bit `k` of `STRINGS` is set, else
+/// an integer (see [`Shape::run`]).
+#[allow(unsafe_code)]
+fn run<const N: usize, const STRINGS: u32>(
+    shape: &Shape,
+    b: &[u8],
+    room: usize,
+    max_line: usize,
+    read: &mut BlockRead,
+    out: &mut Vec<Row>,
+) -> usize {
+    const { assert!(N >= 1 && N <= MAX_FIELDS) };
+    if Row::new().inline_size() < N {
+        return 0; // unreachable: a row keeps 8 values inline
+    }
+    let max_line = max_line.min(MAX_LINE);
+    // Every line of `N` fields has at least `N` bytes with its `\n`.
+    out.reserve(room.min(b.len().saturating_sub(read.bytes) / N + 1));
+    let len = out.len();
+    let spare = out.spare_capacity_mut();
+    let room = room.min(spare.len());
+    let mut pos = read.bytes;
+    let mut lines = 0u64;
+    let mut n = 0;
+    while n < room {
+        let Some(line) = b.get(pos..).and_then(|rest| rest.first_chunk::<REACH>()) else {
+            break;
+        };
+        let Some((end, commas)) = bounds(line) else {
+            break;
+        };
+        if end == 0 {
+            pos += 1; // an empty line: skipped, as line by line
+            lines += 1;
+            continue;
+        }
+        if end > max_line {
+            break;
+        }
+        let Some((ends, ints)) = fields::<N, STRINGS>(line, end, commas) else {
+            break;
+        };
+        let row = spare[n].write(Row::new());
+        let values = row.as_mut_ptr();
+        for k in 0..N {
+            // `values` is the fresh row's inline buffer (a new row is not spilled), which
+            // holds at least `N` values (checked above), and `k < N`: each `put` below
+            // writes a slot within the buffer, over nothing live.
+            if STRINGS >> k & 1 == 1 {
+                let start = if k == 0 { 0 } else { ends[k - 1] + 1 };
+                let text = Text::new(ascii(&line[start..ends[k]]));
+                // SAFETY: see above.
+                unsafe { put(values, k, Value::Str(text)) };
+            } else if shape.ts >> k & 1 == 1 {
+                // SAFETY: see above.
+                unsafe { put(values, k, Value::Ts(ints[k])) };
+            } else {
+                // SAFETY: see above.
+                unsafe { put(values, k, Value::I64(ints[k])) };
+            }
+        }
+        // SAFETY: the loop above initialised the first `N` slots of the row, whose length
+        // was 0: it now owns exactly them.
+        unsafe { row.set_len(N) };
+        n += 1;
+        lines += 1;
+        pos += end + 1;
+    }
+    // SAFETY: the first `n` slots of `out`'s spare capacity were initialised with rows
+    // (`MaybeUninit::write` above), so the first `len + n` elements are.
+    unsafe { out.set_len(len + n) };
+    read.bytes = pos;
+    read.lines += lines;
+    n
+}
+
+/// Writes `v` into slot `k` of `values`.
+// SAFETY: an `unsafe fn` because the caller must uphold: `values.add(k)` is within the
+// row's inline buffer and holds no live value.
+#[inline(always)]
+#[allow(unsafe_code)]
+unsafe fn put(values: *mut Value, k: usize, v: Value) {
+    // SAFETY: the slot is in bounds and free (this function's contract).
+    unsafe { values.add(k).write(v) };
+}
+
+/// The line at the start of `line`: its length (the index of its `\n`) and its commas (bit
+/// `k`: byte `k`); `None` when it is longer than [`MAX_LINE`] or has a `"`, `\r` or
+/// non-ASCII byte.
+#[inline(always)]
+fn bounds(line: &[u8; REACH]) -> Option<(usize, u32)> {
+    let (lo, hi) = line.split_first_chunk::<WINDOW>()?;
+    let mut c = classes(lo);
+    if c.newline == 0 {
+        let high: Classes = classes(hi.first_chunk::<WINDOW>()?);
+        c = Classes {
+            comma: c.comma | high.comma << WINDOW,
+            newline: high.newline << WINDOW,
+            other: c.other | high.other << WINDOW,
+        };
+    }
+    if c.newline == 0 {
+        return None;
+    }
+    let end = c.newline.trailing_zeros();
+    let before = (1u32 << end) - 1;
+    if c.other & before != 0 {
+        return None;
+    }
+    Some((end as usize, c.comma & before))
+}
+
+/// The field ends (comma positions, then `end`) of a line of `N` fields and the values of its
+/// integer fields; `None` when the comma count is not `N - 1` or an integer field is not
+/// what [`int`] reads.
+#[inline(always)]
+fn fields<const N: usize, const STRINGS: u32>(
+    line: &[u8; REACH],
+    end: usize,
+    mut commas: u32,
+) -> Option<([usize; N], [i64; N])> {
+    let mut ends = [end; N];
+    for e in ends.iter_mut().take(N - 1) {
+        // No comma left: 32, past `end` (at most 31).
+        *e = commas.trailing_zeros() as usize;
+        commas &= commas.wrapping_sub(1);
+    }
+    // Exactly `N - 1` commas: none left over, and the last one taken was one.
+    if commas != 0 || (N > 1 && ends[N.saturating_sub(2)] >= end) {
+        return None;
+    }
+    let mut ints = [0; N];
+    for k in 0..N {
+        if STRINGS >> k & 1 == 0 {
+            let start = if k == 0 { 0 } else { ends[k - 1] + 1 };
+            ints[k] = int(line, start, ends[k])?;
+        }
+    }
+    Some((ends, ints))
+}
+
+/// The integer text `line[start..end]` (an optional sign, then 1 to [`MAX_DIGITS`] ASCII
+/// digits), as `str::parse::<i64>` reads it; `None` for any other text. `end` ≤ [`MAX_LINE`].
+/// Up to 8 digits without a sign are one word here; the rest is [`int_long`]'s.
+#[inline(always)]
+fn int(line: &[u8; REACH], start: usize, end: usize) -> Option<i64> {
+    let n = end.wrapping_sub(start);
+    let w = word(line, start)?;
+    if n.wrapping_sub(1) < 8 && leading_digits(w) >= n {
+        return Some(digits_value(w, n) as i64); // at most 8 digits
+    }
+    int_long(line, start, end)
+}
+
+/// [`int`] for a sign or more than 8 digits.
+#[inline(never)]
+fn int_long(line: &[u8; REACH], start: usize, end: usize) -> Option<i64> {
+    let first = *line.get(start)?;
+    let digits = start + usize::from(first == b'-' || first == b'+');
+    let n = end.checked_sub(digits)?;
+    if n == 0 || n > MAX_DIGITS {
+        return None;
+    }
+    let w = word(line, digits)?;
+    let v = if n <= 8 {
+        if leading_digits(w) < n {
+            return None;
+        }
+        digits_value(w, n)
+    } else {
+        let low = word(line, digits + 8)?;
+        if leading_digits(w) < 8 || leading_digits(low) < n - 8 {
+            return None;
+        }
+        digits_value(w, 8) * POW10[n - 8] + digits_value(low, n - 8)
+    };
+    // At most 16 digits: within i64.
+    let v = v as i64;
+    Some(if first == b'-' { -v } else { v })
+}
+
+/// The 8 bytes of `line` at `at`, little-endian.
+#[inline(always)]
+fn word(line: &[u8; REACH], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(*line.get(at..)?.first_chunk::<8>()?))
+}
+
+/// `bytes` as text; they are ASCII (below a line's newline, [`bounds`] found no byte ≥ 0x80).
+#[inline(always)]
+#[allow(unsafe_code)]
+fn ascii(bytes: &[u8]) -> &str {
+    debug_assert!(bytes.is_ascii());
+    // SAFETY: the bytes are ASCII (see above), which is valid UTF-8.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
+}
+
+#[cfg(test)]
+#[path = "csv_shape_tests.rs"]
+mod tests;
