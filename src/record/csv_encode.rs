@@ -8,6 +8,7 @@
 #![allow(unsafe_code)]
 
 use super::encode_plan::Plan;
+use super::encode_shape::encode_rows;
 use super::out_cursor::{Cursor, MAX_SCALAR};
 use super::out_scan::csv_plain;
 use super::{Row, Schema, Value};
@@ -192,8 +193,9 @@ impl Encoder<Row> for CsvEncoder {
 
     fn encode_many(&self, batch: &[Row], out: &mut Vec<u8>) {
         let mut c = Cursor::new(out);
-        for row in batch {
-            self.one(row, &mut c);
+        match &self.plan {
+            Some(plan) => encode_rows::<false>(plan, batch, &mut c, Self::general),
+            None => c.with_vec(|out| batch.iter().for_each(|row| Self::general(row, out))),
         }
     }
 

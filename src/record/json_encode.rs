@@ -8,6 +8,7 @@
 #![allow(unsafe_code)]
 
 use super::encode_plan::{Piece, Plan};
+use super::encode_shape::encode_rows;
 use super::out_cursor::{Cursor, MAX_SCALAR};
 use super::out_scan::json_plain;
 use super::{Row, Schema, Value};
@@ -169,8 +170,11 @@ impl Encoder<Row> for JsonLinesEncoder {
 
     fn encode_many(&self, batch: &[Row], out: &mut Vec<u8>) {
         let mut c = Cursor::new(out);
-        for row in batch {
-            self.one(row, &mut c);
+        match &self.plan {
+            Some(plan) => {
+                encode_rows::<true>(plan, batch, &mut c, |row, out| self.general(row, out))
+            }
+            None => c.with_vec(|out| batch.iter().for_each(|row| self.general(row, out))),
         }
     }
 }

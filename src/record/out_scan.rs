@@ -94,9 +94,68 @@ pub(crate) fn json_plain(s: &[u8]) -> bool {
     clean(s, json_marks)
 }
 
+/// A 15-byte inline text as two little-endian words: bytes 0..8 and 7..15 (overlapping).
+#[inline(always)]
+pub(crate) fn words(b: &[u8; 15]) -> [u64; 2] {
+    let mut lo = [0u8; 8];
+    let mut hi = [0u8; 8];
+    lo.copy_from_slice(&b[..8]);
+    hi.copy_from_slice(&b[7..]);
+    [u64::from_le_bytes(lo), u64::from_le_bytes(hi)]
+}
+
+/// Per length n ≤ 15: `0` (0x30, a byte no check marks) in every byte of [`words`] at a
+/// position ≥ n, so that the zero padding after an inline text reads as clean.
+static FILL: [[u64; 2]; 16] = fill();
+
+const fn fill() -> [[u64; 2]; 16] {
+    let mut t = [[0u64; 2]; 16];
+    let mut n = 0;
+    while n < 16 {
+        let mut j = 0;
+        while j < 8 {
+            if j >= n {
+                t[n][0] |= 0x30 << (8 * j);
+            }
+            if j + 7 >= n {
+                t[n][1] |= 0x30 << (8 * j);
+            }
+            j += 1;
+        }
+        n += 1;
+    }
+    t
+}
+
+/// Whether no byte of the first `n` (≤ 15) of an inline text read as [`words`] `w` is
+/// marked by `marks`; the padding after them is filled with `0` first.
+#[inline(always)]
+fn clean_inline(w: [u64; 2], n: usize, marks: impl Fn(u64) -> u64) -> bool {
+    let f = FILL[n & 15];
+    marks(w[0] | f[0]) | marks(w[1] | f[1]) == 0
+}
+
+/// [`csv_plain`] of the first `n` (≤ 15) bytes of an inline text read as [`words`].
+#[inline(always)]
+pub(crate) fn csv_plain_inline(w: [u64; 2], n: usize) -> bool {
+    let f = FILL[n & 15];
+    let (a, b) = (w[0] | f[0], w[1] | f[1]);
+    // Both words free of bytes below `0` (the usual key): one test for the two.
+    if below(a, b'0') | below(b, b'0') == 0 {
+        return true;
+    }
+    csv_marks(a) | csv_marks(b) == 0
+}
+
+/// [`json_plain`] of the first `n` (≤ 15) bytes of an inline text read as [`words`].
+#[inline(always)]
+pub(crate) fn json_plain_inline(w: [u64; 2], n: usize) -> bool {
+    clean_inline(w, n, json_marks)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{csv_plain, json_plain};
+    use super::{csv_plain, csv_plain_inline, json_plain, json_plain_inline, words};
     use proptest::prelude::*;
 
     fn csv_ref(s: &[u8]) -> bool {
@@ -122,6 +181,34 @@ mod tests {
         assert!(csv_plain(b"") && json_plain(b""));
     }
 
+    /// `s` (≤ 15 bytes) as an inline text's zero-padded bytes, read as words.
+    fn inline(s: &[u8]) -> [u64; 2] {
+        let mut b = [0u8; 15];
+        b[..s.len()].copy_from_slice(s);
+        words(&b)
+    }
+
+    #[test]
+    fn inline_checks_every_byte_at_every_position_of_every_length() {
+        for n in 0..=15 {
+            for at in 0..n.max(1) {
+                for c in 0..=255u8 {
+                    let mut s = vec![b'7'; n];
+                    if n > 0 {
+                        s[at] = c;
+                    }
+                    let w = inline(&s);
+                    assert_eq!(csv_plain_inline(w, n), csv_ref(&s), "{c:#x} at {at} of {n}");
+                    assert_eq!(
+                        json_plain_inline(w, n),
+                        json_ref(&s),
+                        "{c:#x} at {at} of {n}"
+                    );
+                }
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn agree_with_the_byte_loops(
@@ -136,6 +223,10 @@ mod tests {
         ) {
             prop_assert_eq!(csv_plain(&s), csv_ref(&s));
             prop_assert_eq!(json_plain(&s), json_ref(&s));
+            if s.len() <= 15 {
+                prop_assert_eq!(csv_plain_inline(inline(&s), s.len()), csv_ref(&s));
+                prop_assert_eq!(json_plain_inline(inline(&s), s.len()), json_ref(&s));
+            }
         }
     }
 }
