@@ -207,8 +207,9 @@ impl Plan {
             // SAFETY: the tail is in `bound` (with HEAD bytes of slack).
             unsafe { self.tail.head(c) };
         } else {
-            // The last separator becomes the line's end (a row has at least one column).
-            c.replace_last(b'\n');
+            // The last separator becomes the line's end.
+            // SAFETY: a row of the shape has at least one column, so a separator was written.
+            unsafe { c.set_last(b'\n') };
         }
         true
     }

@@ -14,7 +14,7 @@
 
 #![allow(unsafe_code)]
 
-use super::out_digits::{write_small, SMALL_LIMIT, SMALL_STORE};
+use super::out_digits::{write_short, write_small, SMALL_LIMIT, SMALL_STORE};
 use std::ptr;
 
 /// The most bytes [`Cursor::i64`] or [`Cursor::f64_finite`] writes: `ryu` writes at most 24,
@@ -113,6 +113,19 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Replaces the last byte written with `b`.
+    ///
+    /// # Safety
+    /// [`Cursor::len`] ≥ 1.
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::len`] ≥ 1.
+    #[inline(always)]
+    pub(crate) unsafe fn set_last(&mut self, b: u8) {
+        debug_assert!(self.len >= 1);
+        // SAFETY: `len - 1 < len ≤ capacity` (len ≥ 1, the caller's promise): an initialised
+        // byte of the vector.
+        unsafe { self.ptr.add(self.len - 1).write(b) };
+    }
+
     /// The address of the next byte to write.
     #[inline(always)]
     fn end(&mut self) -> *mut u8 {
@@ -206,10 +219,10 @@ impl<'a> Cursor<'a> {
     /// [`Cursor::room`] ≥ 20.
     // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ 20.
     pub(crate) unsafe fn i64(&mut self, v: i64) {
-        // Non-negative and below SMALL_LIMIT (the common case) in one comparison.
-        if (v as u64) < SMALL_LIMIT {
-            // SAFETY: `v < SMALL_LIMIT`, and SMALL_STORE (7) ≤ 20 bytes of room.
-            self.len += unsafe { write_small(self.end(), v as u64) };
+        // Non-negative and below 1000 (the common case) in one comparison.
+        if (v as u64) < 1000 {
+            // SAFETY: `v < 1000`, and 4 ≤ 20 bytes of room.
+            self.len += unsafe { write_short(self.end(), v as u64) };
         } else {
             // SAFETY: the caller's promise, passed on.
             unsafe { self.i64_other(v) };

@@ -56,6 +56,22 @@ const fn padded() -> [u32; 1000] {
 }
 
 #[inline(always)]
+/// Writes `v` (< 1000) in decimal at `dst` by one look-up and one 4-byte store; returns the
+/// number of digits.
+///
+/// # Safety
+/// `v` < 1000; `dst` is valid for writes of 4 bytes.
+// SAFETY: callers must uphold this fn's contract: `v` < 1000, `dst` writable for 4 bytes.
+pub(crate) unsafe fn write_short(dst: *mut u8, v: u64) -> usize {
+    debug_assert!(v < 1000);
+    // SAFETY: `v < 1000`, the caller's promise.
+    let e = unsafe { *SHORT.get_unchecked(v as usize) };
+    // SAFETY: 4 bytes at `dst`, the caller's promise.
+    unsafe { dst.cast::<u32>().write_unaligned(e) };
+    (e >> 24) as usize
+}
+
+#[inline(always)]
 /// Writes `v` (< [`SMALL_LIMIT`]) in decimal at `dst` and returns the number of digits; the
 /// stores cover up to [`SMALL_STORE`] bytes from `dst`.
 ///
@@ -65,10 +81,8 @@ const fn padded() -> [u32; 1000] {
 pub(crate) unsafe fn write_small(dst: *mut u8, v: u64) -> usize {
     debug_assert!(v < SMALL_LIMIT);
     if v < 1000 {
-        let e = SHORT[v as usize];
-        // SAFETY: 4 ≤ SMALL_STORE bytes at `dst`, the caller's promise.
-        unsafe { dst.cast::<u32>().write_unaligned(e) };
-        return (e >> 24) as usize;
+        // SAFETY: `v < 1000`; 4 ≤ SMALL_STORE bytes at `dst`, the caller's promise.
+        return unsafe { write_short(dst, v) };
     }
     let hi = (v / 1000) as usize;
     let lo = (v % 1000) as usize;
@@ -85,7 +99,7 @@ pub(crate) unsafe fn write_small(dst: *mut u8, v: u64) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::{write_small, SMALL_LIMIT, SMALL_STORE};
+    use super::{write_short, write_small, SMALL_LIMIT, SMALL_STORE};
 
     /// `v` through [`write_small`] into a buffer of exactly SMALL_STORE bytes.
     fn small(v: u64) -> String {
@@ -93,6 +107,16 @@ mod tests {
         // SAFETY: `v` < SMALL_LIMIT (the callers' range) and `buf` has SMALL_STORE bytes.
         let n = unsafe { write_small(buf.as_mut_ptr(), v) };
         String::from_utf8(buf[..n].to_vec()).unwrap_or_default()
+    }
+
+    #[test]
+    fn every_short_number_as_to_string() {
+        for v in 0..1000u64 {
+            let mut buf = [0xEEu8; 4];
+            // SAFETY: `v < 1000` and `buf` has 4 bytes.
+            let n = unsafe { write_short(buf.as_mut_ptr(), v) };
+            assert_eq!(&buf[..n], v.to_string().as_bytes());
+        }
     }
 
     #[test]
