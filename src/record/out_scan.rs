@@ -129,6 +129,7 @@ const fn fill() -> [[u64; 2]; 16] {
 
 /// Whether no byte of the first `n` (≤ 15) of an inline text read as [`words`] `w` is
 /// marked by `marks`; the padding after them is filled with `0` first.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
 fn clean_inline(w: [u64; 2], n: usize, marks: impl Fn(u64) -> u64) -> bool {
     let f = FILL[n & 15];
@@ -199,6 +200,31 @@ fn none_below_0(w: [u64; 2], n: usize) -> bool {
 }
 
 /// [`json_plain`] of the first `n` (≤ 15) bytes of an inline text read as [`words`].
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+#[allow(unsafe_code)]
+pub(crate) fn json_plain_inline(w: [u64; 2], n: usize) -> bool {
+    use core::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_set_epi64x,
+    };
+    // Marks the bytes below 0x20 (min(byte, 0x1F) is the byte), `"` and `\`: exact, all
+    // sixteen bytes at once. Tested against the byte loops for every byte at every position
+    // of every inline length (tests below).
+    // SAFETY: these intrinsics only need SSE2, enabled in this build (the cfg above); they
+    // read and write registers only.
+    let mask = unsafe {
+        let v = _mm_set_epi64x(w[1] as i64, w[0] as i64);
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        _mm_movemask_epi8(_mm_or_si128(control, _mm_or_si128(quote, backslash))) as u32
+    };
+    mask & FIRST[n & 15] == 0
+}
+
+/// [`json_plain`] of the first `n` (≤ 15) bytes of an inline text read as [`words`].
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
 pub(crate) fn json_plain_inline(w: [u64; 2], n: usize) -> bool {
     clean_inline(w, n, json_marks)
