@@ -214,3 +214,40 @@ impl Plan {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Plan, Shape};
+    use crate::record::{Field, FieldType, Schema};
+
+    fn shape(types: &[FieldType]) -> Option<Shape> {
+        let fields = types.iter().enumerate();
+        let schema = Schema {
+            fields: fields
+                .map(|(i, &ty)| Field {
+                    name: format!("f{i}"),
+                    ty,
+                })
+                .collect(),
+        };
+        let csv = Plan::csv(&schema).map(|p| p.shape);
+        let json = Plan::json(&schema, vec![b",\"f\":".to_vec(); types.len()]).map(|p| p.shape);
+        assert_eq!(csv, json);
+        csv
+    }
+
+    #[test]
+    fn shapes_of_schemas() {
+        use FieldType::{String as S, Timestamp as T, F64, I64};
+        let ints = |lead, ts| Some(Shape::Ints { lead, ts });
+        assert_eq!(shape(&[S, I64, I64]), ints(true, false));
+        assert_eq!(shape(&[S, I64, T]), ints(true, true));
+        assert_eq!(shape(&[I64]), ints(false, false));
+        assert_eq!(shape(&[T, I64]), ints(false, true));
+        assert_eq!(shape(&[S]), Some(Shape::Other));
+        assert_eq!(shape(&[S, S, I64]), Some(Shape::Other));
+        assert_eq!(shape(&[S, I64, F64]), Some(Shape::Other));
+        assert_eq!(shape(&[I64, S]), Some(Shape::Other));
+        assert_eq!(shape(&[]), None);
+    }
+}
