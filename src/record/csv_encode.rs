@@ -2,8 +2,9 @@
 //!
 //! Each line is written through a [`Cursor`]: one capacity check per row (and one per
 //! string), then unchecked stores (issue 10, step 5; PERF.md). A row of the schema's shape
-//! goes through the encode [`Plan`] compiled from the schema (step 6), any other through
-//! the general path ([`CsvEncoder::row`]).
+//! goes through the encode [`Plan`] compiled from the schema (step 6; a batch of a plan of
+//! integers after at most one string through its shape's loop, [`super::encode_shape`],
+//! step 7), any other through the general path ([`CsvEncoder::row`]).
 
 #![allow(unsafe_code)]
 

@@ -4,9 +4,10 @@
 //! known at compile time, a call to `memcpy`; `itoa`/`ryu` format into their own stack buffer
 //! first. A [`Cursor`] instead reserves once per row ([`Cursor::ensure`] with the row's
 //! worst case) and then writes without checks: short pieces as fixed-size (possibly
-//! overlapping) loads and stores, integers digit pairs straight into place, floats by
-//! `ryu::raw::format64` into the buffer. The vector's length is set back when the cursor is
-//! dropped (or before [`Cursor::with_vec`] hands the vector out).
+//! overlapping) loads and stores, integers by table look-ups ([`super::out_digits`], step 7)
+//! or digit pairs straight into place, floats by `ryu::raw::format64` into the buffer. The
+//! vector's length is set back when the cursor is dropped (or before [`Cursor::with_vec`]
+//! hands the vector out).
 //!
 //! Each write method has a safety contract: the caller promises that [`Cursor::room`]
 //! covers what it writes, which the encoders establish with one `ensure` per row (and per
@@ -252,7 +253,7 @@ impl<'a> Cursor<'a> {
     /// # Safety
     /// [`Cursor::room`] ≥ the number of digits of `v` and ≥ [`SMALL_STORE`] (the look-ups
     /// store a few bytes past the digits); 20 always suffices.
-    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ max(digits, SMALL_STORE).
+    // SAFETY: callers must uphold this fn's contract: room ≥ max(digits, SMALL_STORE).
     pub(crate) unsafe fn u64(&mut self, v: u64) {
         if v < SMALL_LIMIT {
             debug_assert!(self.room() >= SMALL_STORE);

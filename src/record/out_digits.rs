@@ -77,7 +77,7 @@ pub(crate) unsafe fn write_short(dst: *mut u8, v: u64) -> usize {
 ///
 /// # Safety
 /// `v` < [`SMALL_LIMIT`]; `dst` is valid for writes of [`SMALL_STORE`] bytes.
-// SAFETY: callers must uphold this fn's contract: `v` < SMALL_LIMIT, `dst` writable for SMALL_STORE bytes.
+// SAFETY: callers must uphold this fn's contract: `v` < SMALL_LIMIT, SMALL_STORE bytes at `dst`.
 pub(crate) unsafe fn write_small(dst: *mut u8, v: u64) -> usize {
     debug_assert!(v < SMALL_LIMIT);
     if v < 1000 {
