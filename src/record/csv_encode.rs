@@ -2,12 +2,14 @@
 //!
 //! Each line is written through a [`Cursor`]: one capacity check per row (and one per
 //! string), then unchecked stores (issue 10, step 5; PERF.md). A row of the schema's shape
-//! goes through the encode [`Plan`] compiled from the schema (step 6), any other through
-//! the general path ([`CsvEncoder::row`]).
+//! goes through the encode [`Plan`] compiled from the schema (step 6; a batch of a plan of
+//! integers after at most one string through its shape's loop, [`super::encode_shape`],
+//! step 7), any other through the general path ([`CsvEncoder::row`]).
 
 #![allow(unsafe_code)]
 
 use super::encode_plan::Plan;
+use super::encode_shape::encode_rows;
 use super::out_cursor::{Cursor, MAX_SCALAR};
 use super::out_scan::csv_plain;
 use super::{Row, Schema, Value};
@@ -192,8 +194,9 @@ impl Encoder<Row> for CsvEncoder {
 
     fn encode_many(&self, batch: &[Row], out: &mut Vec<u8>) {
         let mut c = Cursor::new(out);
-        for row in batch {
-            self.one(row, &mut c);
+        match &self.plan {
+            Some(plan) => encode_rows::<false>(plan, batch, &mut c, Self::general),
+            None => c.with_vec(|out| batch.iter().for_each(|row| Self::general(row, out))),
         }
     }
 

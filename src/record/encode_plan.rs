@@ -13,9 +13,10 @@
 
 #![allow(unsafe_code)]
 
+use super::encode_shape::Shape;
 use super::out_cursor::{Cursor, MAX_SCALAR};
-use super::out_scan::{csv_plain, json_plain};
-use super::{Field, FieldType, Row, Schema, Value};
+use super::out_scan::{csv_plain, csv_plain_inline, json_plain, json_plain_inline, words};
+use super::{Field, FieldType, Row, Schema, Text, Value};
 
 /// Bytes written around values: up to 16 by one store, longer ones by a copy.
 #[derive(Clone, Debug)]
@@ -66,7 +67,7 @@ impl Piece {
 
 /// What a column holds, from its schema type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     /// [`Value::I64`].
     I64,
     /// [`Value::Ts`].
@@ -85,12 +86,13 @@ const HEAD: usize = 32;
 
 /// One column: the bytes before its value and the value's kind.
 #[derive(Clone, Copy, Debug)]
-struct Col {
+pub(super) struct Col {
     /// The bytes before the value, zero-padded: written as two 16-byte stores.
     head: [u8; HEAD],
     /// How many of them are the column's.
     len: usize,
-    kind: Kind,
+    /// What the column holds.
+    pub(super) kind: Kind,
 }
 
 impl Col {
@@ -108,7 +110,7 @@ impl Col {
     /// # Safety
     /// [`Cursor::room`] ≥ [`HEAD`].
     // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ [`HEAD`].
-    unsafe fn head(&self, c: &mut Cursor<'_>) {
+    pub(super) unsafe fn head(&self, c: &mut Cursor<'_>) {
         // SAFETY: HEAD bytes of room, the caller's promise.
         unsafe { c.head(&self.head, self.len) }
     }
@@ -117,13 +119,15 @@ impl Col {
 /// The plan of one output format for one schema (see the module doc).
 #[derive(Clone, Debug)]
 pub(crate) struct Plan {
-    cols: Box<[Col]>,
+    pub(super) cols: Box<[Col]>,
     /// After the last value: the line's end (as a column whose value is never written).
-    tail: Col,
+    pub(super) tail: Col,
     /// The most bytes a row takes apart from strings longer than a scalar: per column HEAD
     /// bytes of head and a value at its widest scalar, then the tail and HEAD bytes of slack
     /// (each head is written as HEAD bytes, see [`Cursor::head`]).
-    bound: usize,
+    pub(super) bound: usize,
+    /// Whether its rows take a specialised loop ([`Shape`]).
+    pub(super) shape: Shape,
 }
 
 impl Plan {
@@ -165,7 +169,13 @@ impl Plan {
         let bound = cols.len() * (HEAD + MAX_SCALAR) + 2 * HEAD;
         // The tail's kind is never read.
         let tail = Col::new(&tail, Kind::I64);
-        Some(Plan { cols, tail, bound })
+        let shape = Shape::of(&cols);
+        Some(Plan {
+            cols,
+            tail,
+            bound,
+            shape,
+        })
     }
 
     /// Writes `row` as CSV when it fits the plan (one made by [`Plan::csv`]) and returns
@@ -207,14 +217,20 @@ impl Plan {
                     col.head(c);
                 }
                 let fits = match col.kind {
-                    Kind::I64 => int(c, value, |v| match v {
-                        Value::I64(x) => Some(*x),
-                        _ => None,
-                    }),
-                    Kind::Ts => int(c, value, |v| match v {
-                        Value::Ts(x) => Some(*x),
-                        _ => None,
-                    }),
+                    Kind::I64 => match value {
+                        Value::I64(x) => {
+                            c.i64(*x);
+                            true
+                        }
+                        _ => false,
+                    },
+                    Kind::Ts => match value {
+                        Value::Ts(x) => {
+                            c.i64(*x);
+                            true
+                        }
+                        _ => false,
+                    },
                     Kind::F64 => match value {
                         Value::F64(x) if x.is_finite() => {
                             c.f64_finite(*x);
@@ -223,11 +239,11 @@ impl Plan {
                         _ => false,
                     },
                     Kind::Str => match value {
-                        Value::Str(s) => str_value::<JSON>(c, s.as_bytes(), bound),
+                        Value::Str(s) => text::<JSON>(c, s, bound),
                         _ => false,
                     },
                     Kind::StrNonEmpty => match value {
-                        Value::Str(s) if !s.is_empty() => str_value::<JSON>(c, s.as_bytes(), bound),
+                        Value::Str(s) if !s.is_empty() => text::<JSON>(c, s, bound),
                         _ => false,
                     },
                 };
@@ -253,20 +269,37 @@ impl Plan {
 }
 
 #[inline(always)]
-/// Writes the integer `get` finds in `value`; false (nothing written) if it finds none.
+/// Writes a text that needs no quotes (CSV) or escapes (JSON, between quotes); false
+/// (nothing written) for one that does. An inline text is checked and copied as two words
+/// ([`words`]); a heap one as [`str_value`] does.
 ///
 /// # Safety
 /// [`Cursor::room`] ≥ [`MAX_SCALAR`].
 // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ [`MAX_SCALAR`].
-unsafe fn int(c: &mut Cursor<'_>, value: &Value, get: impl Fn(&Value) -> Option<i64>) -> bool {
-    match get(value) {
-        // SAFETY: an i64 takes at most 20 bytes ≤ MAX_SCALAR, the caller's room.
-        Some(v) => unsafe {
-            c.i64(v);
-            true
-        },
-        None => false,
+pub(super) unsafe fn text<const JSON: bool>(c: &mut Cursor<'_>, s: &Text, bound: usize) -> bool {
+    let Some((bytes, n)) = s.inline_parts() else {
+        // SAFETY: the caller's promise, passed on.
+        return unsafe { str_value::<JSON>(c, s.as_bytes(), bound) };
+    };
+    let w = words(bytes);
+    if JSON {
+        if !json_plain_inline(w, n) {
+            return false;
+        }
+        // SAFETY: the quotes and 15 bytes: 17 ≤ MAX_SCALAR, the caller's promise.
+        unsafe {
+            c.byte(b'"');
+            c.inline15(w, n);
+            c.byte(b'"');
+        }
+    } else {
+        if !csv_plain_inline(w, n) {
+            return false;
+        }
+        // SAFETY: 15 ≤ MAX_SCALAR bytes, the caller's promise.
+        unsafe { c.inline15(w, n) };
     }
+    true
 }
 
 #[inline(always)]

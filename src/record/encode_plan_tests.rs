@@ -27,13 +27,26 @@ fn string() -> impl Strategy<Value = String> {
     ]
 }
 
+/// An integer: any, or around the table look-ups' limits (1,000 and 1,000,000) on either
+/// side of zero.
+fn int() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        any::<i64>(),
+        -20_000i64..20_000,
+        0i64..1_000,
+        990i64..1_010,
+        999_000i64..1_001_000,
+        -2_000_000i64..2_000_000,
+        Just(i64::MIN),
+        Just(i64::MAX),
+    ]
+}
+
 /// A value of `ty` (mostly), or any value (a null, another type, a non-finite float…).
 fn value_of(ty: FieldType) -> BoxedStrategy<Value> {
     let typed: BoxedStrategy<Value> = match ty {
-        FieldType::I64 => prop_oneof![any::<i64>(), -20_000i64..20_000]
-            .prop_map(Value::I64)
-            .boxed(),
-        FieldType::Timestamp => any::<i64>().prop_map(Value::Ts).boxed(),
+        FieldType::I64 => int().prop_map(Value::I64).boxed(),
+        FieldType::Timestamp => int().prop_map(Value::Ts).boxed(),
         FieldType::F64 => prop_oneof![any::<f64>(), Just(-0.0), Just(1e21), Just(f64::NAN)]
             .prop_map(Value::F64)
             .boxed(),
@@ -52,6 +65,27 @@ fn typed_batch() -> impl Strategy<Value = (Vec<FieldType>, Vec<Row>)> {
             .prop_map(Row::from_vec);
         let other = proptest::collection::vec(value(), 0..8).prop_map(Row::from_vec);
         let rows = proptest::collection::vec(prop_oneof![6 => row, 1 => other], 0..24);
+        (Just(types), rows)
+    })
+}
+
+/// A schema of the specialised shapes (a string, then 1–5 integer columns; or 1–6 integer
+/// columns) and a batch of rows, mostly of its shape.
+fn shaped_batch() -> impl Strategy<Value = (Vec<FieldType>, Vec<Row>)> {
+    let int = prop_oneof![Just(FieldType::I64), Just(FieldType::Timestamp)];
+    (any::<bool>(), proptest::collection::vec(int, 1..6)).prop_flat_map(|(lead, ints)| {
+        let types: Vec<FieldType> = lead
+            .then_some(FieldType::String)
+            .into_iter()
+            .chain(ints)
+            .collect();
+        let row = types
+            .iter()
+            .map(|&ty| value_of(ty))
+            .collect::<Vec<_>>()
+            .prop_map(Row::from_vec);
+        let other = proptest::collection::vec(value(), 0..8).prop_map(Row::from_vec);
+        let rows = proptest::collection::vec(prop_oneof![12 => row, 1 => other], 0..24);
         (Just(types), rows)
     })
 }
@@ -94,6 +128,26 @@ proptest! {
 
     #[test]
     fn json_plan_writes_the_reference_bytes((types, batch) in typed_batch(), cap in 0usize..300) {
+        let names = names(types.len());
+        let enc = JsonLinesEncoder::new(schema(&types, &names));
+        prop_assert_eq!(
+            ours(&enc, &batch, cap),
+            reference(&batch, |r, out| ref_json(&names, r, out))
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn csv_shapes_write_the_reference_bytes((types, batch) in shaped_batch(), cap in 0usize..300) {
+        let enc = CsvEncoder::new(schema(&types, &names(types.len())), false);
+        prop_assert_eq!(ours(&enc, &batch, cap), reference(&batch, ref_csv));
+    }
+
+    #[test]
+    fn json_shapes_write_the_reference_bytes((types, batch) in shaped_batch(), cap in 0usize..300) {
         let names = names(types.len());
         let enc = JsonLinesEncoder::new(schema(&types, &names));
         prop_assert_eq!(

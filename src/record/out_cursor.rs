@@ -4,9 +4,10 @@
 //! known at compile time, a call to `memcpy`; `itoa`/`ryu` format into their own stack buffer
 //! first. A [`Cursor`] instead reserves once per row ([`Cursor::ensure`] with the row's
 //! worst case) and then writes without checks: short pieces as fixed-size (possibly
-//! overlapping) loads and stores, integers digit pairs straight into place, floats by
-//! `ryu::raw::format64` into the buffer. The vector's length is set back when the cursor is
-//! dropped (or before [`Cursor::with_vec`] hands the vector out).
+//! overlapping) loads and stores, integers by table look-ups ([`super::out_digits`], step 7)
+//! or digit pairs straight into place, floats by `ryu::raw::format64` into the buffer. The
+//! vector's length is set back when the cursor is dropped (or before [`Cursor::with_vec`]
+//! hands the vector out).
 //!
 //! Each write method has a safety contract: the caller promises that [`Cursor::room`]
 //! covers what it writes, which the encoders establish with one `ensure` per row (and per
@@ -14,6 +15,7 @@
 
 #![allow(unsafe_code)]
 
+use super::out_digits::{write_short, write_small, SMALL_LIMIT, SMALL_STORE};
 use std::ptr;
 
 /// The most bytes [`Cursor::i64`] or [`Cursor::f64_finite`] writes: `ryu` writes at most 24,
@@ -112,6 +114,19 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Replaces the last byte written with `b`.
+    ///
+    /// # Safety
+    /// [`Cursor::len`] ≥ 1.
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::len`] ≥ 1.
+    #[inline(always)]
+    pub(crate) unsafe fn set_last(&mut self, b: u8) {
+        debug_assert!(self.len >= 1);
+        // SAFETY: `len - 1 < len ≤ capacity` (len ≥ 1, the caller's promise): an initialised
+        // byte of the vector.
+        unsafe { self.ptr.add(self.len - 1).write(b) };
+    }
+
     /// The address of the next byte to write.
     #[inline(always)]
     fn end(&mut self) -> *mut u8 {
@@ -205,46 +220,70 @@ impl<'a> Cursor<'a> {
     /// [`Cursor::room`] ≥ 20.
     // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ 20.
     pub(crate) unsafe fn i64(&mut self, v: i64) {
+        // Non-negative and below 1000 (the common case) in one comparison.
+        if (v as u64) < 1000 {
+            // SAFETY: `v < 1000`, and 4 ≤ 20 bytes of room.
+            self.len += unsafe { write_short(self.end(), v as u64) };
+        } else {
+            // SAFETY: the caller's promise, passed on.
+            unsafe { self.i64_other(v) };
+        }
+    }
+
+    #[inline]
+    /// [`Cursor::i64`] for a negative or large `v`.
+    ///
+    /// # Safety
+    /// As [`Cursor::i64`].
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ 20.
+    unsafe fn i64_other(&mut self, v: i64) {
         if v < 0 {
             // SAFETY: 1 of the ≥ 20 bytes; the digits of |v| take at most 19.
             unsafe { self.byte(b'-') };
         }
-        // SAFETY: at most 19 digits (|i64::MIN| = 9223372036854775808) in the room left.
+        // SAFETY: at most 19 digits (|i64::MIN| = 9223372036854775808) in the ≥ 19 bytes of
+        // room left, which also covers SMALL_STORE.
         unsafe { self.u64(v.unsigned_abs()) }
     }
 
     #[inline(always)]
-    /// Writes `v` in decimal; up to four digits without a division loop.
+    /// Writes `v` in decimal; below [`SMALL_LIMIT`] by table look-ups
+    /// ([`super::out_digits`]).
     ///
     /// # Safety
-    /// [`Cursor::room`] ≥ the number of digits of `v` (20 always suffices).
-    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ the number of digits of `v` (20 always suffices).
+    /// [`Cursor::room`] ≥ the number of digits of `v` and ≥ [`SMALL_STORE`] (the look-ups
+    /// store a few bytes past the digits); 20 always suffices.
+    // SAFETY: callers must uphold this fn's contract: room ≥ max(digits, SMALL_STORE).
     pub(crate) unsafe fn u64(&mut self, v: u64) {
-        let dst = self.end();
-        // SAFETY: each arm writes exactly the digits of `v` (1–4 bytes here) at `dst`, in
-        // the room the caller guarantees; `pair` reads 2 bytes of `PAIRS` at `2·(v % 100)`.
-        unsafe {
-            if v < 10 {
-                *dst = b'0' + v as u8;
-                self.len += 1;
-            } else if v < 100 {
-                ptr::copy_nonoverlapping(pair(v), dst, 2);
-                self.len += 2;
-            } else if v < 10_000 {
-                let (hi, lo) = (v / 100, v % 100);
-                if hi < 10 {
-                    *dst = b'0' + hi as u8;
-                    ptr::copy_nonoverlapping(pair(lo), dst.add(1), 2);
-                    self.len += 3;
-                } else {
-                    ptr::copy_nonoverlapping(pair(hi), dst, 2);
-                    ptr::copy_nonoverlapping(pair(lo), dst.add(2), 2);
-                    self.len += 4;
-                }
-            } else {
-                self.u64_long(v);
-            }
+        if v < SMALL_LIMIT {
+            debug_assert!(self.room() >= SMALL_STORE);
+            // SAFETY: `v < SMALL_LIMIT`, and SMALL_STORE bytes of room (the caller's promise).
+            self.len += unsafe { write_small(self.end(), v) };
+        } else {
+            // SAFETY: room for the digits, the caller's promise.
+            unsafe { self.u64_long(v) };
         }
+    }
+
+    #[inline(always)]
+    /// Writes the first `n` (≤ 15) bytes of an inline text read as two words ([`words`]:
+    /// bytes 0..8 and 7..15) with two 8-byte stores; the bytes after the `n` land in spare
+    /// capacity and are overwritten or ignored.
+    ///
+    /// [`words`]: super::out_scan::words
+    ///
+    /// # Safety
+    /// [`Cursor::room`] ≥ 15.
+    // SAFETY: callers must uphold this fn's contract: [`Cursor::room`] ≥ 15.
+    pub(crate) unsafe fn inline15(&mut self, w: [u64; 2], n: usize) {
+        debug_assert!(self.room() >= 15 && n <= 15);
+        let dst = self.end();
+        // SAFETY: the stores cover `dst..dst + 15`, in the room the caller guarantees.
+        unsafe {
+            dst.cast::<u64>().write_unaligned(w[0].to_le());
+            dst.add(7).cast::<u64>().write_unaligned(w[1].to_le());
+        }
+        self.len += n;
     }
 
     #[inline]
