@@ -15,7 +15,7 @@
 //! | integer beyond i64 | `field "value": expected i64, found out-of-range number 9223372036854775808` |
 //! | bad timestamp string | `field "ts": invalid timestamp "noon"` |
 //!
-//! A flat object (scalar values, no escapes) is scanned in one pass ([`super::json_flat`]);
+//! A flat object (scalar values, no escapes) is scanned in one pass (`record::json_flat`);
 //! any other line is parsed by serde_json straight into the same per-field slots (no map, no
 //! `serde_json::Value`; unknown keys skipped without being materialised), which also gives
 //! the reasons above.

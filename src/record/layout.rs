@@ -23,9 +23,9 @@
 //!
 //! So, on this path:
 //! 1. decoders append an empty row to the batch and parse the fields straight into it
-//!    ([`super::csv_plain::fill`]): the row is written once, where it will be read;
+//!    (`record::csv_plain::fill`): the row is written once, where it will be read;
 //! 2. a CSV line without `"` is split at its commas with `memchr`, without `csv-core` and
-//!    without copying the text ([`super::csv_plain`]); quoted lines keep the general path;
+//!    without copying the text (`record::csv_plain`); quoted lines keep the general path;
 //! 3. stateless ops run in place on the row ([`crate::pipeline::spec::StatelessOp::apply_in_place`]):
 //!    a filter reads it by reference, a select moves fields instead of cloning them;
 //! 4. the rolling operator builds its output row in its output slot and moves a long string
@@ -35,7 +35,7 @@
 //! (no intermediate `Keyed` batch); with one worker a batch enters the outbox by one
 //! `Vec::extend` instead of a push per record; the key's stable hash is computed from its
 //! canonical bytes in a stack buffer ([`super::key_hash`]); short CSV lines are split in one
-//! scalar pass and flat JSON objects scanned without serde_json ([`super::json_flat`]).
+//! scalar pass and flat JSON objects scanned without serde_json (`record::json_flat`).
 //!
 //! What remains: each row is still copied into the exchange's batch and once more out of the
 //! ring into the operator (~2 × 264 bytes), and a string over 24 bytes is allocated by the

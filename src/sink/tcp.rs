@@ -2,7 +2,7 @@
 //!
 //! - Writes block when the server reads slowly: the worker then stops taking input, the rings
 //!   fill and the source stops reading (backpressure). The partition holds at most
-//!   [`FLUSH_BYTES`] of unsent records plus the resend buffer below: memory stays bounded.
+//!   `FLUSH_BYTES` of unsent records plus the resend buffer below: memory stays bounded.
 //! - A broken connection is re-established with exponential backoff (50 ms doubling to 5 s,
 //!   giving up after [`RECONNECT_PATIENCE`]); the header (CSV with `header = true`) is sent on
 //!   every new connection.

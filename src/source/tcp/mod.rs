@@ -14,7 +14,7 @@
 //! - **Malformed lines**: a line longer than `max_line_bytes`, a line the decoder rejects and
 //!   the partial line of a client that disconnects mid-line each go to the dead letters (the
 //!   connection carries on).
-//! - **Spool** ([`spool_split`]): with a spool directory, what is received is appended to a
+//! - **Spool** (`spool_split`): with a spool directory, what is received is appended to a
 //!   segmented log and read back from it, so checkpoints record log offsets and a restore
 //!   replays: exactly-once for socket input. Without it the source is not replayable
 //!   (at-least-once with `--allow-at-least-once`).
