@@ -20,10 +20,10 @@ pub(super) fn push_row<const N: usize>(out: &mut Vec<Row>, values: [Value; N]) {
     let row = push_empty(out);
     if row.is_empty() && row.capacity() >= N {
         let at = row.as_mut_ptr().cast::<[Value; N]>();
-        // SAFETY: `row` is empty with room for at least `N` values (checked above), so its
-        // first `N` slots are unused capacity: writing `N` values there and setting the length
-        // to `N` initialises exactly the elements the row then holds (none are overwritten
-        // or leaked).
+        // `row` is empty with room for at least `N` values (checked above), so its first `N`
+        // slots are unused capacity.
+        // SAFETY: writing `N` values there and setting the length to `N` initialises exactly
+        // the elements the row then holds (none are overwritten or leaked).
         unsafe {
             at.write(values);
             row.set_len(N);

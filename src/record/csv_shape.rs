@@ -18,7 +18,7 @@
 
 use super::csv_window::{classes, Classes, WINDOW};
 use super::swar::{digits_value, leading_digits};
-use super::{Field, FieldType, Row, Text, Value};
+use super::{Field, FieldType, Row, Text};
 use crate::source::BlockRead;
 
 /// Most fields of a shape (there are `2 + 4 + 8 + 16` decoders).
@@ -157,27 +157,10 @@ fn run<const N: usize, const STRINGS: u32>(
             break;
         };
         let row = spare[n].write(Row::new());
-        let values = row.as_mut_ptr();
-        for k in 0..N {
-            // `values` is the fresh row's inline buffer (a new row is not spilled), which
-            // holds at least `N` values (checked above), and `k < N`: each `put` below
-            // writes a slot within the buffer, over nothing live.
-            if STRINGS >> k & 1 == 1 {
-                let start = if k == 0 { 0 } else { ends[k - 1] + 1 };
-                let text = Text::new(ascii(&line[start..ends[k]]));
-                // SAFETY: see above.
-                unsafe { put(values, k, Value::Str(text)) };
-            } else if shape.ts >> k & 1 == 1 {
-                // SAFETY: see above.
-                unsafe { put(values, k, Value::Ts(ints[k])) };
-            } else {
-                // SAFETY: see above.
-                unsafe { put(values, k, Value::I64(ints[k])) };
-            }
-        }
-        // SAFETY: the loop above initialised the first `N` slots of the row, whose length
-        // was 0: it now owns exactly them.
-        unsafe { row.set_len(N) };
+        super::row_write::write_shaped::<N, STRINGS>(row, shape.ts, &ints, |k| {
+            let start = if k == 0 { 0 } else { ends[k - 1] + 1 };
+            Text::new(ascii(&line[start..ends[k]]))
+        });
         n += 1;
         lines += 1;
         pos += end + 1;
@@ -188,16 +171,6 @@ fn run<const N: usize, const STRINGS: u32>(
     read.bytes = pos;
     read.lines += lines;
     n
-}
-
-/// Writes `v` into slot `k` of `values`.
-// SAFETY: an `unsafe fn` because the caller must uphold: `values.add(k)` is within the
-// row's inline buffer and holds no live value.
-#[inline(always)]
-#[allow(unsafe_code)]
-unsafe fn put(values: *mut Value, k: usize, v: Value) {
-    // SAFETY: the slot is in bounds and free (this function's contract).
-    unsafe { values.add(k).write(v) };
 }
 
 /// The line at the start of `line`: its length (the index of its `\n`) and its commas (bit

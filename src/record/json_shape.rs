@@ -12,7 +12,7 @@
 use super::json_block::json_int;
 use super::json_keys::FieldKeys;
 use super::swar::ascii_string_end;
-use super::{Field, FieldType, Row, Text, Value};
+use super::{Field, FieldType, Row, Text};
 use crate::source::BlockRead;
 
 /// Most fields of a shape.
@@ -114,27 +114,10 @@ fn run<const N: usize, const STRINGS: u32>(
             break;
         }
         let row = spare[n].write(Row::new());
-        let values = row.as_mut_ptr();
-        for k in 0..N {
-            // `values` is the fresh row's inline buffer (a new row is not spilled), which
-            // holds at least `N` values (checked above), and `k < N`: each `put` below
-            // writes a slot within the buffer, over nothing live.
-            if STRINGS >> k & 1 == 1 {
-                let (start, end) = spans[k];
-                let text = Text::new(ascii(b.get(start..end).unwrap_or_default()));
-                // SAFETY: see above.
-                unsafe { put(values, k, Value::Str(text)) };
-            } else if shape.ts >> k & 1 == 1 {
-                // SAFETY: see above.
-                unsafe { put(values, k, Value::Ts(ints[k])) };
-            } else {
-                // SAFETY: see above.
-                unsafe { put(values, k, Value::I64(ints[k])) };
-            }
-        }
-        // SAFETY: the loop above initialised the first `N` slots of the row, whose length
-        // was 0: it now owns exactly them.
-        unsafe { row.set_len(N) };
+        super::row_write::write_shaped::<N, STRINGS>(row, shape.ts, &ints, |k| {
+            let (start, end) = spans[k];
+            Text::new(ascii(b.get(start..end).unwrap_or_default()))
+        });
         n += 1;
         pos = next;
     }
@@ -144,16 +127,6 @@ fn run<const N: usize, const STRINGS: u32>(
     read.bytes = pos;
     read.lines += n as u64;
     n
-}
-
-/// Writes `v` into slot `k` of `values`.
-// SAFETY: an `unsafe fn` because the caller must uphold: `values.add(k)` is within the
-// row's inline buffer and holds no live value.
-#[inline(always)]
-#[allow(unsafe_code)]
-unsafe fn put(values: *mut Value, k: usize, v: Value) {
-    // SAFETY: the slot is in bounds and free (this function's contract).
-    unsafe { values.add(k).write(v) };
 }
 
 /// What [`fields`] read of a line: the index after it, string bounds, integer values.

@@ -72,6 +72,51 @@ impl<'a> RowWriter<'a> {
     }
 }
 
+/// Fills the new (empty, unspilled) `row` with `N ≤ 8` values of a shape decoder
+/// (`csv_shape`, `json_shape`), each written once into its inline slot and the length set
+/// once: value `k` is `Str(text(k))` when bit `k` of `STRINGS` is set, else `Ts(ints[k])`
+/// when bit `k` of `ts` is, else `I64(ints[k])`. Each variant is written where it is made
+/// (one store per value: a `Value` built first and then written copied its padding too).
+#[inline(always)]
+#[allow(unsafe_code)]
+pub(crate) fn write_shaped<const N: usize, const STRINGS: u32>(
+    row: &mut Row,
+    ts: u32,
+    ints: &[i64; N],
+    mut text: impl FnMut(usize) -> super::Text,
+) {
+    if !row.is_empty() || row.spilled() || row.inline_size() < N {
+        // Never for a new row of a shape (at most 4 fields); kept safe rather than assumed.
+        for (k, &i) in ints.iter().enumerate() {
+            row.push(match () {
+                _ if STRINGS >> k & 1 == 1 => Value::Str(text(k)),
+                _ if ts >> k & 1 == 1 => Value::Ts(i),
+                _ => Value::I64(i),
+            });
+        }
+        return;
+    }
+    let slots = row.as_mut_ptr();
+    for (k, &i) in ints.iter().enumerate() {
+        // `slots` is the row's inline buffer of at least `N` values (checked above) and the
+        // row is empty, so slot `k < N` holds nothing live.
+        if STRINGS >> k & 1 == 1 {
+            let v = Value::Str(text(k));
+            // SAFETY: slot `k` is within the inline buffer and free (see above).
+            unsafe { slots.add(k).write(v) };
+        } else if ts >> k & 1 == 1 {
+            // SAFETY: slot `k` is within the inline buffer and free (see above).
+            unsafe { slots.add(k).write(Value::Ts(i)) };
+        } else {
+            // SAFETY: slot `k` is within the inline buffer and free (see above).
+            unsafe { slots.add(k).write(Value::I64(i)) };
+        }
+    }
+    // SAFETY: the loop initialised the first `N` slots and the row's length was 0, so it
+    // now owns exactly them.
+    unsafe { row.set_len(N) };
+}
+
 impl Drop for RowWriter<'_> {
     #[inline(always)]
     fn drop(&mut self) {
@@ -81,7 +126,7 @@ impl Drop for RowWriter<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::RowWriter;
+    use super::{write_shaped, RowWriter};
     use crate::record::{Row, Text, Value};
 
     fn value(i: usize) -> Value {
@@ -113,5 +158,33 @@ mod tests {
         row.clear();
         assert!(row.spilled());
         assert!(RowWriter::new(&mut row).is_none());
+    }
+
+    /// Every shape of 3 fields (string / timestamp / integer per field), on a new row and
+    /// on a row that already holds a value (the pushing fallback): as pushed one by one.
+    #[test]
+    fn shaped_rows_hold_the_values_a_push_would() {
+        const N: usize = 3;
+        let ints = [7, -3, i64::MAX];
+        let text = |k: usize| Text::new(&"s".repeat(k * 9));
+        for ts in 0..8u32 {
+            let expected = |strings: u32| -> Vec<Value> {
+                (0..N)
+                    .map(|k| match () {
+                        _ if strings >> k & 1 == 1 => Value::Str(text(k)),
+                        _ if ts >> k & 1 == 1 => Value::Ts(ints[k]),
+                        _ => Value::I64(ints[k]),
+                    })
+                    .collect()
+            };
+            let mut new = Row::new();
+            write_shaped::<N, 0b101>(&mut new, ts, &ints, text);
+            assert_eq!(new.to_vec(), expected(0b101), "ts mask {ts:03b}");
+            let mut used: Row = [Value::Null].into_iter().collect();
+            write_shaped::<N, 0b010>(&mut used, ts, &ints, text);
+            let mut want = vec![Value::Null];
+            want.extend(expected(0b010));
+            assert_eq!(used.to_vec(), want, "ts mask {ts:03b}, fallback");
+        }
     }
 }
