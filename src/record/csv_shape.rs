@@ -17,12 +17,10 @@
 //! row: the tests compare them on random blocks.
 
 use super::csv_window::{classes, Classes, WINDOW};
+use super::shape_table::{shape_table, ShapeMasks, MAX_FIELDS};
 use super::swar::{digits_value, leading_digits};
-use super::{Field, FieldType, Row, Text};
+use super::{Field, Row, Text};
 use crate::source::BlockRead;
-
-/// Most fields of a shape (there are `2 + 4 + 8 + 16` decoders).
-const MAX_FIELDS: usize = 4;
 
 /// Longest line (without its `\n`) the shape pass reads: two windows and the newline.
 const MAX_LINE: usize = 2 * WINDOW - 1;
@@ -63,19 +61,10 @@ impl Shape {
     /// The shape pass for `fields`; `None` when their count or a type has none (floats go to
     /// the general scan).
     pub(crate) fn new(fields: &[Field]) -> Option<Shape> {
-        let mut strings = 0u32;
-        let mut ts = 0u32;
-        for (k, f) in fields.iter().enumerate().take(MAX_FIELDS) {
-            match f.ty {
-                FieldType::String => strings |= 1 << k,
-                FieldType::Timestamp => ts |= 1 << k,
-                FieldType::I64 => {}
-                FieldType::F64 => return None,
-            }
-        }
+        let m = ShapeMasks::of(fields)?;
         Some(Shape {
-            run: pick(fields.len(), strings)?,
-            ts,
+            run: shape_table!(run as Run, fields.len(), m.strings)?,
+            ts: m.ts,
         })
     }
 
@@ -94,24 +83,6 @@ impl Shape {
     ) -> usize {
         (self.run)(self, block, room, max_line, read, out)
     }
-}
-
-/// The decoder for `n` fields whose strings are the bits of `strings`.
-fn pick(n: usize, strings: u32) -> Option<Run> {
-    macro_rules! shapes {
-        ($($n:literal: [$($s:literal),*]);*) => {
-            match (n, strings) {
-                $($(($n, $s) => Some(run::<$n, $s> as Run),)*)*
-                _ => None,
-            }
-        };
-    }
-    shapes!(
-        1: [0, 1];
-        2: [0, 1, 2, 3];
-        3: [0, 1, 2, 3, 4, 5, 6, 7];
-        4: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
-    )
 }
 
 /// The shape pass for `N` fields, field `k` a string when bit `k` of `STRINGS` is set, else

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::record::csv_block::CsvPlan;
-use crate::record::{CsvDecoder, Schema, Value};
+use crate::record::{CsvDecoder, FieldType, Schema, Value};
 use crate::source::BlockLimits;
 use proptest::prelude::*;
 

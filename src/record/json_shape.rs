@@ -11,12 +11,10 @@
 
 use super::json_block::json_int;
 use super::json_keys::FieldKeys;
+use super::shape_table::{shape_table, ShapeMasks, MAX_FIELDS};
 use super::swar::ascii_string_end;
-use super::{Field, FieldType, Row, Text};
+use super::{Field, Row, Text};
 use crate::source::BlockRead;
-
-/// Most fields of a shape.
-const MAX_FIELDS: usize = 4;
 
 /// A shape's decoder.
 type Run = fn(&JsonShape, &FieldKeys, &[u8], usize, usize, &mut BlockRead, &mut Vec<Row>) -> usize;
@@ -32,19 +30,10 @@ pub(crate) struct JsonShape {
 impl JsonShape {
     /// The shape pass for `fields`; `None` when their count or a type has none.
     pub(crate) fn new(fields: &[Field]) -> Option<JsonShape> {
-        let mut strings = 0u32;
-        let mut ts = 0u32;
-        for (k, f) in fields.iter().enumerate().take(MAX_FIELDS) {
-            match f.ty {
-                FieldType::String => strings |= 1 << k,
-                FieldType::Timestamp => ts |= 1 << k,
-                FieldType::I64 => {}
-                FieldType::F64 => return None,
-            }
-        }
+        let m = ShapeMasks::of(fields)?;
         Some(JsonShape {
-            run: pick(fields.len(), strings)?,
-            ts,
+            run: shape_table!(run as Run, fields.len(), m.strings)?,
+            ts: m.ts,
         })
     }
 
@@ -63,24 +52,6 @@ impl JsonShape {
     ) -> usize {
         (self.run)(self, keys, block, room, max_line, read, out)
     }
-}
-
-/// The decoder for `n` fields whose strings are the bits of `strings`.
-fn pick(n: usize, strings: u32) -> Option<Run> {
-    macro_rules! shapes {
-        ($($n:literal: [$($s:literal),*]);*) => {
-            match (n, strings) {
-                $($(($n, $s) => Some(run::<$n, $s> as Run),)*)*
-                _ => None,
-            }
-        };
-    }
-    shapes!(
-        1: [0, 1];
-        2: [0, 1, 2, 3];
-        3: [0, 1, 2, 3, 4, 5, 6, 7];
-        4: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
-    )
 }
 
 /// The shape pass for `N` fields, field `k` a string when bit `k` of `STRINGS` is set, else

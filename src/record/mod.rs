@@ -33,6 +33,7 @@ pub mod row_key;
 pub mod row_slot;
 mod row_write;
 pub mod schema;
+mod shape_table;
 pub mod state_codec;
 mod swar;
 pub mod text;
