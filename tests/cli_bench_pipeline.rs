@@ -121,3 +121,44 @@ fn needs_an_input_and_a_file_source() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("must be a file"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_input_of_only_malformed_records_is_an_error_not_a_rate_of_zero() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // JSON lines with a numeric key, where the pipeline's schema wants a string.
+    let mut text = String::new();
+    for i in 0..50 {
+        text.push_str(&format!("{{\"key\":{i},\"value\":1,\"ts\":{i}}}\n"));
+    }
+    let input = dir.path().join("numeric-keys.jsonl");
+    std::fs::write(&input, text).expect("write input");
+    let (out, tmp) = bench(
+        "benches/pipelines/rolling_sum_jsonl.toml",
+        &input,
+        &["--workers", "1"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("no record was read"), "{err}");
+    assert!(err.contains("all 50"), "{err}");
+    assert!(err.contains("line 1: field \"key\""), "{err}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("tmp")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("users-file")]);
+}
+
+#[test]
+fn malformed_records_are_counted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = write_input(dir.path(), 100);
+    let mut text = std::fs::read_to_string(&input).expect("input");
+    text.push_str("k1,not-a-number,5\n");
+    std::fs::write(&input, text).expect("write input");
+    let (out, _tmp) = bench("fixtures/rolling_sum.toml", &input, &["--workers", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(field(&stdout, "records_in"), "100");
+    assert_eq!(field(&stdout, "dead_lettered"), "1");
+}

@@ -22,6 +22,8 @@ struct Figures {
     records_in: u64,
     /// Records written by the sink.
     records_out: u64,
+    /// Malformed records sent to the dead-letter output.
+    dead_lettered: u64,
     /// Wall time of the job.
     secs: f64,
 }
@@ -145,11 +147,35 @@ fn run_once(
     let mut config = run::run_config(&plan, &run_args)?;
     preflight::prepare(&plan, &run_args, &mut config)?;
     let report = build::job(&plan).run(&config)?;
+    if report.records_in == 0 && report.dead_lettered > 0 {
+        return Err(nothing_read(&config.dead_letter_path, report.dead_lettered));
+    }
     Ok(Figures {
         records_in: report.records_in,
         records_out: report.sink.records,
+        dead_lettered: report.dead_lettered,
         secs: report.elapsed.as_secs_f64(),
     })
+}
+
+/// The error of a run whose every record was malformed: a rate of 0 would measure nothing, so
+/// the bench stops and shows why, from the first dead letter.
+fn nothing_read(dead_letters: &Path, count: u64) -> Error {
+    let first = std::fs::read_to_string(dead_letters)
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().next()?.to_string();
+            let v: serde_json::Value = serde_json::from_str(&line).ok()?;
+            Some(format!(
+                "line {}: {}",
+                v.get("line")?,
+                v.get("reason")?.as_str()?
+            ))
+        })
+        .unwrap_or_else(|| "no dead letter could be read back".into());
+    Error::Config(vec![format!(
+        "--input: no record was read; all {count} went to the dead-letter output (first: {first})"
+    )])
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -175,12 +201,13 @@ pub fn run(args: &BenchArgs, pipeline: &Path) -> crate::Result<i32> {
         let f = run_once(args, pipeline, input, n, file_sink)?;
         let rate = f.records_in as f64 / f.secs.max(1e-9);
         eprintln!(
-            "run {n}: {:.2} M records/s, {:.1} MB/s ({:.3} s, in={} out={})",
+            "run {n}: {:.2} M records/s, {:.1} MB/s ({:.3} s, in={} out={} dead_lettered={})",
             rate / 1e6,
             bytes as f64 / f.secs.max(1e-9) / 1e6,
             f.secs,
             f.records_in,
-            f.records_out
+            f.records_out,
+            f.dead_lettered
         );
         all.push(f);
     }
@@ -197,17 +224,19 @@ pub fn run(args: &BenchArgs, pipeline: &Path) -> crate::Result<i32> {
     let last = all.last().copied().unwrap_or(Figures {
         records_in: 0,
         records_out: 0,
+        dead_lettered: 0,
         secs: 0.0,
     });
     let workers = args
         .workers
         .map_or_else(|| "pipeline".to_string(), |w| w.to_string());
     println!(
-        "pipeline={} input_bytes={bytes} records_in={} records_out={} workers={workers} runs={runs} \
-         records_per_s={rate:.0} mb_per_s={mbps:.1}",
+        "pipeline={} input_bytes={bytes} records_in={} records_out={} dead_lettered={} \
+         workers={workers} runs={runs} records_per_s={rate:.0} mb_per_s={mbps:.1}",
         pipeline.display(),
         last.records_in,
         last.records_out,
+        last.dead_lettered,
     );
     if let Some(path) = &args.json {
         let json = serde_json::json!({
@@ -216,6 +245,7 @@ pub fn run(args: &BenchArgs, pipeline: &Path) -> crate::Result<i32> {
             "input_bytes": bytes,
             "records_in": last.records_in,
             "records_out": last.records_out,
+            "dead_lettered": last.dead_lettered,
             "workers": args.workers,
             "runs": runs,
             "records_per_s": rate,
