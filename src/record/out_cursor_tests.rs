@@ -123,3 +123,46 @@ fn with_vec_and_written_since_see_the_written_bytes() {
     drop(c);
     assert_eq!(out, b"abcdefg");
 }
+
+#[test]
+fn float_edges_as_ryu_buffer() {
+    // Around the switch to exponent form (10¹⁶), the extremes, subnormals, and the means and
+    // ratios the rolling and window aggregates write.
+    let mut values = vec![
+        0.0,
+        -0.0,
+        1.0,
+        0.1,
+        1e15,
+        9_999_999_999_999_998.0,
+        1e16,
+        -1e16,
+        1.2345678901234567e16,
+        1e22,
+        1e100,
+        -1.5e300,
+        f64::MAX,
+        f64::MIN,
+        f64::MIN_POSITIVE,
+        5e-324,
+        -5e-324,
+        1e-5,
+        1e-6,
+        1e-7,
+        123_456_789.0,
+    ];
+    values.extend((1..2_000).map(|i| f64::from(i * 7919 % 100_003) / f64::from(i % 97 + 1)));
+    for v in values {
+        let mut out = Vec::new();
+        let mut c = Cursor::new(&mut out);
+        c.ensure(MAX_SCALAR);
+        // SAFETY: MAX_SCALAR bytes of room for a finite f64.
+        unsafe { c.f64_finite(v) };
+        drop(c);
+        assert_eq!(
+            String::from_utf8(out).expect("ascii"),
+            ryu::Buffer::new().format_finite(v),
+            "{v:e}"
+        );
+    }
+}
