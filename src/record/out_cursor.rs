@@ -176,7 +176,8 @@ impl<'a> Cursor<'a> {
     }
 
     #[inline(always)]
-    /// Writes `s`; up to 16 bytes as fixed-size loads and stores, longer ones by `memcpy`.
+    /// Writes `s`; up to 32 bytes as fixed-size loads and stores ([`copy_short`]), longer
+    /// ones by `memcpy`.
     ///
     /// # Safety
     /// [`Cursor::room`] ≥ `s.len()`.
@@ -184,32 +185,9 @@ impl<'a> Cursor<'a> {
     pub(crate) unsafe fn bytes(&mut self, s: &[u8]) {
         let n = s.len();
         debug_assert!(self.room() >= n);
-        let (src, dst) = (s.as_ptr(), self.end());
-        // SAFETY: every read below is within `s` (offsets `..n`), every write within the `n`
-        // bytes of room the caller guarantees; the two regions are distinct allocations
-        // (`s` is not inside this vector's spare capacity, which nothing else can borrow).
-        unsafe {
-            if n > 16 {
-                ptr::copy_nonoverlapping(src, dst, n);
-            } else if n >= 8 {
-                // The first and the last eight bytes (overlapping when n < 16).
-                let (a, b) = (src.cast::<u64>(), src.add(n - 8).cast::<u64>());
-                let (a, b) = (a.read_unaligned(), b.read_unaligned());
-                dst.cast::<u64>().write_unaligned(a);
-                dst.add(n - 8).cast::<u64>().write_unaligned(b);
-            } else if n >= 4 {
-                let (a, b) = (src.cast::<u32>(), src.add(n - 4).cast::<u32>());
-                let (a, b) = (a.read_unaligned(), b.read_unaligned());
-                dst.cast::<u32>().write_unaligned(a);
-                dst.add(n - 4).cast::<u32>().write_unaligned(b);
-            } else if n > 0 {
-                // First, middle and last byte (the same byte for n = 1).
-                let (a, m, z) = (*src, *src.add(n / 2), *src.add(n - 1));
-                *dst = a;
-                *dst.add(n / 2) = m;
-                *dst.add(n - 1) = z;
-            }
-        }
+        // SAFETY: `s` is readable for its `n` bytes; `n` bytes of room are writable at the end
+        // (the caller's contract), and the spare capacity is not inside `s`.
+        unsafe { copy_short(s.as_ptr(), self.end(), n) };
         self.len += n;
     }
 
@@ -369,10 +347,50 @@ unsafe fn write_finite_f64(v: f64, dst: *mut u8) -> usize {
     // at most 24 bytes), which the caller guarantees writable at `dst`; the source is the
     // local buffer, which does not overlap it.
     unsafe {
-        ptr::copy_nonoverlapping(head.as_ptr(), dst, head.len());
-        ptr::copy_nonoverlapping(tail.as_ptr(), dst.add(head.len()), tail.len());
+        copy_short(head.as_ptr(), dst, head.len());
+        copy_short(tail.as_ptr(), dst.add(head.len()), tail.len());
     }
     head.len() + tail.len()
+}
+
+/// Copies `n` bytes from `src` to `dst`: up to 32 as fixed-size (possibly overlapping) loads
+/// and stores, more by `memcpy`.
+///
+/// # Safety
+/// `src` is readable and `dst` writable for `n` bytes, and the two ranges do not overlap.
+#[inline(always)]
+// SAFETY: callers must uphold this fn's contract: `src`/`dst` valid for `n` bytes, disjoint.
+unsafe fn copy_short(src: *const u8, dst: *mut u8, n: usize) {
+    // SAFETY: every read below is at offsets `..n` of `src`, every write at offsets `..n` of
+    // `dst`, as the caller guarantees; the ranges are disjoint.
+    unsafe {
+        if n > 32 {
+            ptr::copy_nonoverlapping(src, dst, n);
+        } else if n >= 16 {
+            // The first and the last sixteen bytes (overlapping when n < 32).
+            let (a, b) = (src.cast::<u128>(), src.add(n - 16).cast::<u128>());
+            let (a, b) = (a.read_unaligned(), b.read_unaligned());
+            dst.cast::<u128>().write_unaligned(a);
+            dst.add(n - 16).cast::<u128>().write_unaligned(b);
+        } else if n >= 8 {
+            // The first and the last eight bytes (overlapping when n < 16).
+            let (a, b) = (src.cast::<u64>(), src.add(n - 8).cast::<u64>());
+            let (a, b) = (a.read_unaligned(), b.read_unaligned());
+            dst.cast::<u64>().write_unaligned(a);
+            dst.add(n - 8).cast::<u64>().write_unaligned(b);
+        } else if n >= 4 {
+            let (a, b) = (src.cast::<u32>(), src.add(n - 4).cast::<u32>());
+            let (a, b) = (a.read_unaligned(), b.read_unaligned());
+            dst.cast::<u32>().write_unaligned(a);
+            dst.add(n - 4).cast::<u32>().write_unaligned(b);
+        } else if n > 0 {
+            // First, middle and last byte (the same byte for n = 1).
+            let (a, m, z) = (*src, *src.add(n / 2), *src.add(n - 1));
+            *dst = a;
+            *dst.add(n / 2) = m;
+            *dst.add(n - 1) = z;
+        }
+    }
 }
 
 /// The smallest magnitude `ryu` and `zmij` write in exponent form with a positive exponent.
