@@ -132,24 +132,6 @@ where
         self.late.extend(self.f.late(input.clone()));
     }
 
-    /// When the state of window `w` is freed (its cleanup timer).
-    fn cleanup_time<A>(&self, w: &Win<A>) -> i64 {
-        w.max_timestamp().saturating_add(self.lateness)
-    }
-
-    /// Registers the fire timer (or emits now, for a window the watermark already passed)
-    /// and the cleanup timer of the updated window `w`.
-    fn schedule(&mut self, ctx: &KeyContext<'_, K>, w: &Win<F::Acc>, out: &mut Vec<O>) {
-        if w.max_timestamp() <= self.watermark {
-            out.push(self.f.output(ctx.key, w.start, w.end, &w.acc));
-        } else {
-            self.timers
-                .register(TimeDomain::EventTime, ctx, w.max_timestamp());
-        }
-        let cleanup = self.cleanup_time(w);
-        self.timers.register(TimeDomain::EventTime, ctx, cleanup);
-    }
-
     /// Folds an input into its tumbling or sliding windows. Timers are registered when a
     /// window is created (its times never change); the key's windows are updated in place.
     fn process_fixed(&mut self, ctx: &KeyContext<'_, K>, ts: i64, input: &I, out: &mut Vec<O>) {
@@ -205,20 +187,28 @@ where
     }
 
     /// Opens the input's session window, merging the key's windows it overlaps. The key's
-    /// windows are edited in place (no allocation per record).
+    /// windows are edited in place in the state table (one lookup, no allocation per record).
     fn process_session(&mut self, ctx: &KeyContext<'_, K>, ts: i64, input: &I, out: &mut Vec<O>) {
         let Some(&(start, end)) = self.kind.assign(ts).first() else {
             self.push_late(input);
             return;
         };
-        let lateness = self.lateness;
+        let Windowed {
+            lateness,
+            f,
+            windows,
+            timers,
+            watermark,
+            ..
+        } = self;
+        let (lateness, wm) = (*lateness, *watermark);
         let cleanup = |w: &Win<F::Acc>| w.max_timestamp().saturating_add(lateness);
         let mut merged = Win {
             start,
             end,
-            acc: self.f.create(),
+            acc: f.create(),
         };
-        let mut set = self.windows.clear(ctx).unwrap_or_default();
+        let set = windows.get_or_insert_with(ctx, Windows::default);
         // The fire and cleanup times of the merged-away windows, in the set's order.
         let mut dropped: SmallVec<[i64; 4]> = SmallVec::new();
         let mut i = 0;
@@ -231,29 +221,37 @@ where
             let w = set.0.remove(i);
             merged.start = merged.start.min(w.start);
             merged.end = merged.end.max(w.end);
-            self.f.merge(&mut merged.acc, &w.acc);
+            f.merge(&mut merged.acc, &w.acc);
             dropped.extend([w.max_timestamp(), cleanup(&w)]);
-            self.f.recycle(w.acc);
+            f.recycle(w.acc);
         }
-        if dropped.is_empty() && cleanup(&merged) <= self.watermark {
-            self.f.recycle(merged.acc);
-            self.push_late(input);
-            if !set.0.is_empty() {
-                self.windows.update(ctx, set);
+        if dropped.is_empty() && cleanup(&merged) <= wm {
+            // Late, and it touches no window: the key's windows are as they were (an entry
+            // made just now for it is removed again).
+            f.recycle(merged.acc);
+            if set.0.is_empty() {
+                windows.clear(ctx);
             }
+            self.push_late(input);
             return;
         }
-        self.f.add(&mut merged.acc, input);
+        f.add(&mut merged.acc, input);
         // Delete the timers of merged-away windows that no remaining window needs.
         let needs = |w: &Win<F::Acc>, t: i64| w.max_timestamp() == t || cleanup(w) == t;
         for &t in &dropped {
             if !needs(&merged, t) && !set.0.iter().any(|w| needs(w, t)) {
-                self.timers.delete(TimeDomain::EventTime, ctx, t);
+                timers.delete(TimeDomain::EventTime, ctx, t);
             }
         }
-        self.schedule(ctx, &merged, out);
+        // The fire timer (or the output now, for a window the watermark already passed) and
+        // the cleanup timer of the merged window.
+        if merged.max_timestamp() <= wm {
+            out.push(f.output(ctx.key, merged.start, merged.end, &merged.acc));
+        } else {
+            timers.register(TimeDomain::EventTime, ctx, merged.max_timestamp());
+        }
+        timers.register(TimeDomain::EventTime, ctx, cleanup(&merged));
         set.0.push(merged);
-        self.windows.update(ctx, set);
     }
 
     /// Handles a due timer at `time`: emits the key's windows ending there, frees those
