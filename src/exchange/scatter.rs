@@ -17,7 +17,7 @@
 use super::batch::KeyedBatch;
 use super::route::Route;
 use super::short_row;
-use super::{Outbox, LOCAL};
+use super::Outbox;
 use crate::state::KeyGroupRouter;
 
 /// The reusable buffers of one exchange edge's sender for routing batches.
@@ -45,8 +45,8 @@ where
     K: Send + 'static,
     I: Send + 'static,
 {
-    /// Routes every record of `records` (leaving it empty) into the outbox: by key group
-    /// through `router`, or to `worker` for [`LOCAL`] records.
+    /// Routes every record of `records` (leaving it empty) into the outbox by key group
+    /// through `router` (records of a [`Route::LOCAL_ONLY`] route all go to `worker`).
     pub fn route<X, R: Route<X, K, I>>(
         &mut self,
         records: &mut Vec<X>,
@@ -59,9 +59,9 @@ where
         route.keys_into(records, &mut self.hashes, &mut self.keys);
         // An identity route swaps the vectors here: no record is copied before `scatter`.
         route.move_all(records, &mut self.values);
-        let dest_of = |h: u64| match h {
-            LOCAL => worker,
-            h => router.worker(router.key_group(h)),
+        let dest_of = |h: u64| match R::LOCAL_ONLY {
+            true => worker,
+            false => router.worker(router.key_group(h)),
         };
         let (hashes, keys, values) = (&self.hashes, &mut self.keys, &mut self.values);
         outbox.fill_all(|bufs| scatter(bufs, dest_of, hashes, keys, values));

@@ -160,3 +160,71 @@ fn wide_items_are_moved_whole() {
     drop(bufs);
     assert_eq!(Arc::strong_count(&live), 1, "each item dropped once");
 }
+
+/// A route keyed by the record itself (its hash is the record).
+#[derive(Clone)]
+struct ByValue;
+
+impl Route<u64, u64, u64> for ByValue {
+    fn key(&self, record: &u64) -> (u64, u64) {
+        (*record, *record)
+    }
+    fn value(&self, record: u64) -> u64 {
+        record
+    }
+}
+
+/// An unkeyed route: every record stays on its worker.
+#[derive(Clone)]
+struct Stay;
+
+impl Route<u64, (), u64> for Stay {
+    const LOCAL_ONLY: bool = true;
+    fn key(&self, _record: &u64) -> (u64, ()) {
+        (crate::exchange::LOCAL, ())
+    }
+    fn value(&self, record: u64) -> u64 {
+        record
+    }
+}
+
+/// The records worker 0 sent to each of two workers, after routing `records` with `route`.
+fn routed_by<K: Send + 'static>(
+    route: &impl Route<u64, K, u64>,
+    worker: usize,
+    records: &[u64],
+) -> Vec<Vec<u64>> {
+    let mut ends = crate::exchange::exchange::<KeyedBatch<K, u64>>(2, 16, 64);
+    let router = KeyGroupRouter::new(2, 128);
+    let mut scatter = Scatter::default();
+    let mut batch = records.to_vec();
+    scatter.route(&mut batch, route, &router, worker, &mut ends[worker].send);
+    ends[worker].send.flush_partial();
+    ends[worker].send.send();
+    ends.iter_mut()
+        .map(|end| {
+            std::iter::from_fn(|| end.recv[worker].pop())
+                .filter_map(|m| match m {
+                    crate::exchange::Msg::Data(b) => Some(b.values().to_vec()),
+                    _ => None,
+                })
+                .flatten()
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn keyed_records_go_by_key_group_and_unkeyed_ones_stay() {
+    // Key groups 0..64 belong to worker 0, 64..128 to worker 1: a keyed hash equal to the
+    // `LOCAL` marker (key group 127) goes to worker 1 like any other.
+    let records = [u64::MAX, 3, 100, 64 + 128];
+    assert_eq!(
+        routed_by(&ByValue, 0, &records),
+        vec![vec![3], vec![u64::MAX, 100, 192]]
+    );
+    assert_eq!(
+        routed_by(&Stay, 1, &records),
+        vec![vec![], records.to_vec()]
+    );
+}

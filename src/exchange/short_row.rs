@@ -3,9 +3,10 @@
 //! A [`Row`] is a `SmallVec` of 8 inline [`Value`]s: 136 bytes, of which a row of three fields
 //! uses 56 (three values and the length word); the other slots are uninitialised memory. When
 //! a batch is routed to several workers, every row is copied once into its destination's
-//! batch ([`super::scatter`]): copying only the used part of a short row writes half the
-//! bytes, and half the bytes cross to the other core, for 10 instead of 18 instructions
-//! (PERF.md, "Issue 10, step 8 (session 10): two workers").
+//! batch ([`super::scatter`]): copying only the first four values and the length word of a
+//! short row writes 72 bytes instead of 136, and that much less crosses to the other core, for
+//! ~13 instructions (with the test) instead of 18 (PERF.md, "Issue 10, step 8 (session 10):
+//! two workers").
 //!
 //! The layout of a `SmallVec` is the compiler's choice (with the `union` feature, a word holding
 //! the capacity or, inline, the length, and a union of the inline values and the heap pointer
