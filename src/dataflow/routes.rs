@@ -82,6 +82,8 @@ impl<T> Clone for Local<T> {
 }
 
 impl<T: 'static> Route<T, (), T> for Local<T> {
+    const LOCAL_ONLY: bool = true;
+
     #[inline]
     fn key(&self, _record: &T) -> (u64, ()) {
         (LOCAL, ())

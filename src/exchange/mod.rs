@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod ring;
 pub mod route;
 pub mod scatter;
+mod short_row;
 pub mod spent;
 
 pub use batch::{Batch, KeyedBatch};

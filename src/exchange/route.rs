@@ -5,6 +5,10 @@ use super::batch::KeyedBatch;
 
 /// The conversion of an exchange edge from records `X` to a stage's input `I` keyed by `K`.
 pub trait Route<X, K, I>: Clone + Send + Sync + 'static {
+    /// Whether every record stays on its worker (an unkeyed stream: its hashes are all
+    /// [`super::LOCAL`]); when false, every record goes to the worker of its hash's key group.
+    const LOCAL_ONLY: bool = false;
+
     /// The record's stable key hash ([`super::LOCAL`]: stays on its worker) and key.
     fn key(&self, record: &X) -> (u64, K);
 

@@ -5,16 +5,19 @@
 //! record (`drain` → key function → `push` into the destination), a row was moved out of the
 //! source batch, into a temporary and into the destination's batch, with an indirect call of
 //! the key function and three capacity checks per record (PERF.md, "Issue 10, step 6
-//! (session 8): the exchange, the stage and the emitters"). Here a batch is routed in three
+//! (session 8): the exchange, the stage and the emitters"). Here a batch is routed in two
 //! passes: the keys and hashes of the whole batch (one call of the route's batch key
-//! function), the destination of each record (a table lookup by key group), and one move of
-//! each record, key and hash into its destination's batch, whose room was reserved for the
-//! whole batch beforehand. Records keep their order within each destination (a key's records
-//! reach its worker in the order they were read).
+//! function), then one loop that finds each record's destination from its hash (a table
+//! lookup by key group) and moves the record, key and hash into that destination's batch,
+//! whose room was reserved for the whole batch beforehand. (A separate pass writing the
+//! destinations to a scratch vector cost ~12 instructions per record more, PERF.md, "Issue
+//! 10, step 8 (session 10): two workers".) Records keep their order within each destination
+//! (a key's records reach its worker in the order they were read).
 
 use super::batch::KeyedBatch;
 use super::route::Route;
-use super::{Outbox, LOCAL};
+use super::short_row;
+use super::Outbox;
 use crate::state::KeyGroupRouter;
 
 /// The reusable buffers of one exchange edge's sender for routing batches.
@@ -25,8 +28,6 @@ pub struct Scatter<K, I> {
     keys: Vec<K>,
     /// The records, as the stage's input (moved out by [`scatter`]).
     values: Vec<I>,
-    /// Destination worker of each record.
-    dests: Vec<u32>,
 }
 
 impl<K, I> Default for Scatter<K, I> {
@@ -35,7 +36,6 @@ impl<K, I> Default for Scatter<K, I> {
             hashes: Vec::new(),
             keys: Vec::new(),
             values: Vec::new(),
-            dests: Vec::new(),
         }
     }
 }
@@ -45,8 +45,8 @@ where
     K: Send + 'static,
     I: Send + 'static,
 {
-    /// Routes every record of `records` (leaving it empty) into the outbox: by key group
-    /// through `router`, or to `worker` for [`LOCAL`] records.
+    /// Routes every record of `records` (leaving it empty) into the outbox by key group
+    /// through `router` (records of a [`Route::LOCAL_ONLY`] route all go to `worker`).
     pub fn route<X, R: Route<X, K, I>>(
         &mut self,
         records: &mut Vec<X>,
@@ -59,38 +59,32 @@ where
         route.keys_into(records, &mut self.hashes, &mut self.keys);
         // An identity route swaps the vectors here: no record is copied before `scatter`.
         route.move_all(records, &mut self.values);
-        self.dests.clear();
-        self.dests.extend(self.hashes.iter().map(|&h| {
-            let dest = if h == LOCAL {
-                worker
-            } else {
-                router.worker(router.key_group(h))
-            };
-            dest as u32
-        }));
-        let (hashes, keys, values, dests) =
-            (&self.hashes, &mut self.keys, &mut self.values, &self.dests);
-        outbox.fill_all(|bufs| scatter(bufs, dests, hashes, keys, values));
+        let dest_of = |h: u64| match R::LOCAL_ONLY {
+            true => worker,
+            false => router.worker(router.key_group(h)),
+        };
+        let (hashes, keys, values) = (&self.hashes, &mut self.keys, &mut self.values);
+        outbox.fill_all(|bufs| scatter(bufs, dest_of, hashes, keys, values));
     }
 }
 
 /// Moves record `i` of `values`, with `keys[i]` and `hashes[i]`, to the end of batch
-/// `bufs[dests[i]]`, in order, leaving `keys` and `values` empty. Each record and key is
-/// copied once (no temporary).
+/// `bufs[dest_of(hashes[i])]`, in order, leaving `keys` and `values` empty. Each record and
+/// key is copied once (no temporary).
 ///
 /// # Panics
-/// When the four inputs differ in length or a destination is not an index of `bufs` (a bug
+/// When the three inputs differ in length or a destination is not an index of `bufs` (a bug
 /// of the caller: the records not yet moved are then leaked, never dropped twice).
-pub fn scatter<K, I>(
+pub fn scatter<K, I: 'static>(
     bufs: &mut [KeyedBatch<K, I>],
-    dests: &[u32],
+    dest_of: impl Fn(u64) -> usize,
     hashes: &[u64],
     keys: &mut Vec<K>,
     values: &mut Vec<I>,
 ) {
     let n = values.len();
     assert!(
-        keys.len() == n && hashes.len() == n && dests.len() == n,
+        keys.len() == n && hashes.len() == n,
         "scatter: inputs of different lengths"
     );
     // Room for the whole batch in every destination: no capacity check per record. (A
@@ -101,6 +95,7 @@ pub fn scatter<K, I>(
         b.values.reserve(n);
     }
     let (src_keys, src_values) = (keys.as_ptr(), values.as_ptr());
+    let short_rows = short_row::enabled::<I>();
     // The items are moved out bitwise below: the source vectors must no longer own them.
     // Should the loop stop early (a bad destination panics), the rest leaks; nothing is
     // dropped twice.
@@ -110,24 +105,27 @@ pub fn scatter<K, I>(
         keys.set_len(0);
         values.set_len(0);
     }
-    for (i, (&dest, &hash)) in dests.iter().zip(hashes).enumerate() {
-        let b = &mut bufs[dest as usize];
+    for (i, &hash) in hashes.iter().enumerate() {
+        let b = &mut bufs[dest_of(hash)];
         let at = b.values.len();
-        debug_assert!(at < b.values.capacity() && b.keys.len() == at);
+        debug_assert!(at < b.values.capacity() && at < b.keys.capacity());
+        debug_assert!(at < b.hashes.capacity() && b.keys.len() == at && b.hashes.len() == at);
         // `i < n`, the original length of `keys` and `values`, so item `i` is initialised and
         // (their lengths being 0 now) owned by nobody else; each `i` is read once. `at` is
-        // the length of `b.keys` and `b.values` (the batch invariant), below their capacity
+        // the length of `b`'s three vectors (the batch invariant), below their capacity
         // (reserved `n` above, and at most `n` items are added).
         #[allow(unsafe_code)]
         // SAFETY: source item `i` is initialised and unowned, destination slot `at` is spare
-        // capacity of the same type: one bitwise move, after which `at + 1` items are valid.
+        // capacity of the same type: one bitwise move (a plain write of the hash), after which
+        // `at + 1` items of each vector are valid.
         unsafe {
-            move_item(src_values.add(i), b.values.as_mut_ptr().add(at));
+            short_row::move_record(src_values.add(i), b.values.as_mut_ptr().add(at), short_rows);
             move_item(src_keys.add(i), b.keys.as_mut_ptr().add(at));
+            b.hashes.as_mut_ptr().add(at).write(hash);
             b.values.set_len(at + 1);
             b.keys.set_len(at + 1);
+            b.hashes.set_len(at + 1);
         }
-        b.hashes.push(hash);
     }
 }
 
@@ -141,7 +139,7 @@ pub fn scatter<K, I>(
 #[allow(unsafe_code)]
 #[inline(always)]
 // SAFETY: the contract above; the copies below cover bytes `0..size_of::<T>()` of both, once.
-unsafe fn move_item<T>(src: *const T, dst: *mut T) {
+pub(super) unsafe fn move_item<T>(src: *const T, dst: *mut T) {
     const HEAD: usize = 128;
     let n = std::mem::size_of::<T>();
     if n <= HEAD {

@@ -253,8 +253,8 @@ impl<T: Send + 'static> Emit<T> for SinkEmit<T> {
 }
 
 /// The sending side of an exchange edge: keys each batch and converts its records to the
-/// stage's input type ([`Route`]), and routes each record by key group (or to this worker for
-/// [`crate::exchange::LOCAL`] records) into the outbox ([`Scatter`]).
+/// stage's input type ([`Route`]), and routes each record by key group into the outbox
+/// ([`Scatter`]); the records of an unkeyed stream ([`Route::LOCAL_ONLY`]) stay on this worker.
 pub struct ExchangeEmit<T, K, I, R> {
     outbox: Outbox<KeyedBatch<K, I>>,
     router: KeyGroupRouter,
@@ -301,7 +301,7 @@ where
 {
     #[inline]
     fn push(&mut self, batch: &mut Vec<T>) -> crate::Result<()> {
-        if self.workers == 1 {
+        if self.workers == 1 || R::LOCAL_ONLY {
             // Every record stays here: the batch goes in whole (keys and hashes added beside
             // it; the records themselves are not copied when the outbox's batch is empty).
             self.route.append(batch, self.outbox.open(self.worker));
