@@ -6,7 +6,7 @@
 //! row path's long strings and keys allocate nothing per record in steady state. During
 //! thread exit the list may be gone; a buffer is then simply freed.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::thread::LocalKey;
 
 /// A buffer that can be kept empty on a free list.
@@ -66,23 +66,60 @@ impl<T: Buffer> FreeList<T> {
     }
 }
 
+impl<T: Buffer> FreeList<T> {
+    /// Keeps `buf` (emptied) when it is not too large and the list has room; else frees it.
+    #[inline]
+    fn keep(&mut self, mut buf: T) {
+        let cap = buf.capacity();
+        if cap > 0
+            && cap <= self.max_buffer
+            && self.free.len() < self.max_buffers
+            && self.bytes + cap <= self.max_bytes
+        {
+            buf.clear();
+            self.bytes += cap;
+            self.free.push(buf);
+        }
+    }
+}
+
 /// Returns `buf` to this thread's list `list` (or frees it: too large, list full, or gone).
 #[inline]
-pub(crate) fn give<T: Buffer + 'static>(list: &'static LocalKey<RefCell<FreeList<T>>>, mut buf: T) {
-    let cap = buf.capacity();
+pub(crate) fn give<T: Buffer + 'static>(list: &'static LocalKey<RefCell<FreeList<T>>>, buf: T) {
+    give_each(list, |giver| giver.give(buf));
+}
+
+/// Where [`give_each`]'s visitor returns buffers: this thread's list, borrowed once, or
+/// nothing (the list is gone or busy: a buffer is freed).
+pub(crate) struct Giver<'a, T>(Option<RefMut<'a, FreeList<T>>>);
+
+impl<T: Buffer> Giver<'_, T> {
+    /// Returns `buf` to the list as [`give`] does.
+    #[inline]
+    pub(crate) fn give(&mut self, buf: T) {
+        if let Some(list) = &mut self.0 {
+            list.keep(buf);
+        }
+    }
+}
+
+/// Runs `visit` with a [`Giver`] to this thread's list `list`: the buffers it gives go back
+/// as [`give`] returns them, under one borrow of the list (a spent batch's in one go).
+#[inline]
+pub(crate) fn give_each<T: Buffer + 'static>(
+    list: &'static LocalKey<RefCell<FreeList<T>>>,
+    visit: impl FnOnce(&mut Giver<'_, T>),
+) {
+    let mut visit = Some(visit);
     let _ = list.try_with(|l| {
-        if let Ok(mut l) = l.try_borrow_mut() {
-            if cap > 0
-                && cap <= l.max_buffer
-                && l.free.len() < l.max_buffers
-                && l.bytes + cap <= l.max_bytes
-            {
-                buf.clear();
-                l.bytes += cap;
-                l.free.push(buf);
-            }
+        if let Some(v) = visit.take() {
+            v(&mut Giver(l.try_borrow_mut().ok()));
         }
     });
+    // The list is gone (thread exit): the buffers given are freed.
+    if let Some(v) = visit {
+        v(&mut Giver(None));
+    }
 }
 
 /// An empty buffer from this thread's list `list`, if it has one.

@@ -16,7 +16,8 @@
 // (a `String` is 24 bytes), and the box is recycled with its buffer.
 #![allow(clippy::box_collection, clippy::vec_box)]
 
-use super::text_pool::{give, take};
+use super::free_list::Giver;
+use super::text_pool::{give, give_each, take};
 use compact_str::CompactString;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
@@ -180,12 +181,44 @@ impl Text {
         CompactString::new(self.as_str())
     }
 
+    /// Runs `visit` with a [`Releaser`]: each heap text it is handed is left empty (inline),
+    /// its buffer given to this thread's free list, all under one borrow of the list — what
+    /// dropping them would do to their buffers, without a free-list look-up per text.
+    pub(crate) fn release_heaps(visit: impl FnOnce(&mut Releaser<'_, '_>)) {
+        give_each(|giver| visit(&mut Releaser(giver)));
+    }
+
+    /// The heap buffer, the text left empty (inline); `None` for an inline text.
+    #[inline]
+    fn take_heap(&mut self) -> Option<Box<String>> {
+        if !self.is_heap_allocated() {
+            return None;
+        }
+        match std::mem::replace(&mut self.0, Repr::Inline(Inline::EMPTY)) {
+            Repr::Heap(buf) => Some(buf),
+            Repr::Inline(_) => None,
+        }
+    }
+
     /// Gives the heap buffer to this thread's free list (out of line: a row's drop loop
     /// stays a byte compare per value).
     #[inline(never)]
     fn drop_heap(&mut self) {
-        if let Repr::Heap(buf) = std::mem::replace(&mut self.0, Repr::Inline(Inline::EMPTY)) {
+        if let Some(buf) = self.take_heap() {
             give(buf);
+        }
+    }
+}
+
+/// The free list of [`Text::release_heaps`], borrowed for a batch of texts.
+pub(crate) struct Releaser<'a, 'b>(&'a mut Giver<'b, Box<String>>);
+
+impl Releaser<'_, '_> {
+    /// Leaves `text` inline: a heap text's buffer goes to the free list, the text is emptied.
+    #[inline]
+    pub(crate) fn release(&mut self, text: &mut Text) {
+        if let Some(buf) = text.take_heap() {
+            self.0.give(buf);
         }
     }
 }
