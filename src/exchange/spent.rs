@@ -204,6 +204,29 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_with_heap_texts_and_a_spilled_row_gives_every_buffer_back() {
+        let long = |c: &str| c.repeat(Text::INLINE + 1 + 20);
+        let mut spilled: Row = (0..9).map(Value::I64).collect();
+        spilled.push(Value::Str(Text::new(&long("s"))));
+        let mut rows = vec![row(&long("a")), row("b"), spilled, row(&long("c"))];
+        let ptrs: Vec<*const u8> = [(0, 0), (2, 9), (3, 0)]
+            .iter()
+            .map(|&(r, v)| match &rows[r][v] {
+                Value::Str(t) => t.as_str().as_ptr(),
+                _ => unreachable!(),
+            })
+            .collect();
+        clear_rows(&mut rows, false);
+        assert!(rows.is_empty());
+        // All three buffers are on this thread's free list: the next three long texts take
+        // them (in some order).
+        let again: Vec<Text> = (0..3).map(|_| Text::new(&long("z"))).collect();
+        for p in ptrs {
+            assert!(again.iter().any(|t| t.as_str().as_ptr() == p), "leaked");
+        }
+    }
+
+    #[test]
     fn making_a_heap_text_is_noted_for_good() {
         let t = Text::new(&"h".repeat(Text::INLINE + 1));
         assert!(t.is_heap_allocated() && Text::any_heap_made());
