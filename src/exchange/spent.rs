@@ -9,7 +9,7 @@
 //! [`crate::record::Text::INLINE`] bytes) and the row is not spilled — so a batch whose rows
 //! are all of that kind is cleared by forgetting them. Rows with long (heap) strings are not
 //! dropped value by value either: one pass moves every heap string's buffer to the thread's
-//! free list under a single borrow of it (`Text::release_heaps`), which leaves those rows
+//! free list under a single borrow of it (`Text::with_pool`), which leaves those rows
 //! plain too (a spilled row is still dropped as usual). Batches of other record
 //! types (the typed API) are cleared with `Vec::clear` (the type test is resolved at compile
 //! time).
@@ -78,7 +78,7 @@ fn clear_plain<T>(items: &mut Vec<T>, plain: impl Fn(&T) -> bool) {
 #[inline]
 fn clear_rows(rows: &mut Vec<Row>, texts_inline: bool) {
     if !texts_inline {
-        Text::release_heaps(|texts| {
+        Text::with_pool(|texts| {
             for row in rows.iter_mut() {
                 for v in row.iter_mut() {
                     if let Value::Str(t) = v {

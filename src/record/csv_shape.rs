@@ -112,7 +112,7 @@ fn narrow<const N: usize, const STRINGS: u32>(
     read: &mut BlockRead,
     out: &mut Vec<Row>,
 ) -> usize {
-    run::<N, STRINGS, REACH, Narrow>(shape, b, room, max_line, read, out)
+    run::<N, STRINGS, REACH, Narrow>(shape, b, room, max_line, read, out, &mut Text::new)
 }
 
 /// [`run`] for lines of up to [`WINDOWS`] windows ([`MAX_LINE`] bytes), in 64-bit masks.
@@ -124,7 +124,14 @@ fn wide<const N: usize, const STRINGS: u32>(
     read: &mut BlockRead,
     out: &mut Vec<Row>,
 ) -> usize {
-    run::<N, STRINGS, WIDE_REACH, Wide>(shape, b, room, max_line, read, out)
+    // Long strings are common here: their buffers come from the free list borrowed once.
+    let mut n = 0;
+    Text::with_pool(|pool| {
+        n = run::<N, STRINGS, WIDE_REACH, Wide>(shape, b, room, max_line, read, out, &mut |s| {
+            pool.text(s)
+        });
+    });
+    n
 }
 
 /// The comma bits of a line (bit `k`: byte `k`), as wide as the lines of a pass.
@@ -230,7 +237,7 @@ impl Width for Wide {
 
 /// The shape pass for `N` fields, field `k` a string when bit `k` of `STRINGS` is set, else
 /// an integer (see [`Shape::run`]); `R` bytes read from a line's start, its bounds found by
-/// `W`.
+/// `W`, its strings made by `text`.
 #[allow(unsafe_code)]
 #[inline(always)]
 fn run<const N: usize, const STRINGS: u32, const R: usize, W: Width>(
@@ -240,6 +247,7 @@ fn run<const N: usize, const STRINGS: u32, const R: usize, W: Width>(
     max_line: usize,
     read: &mut BlockRead,
     out: &mut Vec<Row>,
+    text: &mut impl FnMut(&str) -> Text,
 ) -> usize {
     const { assert!(N >= 1 && N <= MAX_FIELDS) };
     if Row::new().inline_size() < N {
@@ -275,7 +283,7 @@ fn run<const N: usize, const STRINGS: u32, const R: usize, W: Width>(
         let row = spare[n].write(Row::new());
         super::row_write::write_shaped::<N, STRINGS>(row, shape.ts, &ints, |k| {
             let start = if k == 0 { 0 } else { ends[k - 1] + 1 };
-            Text::new(ascii(&line[start..ends[k]]))
+            text(ascii(&line[start..ends[k]]))
         });
         n += 1;
         lines += 1;

@@ -86,14 +86,14 @@ impl<T: Buffer> FreeList<T> {
 /// Returns `buf` to this thread's list `list` (or frees it: too large, list full, or gone).
 #[inline]
 pub(crate) fn give<T: Buffer + 'static>(list: &'static LocalKey<RefCell<FreeList<T>>>, buf: T) {
-    give_each(list, |giver| giver.give(buf));
+    lend(list, |lent| lent.give(buf));
 }
 
-/// Where [`give_each`]'s visitor returns buffers: this thread's list, borrowed once, or
-/// nothing (the list is gone or busy: a buffer is freed).
-pub(crate) struct Giver<'a, T>(Option<RefMut<'a, FreeList<T>>>);
+/// This thread's list as [`lend`] hands it to its visitor: borrowed once, or nothing (the
+/// list is gone or busy: a buffer given is freed, none is taken).
+pub(crate) struct Lent<'a, T>(Option<RefMut<'a, FreeList<T>>>);
 
-impl<T: Buffer> Giver<'_, T> {
+impl<T: Buffer> Lent<'_, T> {
     /// Returns `buf` to the list as [`give`] does.
     #[inline]
     pub(crate) fn give(&mut self, buf: T) {
@@ -101,24 +101,33 @@ impl<T: Buffer> Giver<'_, T> {
             list.keep(buf);
         }
     }
+
+    /// An empty buffer from the list, as [`take`] gives it.
+    #[inline]
+    pub(crate) fn take(&mut self) -> Option<T> {
+        let list = self.0.as_mut()?;
+        let buf = list.free.pop()?;
+        list.bytes -= buf.capacity();
+        Some(buf)
+    }
 }
 
-/// Runs `visit` with a [`Giver`] to this thread's list `list`: the buffers it gives go back
-/// as [`give`] returns them, under one borrow of the list (a spent batch's in one go).
+/// Runs `visit` with this thread's list `list` borrowed once ([`Lent`]): the buffers it gives
+/// and takes go as [`give`] and [`take`] would, without a look-up each (a batch's in one go).
 #[inline]
-pub(crate) fn give_each<T: Buffer + 'static>(
+pub(crate) fn lend<T: Buffer + 'static>(
     list: &'static LocalKey<RefCell<FreeList<T>>>,
-    visit: impl FnOnce(&mut Giver<'_, T>),
+    visit: impl FnOnce(&mut Lent<'_, T>),
 ) {
     let mut visit = Some(visit);
     let _ = list.try_with(|l| {
         if let Some(v) = visit.take() {
-            v(&mut Giver(l.try_borrow_mut().ok()));
+            v(&mut Lent(l.try_borrow_mut().ok()));
         }
     });
-    // The list is gone (thread exit): the buffers given are freed.
+    // The list is gone (thread exit): buffers given are freed, none taken.
     if let Some(v) = visit {
-        v(&mut Giver(None));
+        v(&mut Lent(None));
     }
 }
 

@@ -16,8 +16,8 @@
 // (a `String` is 24 bytes), and the box is recycled with its buffer.
 #![allow(clippy::box_collection, clippy::vec_box)]
 
-use super::free_list::Giver;
-use super::text_pool::{give, give_each, take};
+use super::free_list::Lent;
+use super::text_pool::{give, lend, take};
 use compact_str::CompactString;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
@@ -115,7 +115,13 @@ impl Text {
 
     #[inline(never)]
     fn new_long(s: &str) -> Self {
-        let mut buf = take().unwrap_or_else(|| Box::new(String::with_capacity(s.len())));
+        Self::long_in(take(), s)
+    }
+
+    /// The long `s` in `buf`, a free (empty) buffer, or a new one.
+    #[inline(always)]
+    fn long_in(buf: Option<Box<String>>, s: &str) -> Self {
+        let mut buf = buf.unwrap_or_else(|| Box::new(String::with_capacity(s.len())));
         buf.push_str(s);
         Self::from_heap(buf)
     }
@@ -181,11 +187,11 @@ impl Text {
         CompactString::new(self.as_str())
     }
 
-    /// Runs `visit` with a [`Releaser`]: each heap text it is handed is left empty (inline),
-    /// its buffer given to this thread's free list, all under one borrow of the list — what
-    /// dropping them would do to their buffers, without a free-list look-up per text.
-    pub(crate) fn release_heaps(visit: impl FnOnce(&mut Releaser<'_, '_>)) {
-        give_each(|giver| visit(&mut Releaser(giver)));
+    /// Runs `visit` with this thread's free list of heap buffers borrowed once ([`TextPool`]):
+    /// texts made and released through it take and give buffers as [`Text::new`] and dropping
+    /// do, without a free-list look-up each (a batch's texts in one go).
+    pub(crate) fn with_pool(visit: impl FnOnce(&mut TextPool<'_, '_>)) {
+        lend(|lent| visit(&mut TextPool(lent)));
     }
 
     /// The heap buffer, the text left empty (inline); `None` for an inline text.
@@ -210,16 +216,25 @@ impl Text {
     }
 }
 
-/// The free list of [`Text::release_heaps`], borrowed for a batch of texts.
-pub(crate) struct Releaser<'a, 'b>(&'a mut Giver<'b, Box<String>>);
+/// The free list of [`Text::with_pool`], borrowed for a batch of texts.
+pub(crate) struct TextPool<'a, 'b>(&'a mut Lent<'b, Box<String>>);
 
-impl Releaser<'_, '_> {
+impl TextPool<'_, '_> {
     /// Leaves `text` inline: a heap text's buffer goes to the free list, the text is emptied.
     #[inline]
     pub(crate) fn release(&mut self, text: &mut Text) {
         if let Some(buf) = text.take_heap() {
             self.0.give(buf);
         }
+    }
+
+    /// `s` as a [`Text`] (as [`Text::new`]), a long one in a buffer from the free list.
+    #[inline]
+    pub(crate) fn text(&mut self, s: &str) -> Text {
+        if s.len() <= Text::INLINE {
+            return Text(Repr::Inline(Inline::new(s)));
+        }
+        Text::long_in(self.0.take(), s)
     }
 }
 

@@ -13,7 +13,7 @@
 // (a `String` is 24 bytes), and the box is recycled with its buffer.
 #![allow(clippy::box_collection, clippy::vec_box)]
 
-use super::free_list::{self, FreeList, Giver};
+use super::free_list::{self, FreeList, Lent};
 use std::cell::RefCell;
 
 /// Free heap buffers kept per thread at most.
@@ -34,10 +34,10 @@ pub(super) fn give(s: Box<String>) {
     free_list::give(&POOL, s);
 }
 
-/// Runs `visit` with a [`Giver`] to this thread's free list, borrowed once.
+/// Runs `visit` with this thread's free list borrowed once.
 #[inline]
-pub(super) fn give_each(visit: impl FnOnce(&mut Giver<'_, Box<String>>)) {
-    free_list::give_each(&POOL, visit);
+pub(super) fn lend(visit: impl FnOnce(&mut Lent<'_, Box<String>>)) {
+    free_list::lend(&POOL, visit);
 }
 
 /// A free heap buffer of this thread (empty), if any.
