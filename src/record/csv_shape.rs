@@ -142,31 +142,25 @@ trait Commas: Copy {
     fn is_empty(self) -> bool;
 }
 
-impl Commas for u32 {
-    #[inline(always)]
-    fn take_lowest(&mut self) -> usize {
-        let k = self.trailing_zeros() as usize;
-        *self &= self.wrapping_sub(1);
-        k
-    }
-    #[inline(always)]
-    fn is_empty(self) -> bool {
-        self == 0
-    }
+/// [`Commas`] for the mask types of the passes (the same code for each width).
+macro_rules! impl_commas {
+    ($($t:ty),*) => {$(
+        impl Commas for $t {
+            #[inline(always)]
+            fn take_lowest(&mut self) -> usize {
+                let k = self.trailing_zeros() as usize;
+                *self &= self.wrapping_sub(1);
+                k
+            }
+            #[inline(always)]
+            fn is_empty(self) -> bool {
+                self == 0
+            }
+        }
+    )*};
 }
 
-impl Commas for u64 {
-    #[inline(always)]
-    fn take_lowest(&mut self) -> usize {
-        let k = self.trailing_zeros() as usize;
-        *self &= self.wrapping_sub(1);
-        k
-    }
-    #[inline(always)]
-    fn is_empty(self) -> bool {
-        self == 0
-    }
-}
+impl_commas!(u32, u64);
 
 /// How a pass finds a line's bounds: [`Narrow`] or [`Wide`].
 trait Width {
