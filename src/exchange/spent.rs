@@ -7,14 +7,16 @@
 //! record with its key (PERF.md, "Issue 10, step 5 (session 7): exchange and stage"). Most rows
 //! of such a path own no heap memory at all — their strings are inline (up to
 //! [`crate::record::Text::INLINE`] bytes) and the row is not spilled — so a batch whose rows
-//! are all of that kind is cleared by forgetting them: checking a row is a few instructions per
-//! value, and a batch with any heap-owning row is dropped as usual. Batches of other record
+//! are all of that kind is cleared by forgetting them. Rows with long (heap) strings are not
+//! dropped value by value either: one pass moves every heap string's buffer to the thread's
+//! free list under a single borrow of it (`Text::with_pool`), which leaves those rows
+//! plain too (a spilled row is still dropped as usual). Batches of other record
 //! types (the typed API) are cleared with `Vec::clear` (the type test is resolved at compile
 //! time).
 //!
 //! Until the process makes its first heap text ([`Text::any_heap_made`]) — for good, in a
 //! pipeline whose strings are all short — no value can own heap memory, and a row is checked
-//! by one test (not spilled) instead of one per value (PERF.md, "Issue 10, step 7 (session 9):
+//! by one test (not spilled) instead of a look at each value (PERF.md, "Issue 10, step 7 (session 9):
 //! the exchange, the stage and the emitters").
 
 use crate::record::{Row, RowKey, Text, Value};
@@ -56,9 +58,9 @@ pub fn key_is_plain(key: &RowKey) -> bool {
 #[inline]
 fn clear_plain<T>(items: &mut Vec<T>, plain: impl Fn(&T) -> bool) {
     if items.iter().fold(true, |all, item| all & plain(item)) {
-        // Each item owns no heap memory (`plain`: a row neither spilled nor holding a heap
-        // string — checked value by value, or known of every text by `clear_rows` — or a key
-        // whose canonical bytes are inline) and none is read after this.
+        // Each item owns no heap memory (`plain`: a row not spilled whose texts are all
+        // inline — known of every text, or made so by `clear_rows` — or a key whose
+        // canonical bytes are inline) and none is read after this.
         #[allow(unsafe_code)]
         // SAFETY: 0 ≤ capacity; skipping these destructors leaks nothing (see above).
         unsafe {
@@ -70,14 +72,23 @@ fn clear_plain<T>(items: &mut Vec<T>, plain: impl Fn(&T) -> bool) {
 }
 
 /// Empties a batch of rows; `texts_inline`: no heap text exists (then a row that is not
-/// spilled owns no heap memory, whatever its values).
+/// spilled owns no heap memory, whatever its values). Otherwise the heap texts' buffers go
+/// back to the free list first, in one pass under one borrow of it, which leaves every row
+/// that is not spilled plain.
 #[inline]
 fn clear_rows(rows: &mut Vec<Row>, texts_inline: bool) {
-    if texts_inline {
-        clear_plain(rows, |row| !row.spilled());
-    } else {
-        clear_plain(rows, row_is_plain);
+    if !texts_inline {
+        Text::with_pool(|texts| {
+            for row in rows.iter_mut() {
+                for v in row.iter_mut() {
+                    if let Value::Str(t) = v {
+                        texts.release(t);
+                    }
+                }
+            }
+        });
     }
+    clear_plain(rows, |row| !row.spilled());
 }
 
 /// Empties a spent batch of records (keeping its capacity): batches of [`Row`]s and
@@ -190,6 +201,29 @@ mod tests {
             before,
             "dropped, not leaked"
         );
+    }
+
+    #[test]
+    fn a_batch_with_heap_texts_and_a_spilled_row_gives_every_buffer_back() {
+        let long = |c: &str| c.repeat(Text::INLINE + 1 + 20);
+        let mut spilled: Row = (0..9).map(Value::I64).collect();
+        spilled.push(Value::Str(Text::new(&long("s"))));
+        let mut rows = vec![row(&long("a")), row("b"), spilled, row(&long("c"))];
+        let ptrs: Vec<*const u8> = [(0, 0), (2, 9), (3, 0)]
+            .iter()
+            .map(|&(r, v)| match &rows[r][v] {
+                Value::Str(t) => t.as_str().as_ptr(),
+                _ => unreachable!(),
+            })
+            .collect();
+        clear_rows(&mut rows, false);
+        assert!(rows.is_empty());
+        // All three buffers are on this thread's free list: the next three long texts take
+        // them (in some order).
+        let again: Vec<Text> = (0..3).map(|_| Text::new(&long("z"))).collect();
+        for p in ptrs {
+            assert!(again.iter().any(|t| t.as_str().as_ptr() == p), "leaked");
+        }
     }
 
     #[test]

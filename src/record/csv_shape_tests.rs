@@ -37,8 +37,9 @@ fn ty() -> impl Strategy<Value = FieldType> {
     ]
 }
 
-/// Field texts: mostly what the shape pass reads, around its limits (15/16 and 31/32-byte
-/// lines, 8/9 and 16/17-digit integers), and some it must leave alone.
+/// Field texts: mostly what the shape pass reads, around its limits (15/16-byte strings,
+/// 63/64-byte lines, 8/9 and 16/17-digit integers), long (heap) strings such as UUID keys,
+/// and some texts it must leave alone.
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
         6 => "[a-z0-9]{0,6}",
@@ -46,6 +47,8 @@ fn text() -> impl Strategy<Value = String> {
         2 => "[+-]?[0-9]{7,10}",
         2 => "[+-]?[0-9]{15,19}",
         1 => "[a-z]{12,30}",
+        1 => "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        1 => "[a-z]{31,62}",
         1 => "[0-9]{1,3}\\.[0-9]{0,2}",
         1 => "[+-]{1,2}[0-9]{0,2}",
         1 => "[é ,\"\r\n]{1,3}",
@@ -101,7 +104,7 @@ proptest! {
         types in proptest::collection::vec(ty(), 1..6),
         block in block(),
         max_records in prop_oneof![Just(usize::MAX), 0usize..30],
-        max_line in prop_oneof![Just(256usize), 0usize..40],
+        max_line in prop_oneof![Just(256usize), 0usize..72],
     ) {
         check(&types, &block, max_records, max_line);
     }
@@ -151,6 +154,45 @@ fn common_lines_are_read_by_the_shape_pass() {
 }
 
 #[test]
+fn uuid_lines_are_read_by_the_wide_pass_and_short_ones_after_them() {
+    // 36-byte keys: 43-byte lines, past the narrow pass's two windows, with heap texts.
+    let types = [FieldType::String, FieldType::I64, FieldType::Timestamp];
+    let fields = schema(&types);
+    let shape = Shape::new(&fields).expect("a shape");
+    let key = "00001d6f-1b4e-4c2a-9f3d-0000038e7ca1";
+    let line = format!("{key},-12,1700000000\n");
+    let mut block = line.repeat(8);
+    block.push_str(&"7535,3,4\n".repeat(8));
+    let block = block.into_bytes();
+    let mut out = Vec::new();
+    let mut read = BlockRead::default();
+    let n = shape.run(&block, usize::MAX, 256, &mut read, &mut out);
+    // The lines that leave fewer than `WIDE_REACH` bytes are the general scan's.
+    assert!(n >= 8 + 8 - WIDE_REACH / 9, "{n}");
+    let want: Row = [
+        Value::Str(Text::new(key)),
+        Value::I64(-12),
+        Value::Ts(1_700_000_000),
+    ]
+    .into_iter()
+    .collect();
+    assert!(out[..8].iter().all(|r| *r == want));
+    assert!(matches!(&out[0][0], Value::Str(t) if t.is_heap_allocated()));
+    check(&types, &block, usize::MAX, 256);
+    // A line of 63 bytes is the wide pass's; one of 64 the general scan's.
+    for len in [63, 64] {
+        let line = format!("{},1,2\n", "u".repeat(len - 4));
+        let block = line.repeat(4);
+        let mut out = Vec::new();
+        let mut read = BlockRead::default();
+        let n = shape.run(block.as_bytes(), usize::MAX, 256, &mut read, &mut out);
+        // Three lines leave `WIDE_REACH` bytes or more, the last one does not.
+        assert_eq!(n, usize::from(len == 63) * 3, "{len}");
+        check(&types, block.as_bytes(), usize::MAX, 256);
+    }
+}
+
+#[test]
 fn floats_and_wide_schemas_have_no_shape() {
     let f64s = schema(&[FieldType::String, FieldType::F64]);
     assert!(Shape::new(&f64s).is_none());
@@ -162,7 +204,7 @@ fn floats_and_wide_schemas_have_no_shape() {
 #[test]
 fn lines_near_the_limits() {
     let types = [FieldType::String, FieldType::I64];
-    for len in 0..40 {
+    for len in 0..70 {
         for digits in [1, 8, 9, 16, 17, 18, 19] {
             let line = format!("{},{}\n", "k".repeat(len), "9".repeat(digits));
             let block = line.repeat(6);

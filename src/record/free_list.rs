@@ -6,7 +6,7 @@
 //! row path's long strings and keys allocate nothing per record in steady state. During
 //! thread exit the list may be gone; a buffer is then simply freed.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::thread::LocalKey;
 
 /// A buffer that can be kept empty on a free list.
@@ -66,23 +66,69 @@ impl<T: Buffer> FreeList<T> {
     }
 }
 
+impl<T: Buffer> FreeList<T> {
+    /// Keeps `buf` (emptied) when it is not too large and the list has room; else frees it.
+    #[inline]
+    fn keep(&mut self, mut buf: T) {
+        let cap = buf.capacity();
+        if cap > 0
+            && cap <= self.max_buffer
+            && self.free.len() < self.max_buffers
+            && self.bytes + cap <= self.max_bytes
+        {
+            buf.clear();
+            self.bytes += cap;
+            self.free.push(buf);
+        }
+    }
+}
+
 /// Returns `buf` to this thread's list `list` (or frees it: too large, list full, or gone).
 #[inline]
-pub(crate) fn give<T: Buffer + 'static>(list: &'static LocalKey<RefCell<FreeList<T>>>, mut buf: T) {
-    let cap = buf.capacity();
+pub(crate) fn give<T: Buffer + 'static>(list: &'static LocalKey<RefCell<FreeList<T>>>, buf: T) {
+    lend(list, |lent| lent.give(buf));
+}
+
+/// This thread's list as [`lend`] hands it to its visitor: borrowed once, or nothing (the
+/// list is gone or busy: a buffer given is freed, none is taken).
+pub(crate) struct Lent<'a, T>(Option<RefMut<'a, FreeList<T>>>);
+
+impl<T: Buffer> Lent<'_, T> {
+    /// Returns `buf` to the list as [`give`] does.
+    #[inline]
+    pub(crate) fn give(&mut self, buf: T) {
+        if let Some(list) = &mut self.0 {
+            list.keep(buf);
+        }
+    }
+
+    /// An empty buffer from the list, as [`take`] gives it.
+    #[inline]
+    pub(crate) fn take(&mut self) -> Option<T> {
+        let list = self.0.as_mut()?;
+        let buf = list.free.pop()?;
+        list.bytes -= buf.capacity();
+        Some(buf)
+    }
+}
+
+/// Runs `visit` with this thread's list `list` borrowed once ([`Lent`]): the buffers it gives
+/// and takes go as [`give`] and [`take`] would, without a look-up each (a batch's in one go).
+#[inline]
+pub(crate) fn lend<T: Buffer + 'static>(
+    list: &'static LocalKey<RefCell<FreeList<T>>>,
+    visit: impl FnOnce(&mut Lent<'_, T>),
+) {
+    let mut visit = Some(visit);
     let _ = list.try_with(|l| {
-        if let Ok(mut l) = l.try_borrow_mut() {
-            if cap > 0
-                && cap <= l.max_buffer
-                && l.free.len() < l.max_buffers
-                && l.bytes + cap <= l.max_bytes
-            {
-                buf.clear();
-                l.bytes += cap;
-                l.free.push(buf);
-            }
+        if let Some(v) = visit.take() {
+            v(&mut Lent(l.try_borrow_mut().ok()));
         }
     });
+    // The list is gone (thread exit): buffers given are freed, none taken.
+    if let Some(v) = visit {
+        v(&mut Lent(None));
+    }
 }
 
 /// An empty buffer from this thread's list `list`, if it has one.

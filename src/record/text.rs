@@ -16,7 +16,8 @@
 // (a `String` is 24 bytes), and the box is recycled with its buffer.
 #![allow(clippy::box_collection, clippy::vec_box)]
 
-use super::text_pool::{give, take};
+use super::free_list::Lent;
+use super::text_pool::{give, lend, take};
 use compact_str::CompactString;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
@@ -114,7 +115,13 @@ impl Text {
 
     #[inline(never)]
     fn new_long(s: &str) -> Self {
-        let mut buf = take().unwrap_or_else(|| Box::new(String::with_capacity(s.len())));
+        Self::long_in(take(), s)
+    }
+
+    /// The long `s` in `buf`, a free (empty) buffer, or a new one.
+    #[inline(always)]
+    fn long_in(buf: Option<Box<String>>, s: &str) -> Self {
+        let mut buf = buf.unwrap_or_else(|| Box::new(String::with_capacity(s.len())));
         buf.push_str(s);
         Self::from_heap(buf)
     }
@@ -180,13 +187,54 @@ impl Text {
         CompactString::new(self.as_str())
     }
 
+    /// Runs `visit` with this thread's free list of heap buffers borrowed once ([`TextPool`]):
+    /// texts made and released through it take and give buffers as [`Text::new`] and dropping
+    /// do, without a free-list look-up each (a batch's texts in one go).
+    pub(crate) fn with_pool(visit: impl FnOnce(&mut TextPool<'_, '_>)) {
+        lend(|lent| visit(&mut TextPool(lent)));
+    }
+
+    /// The heap buffer, the text left empty (inline); `None` for an inline text.
+    #[inline]
+    fn take_heap(&mut self) -> Option<Box<String>> {
+        if !self.is_heap_allocated() {
+            return None;
+        }
+        match std::mem::replace(&mut self.0, Repr::Inline(Inline::EMPTY)) {
+            Repr::Heap(buf) => Some(buf),
+            Repr::Inline(_) => None,
+        }
+    }
+
     /// Gives the heap buffer to this thread's free list (out of line: a row's drop loop
     /// stays a byte compare per value).
     #[inline(never)]
     fn drop_heap(&mut self) {
-        if let Repr::Heap(buf) = std::mem::replace(&mut self.0, Repr::Inline(Inline::EMPTY)) {
+        if let Some(buf) = self.take_heap() {
             give(buf);
         }
+    }
+}
+
+/// The free list of [`Text::with_pool`], borrowed for a batch of texts.
+pub(crate) struct TextPool<'a, 'b>(&'a mut Lent<'b, Box<String>>);
+
+impl TextPool<'_, '_> {
+    /// Leaves `text` inline: a heap text's buffer goes to the free list, the text is emptied.
+    #[inline]
+    pub(crate) fn release(&mut self, text: &mut Text) {
+        if let Some(buf) = text.take_heap() {
+            self.0.give(buf);
+        }
+    }
+
+    /// `s` as a [`Text`] (as [`Text::new`]), a long one in a buffer from the free list.
+    #[inline]
+    pub(crate) fn text(&mut self, s: &str) -> Text {
+        if s.len() <= Text::INLINE {
+            return Text(Repr::Inline(Inline::new(s)));
+        }
+        Text::long_in(self.0.take(), s)
     }
 }
 

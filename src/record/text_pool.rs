@@ -13,7 +13,7 @@
 // (a `String` is 24 bytes), and the box is recycled with its buffer.
 #![allow(clippy::box_collection, clippy::vec_box)]
 
-use super::free_list::{self, FreeList};
+use super::free_list::{self, FreeList, Lent};
 use std::cell::RefCell;
 
 /// Free heap buffers kept per thread at most.
@@ -32,6 +32,12 @@ thread_local! {
 #[inline]
 pub(super) fn give(s: Box<String>) {
     free_list::give(&POOL, s);
+}
+
+/// Runs `visit` with this thread's free list borrowed once.
+#[inline]
+pub(super) fn lend(visit: impl FnOnce(&mut Lent<'_, Box<String>>)) {
+    free_list::lend(&POOL, visit);
 }
 
 /// A free heap buffer of this thread (empty), if any.

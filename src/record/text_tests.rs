@@ -171,3 +171,23 @@ fn order_and_equality_follow_the_string() {
     assert_eq!(Text::default(), "");
     assert_eq!(Text::from(String::from("é")).as_str(), "é");
 }
+
+#[test]
+fn a_lent_pool_makes_and_releases_texts_as_new_and_drop_do() {
+    let long = "p".repeat(Text::INLINE + 5);
+    let t = Text::new(&long);
+    let p = t.as_str().as_ptr();
+    drop(t);
+    let mut made = Vec::new();
+    Text::with_pool(|pool| {
+        made.push(pool.text("short"));
+        made.push(pool.text(&long));
+    });
+    assert!(made[0] == Text::new("short") && !made[0].is_heap_allocated());
+    assert_eq!(made[1].as_str(), long);
+    assert_eq!(made[1].as_str().as_ptr(), p, "taken from the free list");
+    Text::with_pool(|pool| made.iter_mut().for_each(|t| pool.release(t)));
+    assert!(!made[1].is_heap_allocated() && made[1].as_str().is_empty());
+    assert_eq!(made[0].as_str(), "short", "an inline text is left as it is");
+    assert_eq!(Text::new(&long).as_str().as_ptr(), p, "given back");
+}
