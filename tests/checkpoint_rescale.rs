@@ -7,8 +7,9 @@ use checkpoint_support::*;
 
 /// Kills a run of `from` workers after two checkpoints, restores it with `to` workers, and
 /// compares the committed output with a clean run's (rolling count: deterministic multiset).
-fn rescale(pipeline: &str, from: usize, to: usize) {
-    let s = Scenario::new(pipeline, 100_000, 1_000);
+/// `events` must keep the run going past its second checkpoint (20 ms apart).
+fn rescale(pipeline: &str, events: u64, from: usize, to: usize) {
+    let s = Scenario::new(pipeline, events, 1_000);
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     crash_after_checkpoint(&mut s.ckpt_cmd(&out, &ckpt, "20ms", from), &ckpt, 2);
@@ -38,18 +39,20 @@ fn rescale(pipeline: &str, from: usize, to: usize) {
 
 #[test]
 fn two_workers_restored_with_one() {
-    rescale("count", 2, 1);
+    rescale("count", 100_000, 2, 1);
 }
 
 #[test]
 fn one_worker_restored_with_two() {
-    rescale("count", 1, 2);
+    rescale("count", 100_000, 1, 2);
 }
 
-/// Stateless pipeline: only source offsets and sink epochs move.
+/// Stateless pipeline: only source offsets and sink epochs move. More input: a stateless
+/// batch goes to the sink of the worker that read it, so 100k records can end before the
+/// second checkpoint.
 #[test]
 fn stateless_two_workers_restored_with_one() {
-    rescale("filter", 2, 1);
+    rescale("filter", 1_000_000, 2, 1);
 }
 
 /// 2 → 1 → 2: a checkpoint written after a rescale is itself rescaled.

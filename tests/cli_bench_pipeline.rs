@@ -35,6 +35,15 @@ fn bench(
     (out, tmp)
 }
 
+/// Asserts that the bench's scratch directories are gone from `tmp` and the user's file is not.
+fn only_the_users_file_is_left(tmp: &Path) {
+    let left: Vec<_> = std::fs::read_dir(tmp)
+        .expect("tmp")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("users-file")]);
+}
+
 /// The `name=value` pairs of the summary line.
 fn field(stdout: &str, name: &str) -> String {
     stdout
@@ -79,12 +88,7 @@ fn rolling_sum_counts_every_record_and_cleans_up() {
         serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
     assert_eq!(report["records_in"], 1000);
     assert_eq!(report["run_seconds"].as_array().map(Vec::len), Some(2));
-    // Its scratch directories are gone; the user's file is not.
-    let left: Vec<_> = std::fs::read_dir(tmp.path())
-        .expect("tmp")
-        .map(|e| e.expect("entry").file_name())
-        .collect();
-    assert_eq!(left, vec![std::ffi::OsString::from("users-file")]);
+    only_the_users_file_is_left(tmp.path());
 }
 
 #[test]
@@ -142,11 +146,7 @@ fn an_input_of_only_malformed_records_is_an_error_not_a_rate_of_zero() {
     assert!(err.contains("no record was read"), "{err}");
     assert!(err.contains("all 50"), "{err}");
     assert!(err.contains("line 1: field \"key\""), "{err}");
-    let left: Vec<_> = std::fs::read_dir(tmp.path())
-        .expect("tmp")
-        .map(|e| e.expect("entry").file_name())
-        .collect();
-    assert_eq!(left, vec![std::ffi::OsString::from("users-file")]);
+    only_the_users_file_is_left(tmp.path());
 }
 
 #[test]
