@@ -1,66 +1,60 @@
 //! The timers of one time domain of a [`TimerService`](super::TimerService): per owned key
 //! group a binary min-heap with lazy deletion, and over the groups a min-tree of their
-//! earliest times. Neither allocates in steady state: the heaps and tables keep their
+//! earliest times. Neither allocates in steady state: the heaps, tables and slabs keep their
 //! capacity as timers come and go, where a `BTreeMap` allocates and frees a node every few
 //! inserts — and a window operator registers and fires timers all the time (one or two per
 //! window per key).
 //!
-//! A group's timers: `live` maps each key with timers to its registered times; `heap` holds
-//! an entry per registration, ordered by `(time, key hash, sequence number)`, and also *stale*
-//! ones: of deleted timers, or the second entry of a timer deleted and registered again (the
-//! first of the two to reach the top fires). Stale entries are dropped when they reach the
-//! top, so the top is always live: it is the group's earliest timer. While nothing was
-//! deleted, the heap holds no stale entry and nothing is checked. Timers fire in `(time, key
-//! group, key hash)` order, as before.
+//! A group's timers: `held` is a slab of the keys with timers, each with its registered times
+//! and the number of heap entries pointing at it; `slots` maps a key to its slab slot. `heap`
+//! holds an entry per registration, `(time, key hash, sequence number, slot)` in 32 bytes (the
+//! key stays in the slab, so a sift moves no key), and also *stale* ones: of deleted timers,
+//! or the second entry of a timer deleted and registered again (the first of the two to reach
+//! the top fires). Stale entries are dropped when they reach the top, so the top is always
+//! live: it is the group's earliest timer. Telling a stale entry is a slab lookup, no hashing;
+//! a key leaves the slab with the last heap entry pointing at it. While nothing was deleted,
+//! the heap holds no stale entry and nothing is checked. Timers fire in `(time, key group, key
+//! hash)` order, as before.
 
 use crate::state::table::KeyTable;
 use smallvec::SmallVec;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// One heap entry. Ordered by `(time, hash, seq)` only (the key is not compared).
-struct Entry<K> {
+/// One heap entry, ordered by `(time, hash, seq)` (`seq` is unique, so `slot` never decides).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
     time: i64,
     hash: u64,
     seq: u64,
-    key: K,
-}
-
-impl<K> Entry<K> {
-    fn order(&self) -> (i64, u64, u64) {
-        (self.time, self.hash, self.seq)
-    }
-}
-
-impl<K> PartialEq for Entry<K> {
-    fn eq(&self, other: &Self) -> bool {
-        self.order() == other.order()
-    }
-}
-
-impl<K> Eq for Entry<K> {}
-
-impl<K> PartialOrd for Entry<K> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<K> Ord for Entry<K> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.order().cmp(&other.order())
-    }
+    /// The key's slot in [`GroupTimers::held`].
+    slot: u32,
 }
 
 /// A key's registered times. Four inline: a window operator holds one or two per open window
 /// of a key.
 type Live = SmallVec<[i64; 4]>;
 
+/// A key with heap entries: its live times and how many heap entries (live or stale) point
+/// at it.
+struct Held<K> {
+    key: K,
+    times: Live,
+    refs: u32,
+}
+
+/// A slot that [`GroupTimers::slots`] holds for a key being added, before it has one.
+const UNSET: u32 = u32::MAX;
+
 /// One key group's timers; see the module docs.
 pub(super) struct GroupTimers<K> {
-    heap: BinaryHeap<Reverse<Entry<K>>>,
-    /// Per key with timers (by its stable hash), its live timers.
-    live: KeyTable<K, Live>,
+    heap: BinaryHeap<Reverse<Entry>>,
+    /// Per key with heap entries (by its stable hash), its slot in `held`.
+    slots: KeyTable<K, u32>,
+    /// The keys with heap entries; `None` in a free slot.
+    held: Vec<Option<Held<K>>>,
+    /// The free slots of `held`.
+    free: Vec<u32>,
     len: usize,
     next_seq: u64,
 }
@@ -69,7 +63,9 @@ impl<K: Eq + Clone> GroupTimers<K> {
     fn new() -> Self {
         GroupTimers {
             heap: BinaryHeap::new(),
-            live: KeyTable::new(),
+            slots: KeyTable::new(),
+            held: Vec::new(),
+            free: Vec::new(),
             len: 0,
             next_seq: 0,
         }
@@ -80,13 +76,23 @@ impl<K: Eq + Clone> GroupTimers<K> {
         self.len
     }
 
+    fn held(&self, slot: u32) -> &Held<K> {
+        self.held[slot as usize]
+            .as_ref()
+            .expect("a heap entry's slot is held")
+    }
+
+    fn held_mut(&mut self, slot: u32) -> &mut Held<K> {
+        self.held[slot as usize]
+            .as_mut()
+            .expect("a heap entry's slot is held")
+    }
+
     /// Whether heap entry `e`'s timer is registered. A timer deleted and registered again
     /// has two entries, both "live": the first to reach the top fires and unregisters it,
     /// which makes the other stale.
-    fn is_live(&self, e: &Entry<K>) -> bool {
-        self.live
-            .get(e.hash, &e.key)
-            .is_some_and(|v| v.contains(&e.time))
+    fn is_live(&self, e: &Entry) -> bool {
+        self.held(e.slot).times.contains(&e.time)
     }
 
     /// Drops stale entries from the top, so the top is live (or the heap empty). Free when
@@ -96,12 +102,14 @@ impl<K: Eq + Clone> GroupTimers<K> {
             return;
         }
         if self.len == 0 {
-            // Only stale entries are left: drop them all at once.
-            self.heap.clear();
+            // Only stale entries are left: drop them, and so every key, all at once.
+            self.clear();
             return;
         }
         while self.heap.peek().is_some_and(|Reverse(e)| !self.is_live(e)) {
-            self.heap.pop();
+            if let Some(Reverse(e)) = self.heap.pop() {
+                self.release(e.slot, e.hash);
+            }
         }
     }
 
@@ -110,42 +118,75 @@ impl<K: Eq + Clone> GroupTimers<K> {
         self.heap.peek().map(|Reverse(e)| e.time)
     }
 
+    /// Counts off a heap entry of `slot` (just popped); returns the key when it was the last.
+    fn release(&mut self, slot: u32, hash: u64) -> Option<K> {
+        let h = self.held_mut(slot);
+        h.refs -= 1;
+        if h.refs > 0 {
+            return None;
+        }
+        let h = self.held[slot as usize].take()?;
+        self.slots.remove(hash, &h.key);
+        self.free.push(slot);
+        Some(h.key)
+    }
+
+    /// A slot holding `key` with no times.
+    fn alloc(held: &mut Vec<Option<Held<K>>>, free: &mut Vec<u32>, key: &K) -> u32 {
+        let h = Some(Held {
+            key: key.clone(),
+            times: Live::new(),
+            refs: 0,
+        });
+        if let Some(slot) = free.pop() {
+            held[slot as usize] = h;
+            return slot;
+        }
+        held.push(h);
+        u32::try_from(held.len() - 1).expect("fewer than u32::MAX keys with timers per group")
+    }
+
     fn register(&mut self, hash: u64, key: &K, time: i64) -> bool {
-        let seq = self.next_seq;
-        let live = self.live.get_or_insert_with(hash, key, Live::new);
-        if live.contains(&time) {
+        let slot = self.slots.get_or_insert_with(hash, key, || UNSET);
+        if *slot == UNSET {
+            *slot = Self::alloc(&mut self.held, &mut self.free, key);
+        }
+        let slot = *slot;
+        let h = self.held_mut(slot);
+        if h.times.contains(&time) {
             return false;
         }
-        live.push(time);
+        h.times.push(time);
+        h.refs += 1;
+        let seq = self.next_seq;
         self.next_seq += 1;
         self.len += 1;
         self.heap.push(Reverse(Entry {
             time,
             hash,
             seq,
-            key: key.clone(),
+            slot,
         }));
         true
     }
 
-    /// Forgets live timer `time` of `key`; false when there was none.
-    fn unlist(&mut self, hash: u64, key: &K, time: i64) -> bool {
-        let Some(live) = self.live.get_mut(hash, key) else {
+    /// Forgets live timer `time` of the key in `slot`; false when there was none. The key
+    /// keeps its slot while heap entries point at it.
+    fn unlist(&mut self, slot: u32, time: i64) -> bool {
+        let times = &mut self.held_mut(slot).times;
+        let Some(i) = times.iter().position(|&t| t == time) else {
             return false;
         };
-        let Some(i) = live.iter().position(|&t| t == time) else {
-            return false;
-        };
-        live.swap_remove(i);
-        if live.is_empty() {
-            self.live.remove(hash, key);
-        }
+        times.swap_remove(i);
         self.len -= 1;
         true
     }
 
     fn delete(&mut self, hash: u64, key: &K, time: i64) -> bool {
-        let removed = self.unlist(hash, key, time);
+        let Some(&slot) = self.slots.get(hash, key) else {
+            return false;
+        };
+        let removed = self.unlist(slot, time);
         if removed {
             self.settle();
         }
@@ -155,26 +196,32 @@ impl<K: Eq + Clone> GroupTimers<K> {
     /// Removes the earliest timer (the heap is always settled: its top is live).
     fn pop(&mut self) -> Option<(i64, u64, K)> {
         let Reverse(e) = self.heap.pop()?;
-        self.unlist(e.hash, &e.key, e.time);
+        self.unlist(e.slot, e.time);
+        let key = match self.release(e.slot, e.hash) {
+            Some(key) => key,
+            None => self.held(e.slot).key.clone(),
+        };
         self.settle();
-        Some((e.time, e.hash, e.key))
+        Some((e.time, e.hash, key))
     }
 
     fn clear(&mut self) {
         self.heap.clear();
-        self.live.clear();
+        self.slots.clear();
+        self.held.clear();
+        self.free.clear();
         self.len = 0;
     }
 
     /// The live timers `(time, key)` in firing order, each once.
     pub(super) fn sorted(&self) -> Vec<(i64, &K)> {
-        let mut v: Vec<&Entry<K>> = self
+        let mut v: Vec<&Entry> = self
             .heap
             .iter()
             .map(|Reverse(e)| e)
             .filter(|e| self.is_live(e))
             .collect();
-        v.sort_unstable_by_key(|e| e.order());
+        v.sort_unstable();
         let mut out: Vec<(i64, &K)> = Vec::with_capacity(v.len());
         for (i, e) in v.iter().enumerate() {
             // A timer registered again after a delete has two entries, next to each other
@@ -183,9 +230,9 @@ impl<K: Eq + Clone> GroupTimers<K> {
                 .iter()
                 .rev()
                 .take_while(|p| (p.time, p.hash) == (e.time, e.hash))
-                .any(|p| p.key == e.key);
+                .any(|p| p.slot == e.slot);
             if !seen {
-                out.push((e.time, &e.key));
+                out.push((e.time, &self.held(e.slot).key));
             }
         }
         out
