@@ -48,8 +48,9 @@ fn next(x: &mut u64) -> u64 {
 /// restoring the previous round's latest checkpoint; every retained checkpoint keeps all its
 /// files, and the last round's output is exactly once.
 #[test]
+/// 1.6M records: four rounds of restore-and-kill each need input left for two checkpoints.
 fn random_retention_under_kill_keeps_every_needed_run_file() {
-    let s = Scenario::new("count", 400_000, 2_000);
+    let s = Scenario::new("count", 1_600_000, 2_000);
     let want = s.reference(2);
     let (out, ckpt) = (s.path("out"), s.path("ckpt"));
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
