@@ -47,8 +47,8 @@ fn next(x: &mut u64) -> u64 {
 /// Rounds of kill -9 after a few checkpoints, each with a random `--checkpoint-retain`, each
 /// restoring the previous round's latest checkpoint; every retained checkpoint keeps all its
 /// files, and the last round's output is exactly once.
-#[test]
 /// 1.6M records: four rounds of restore-and-kill each need input left for two checkpoints.
+#[test]
 fn random_retention_under_kill_keeps_every_needed_run_file() {
     let s = Scenario::new("count", 1_600_000, 2_000);
     let want = s.reference(2);
