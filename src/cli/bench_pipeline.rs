@@ -161,10 +161,12 @@ fn run_once(
 /// The error of a run whose every record was malformed: a rate of 0 would measure nothing, so
 /// the bench stops and shows why, from the first dead letter.
 fn nothing_read(dead_letters: &Path, count: u64) -> Error {
-    let first = std::fs::read_to_string(dead_letters)
+    // Only the first line: the file holds every line of the input.
+    let first = std::fs::File::open(dead_letters)
         .ok()
-        .and_then(|text| {
-            let line = text.lines().next()?.to_string();
+        .and_then(|file| {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(file), &mut line).ok()?;
             let v: serde_json::Value = serde_json::from_str(&line).ok()?;
             Some(format!(
                 "line {}: {}",
